@@ -1,0 +1,311 @@
+"""The `tracker` command line: a thin skin over the ledger and the interchange formats.
+
+Every command parses its options, calls `tracker.ledger` or `tracker.interchange`, and prints.
+Mistakes a user can make come back as one line on stderr and a non-zero exit, never a traceback.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sys
+from pathlib import Path
+
+import click
+from sqlalchemy.exc import ArgumentError, OperationalError
+
+from tracker import interchange, store
+from tracker.dates import DateError, format_when
+from tracker.errors import LedgerError
+from tracker.ledger import ClaimView, Ledger
+from tracker.models import ClaimStatus, SourceKind, Stance, Verdict
+
+SEED_FILE = Path(__file__).resolve().parent.parent / "seed" / "aleppo-2016-12.json"
+FORMAT = click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table",
+                      show_default=True, help="table for people, json for programs")
+
+
+class TrackerGroup(click.Group):
+    """A click group that turns the tracker's own errors into clean messages."""
+
+    def invoke(self, ctx: click.Context):
+        """Run the command; a LedgerError or a store that cannot be opened becomes a ClickException."""
+        try:
+            return super().invoke(ctx)
+        except (LedgerError, DateError) as exc:
+            raise click.ClickException(str(exc)) from exc
+        except (OperationalError, ArgumentError) as exc:
+            url = ctx.obj.get("url") if ctx.obj else None
+            raise click.ClickException(
+                f"cannot use the store at {url or store.database_url()}: {getattr(exc, 'orig', exc)}. "
+                "Check --db / TRACKER_DATABASE_URL"
+            ) from exc
+
+
+def _ledger(ctx: click.Context) -> Ledger:
+    if "ledger" not in ctx.obj:
+        ctx.obj["ledger"] = Ledger.open(ctx.obj["url"])
+    return ctx.obj["ledger"]
+
+
+@click.group(cls=TrackerGroup)
+@click.option("--db", "url", envvar=store.URL_ENV, metavar="URL",
+              help=f"store URL or SQLite path [default: {store.DEFAULT_URL}; env {store.URL_ENV}]")
+@click.version_option(package_name="tracker")
+@click.pass_context
+def main(ctx: click.Context, url: str | None) -> None:
+    """Track claims, the sources that carry them, and how each source's claims held up."""
+    ctx.ensure_object(dict)
+    ctx.obj["url"] = store.database_url(url)
+
+
+@main.command()
+@click.pass_context
+def init(ctx: click.Context) -> None:
+    """Create the store, or bring it to the current schema keeping its data."""
+    engine = store.make_engine(ctx.obj["url"])
+    before = store.current_revision(engine)
+    store.upgrade(engine)
+    after = store.current_revision(engine)
+    state = "already current" if before == after else f"upgraded from {before or 'empty'}"
+    click.echo(f"store {ctx.obj['url']} at schema {after} ({state})")
+
+
+@main.command()
+@click.pass_context
+def demo(ctx: click.Context) -> None:
+    """Load the Aleppo 2016 example (safe to run again: nothing is added twice)."""
+    if not SEED_FILE.exists():
+        raise click.ClickException(f"the example data is missing ({SEED_FILE}); reinstall from a full checkout")
+    summary = interchange.import_file(_ledger(ctx), SEED_FILE)
+    click.echo(f"Aleppo example: {summary}")
+
+
+@main.command("import")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--format", "fmt", type=click.Choice(interchange.FORMATS), help="default: from the file's extension")
+@click.pass_context
+def import_(ctx: click.Context, file: Path, fmt: str | None) -> None:
+    """Import claims, reports and outcomes from a CSV or JSON file, all or nothing."""
+    summary = interchange.import_file(_ledger(ctx), file, fmt)
+    click.echo(f"imported {file}: {summary}")
+
+
+@main.command()
+@click.argument("file", type=click.Path(dir_okay=False, allow_dash=True))
+@click.option("--format", "fmt", type=click.Choice(interchange.FORMATS), help="default: from the file's extension")
+@click.pass_context
+def export(ctx: click.Context, file: str, fmt: str | None) -> None:
+    """Write everything out as CSV (one row per report) or JSON (everything); '-' is stdout."""
+    ledger = _ledger(ctx)
+    if file == "-":
+        fmt = fmt or "json"
+        write = interchange.write_csv if fmt == "csv" else interchange.write_json
+        write(ledger, sys.stdout)
+        return
+    count = interchange.export_file(ledger, file, fmt)
+    what = "rows" if interchange.guess_format(file, fmt) == "csv" else "claims"
+    click.echo(f"exported {count} {what} to {file}", err=True)
+
+
+# -- sources ---------------------------------------------------------------------------------
+@main.group(invoke_without_command=True)
+@FORMAT
+@click.pass_context
+def sources(ctx: click.Context, fmt: str) -> None:
+    """List sources (or add, rename, merge them: see the subcommands)."""
+    if ctx.invoked_subcommand is not None:
+        return
+    rows = _ledger(ctx).list_sources()
+    if fmt == "json":
+        click.echo(json.dumps(rows, indent=2, ensure_ascii=False))
+        return
+    click.echo(render_table(
+        [[r["id"], r["name"], r["kind"], r["affiliation"] or "", r["parent"] or "", ", ".join(r["aliases"]),
+          r["claims"], r["reports"]] for r in rows],
+        ["id", "source", "kind", "affiliation", "parent", "aliases", "claims", "reports"],
+    ))
+
+
+@sources.command("add")
+@click.argument("name")
+@click.option("--kind", type=click.Choice([k.value for k in SourceKind]), default=SourceKind.other.value)
+@click.option("--affiliation")
+@click.option("--url")
+@click.option("--notes")
+@click.option("--alias", "aliases", multiple=True, help="another name (repeat for more)")
+@click.option("--parent", help="the source this one belongs to")
+@click.pass_context
+def sources_add(ctx: click.Context, name: str, **details) -> None:
+    """Add a source."""
+    source = _ledger(ctx).add_source(name, **details)
+    click.echo(f"added source #{source.id} {source.name}")
+
+
+@sources.command("rename")
+@click.argument("old")
+@click.argument("new")
+@click.pass_context
+def sources_rename(ctx: click.Context, old: str, new: str) -> None:
+    """Rename a source; the old name stays as an alias."""
+    source = _ledger(ctx).rename_source(old, new)
+    click.echo(f"renamed {old!r} to {source.name!r}")
+
+
+@sources.command("merge")
+@click.argument("duplicate")
+@click.argument("into")
+@click.pass_context
+def sources_merge(ctx: click.Context, duplicate: str, into: str) -> None:
+    """Merge the source DUPLICATE into INTO (its reports and aliases move; its name becomes an alias)."""
+    source = _ledger(ctx).merge_sources(duplicate, into)
+    click.echo(f"merged {duplicate!r} into {source.name!r}")
+
+
+# -- claims ----------------------------------------------------------------------------------
+@main.group(invoke_without_command=True)
+@FORMAT
+@click.option("--status", type=click.Choice([s.value for s in ClaimStatus] + ["open", "resolved"]),
+              help="reported status, or open / resolved (by outcome)")
+@click.option("--topic", help="only claims with this topic")
+@click.option("--source", "source_name", help="only claims this source reported")
+@click.pass_context
+def claims(ctx: click.Context, fmt: str, status: str | None, topic: str | None, source_name: str | None) -> None:
+    """List claims with their reported status and outcome (or log, report, show: see the subcommands)."""
+    if ctx.invoked_subcommand is not None:
+        return
+    views = [v for v in _ledger(ctx).claim_views() if _matches(v, status, topic, source_name)]
+    if fmt == "json":
+        click.echo(json.dumps([claim_json(v) for v in views], indent=2, ensure_ascii=False))
+        return
+    width = max(30, shutil.get_terminal_size((120, 20)).columns - 75)
+    click.echo(render_table(
+        [[v.claim.id, v.claim.ref or "", _shorten(v.claim.statement, width), v.status.value,
+          v.outcome.verdict if v.outcome else "open", len(v.reports), format_when(v.claim.first_reported_at)[:10]]
+         for v in views],
+        ["id", "ref", "claim", "status", "outcome", "reports", "first"],
+    ))
+
+
+def _matches(view: ClaimView, status: str | None, topic: str | None, source_name: str | None) -> bool:
+    if status == "open" and view.outcome is not None or status == "resolved" and view.outcome is None:
+        return False
+    if status not in (None, "open", "resolved") and view.status.value != status:
+        return False
+    if topic and topic.strip().lower() not in view.topics:
+        return False
+    if source_name and not any(source_name.casefold() in (s.casefold(), (v or "").casefold())
+                               for _, s, v in view.reports):
+        return False
+    return True
+
+
+def claim_json(view: ClaimView) -> dict:
+    """A claim as the JSON the `claims` commands print."""
+    return {
+        "id": view.claim.id, "claim_ref": view.claim.ref, "statement": view.claim.statement,
+        "topics": view.topics, "status": view.status.value,
+        "outcome": view.outcome.verdict if view.outcome else None,
+        "first_reported_at": format_when(view.claim.first_reported_at),
+        "expected_by": format_when(view.claim.expected_by) or None,
+        "reports": [{"source": s, "stance": r.stance, "reported_at": format_when(r.reported_at), "via": v}
+                    for r, s, v in view.reports],
+        "timeline": [{"at": format_when(at), "status": st.value} for at, st in view.timeline],
+        "outcomes": [{"verdict": o.verdict, "decided_at": format_when(o.decided_at), "evidence": o.evidence_url,
+                      "note": o.note, "reviewer": o.reviewer} for o in view.outcomes],
+    }
+
+
+@claims.command("show")
+@click.argument("claim_id", type=int)
+@FORMAT
+@click.pass_context
+def claims_show(ctx: click.Context, claim_id: int, fmt: str) -> None:
+    """Show one claim: its reports, status timeline and outcome history."""
+    view = _ledger(ctx).get_claim(claim_id)
+    if fmt == "json":
+        click.echo(json.dumps(claim_json(view), indent=2, ensure_ascii=False))
+        return
+    c = view.claim
+    click.echo(f"#{c.id}{f' ({c.ref})' if c.ref else ''}: {c.statement}")
+    click.echo(f"topics: {', '.join(view.topics) or '-'}   first reported: {format_when(c.first_reported_at)}"
+               f"   expected by: {format_when(c.expected_by) or '-'}")
+    click.echo("\nreports:")
+    click.echo(render_table([[format_when(r.reported_at), s, r.stance, v or ""] for r, s, v in view.reports],
+                            ["reported at", "source", "stance", "via"]))
+    click.echo("\nstatus timeline: " + " -> ".join(f"{st.value} ({format_when(at)})" for at, st in view.timeline))
+    click.echo("\noutcomes:" + ("" if view.outcomes else " none yet (open)"))
+    for o in view.outcomes:
+        current = "  <- in force" if o is view.outcome else ""
+        click.echo(f"  {o.verdict} as of {format_when(o.decided_at)}{f' by {o.reviewer}' if o.reviewer else ''}"
+                   f"{f': {o.note}' if o.note else ''}{current}")
+
+
+@claims.command("log")
+@click.argument("statement")
+@click.option("--source", required=True, help="who made or carried the claim")
+@click.option("--stance", type=click.Choice([s.value for s in Stance]), required=True)
+@click.option("--at", "reported_at", required=True, help="when the source said it, e.g. '13 December 2016 18:00'")
+@click.option("--via", help="the source it relays")
+@click.option("--url")
+@click.option("--topic", help="';'-separated topics")
+@click.option("--expected-by", help="when it should be settled by")
+@click.option("--ref", help="your own reference for the claim")
+@click.pass_context
+def claims_log(ctx: click.Context, statement: str, source: str, stance: str, reported_at: str, via: str | None,
+               url: str | None, topic: str | None, expected_by: str | None, ref: str | None) -> None:
+    """Log a new claim with its first report."""
+    claim = _ledger(ctx).log_claim(
+        statement, ref=ref, topics=topic, expected_by=expected_by,
+        reports=[{"source": source, "stance": stance, "reported_at": reported_at, "via": via, "url": url}],
+    )
+    click.echo(f"logged claim #{claim.id}")
+
+
+@claims.command("report")
+@click.argument("claim_id", type=int)
+@click.option("--source", required=True)
+@click.option("--stance", type=click.Choice([s.value for s in Stance]), required=True)
+@click.option("--at", "reported_at", required=True, help="when the source said it")
+@click.option("--via", help="the source it relays")
+@click.option("--url")
+@click.pass_context
+def claims_report(ctx: click.Context, claim_id: int, source: str, stance: str, reported_at: str,
+                  via: str | None, url: str | None) -> None:
+    """Add a source's stance to an existing claim."""
+    report = _ledger(ctx).add_report(claim_id, source, stance, reported_at, via=via, url=url)
+    click.echo(f"added report #{report.id} to claim #{claim_id}")
+
+
+@claims.command("outcome")
+@click.argument("claim_id", type=int)
+@click.argument("verdict", type=click.Choice([v.value for v in Verdict]))
+@click.option("--at", "decided_at", required=True, help="when the outcome became known")
+@click.option("--evidence", help="a URL that settles it")
+@click.option("--note")
+@click.option("--reviewer")
+@click.pass_context
+def claims_outcome(ctx: click.Context, claim_id: int, verdict: str, decided_at: str, evidence: str | None,
+                   note: str | None, reviewer: str | None) -> None:
+    """Record (or revise) what actually happened; earlier verdicts stay in the history."""
+    _ledger(ctx).record_outcome(claim_id, verdict, decided_at, evidence_url=evidence, note=note, reviewer=reviewer)
+    click.echo(f"claim #{claim_id} is now {verdict}")
+
+
+# -- output ----------------------------------------------------------------------------------
+def _shorten(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def render_table(rows: list[list], headers: list[str]) -> str:
+    """Rows as an aligned plain-text table (numbers right-aligned)."""
+    if not rows:
+        return "(none)"
+    cells = [[str(c) for c in row] for row in rows]
+    widths = [max(len(h), *(len(r[i]) for r in cells)) for i, h in enumerate(headers)]
+    numeric = [all(isinstance(row[i], int) for row in rows) for i in range(len(headers))]
+
+    def line(values: list[str]) -> str:
+        return "  ".join(v.rjust(w) if num else v.ljust(w) for v, w, num in zip(values, widths, numeric)).rstrip()
+
+    return "\n".join([line(headers), line(["-" * w for w in widths])] + [line(r) for r in cells])

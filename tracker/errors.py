@@ -1,0 +1,47 @@
+"""The domain errors: every message says what was wrong and what to do about it."""
+
+from __future__ import annotations
+
+
+class LedgerError(Exception):
+    """Base of every error the tracker raises for something a user can fix."""
+
+
+class ValidationError(LedgerError):
+    """Input that breaks a rule of the ledger (empty statement, unknown stance, bad date...)."""
+
+
+class NotFoundError(LedgerError):
+    """A claim or source that the store does not hold."""
+
+
+class DuplicateError(ValidationError):
+    """Something the store already holds (the same report, the same claim, a taken name)."""
+
+
+class RowError:
+    """One bad row of an import: where it is and why it was refused."""
+
+    __slots__ = ("row", "reason")
+
+    def __init__(self, row: str, reason: str) -> None:
+        self.row = row
+        self.reason = reason
+
+    def __repr__(self) -> str:
+        return f"RowError({self.row!r}, {self.reason!r})"
+
+    def __str__(self) -> str:
+        return f"{self.row}: {self.reason}"
+
+
+class ImportRejected(LedgerError):
+    """An import that changed nothing because some of its rows are bad; lists every bad row."""
+
+    def __init__(self, errors: list[RowError], what: str = "the file") -> None:
+        self.errors = errors
+        lines = "\n".join(f"  {error}" for error in errors)
+        super().__init__(
+            f"{what} was not imported: {len(errors)} bad row(s); nothing was changed. "
+            f"Fix these and import again:\n{lines}"
+        )

@@ -1,0 +1,108 @@
+"""Where the ledger lives: the database URL, the engine, SQLite's settings and the migrations.
+
+The default store is `sqlite:///db/tracker.db`, relative to the working directory, created on
+first use. `TRACKER_DATABASE_URL` (or the CLI's `--db`) points anywhere SQLAlchemy can, such as
+`postgresql+psycopg://user@host/tracker`. SQLite runs with foreign keys on, write-ahead logging
+and a busy timeout so that readers never block the writer and writers wait rather than fail.
+Schema changes go through Alembic (`tracker/migrations`); `upgrade` brings any store to the
+current schema without touching its data.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import event
+from sqlalchemy.engine import Engine, make_url
+from sqlmodel import create_engine
+
+DEFAULT_URL = "sqlite:///db/tracker.db"
+URL_ENV = "TRACKER_DATABASE_URL"
+BUSY_TIMEOUT_MS = 30_000
+WRITE_OPTION = "tracker_write"
+
+
+def database_url(explicit: str | None = None) -> str:
+    """The store URL: an explicit one, else `TRACKER_DATABASE_URL`, else the SQLite default."""
+    url = explicit or os.environ.get(URL_ENV) or DEFAULT_URL
+    if "://" not in url:  # a bare path is taken as a SQLite file
+        url = f"sqlite:///{url}"
+    return url
+
+
+def _sqlite_pragmas(dbapi_connection, _record) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
+def _no_implicit_begin(dbapi_connection, _record) -> None:
+    dbapi_connection.isolation_level = None
+
+
+def _explicit_begin(connection) -> None:
+    immediate = connection.get_execution_options().get(WRITE_OPTION)
+    connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+def make_engine(url: str | None = None) -> Engine:
+    """An engine for the store at `url` (see `database_url`), creating a SQLite file's folder."""
+    url = database_url(url)
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        database = parsed.database
+        if database and database != ":memory:" and not database.startswith("file:"):
+            Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000})
+        event.listen(engine, "connect", _sqlite_pragmas)
+        # Take over pysqlite's transaction handling (SQLAlchemy's documented recipe) so that a
+        # write transaction can take SQLite's write lock up front with BEGIN IMMEDIATE: two
+        # concurrent read-then-write transactions then queue on the busy timeout instead of
+        # failing with "database is locked" when the second one tries to upgrade its lock.
+        event.listen(engine, "connect", _no_implicit_begin)
+        event.listen(engine, "begin", _explicit_begin)
+        return engine
+    return create_engine(url, pool_pre_ping=True)
+
+
+def _alembic_config(connection) -> Config:
+    config = Config()
+    config.set_main_option("script_location", "tracker:migrations")
+    config.attributes["connection"] = connection
+    return config
+
+
+def head_revision() -> str:
+    """The newest schema revision this release knows."""
+    return ScriptDirectory.from_config(_alembic_config(None)).get_current_head()
+
+
+def current_revision(engine: Engine) -> str | None:
+    """The schema revision the store is at (None for an empty database)."""
+    with engine.connect() as connection:
+        return MigrationContext.configure(connection).get_current_revision()
+
+
+def upgrade(engine: Engine, revision: str = "head") -> None:
+    """Bring the store's schema to `revision` (default: the newest), keeping its data."""
+    with engine.begin() as connection:
+        command.upgrade(_alembic_config(connection), revision)
+
+
+def ensure_schema(engine: Engine) -> None:
+    """Upgrade the store if it is behind this release; a no-op when it is current."""
+    if current_revision(engine) != head_revision():
+        upgrade(engine)
+
+
+def for_writing(engine: Engine) -> Engine:
+    """The same engine, marked so that its transactions take the write lock when they begin."""
+    return engine.execution_options(**{WRITE_OPTION: True})
