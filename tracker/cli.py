@@ -20,7 +20,6 @@ from tracker.errors import LedgerError
 from tracker.ledger import ClaimView, Ledger
 from tracker.models import ClaimStatus, SourceKind, Stance, Verdict
 
-SEED_FILE = Path(__file__).resolve().parent.parent / "seed" / "aleppo-2016-12.json"
 FORMAT = click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table",
                       show_default=True, help="table for people, json for programs")
 
@@ -75,9 +74,7 @@ def init(ctx: click.Context) -> None:
 @click.pass_context
 def demo(ctx: click.Context) -> None:
     """Load the Aleppo 2016 example (safe to run again: nothing is added twice)."""
-    if not SEED_FILE.exists():
-        raise click.ClickException(f"the example data is missing ({SEED_FILE}); reinstall from a full checkout")
-    summary = interchange.import_file(_ledger(ctx), SEED_FILE)
+    summary = interchange.load_example(_ledger(ctx))
     click.echo(f"Aleppo example: {summary}")
 
 
@@ -121,9 +118,9 @@ def sources(ctx: click.Context, fmt: str) -> None:
         click.echo(json.dumps(rows, indent=2, ensure_ascii=False))
         return
     click.echo(render_table(
-        [[r["id"], r["name"], r["kind"], r["affiliation"] or "", r["parent"] or "", ", ".join(r["aliases"]),
-          r["claims"], r["reports"]] for r in rows],
-        ["id", "source", "kind", "affiliation", "parent", "aliases", "claims", "reports"],
+        [[r["id"], r["name"], r["kind"], r["parent"] or "", r["claims"], r["reports"],
+          _shorten(", ".join(r["aliases"]), 40)] for r in rows],
+        ["id", "source", "kind", "parent", "claims", "reports", "aliases"],
     ))
 
 
@@ -174,7 +171,7 @@ def claims(ctx: click.Context, fmt: str, status: str | None, topic: str | None, 
     """List claims with their reported status and outcome (or log, report, show: see the subcommands)."""
     if ctx.invoked_subcommand is not None:
         return
-    views = [v for v in _ledger(ctx).claim_views() if _matches(v, status, topic, source_name)]
+    views = _ledger(ctx).search_claims(status=status, topic=topic, source=source_name)
     if fmt == "json":
         click.echo(json.dumps([claim_json(v) for v in views], indent=2, ensure_ascii=False))
         return
@@ -185,19 +182,6 @@ def claims(ctx: click.Context, fmt: str, status: str | None, topic: str | None, 
          for v in views],
         ["id", "ref", "claim", "status", "outcome", "reports", "first"],
     ))
-
-
-def _matches(view: ClaimView, status: str | None, topic: str | None, source_name: str | None) -> bool:
-    if status == "open" and view.outcome is not None or status == "resolved" and view.outcome is None:
-        return False
-    if status not in (None, "open", "resolved") and view.status.value != status:
-        return False
-    if topic and topic.strip().lower() not in view.topics:
-        return False
-    if source_name and not any(source_name.casefold() in (s.casefold(), (v or "").casefold())
-                               for _, s, v in view.reports):
-        return False
-    return True
 
 
 def claim_json(view: ClaimView) -> dict:

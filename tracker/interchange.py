@@ -20,6 +20,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,6 +33,7 @@ from tracker.errors import ImportRejected, LedgerError, RowError, ValidationErro
 from tracker.ledger import ClaimView, Ledger, Writer, normalise_topics
 from tracker.models import Source, Stance, Verdict
 
+EXAMPLE_FILE = Path(__file__).resolve().parent.parent / "seed" / "aleppo-2016-12.json"
 CSV_REQUIRED = ("claim_ref", "claim", "source", "stance", "reported_at", "outcome", "outcome_at")
 CSV_OPTIONAL = ("via", "url", "topic", "expected_by", "note", "quote", "evidence")
 CSV_COLUMNS = CSV_REQUIRED + CSV_OPTIONAL
@@ -99,6 +101,9 @@ class Bundle:
 
     claims: list[ClaimIn] = field(default_factory=list)
     sources: list[SourceIn] = field(default_factory=list)
+    # rows already found bad while parsing; the rest are still checked against the store so
+    # that one rejection lists every bad row
+    errors: list[RowError] = field(default_factory=list)
 
 
 @dataclass
@@ -165,7 +170,7 @@ def _check_date(value: Any, what: str, errors: list[RowError], row: str) -> Any:
 
 
 def read_csv(stream: IO[str]) -> Bundle:
-    """Parse the CSV contract into a Bundle; raises ImportRejected listing every malformed row."""
+    """Parse the CSV contract into a Bundle (bad rows in `errors`); a bad header is rejected at once."""
     reader = csv.DictReader(stream)
     header = [h.strip() for h in (reader.fieldnames or [])]
     if not header:
@@ -238,13 +243,11 @@ def read_csv(stream: IO[str]) -> Bundle:
                 continue
         claim.reports.append(ReportIn(row, cells["source"], stance, reported_at, via=cells.get("via"),
                                       url=cells.get("url"), quote=cells.get("quote"), note=cells.get("note")))
-    if errors:
-        raise ImportRejected(errors)
-    return Bundle(claims=list(claims.values()))
+    return Bundle(claims=list(claims.values()), errors=errors)
 
 
 def read_json(stream: IO[str]) -> Bundle:
-    """Parse the JSON contract into a Bundle; raises ImportRejected listing every malformed item."""
+    """Parse the JSON contract into a Bundle (bad items in `errors`); broken JSON is rejected at once."""
     try:
         data = json.load(stream)
     except json.JSONDecodeError as exc:
@@ -320,11 +323,11 @@ def read_json(stream: IO[str]) -> Bundle:
             if len(errors) == bad:
                 claim.outcomes.append(OutcomeIn(orow, verdict, when, evidence=_text(out.get("evidence")),
                                                 note=_text(out.get("note")), reviewer=_text(out.get("reviewer"))))
-        if not claim.reports and claim.first_reported_at is None and statement:
+        if not item.get("reports") and claim.first_reported_at is None and statement:
             errors.append(RowError(row, "a claim needs at least one report or a 'first_reported_at'"))
-        bundle.claims.append(claim)
-    if errors:
-        raise ImportRejected(errors)
+        if statement:
+            bundle.claims.append(claim)
+    bundle.errors = errors
     return bundle
 
 
@@ -339,7 +342,7 @@ def _text(value: Any) -> str | None:
 def apply_bundle(ledger: Ledger, bundle: Bundle) -> ImportSummary:
     """Write a Bundle in one transaction; on any bad row, roll back and raise ImportRejected."""
     summary = ImportSummary()
-    errors: list[RowError] = []
+    errors: list[RowError] = list(bundle.errors)
     with ledger.transaction() as w:
         before = _count_sources(w)
         _apply_sources(w, bundle.sources, errors)
@@ -356,9 +359,14 @@ def apply_bundle(ledger: Ledger, bundle: Bundle) -> ImportSummary:
                 w.forget_cached_sources()
                 errors.append(RowError(claim.row, str(exc)))
         if errors:
-            raise ImportRejected(errors)
+            raise ImportRejected(sorted(errors, key=_row_order))
         summary.sources_created = _count_sources(w) - before
     return summary
+
+
+def _row_order(error: RowError) -> tuple:
+    """Sort key putting `row 10` after `row 9` and `claims[2].reports[10]` after `...[9]`."""
+    return tuple((0, int(part)) if part.isdigit() else (1, part) for part in re.split(r"(\d+)", error.row))
 
 
 def _count_sources(w: Writer) -> int:
@@ -404,6 +412,8 @@ def _apply_claim(w: Writer, item: ClaimIn, summary: ImportSummary, errors: list[
     times = [r.reported_at for r in item.reports]
     if item.first_reported_at is not None:
         times.append(item.first_reported_at)
+    if claim is None and not times:
+        return  # every report of this claim was bad, and those rows are listed already
     if claim is None:
         claim = w.log_claim(item.statement, first_reported_at=min(times), topics=item.topics,
                             ref=item.ref, allow_same_statement=item.ref is not None,
@@ -543,3 +553,10 @@ def export_file(ledger: Ledger, path: str | Path, fmt: str | None = None) -> int
     fmt = guess_format(path, fmt)
     with open(path, "w", encoding="utf-8", newline="") as stream:
         return write_csv(ledger, stream) if fmt == "csv" else write_json(ledger, stream)
+
+
+def load_example(ledger: Ledger) -> ImportSummary:
+    """Load the Aleppo 2016 example from `seed/` (idempotent, like any import)."""
+    if not EXAMPLE_FILE.exists():
+        raise ValidationError(f"the example data is missing ({EXAMPLE_FILE}); reinstall from a full checkout")
+    return import_file(ledger, EXAMPLE_FILE)

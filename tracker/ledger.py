@@ -223,13 +223,21 @@ class Writer:
         if cleaned and name_key(cleaned) == source.name_key:
             source.name = cleaned  # a change of case or spacing only
         else:
+            taken_by = self.find_source(cleaned) if cleaned else None
+            if taken_by is not None and taken_by.id == source.id:
+                # promoting one of the source's own aliases to its name: the alias makes way
+                for alias in self.session.exec(select(SourceAlias).where(
+                        SourceAlias.source_id == source.id, SourceAlias.alias_key == name_key(cleaned))).all():
+                    self.session.delete(alias)
+                self.session.flush()
+                self.forget_cached_sources()
             cleaned = self._check_name_free(new)
             old_name = source.name
             source.name, source.name_key = cleaned, name_key(cleaned)
             self.session.add(source)
             self.session.flush()
+            self.forget_cached_sources()
             self.add_alias(source, old_name)
-        self.forget_cached_sources()
         self.session.add(source)
         self.session.flush()
         return source
@@ -259,7 +267,8 @@ class Writer:
             alias.source_id = kept.id
             self.session.add(alias)
         for child in self.session.exec(select(Source).where(Source.parent_id == gone.id)).all():
-            child.parent_id = None if child.id == kept.id else kept.id
+            # `kept` itself may be a child of `gone`: it takes over `gone`'s parent
+            child.parent_id = gone.parent_id if child.id == kept.id else kept.id
             self.session.add(child)
         if kept.parent_id == gone.id:
             kept.parent_id = gone.parent_id
@@ -583,6 +592,31 @@ class Ledger:
                     status_timeline((r.reported_at, r.source_id, r.stance) for r in rs),
                 ))
             return views
+
+    def search_claims(self, *, status: str | None = None, topic: str | None = None,
+                      source: str | None = None) -> list[ClaimView]:
+        """Claims filtered by reported status (or `open` / `resolved`), topic, and source or alias."""
+        with self.session() as s:
+            query = select(Claim.id)
+            if topic:
+                query = query.where(col(Claim.id).in_(
+                    select(ClaimTopic.claim_id).where(ClaimTopic.topic == topic.strip().lower())))
+            if source:
+                found = Writer(s, self.clock(), self.user).find_source(source)
+                if found is None:
+                    raise NotFoundError(f"no source is called {source!r}; list sources with `tracker sources`")
+                query = query.where(col(Claim.id).in_(
+                    select(Report.claim_id).where((Report.source_id == found.id) | (Report.via_source_id == found.id))))
+            ids = list(s.exec(query).all())
+        views = self.claim_views(ids)
+        if status == "open":
+            return [v for v in views if v.outcome is None]
+        if status == "resolved":
+            return [v for v in views if v.outcome is not None]
+        if status:
+            wanted = _choice(status, ClaimStatus, "status")
+            return [v for v in views if v.status.value == wanted]
+        return views
 
     def list_sources(self) -> list[dict]:
         """Every source with its aliases, parent and report counts, by name."""

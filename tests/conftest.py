@@ -1,0 +1,46 @@
+"""Shared fixtures: every test gets real SQLite files in its own temp folder."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pytest
+
+from tracker.ledger import Ledger
+
+REPO = Path(__file__).resolve().parent.parent
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+# a fixed "now" well after the Aleppo example, so future-date checks are deterministic
+NOW = datetime(2026, 11, 25, 12, 0, tzinfo=timezone.utc)
+
+
+@pytest.fixture(autouse=True)
+def _isolated_env(monkeypatch, tmp_path):
+    """No test sees the developer's store, time zone or date-order settings."""
+    for name in ("TRACKER_DATABASE_URL", "TRACKER_TIMEZONE", "TRACKER_DATE_ORDER"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.chdir(tmp_path)
+
+
+@pytest.fixture
+def db_path(tmp_path) -> Path:
+    """A path for a fresh SQLite store."""
+    return tmp_path / "store" / "tracker.db"
+
+
+@pytest.fixture
+def ledger(db_path) -> Ledger:
+    """A ledger over a fresh SQLite file, with a fixed clock."""
+    opened = Ledger.open(str(db_path), clock=lambda: NOW)
+    yield opened
+    opened.engine.dispose()
+
+
+@pytest.fixture
+def seeded(ledger) -> Ledger:
+    """The ledger with the Aleppo example loaded."""
+    from tracker.interchange import import_file
+
+    import_file(ledger, REPO / "seed" / "aleppo-2016-12.json")
+    return ledger

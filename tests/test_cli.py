@@ -1,0 +1,152 @@
+"""The `tracker` command line: each command on a real SQLite file, errors without tracebacks."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+from click.testing import CliRunner
+
+from tracker.cli import main
+
+
+@pytest.fixture
+def run(db_path):
+    """Run `tracker --db <fresh file> ARGS...` in-process; returns the click Result."""
+    runner = CliRunner()
+
+    def invoke(*args: str, input: str | None = None):
+        return runner.invoke(main, ["--db", str(db_path), *args], input=input)
+
+    return invoke
+
+
+def test_init_creates_the_store_then_reports_it_current(run, db_path):
+    first = run("init")
+    assert first.exit_code == 0 and "upgraded from empty" in first.output and db_path.exists()
+    second = run("init")
+    assert second.exit_code == 0 and "already current" in second.output
+
+
+def test_default_store_is_db_tracker_db_in_the_working_directory(tmp_path):
+    result = CliRunner().invoke(main, ["init"])
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "db" / "tracker.db").exists()
+
+
+def test_database_url_from_the_environment(tmp_path, monkeypatch):
+    monkeypatch.setenv("TRACKER_DATABASE_URL", f"sqlite:///{tmp_path / 'env.db'}")
+    assert CliRunner().invoke(main, ["demo"]).exit_code == 0
+    assert (tmp_path / "env.db").exists()
+
+
+def test_demo_loads_the_example_and_is_safe_to_run_twice(run):
+    assert "13 claim(s) created" in run("demo").output
+    assert "0 claim(s) created, 13 matched" in run("demo").output
+    claims = json.loads(run("claims", "--format", "json").output)
+    sources = json.loads(run("sources", "--format", "json").output)
+    assert len(claims) >= 10 and len(sources) >= 8
+    names = {s["name"] for s in sources}
+    for expected in ("Kremlin", "Sergei Lavrov", "Russian Reconciliation Centre at Khmeimim", "Vitaly Churkin",
+                     "Turkish military intelligence", "Western media", "Jihadi sources", "UN Secretary-General",
+                     "UN human rights office", "The Duran"):
+        assert expected in names
+    outcomes = {c["outcome"] for c in claims}
+    assert {"true", "false", "partly_true", "unverifiable", None} <= outcomes
+
+
+def test_claims_table_and_filters(run):
+    run("demo")
+    table = run("claims").output
+    assert table.splitlines()[0].split() == ["id", "ref", "claim", "status", "outcome", "reports", "first"]
+    assert "aleppo-01" in table
+    open_claims = json.loads(run("claims", "--status", "open", "--format", "json").output)
+    assert {c["claim_ref"] for c in open_claims} == {"aleppo-11", "aleppo-13"}
+    by_source = json.loads(run("claims", "--source", "churkin", "--format", "json").output)
+    assert [c["claim_ref"] for c in by_source] == ["aleppo-01"]
+    contested = json.loads(run("claims", "--status", "contested", "--topic", "evacuation", "--format", "json").output)
+    assert all(c["status"] == "contested" and "evacuation" in c["topics"] for c in contested) and contested
+
+
+def test_log_report_outcome_and_show(run):
+    logged = run("claims", "log", "The convoy left at dawn", "--source", "ICRC", "--stance", "rumoured",
+                 "--at", "Thursday 15th December 2016 06:00", "--topic", "aleppo")
+    assert logged.exit_code == 0 and "logged claim #1" in logged.output
+    assert run("claims", "report", "1", "--source", "Kremlin", "--stance", "denied", "--at", "15 Dec 2016 08:00").exit_code == 0
+    assert run("claims", "outcome", "1", "true", "--at", "2016-12-15T12:00Z", "--note", "seen").exit_code == 0
+    assert run("claims", "outcome", "1", "partly_true", "--at", "2016-12-16").exit_code == 0
+    shown = run("claims", "show", "1").output
+    assert "rumoured (2016-12-15T06:00Z) -> contested (2016-12-15T08:00Z)" in shown
+    assert "true as of 2016-12-15T12:00Z" in shown and "partly_true as of 2016-12-16T00:00Z" in shown
+    assert shown.index("<- in force") > shown.index("partly_true as of")
+    data = json.loads(run("claims", "show", "1", "--format", "json").output)
+    assert data["outcome"] == "partly_true" and len(data["outcomes"]) == 2
+
+
+@pytest.mark.parametrize("args, message", [
+    (["claims", "log", "  ", "--source", "A", "--stance", "confirmed", "--at", "13 Dec 2016"], "statement is empty"),
+    (["claims", "log", "X", "--source", "A", "--stance", "confirmed", "--at", "soon"], "not a date"),
+    (["claims", "log", "X", "--source", "A", "--stance", "confirmed", "--at", "1 Jan 2999"], "in the future"),
+    (["claims", "show", "99"], "no claim #99"),
+    (["claims", "outcome", "99", "true", "--at", "2016-12-15"], "no claim #99"),
+    (["sources", "merge", "Nobody", "Kremlin"], "no source is called 'Nobody'"),
+    (["import", "missing.csv"], "does not exist"),
+])
+def test_user_mistakes_are_one_clear_line_and_no_traceback(run, args, message):
+    result = run(*args)
+    assert result.exit_code != 0
+    assert message in result.output
+    assert "Traceback" not in result.output and not isinstance(result.exception, (KeyError, TypeError, ValueError))
+
+
+def test_import_of_a_bad_file_exits_non_zero_names_rows_and_changes_nothing(run, tmp_path):
+    run("demo")
+    before = run("export", "-", "--format", "json").output
+    bad = tmp_path / "bad.csv"
+    bad.write_text(
+        "claim_ref,claim,source,stance,reported_at,outcome,outcome_at\n"
+        "x1,Fine claim,Kremlin,confirmed,2016-12-14,,\n"
+        "x2,Bad stance,Kremlin,perhaps,2016-12-14,,\n"
+        "x3,Bad date,Kremlin,confirmed,someday,,\n"
+    )
+    result = run("import", str(bad))
+    assert result.exit_code == 1
+    assert "row 3" in result.output and "row 4" in result.output and "nothing was changed" in result.output
+    assert run("export", "-", "--format", "json").output == before
+
+
+def test_import_and_export_files(run, tmp_path):
+    run("demo")
+    out = tmp_path / "all.csv"
+    result = run("export", str(out))
+    assert result.exit_code == 0 and out.read_text().startswith("claim_ref,claim,source")
+    other = CliRunner().invoke(main, ["--db", str(tmp_path / "b.db"), "import", str(out)])
+    assert other.exit_code == 0 and "13 claim(s) created" in other.output
+
+
+def test_sources_add_rename_merge(run):
+    assert run("sources", "add", "Reuters", "--kind", "wire_agency", "--alias", "Reuters wire").exit_code == 0
+    assert run("sources", "add", "reuters").exit_code == 1
+    assert run("sources", "rename", "Reuters", "Thomson Reuters").exit_code == 0
+    assert run("sources", "add", "Reuters News").exit_code == 0
+    assert run("sources", "merge", "Reuters News", "reuters").exit_code == 0
+    (source,) = json.loads(run("sources", "--format", "json").output)
+    assert source["name"] == "Thomson Reuters"
+    assert set(source["aliases"]) == {"Reuters", "Reuters wire", "Reuters News"}
+
+
+def test_an_unusable_store_url_is_a_clear_error(tmp_path):
+    result = CliRunner().invoke(main, ["--db", "nosuchdialect://x/y", "claims"])
+    assert result.exit_code == 1 and "cannot use the store" in result.output
+
+
+def test_console_script_runs_as_a_program(tmp_path):
+    env = {**os.environ, "TRACKER_DATABASE_URL": f"sqlite:///{tmp_path / 'p.db'}"}
+    done = subprocess.run([sys.executable, "-m", "tracker", "claims", "log", "", "--source", "A",
+                           "--stance", "confirmed", "--at", "2016-12-13"],
+                          capture_output=True, text=True, env=env, cwd=tmp_path)
+    assert done.returncode == 1
+    assert done.stderr.startswith("Error: ") and "Traceback" not in done.stderr
