@@ -14,15 +14,20 @@ from __future__ import annotations
 
 import os
 import re
+import warnings
 from datetime import datetime, timezone, tzinfo
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from dateutil import parser as dateutil_parser
+from dateutil.parser import UnknownTimezoneWarning
 
 TIMEZONE_ENV = "TRACKER_TIMEZONE"
 DATE_ORDER_ENV = "TRACKER_DATE_ORDER"
 
 _ISO = re.compile(r"^\d{4}-\d{2}(-\d{2})?([T ].*)?$")
+# a numeric date that starts with the year (`2016/04/03`, `2016-4-3`) is year-month-day in every
+# convention; only day and month written before the year can be swapped
+_YEAR_FIRST = re.compile(r"^\d{4}[-/.]\d{1,2}[-/.]\d{1,2}\b")
 _WEEKDAYS = {
     name: number
     for number, names in enumerate(
@@ -85,9 +90,20 @@ def parse_when(text: str | datetime, *, zone: tzinfo | None = None, dayfirst: bo
                 raise DateError(f"{text!r} has no day; write the full date, e.g. '{cleaned}-01'")
         else:
             first = day_first() if dayfirst is None else dayfirst
-            parses = [
-                dateutil_parser.parse(cleaned, dayfirst=first, default=default) for default in _DEFAULTS
-            ]
+            if _YEAR_FIRST.match(cleaned):
+                first = False
+            with warnings.catch_warnings():
+                # a zone abbreviation dateutil does not know (EST, CET) must not be dropped silently
+                warnings.simplefilter("error", UnknownTimezoneWarning)
+                try:
+                    parses = [
+                        dateutil_parser.parse(cleaned, dayfirst=first, default=default) for default in _DEFAULTS
+                    ]
+                except UnknownTimezoneWarning as exc:
+                    raise DateError(
+                        f"{text!r} names a time zone this tracker cannot read; give the offset instead, "
+                        "e.g. '13 December 2016 18:00 -0500', or leave it out to use TRACKER_TIMEZONE"
+                    ) from exc
             parsed = parses[0]
             _check_complete(text, parses)
             _check_weekday(text, cleaned, parsed)
