@@ -15,10 +15,14 @@ import click
 from sqlalchemy.exc import ArgumentError, OperationalError
 
 from tracker import interchange, store
-from tracker.dates import DateError, format_when
+from tracker.dates import DateError, format_when, parse_when
 from tracker.errors import LedgerError
+from tracker.evidence import load_evidence
 from tracker.ledger import ClaimView, Ledger
 from tracker.models import ClaimStatus, SourceKind, Stance, Verdict
+from tracker.scoring import ScoringConfig, predict_at_report_time, score_by_kind, score_sources
+from tracker.scoring import calibration as score_calibration
+from tracker.scoring import predict as predict_claims
 
 FORMAT = click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table",
                       show_default=True, help="table for people, json for programs")
@@ -274,6 +278,128 @@ def claims_outcome(ctx: click.Context, claim_id: int, verdict: str, decided_at: 
     """Record (or revise) what actually happened; earlier verdicts stay in the history."""
     _ledger(ctx).record_outcome(claim_id, verdict, decided_at, evidence_url=evidence, note=note, reviewer=reviewer)
     click.echo(f"claim #{claim_id} is now {verdict}")
+
+
+# -- scoring ---------------------------------------------------------------------------------
+REPORT_FORMAT = click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table",
+                             show_default=True, help="table for people, csv or json for programs")
+AS_OF = click.option("--as-of", "as_of", metavar="DATE",
+                     help="as things stood on this date: only outcomes known by then count")
+
+
+def _evidence(ctx: click.Context, topic: str | None):
+    evidence = load_evidence(_ledger(ctx).engine)
+    return evidence.for_topic(topic) if topic else evidence
+
+
+def _when_option(value: str | None):
+    return parse_when(value) if value else None
+
+
+def _config(**overrides) -> ScoringConfig:
+    try:
+        return ScoringConfig(**{k: v for k, v in overrides.items() if v is not None})
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from exc
+
+
+def _emit(frame, fmt: str, table_columns: dict[str, str]) -> None:
+    """Print a frame as a table (selected, renamed columns), CSV or JSON records (NaN as null)."""
+    if fmt == "json":
+        click.echo(frame.to_json(orient="records", date_format="iso", indent=2, force_ascii=False))
+    elif fmt == "csv":
+        click.echo(frame.to_csv(index=False), nl=False)
+    else:
+        shown = frame[list(table_columns)].rename(columns=table_columns)
+        rows = [[_fmt_cell(v) for v in row] for row in shown.itertuples(index=False)]
+        click.echo(render_table(rows, list(shown.columns)))
+
+
+def _fmt_cell(value):
+    if isinstance(value, float):
+        return "" if value != value else f"{value:.2f}"
+    if hasattr(value, "isoformat"):
+        return format_when(value.to_pydatetime() if hasattr(value, "to_pydatetime") else value)
+    return value
+
+
+@main.command()
+@AS_OF
+@click.option("--topic", help="score only claims with this topic")
+@click.option("--by-kind", is_flag=True, help="pool the record by source kind instead")
+@click.option("--half-life", "half_life_days", type=float, metavar="DAYS", help="weigh recent outcomes more")
+@click.option("--level", type=float, help="credible interval level [default: 0.9]")
+@REPORT_FORMAT
+@click.pass_context
+def scores(ctx: click.Context, as_of: str | None, topic: str | None, by_kind: bool, half_life_days: float | None,
+           level: float | None, fmt: str) -> None:
+    """Each source's reliability with its credible interval and grade, best-established first."""
+    config = _config(half_life_days=half_life_days, level=level)
+    table = score_sources(_evidence(ctx, topic), _when_option(as_of), config)
+    if by_kind:
+        _emit(score_by_kind(table), fmt, {"kind": "kind", "sources": "sources", "resolved": "resolved",
+                                          "pending": "pending", "credit_share": "credit share",
+                                          "mean_reliability": "mean reliability"})
+        return
+    interval = f"{config.level:.0%}"
+    _emit(table, fmt, {"source": "source", "grade": "grade", "reliability": "reliability",
+                       "lower": f"{interval} low", "upper": f"{interval} high", "resolved": "resolved",
+                       "pending": "pending", "asserted_accuracy": "when asserting",
+                       "denied_accuracy": "when denying", "median_lead_days": "lead (days)"})
+
+
+@main.command()
+@AS_OF
+@click.option("--at-report-time", is_flag=True,
+              help="every claim as it stood when first reported (only outcomes known before then)")
+@click.option("--topic", help="only claims with this topic")
+@REPORT_FORMAT
+@click.pass_context
+def predict(ctx: click.Context, as_of: str | None, at_report_time: bool, topic: str | None, fmt: str) -> None:
+    """How likely each open claim is to be true, given who carried it."""
+    evidence = _evidence(ctx, topic)
+    if at_report_time:
+        if as_of:
+            raise click.UsageError("--at-report-time already fixes the date of each prediction; drop --as-of")
+        table = predict_at_report_time(evidence)
+        table = table.drop(columns=["outcome"])
+    else:
+        table = predict_claims(evidence, _when_option(as_of))
+    width = max(30, shutil.get_terminal_size((120, 20)).columns - 60)
+    if fmt == "table":
+        table = table.assign(statement=[_shorten(t, width) for t in table["statement"]])
+    columns = {"claim_ref": "claim", "statement": "statement", "p_true": "p_true", "credibility": "credibility"}
+    if at_report_time:
+        columns["verdict"] = "verdict"
+    _emit(table, fmt, columns)
+
+
+@main.command()
+@click.option("--bins", default=10, show_default=True, help="bins of the reliability table")
+@REPORT_FORMAT
+@click.pass_context
+def calibration(ctx: click.Context, bins: int, fmt: str) -> None:
+    """How the tracker's own at-report-time predictions held up: Brier score and calibration."""
+    result = score_calibration(_evidence(ctx, None), bins=bins)
+    if fmt == "json":
+        click.echo(json.dumps({
+            "claims": result.claims, "brier": result.brier, "base_rate_brier": result.base_rate_brier,
+            "accuracy": result.accuracy,
+            "table": json.loads(result.table.to_json(orient="records")),
+            "by_stance": json.loads(result.by_stance.to_json(orient="records")),
+            "by_source_stance": json.loads(result.by_source_stance.to_json(orient="records")),
+        }, indent=2))
+        return
+    if fmt == "csv":
+        click.echo(result.table.to_csv(index=False), nl=False)
+        return
+    click.echo(f"{result.claims} resolved claim(s) scored at report time")
+    click.echo(f"Brier score {result.brier:.3f} (base rate alone: {result.base_rate_brier:.3f}; lower is better); "
+               f"accuracy {result.accuracy:.0%}\n")
+    _emit(result.table, "table", {"bin": "predicted", "predicted": "mean predicted", "observed": "observed",
+                                  "claims": "claims"})
+    click.echo("\ntruth rate by stance:")
+    _emit(result.by_stance, "table", {"stance": "stance", "claims": "claims", "truth_rate": "truth rate"})
 
 
 # -- output ----------------------------------------------------------------------------------
