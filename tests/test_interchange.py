@@ -9,7 +9,7 @@ import json
 
 import pytest
 
-from tracker.errors import ImportRejected, ValidationError
+from tracker.errors import DuplicateError, ImportRejected, ValidationError
 from tracker.interchange import CSV_COLUMNS, export_file, import_file, import_text, write_csv, write_json
 from tracker.ledger import Ledger
 from tests.conftest import NOW
@@ -222,3 +222,17 @@ def test_json_claim_without_reports_keeps_its_first_reported_time(ledger):
     data = {"claims": [{"claim_ref": "q", "statement": "Quiet claim", "first_reported_at": "2016-12-13T10:00Z"}]}
     import_text(ledger, json.dumps(data), "json")
     assert ledger.get_claim(1).claim.first_reported_at.isoformat() == "2016-12-13T10:00:00+00:00"
+
+
+def test_bulk_imported_rows_are_stored_exactly_as_the_service_layer_stores_them(ledger):
+    import_text(ledger, GOOD, "csv")
+    report = ledger.get_claim(1).reports[0][0]
+    with pytest.raises(DuplicateError):
+        ledger.add_report(1, "Rebel officials", "confirmed", report.reported_at)
+    ledger.log_claim("Logged by hand", reports=[{"source": "Kremlin", "stance": "denied", "reported_at": "2016-12-14"}])
+    with ledger.engine.connect() as connection:
+        stored = connection.exec_driver_sql("SELECT reported_at, logged_at FROM report ORDER BY id").all()
+        outcome = connection.exec_driver_sql("SELECT decided_at, recorded_at FROM outcome").one()
+    shapes = {tuple(len(value) for value in row) for row in stored}
+    assert len(shapes) == 1, stored  # one text format for every stored time, whichever path wrote it
+    assert len(outcome[0]) == len(stored[0][0])

@@ -402,6 +402,25 @@ def calibration(ctx: click.Context, bins: int, fmt: str) -> None:
     _emit(result.by_stance, "table", {"stance": "stance", "claims": "claims", "truth_rate": "truth rate"})
 
 
+@main.command("pheme-csv")
+@click.argument("src", metavar="IN", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("dest", metavar="OUT", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--settle-after-days", type=click.FloatRange(min=0), metavar="N",
+              help="assume each verdict was known N days after its tweet [default: 1]")
+@click.option("--settle-at-event-end", is_flag=True,
+              help="assume verdicts were known a day after the event's last tweet")
+def pheme_csv(src: Path, dest: Path, settle_after_days: float | None, settle_at_event_end: bool) -> None:
+    """Convert a PHEME rumour CSV into this tracker's CSV contract (see docs/pheme.md)."""
+    from tracker import pheme
+
+    if settle_at_event_end and settle_after_days is not None:
+        raise click.UsageError("give --settle-after-days or --settle-at-event-end, not both")
+    days = 1.0 if settle_after_days is None else settle_after_days
+    count = pheme.convert(src, dest, settle_after_days=days, event_end=settle_at_event_end)
+    assumption = "a day after each event's last tweet" if settle_at_event_end else f"{days:g} day(s) after each tweet"
+    click.echo(f"wrote {count} rows to {dest} (outcomes assumed known {assumption})")
+
+
 # -- output ----------------------------------------------------------------------------------
 def _shorten(text: str, width: int) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"

@@ -20,18 +20,16 @@ from __future__ import annotations
 import csv
 import io
 import json
-import re
+import operator
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
-from sqlalchemy import func, select
-
 from tracker.dates import DateError, format_when, parse_when
-from tracker.errors import ImportRejected, LedgerError, RowError, ValidationError
-from tracker.ledger import ClaimView, Ledger, Writer, normalise_topics
-from tracker.models import Source, Stance, Verdict
+from tracker.errors import ImportRejected, RowError, ValidationError
+from tracker.importer import Bundle, ClaimIn, ImportSummary, OutcomeIn, ReportIn, SourceIn, apply_bundle
+from tracker.ledger import ClaimView, Ledger, normalise_topics
+from tracker.models import Stance, Verdict
 
 EXAMPLE_FILE = Path(__file__).resolve().parent.parent / "seed" / "aleppo-2016-12.json"
 CSV_REQUIRED = ("claim_ref", "claim", "source", "stance", "reported_at", "outcome", "outcome_at")
@@ -39,90 +37,6 @@ CSV_OPTIONAL = ("via", "url", "topic", "expected_by", "note", "quote", "evidence
 CSV_COLUMNS = CSV_REQUIRED + CSV_OPTIONAL
 FORMATS = ("csv", "json")
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-@dataclass
-class ReportIn:
-    """A report as read from a file, with where it came from."""
-
-    row: str
-    source: str
-    stance: str
-    reported_at: Any
-    via: str | None = None
-    url: str | None = None
-    quote: str | None = None
-    note: str | None = None
-
-
-@dataclass
-class OutcomeIn:
-    """A verdict as read from a file."""
-
-    row: str
-    verdict: str
-    decided_at: Any
-    evidence: str | None = None
-    note: str | None = None
-    reviewer: str | None = None
-
-
-@dataclass
-class ClaimIn:
-    """A claim as read from a file, with its reports and verdicts."""
-
-    row: str
-    ref: str | None
-    statement: str
-    topics: list[str] = field(default_factory=list)
-    expected_by: Any = None
-    first_reported_at: Any = None
-    reports: list[ReportIn] = field(default_factory=list)
-    outcomes: list[OutcomeIn] = field(default_factory=list)
-
-
-@dataclass
-class SourceIn:
-    """A source's details as read from a file."""
-
-    row: str
-    name: str
-    kind: str | None = None
-    affiliation: str | None = None
-    url: str | None = None
-    notes: str | None = None
-    aliases: list[str] = field(default_factory=list)
-    parent: str | None = None
-
-
-@dataclass
-class Bundle:
-    """What a file holds, parsed but not yet checked against the store."""
-
-    claims: list[ClaimIn] = field(default_factory=list)
-    sources: list[SourceIn] = field(default_factory=list)
-    # rows already found bad while parsing; the rest are still checked against the store so
-    # that one rejection lists every bad row
-    errors: list[RowError] = field(default_factory=list)
-
-
-@dataclass
-class ImportSummary:
-    """What an import changed."""
-
-    claims_created: int = 0
-    claims_matched: int = 0
-    reports_added: int = 0
-    reports_skipped: int = 0
-    outcomes_added: int = 0
-    sources_created: int = 0
-
-    def __str__(self) -> str:
-        return (
-            f"{self.claims_created} claim(s) created, {self.claims_matched} matched existing; "
-            f"{self.reports_added} report(s) added, {self.reports_skipped} already present; "
-            f"{self.outcomes_added} outcome(s) added; {self.sources_created} source(s) created"
-        )
 
 
 # -- reading -------------------------------------------------------------------------------
@@ -149,14 +63,43 @@ def _uncell(value: str | None) -> str | None:
     return value or None
 
 
-def _check_choice(value: str | None, enum_type, what: str, errors: list[RowError], row: str) -> str | None:
+_STANCES = frozenset(m.value for m in Stance)
+_VERDICTS = frozenset(m.value for m in Verdict)
+
+
+def _check_choice(value: str | None, allowed: frozenset, what: str, errors: list[RowError], row: str) -> str | None:
     if value is None:
         return None
-    allowed = [m.value for m in enum_type]
-    if value.strip().lower() not in allowed:
-        errors.append(RowError(row, f"unknown {what} {value!r}; use one of: {', '.join(allowed)}"))
+    lowered = value.strip().lower()
+    if lowered not in allowed:
+        choices = ", ".join(m for m in (Stance if allowed is _STANCES else Verdict) if m in allowed)
+        errors.append(RowError(row, f"unknown {what} {value!r}; use one of: {choices}"))
         return None
-    return value.strip().lower()
+    return lowered
+
+
+class _Dates:
+    """parse_when with a memory: files repeat the same dates (every row of a claim has its outcome_at)."""
+
+    def __init__(self) -> None:
+        self.seen: dict[str, object] = {}
+
+    def __call__(self, value: Any, what: str, errors: list[RowError], row: str) -> Any:
+        if value in (None, ""):
+            return None
+        if not isinstance(value, str):
+            return _check_date(value, what, errors, row)
+        found = self.seen.get(value)
+        if found is None:
+            try:
+                found = parse_when(value)
+            except DateError as exc:
+                found = exc
+            self.seen[value] = found
+        if isinstance(found, DateError):
+            errors.append(RowError(row, f"{what}: {found}"))
+            return None
+        return found
 
 
 def _check_date(value: Any, what: str, errors: list[RowError], row: str) -> Any:
@@ -169,13 +112,9 @@ def _check_date(value: Any, what: str, errors: list[RowError], row: str) -> Any:
         return None
 
 
-def read_csv(stream: IO[str]) -> Bundle:
-    """Parse the CSV contract into a Bundle (bad rows in `errors`); a bad header is rejected at once."""
-    reader = csv.DictReader(stream)
-    header = [h.strip() for h in (reader.fieldnames or [])]
+def _check_header(header: list[str]) -> None:
     if not header:
         raise ImportRejected([RowError("row 1", "the file is empty; the first row must be the header")])
-    reader.fieldnames = header
     problems = []
     missing = [c for c in CSV_REQUIRED if c not in header]
     if missing:
@@ -189,44 +128,66 @@ def read_csv(stream: IO[str]) -> Bundle:
     if problems:
         raise ImportRejected([RowError("row 1 (header)", "; ".join(problems))])
 
+
+def read_csv(stream: IO[str]) -> Bundle:
+    """Parse the CSV contract into a Bundle (bad rows in `errors`); a bad header is rejected at once."""
+    reader = csv.reader(stream)
+    header = [h.strip() for h in next(reader, [])]
+    _check_header(header)
+    width = len(header)
+    # absent optional columns read an extra empty cell appended to every row
+    pick = operator.itemgetter(*(header.index(n) if n in header else width for n in CSV_COLUMNS))
+    dates = _Dates()
+    topic_cache: dict[str, list[str]] = {}
     errors: list[RowError] = []
     claims: dict[tuple[str, str], ClaimIn] = {}
-    verdict_rows: dict[tuple[str, str], tuple[str, str, Any, str]] = {}
+    verdict_rows: dict[tuple[str, str], tuple[str, str, Any]] = {}
     for number, raw in enumerate(reader, start=2):
-        row = f"row {number}"
-        if None in raw:
-            errors.append(RowError(row, f"has {len(header) + len(raw[None])} cells but the header has {len(header)}"))
+        if len(raw) != width:
+            if any(cell.strip() for cell in raw):
+                errors.append(RowError(f"row {number}", f"has {len(raw)} cells but the header has {width}"))
             continue
-        cells = {k: _uncell(v) for k, v in raw.items()}
-        if not any(cells.values()):
+        cells = [v.strip() for v in raw]
+        if not any(cells):
             continue  # blank line
+        if "'" in "".join(cell[:1] for cell in cells):
+            cells = [_uncell(v) or "" for v in cells]
+        cells.append("")
+        (ref, text, source, stance_text, reported_text, verdict_text, outcome_text, via, url, topic,
+         expected_text, note, quote, evidence) = pick(cells)
+        row = f"row {number}"
         bad_before = len(errors)
-        for name in ("claim", "source", "stance", "reported_at"):
-            if not cells.get(name):
+        for name, value in (("claim", text), ("source", source), ("stance", stance_text),
+                            ("reported_at", reported_text)):
+            if not value:
                 errors.append(RowError(row, f"'{name}' is empty"))
-        stance = _check_choice(cells.get("stance"), Stance, "stance", errors, row)
-        reported_at = _check_date(cells.get("reported_at"), "reported_at", errors, row)
-        expected_by = _check_date(cells.get("expected_by"), "expected_by", errors, row)
-        verdict = _check_choice(cells.get("outcome"), Verdict, "outcome", errors, row)
-        outcome_at = _check_date(cells.get("outcome_at"), "outcome_at", errors, row)
-        if cells.get("outcome") and not cells.get("outcome_at"):
+        stance = _check_choice(stance_text or None, _STANCES, "stance", errors, row)
+        reported_at = dates(reported_text, "reported_at", errors, row)
+        expected_by = dates(expected_text, "expected_by", errors, row)
+        verdict = _check_choice(verdict_text or None, _VERDICTS, "outcome", errors, row)
+        outcome_at = dates(outcome_text, "outcome_at", errors, row)
+        if verdict_text and not outcome_text:
             errors.append(RowError(row, "'outcome' is set but 'outcome_at' is empty; give the date the outcome became known"))
-        if cells.get("outcome_at") and not cells.get("outcome"):
+        if outcome_text and not verdict_text:
             errors.append(RowError(row, "'outcome_at' is set but 'outcome' is empty"))
-        if cells.get("via") and cells.get("source") and cells["via"].casefold() == cells["source"].casefold():
+        if via and source and via.casefold() == source.casefold():
             errors.append(RowError(row, "'via' names the same source as 'source'; leave it empty or name the origin"))
         if len(errors) > bad_before:
             continue
-        statement = " ".join(cells["claim"].split())
-        key = ("ref", cells["claim_ref"]) if cells.get("claim_ref") else ("statement", statement)
+        statement = " ".join(text.split())
+        key = ("ref", ref) if ref else ("statement", statement)
         claim = claims.get(key)
         if claim is None:
-            claim = claims[key] = ClaimIn(row=row, ref=cells.get("claim_ref"), statement=statement)
+            claim = claims[key] = ClaimIn(row=row, ref=ref or None, statement=statement)
         elif claim.statement != statement:
             errors.append(RowError(row, f"claim_ref {claim.ref!r} has a different claim text than {claim.row}; "
                                         "one reference must mean one claim"))
             continue
-        claim.topics = normalise_topics(claim.topics + normalise_topics(cells.get("topic")))
+        if topic:
+            topics = topic_cache.get(topic)
+            if topics is None:
+                topics = topic_cache[topic] = normalise_topics(topic)
+            claim.topics.extend(t for t in topics if t not in claim.topics)
         if expected_by is not None:
             if claim.expected_by is not None and claim.expected_by != expected_by:
                 errors.append(RowError(row, f"expected_by differs from {claim.row} for the same claim"))
@@ -235,14 +196,14 @@ def read_csv(stream: IO[str]) -> Bundle:
         if verdict is not None:
             earlier = verdict_rows.get(key)
             if earlier is None:
-                verdict_rows[key] = (row, verdict, outcome_at, cells.get("evidence"))
-                claim.outcomes = [OutcomeIn(row, verdict, outcome_at, evidence=cells.get("evidence"))]
+                verdict_rows[key] = (row, verdict, outcome_at)
+                claim.outcomes = [OutcomeIn(row, verdict, outcome_at, evidence=evidence or None)]
             elif (earlier[1], earlier[2]) != (verdict, outcome_at):
                 errors.append(RowError(row, f"outcome differs from {earlier[0]} for the same claim; "
                                             "a CSV row carries the claim's one current outcome"))
                 continue
-        claim.reports.append(ReportIn(row, cells["source"], stance, reported_at, via=cells.get("via"),
-                                      url=cells.get("url"), quote=cells.get("quote"), note=cells.get("note")))
+        claim.reports.append(ReportIn(row, source, stance, reported_at, via or None, url or None,
+                                      quote or None, note or None))
     return Bundle(claims=list(claims.values()), errors=errors)
 
 
@@ -300,7 +261,7 @@ def read_json(stream: IO[str]) -> Bundle:
                 errors.append(RowError(rrow, "'source' is empty"))
             if not _text(rep.get("stance")):
                 errors.append(RowError(rrow, "'stance' is empty"))
-            stance = _check_choice(_text(rep.get("stance")), Stance, "stance", errors, rrow)
+            stance = _check_choice(_text(rep.get("stance")), _STANCES, "stance", errors, rrow)
             if not rep.get("reported_at"):
                 errors.append(RowError(rrow, "'reported_at' is empty"))
             when = _check_date(rep.get("reported_at"), "reported_at", errors, rrow)
@@ -316,7 +277,7 @@ def read_json(stream: IO[str]) -> Bundle:
             bad = len(errors)
             if not _text(out.get("verdict")):
                 errors.append(RowError(orow, "'verdict' is empty"))
-            verdict = _check_choice(_text(out.get("verdict")), Verdict, "verdict", errors, orow)
+            verdict = _check_choice(_text(out.get("verdict")), _VERDICTS, "verdict", errors, orow)
             if not out.get("decided_at"):
                 errors.append(RowError(orow, "'decided_at' is empty; give the date the outcome became known"))
             when = _check_date(out.get("decided_at"), "decided_at", errors, orow)
@@ -338,120 +299,7 @@ def _text(value: Any) -> str | None:
     return text or None
 
 
-# -- applying ------------------------------------------------------------------------------
-def apply_bundle(ledger: Ledger, bundle: Bundle) -> ImportSummary:
-    """Write a Bundle in one transaction; on any bad row, roll back and raise ImportRejected."""
-    summary = ImportSummary()
-    errors: list[RowError] = list(bundle.errors)
-    with ledger.transaction() as w:
-        before = _count_sources(w)
-        _apply_sources(w, bundle.sources, errors)
-        for claim in bundle.claims:
-            savepoint = w.session.begin_nested()
-            try:
-                _apply_claim(w, claim, summary, errors)
-                savepoint.commit()
-            except _RowsFailed:  # its bad rows are listed already
-                savepoint.rollback()
-                w.forget_cached_sources()
-            except LedgerError as exc:  # a rule broken by the claim as a whole
-                savepoint.rollback()
-                w.forget_cached_sources()
-                errors.append(RowError(claim.row, str(exc)))
-        if errors:
-            raise ImportRejected(sorted(errors, key=_row_order))
-        summary.sources_created = _count_sources(w) - before
-    return summary
-
-
-def _row_order(error: RowError) -> tuple:
-    """Sort key putting `row 10` after `row 9` and `claims[2].reports[10]` after `...[9]`."""
-    return tuple((0, int(part)) if part.isdigit() else (1, part) for part in re.split(r"(\d+)", error.row))
-
-
-def _count_sources(w: Writer) -> int:
-    return w.session.execute(select(func.count()).select_from(Source)).scalar_one()
-
-
-def _apply_sources(w: Writer, sources: list[SourceIn], errors: list[RowError]) -> None:
-    for src in sources:  # parents may come later in the list: set them in a second pass
-        try:
-            existing = w.find_source(src.name)
-            details = dict(kind=src.kind, affiliation=src.affiliation, url=src.url, notes=src.notes,
-                           aliases=src.aliases)
-            if existing is None:
-                w.add_source(src.name, **details)
-            else:
-                w.update_source(existing, **details)
-        except LedgerError as exc:
-            errors.append(RowError(src.row, str(exc)))
-    for src in sources:
-        if src.parent:
-            try:
-                w.update_source(w.source(src.name, create=False), parent=src.parent)
-            except LedgerError as exc:
-                errors.append(RowError(src.row, f"parent: {exc}"))
-
-
-def _apply_claim(w: Writer, item: ClaimIn, summary: ImportSummary, errors: list[RowError]) -> None:
-    if item.ref is not None:
-        claim = w.claim_by_ref(item.ref)
-        if claim is not None and claim.statement != item.statement:
-            raise ValidationError(
-                f"claim_ref {item.ref!r} is already claim #{claim.id} with a different statement "
-                f"({claim.statement[:60]!r}); use another claim_ref or the same text"
-            )
-    else:
-        same = w.claims_by_statement(item.statement)
-        if len(same) > 1:
-            raise ValidationError(
-                f"{len(same)} claims already have this statement (#{', #'.join(str(c.id) for c in same)}); "
-                "give the row a claim_ref to say which one"
-            )
-        claim = same[0] if same else None
-    times = [r.reported_at for r in item.reports]
-    if item.first_reported_at is not None:
-        times.append(item.first_reported_at)
-    if claim is None and not times:
-        return  # every report of this claim was bad, and those rows are listed already
-    if claim is None:
-        claim = w.log_claim(item.statement, first_reported_at=min(times), topics=item.topics,
-                            ref=item.ref, allow_same_statement=item.ref is not None,
-                            expected_by=item.expected_by)
-        summary.claims_created += 1
-    else:
-        summary.claims_matched += 1
-        w.set_topics(claim, item.topics)
-        if item.expected_by is not None and item.expected_by != claim.expected_by:
-            w.set_expected_by(claim, item.expected_by)
-    bad = len(errors)
-    for rep in item.reports:
-        try:
-            added = w.add_report(claim, rep.source, rep.stance, rep.reported_at, via=rep.via, url=rep.url,
-                                 quote=rep.quote, note=rep.note, skip_duplicate=True)
-        except LedgerError as exc:
-            errors.append(RowError(rep.row, str(exc)))
-            continue
-        if added is None:
-            summary.reports_skipped += 1
-        else:
-            summary.reports_added += 1
-    for out in item.outcomes:
-        try:
-            added = w.record_outcome(claim, out.verdict, out.decided_at, evidence_url=out.evidence,
-                                     note=out.note, reviewer=out.reviewer, skip_duplicate=True)
-        except LedgerError as exc:
-            errors.append(RowError(out.row, str(exc)))
-            continue
-        summary.outcomes_added += added is not None
-    if len(errors) > bad:
-        raise _RowsFailed()
-
-
-class _RowsFailed(LedgerError):
-    """Internal: some rows of a claim failed and were already listed; roll the claim back."""
-
-
+# -- importing -----------------------------------------------------------------------------
 def import_file(ledger: Ledger, path: str | Path, fmt: str | None = None) -> ImportSummary:
     """Import a CSV or JSON file all-or-nothing (see the module doc); returns what it changed."""
     path = Path(path)

@@ -68,6 +68,52 @@ def _when(value, what: str) -> datetime:
         raise ValidationError(f"{what}: {exc}") from exc
 
 
+def check_statement(statement: str | None) -> str:
+    """A claim's statement as stored (white space folded), or a ValidationError saying what is wrong."""
+    cleaned = _clean(statement)
+    if not cleaned:
+        raise ValidationError("the claim's statement is empty; write the checkable statement the sources made")
+    if len(cleaned) > MAX_STATEMENT:
+        raise ValidationError(f"the statement is longer than {MAX_STATEMENT} characters; shorten it to the claim itself")
+    return cleaned
+
+
+def check_not_future(moment: datetime, now: datetime, what: str) -> None:
+    """Refuse a time later than `now` (beyond a few minutes of clock difference)."""
+    if moment > now + FUTURE_TOLERANCE:
+        raise ValidationError(
+            f"{what} ({moment:%Y-%m-%d %H:%M} UTC) is in the future; check the date and its time zone"
+        )
+
+
+def check_outcome_time(when: datetime, first_reported_at: datetime, claim_label: str) -> None:
+    """Refuse an outcome dated before its claim was first reported."""
+    if when < first_reported_at:
+        raise ValidationError(
+            f"the outcome ({when:%Y-%m-%d %H:%M}) is dated before {claim_label} was first reported "
+            f"({first_reported_at:%Y-%m-%d %H:%M}); an outcome becomes known after the claim"
+        )
+
+
+def check_expected_by(expected: datetime, first_reported_at: datetime) -> None:
+    """Refuse an expected-by date before the claim was first reported."""
+    if expected < first_reported_at:
+        raise ValidationError(
+            f"expected-by ({expected:%d %b %Y}) is before the claim was first reported "
+            f"({first_reported_at:%d %b %Y})"
+        )
+
+
+def check_source_name(name: str | None, what: str = "source") -> str:
+    """A source name or alias as stored, or a ValidationError when it is empty or too long."""
+    cleaned = _clean(name)
+    if not cleaned:
+        raise ValidationError(f"the {what} name is empty; give the source a name")
+    if len(cleaned) > MAX_NAME:
+        raise ValidationError(f"the {what} name is longer than {MAX_NAME} characters")
+    return cleaned
+
+
 def normalise_topics(topics: Iterable[str] | str | None) -> list[str]:
     """Topic tags as stored: trimmed, lower-case, unique, in first-seen order (`;` splits a string)."""
     if topics is None:
@@ -144,11 +190,7 @@ class Writer:
         return source
 
     def _check_name_free(self, name: str, what: str = "source") -> str:
-        cleaned = _clean(name)
-        if not cleaned:
-            raise ValidationError(f"the {what} name is empty; give the source a name")
-        if len(cleaned) > MAX_NAME:
-            raise ValidationError(f"the {what} name is longer than {MAX_NAME} characters")
+        cleaned = check_source_name(name, what)
         existing = self.find_source(cleaned)
         if existing is not None:
             raise DuplicateError(f"{cleaned!r} is already used by the source {existing.name!r}")
@@ -304,11 +346,7 @@ class Writer:
     def log_claim(self, statement: str, *, first_reported_at=None, topics=None, expected_by=None,
                   ref: str | None = None, allow_same_statement: bool = False) -> Claim:
         """Create a claim (without reports); see `Ledger.log_claim` for the rules."""
-        cleaned = _clean(statement)
-        if not cleaned:
-            raise ValidationError("the claim's statement is empty; write the checkable statement the sources made")
-        if len(cleaned) > MAX_STATEMENT:
-            raise ValidationError(f"the statement is longer than {MAX_STATEMENT} characters; shorten it to the claim itself")
+        cleaned = check_statement(statement)
         ref = _clean(ref)
         if ref is not None:
             if len(ref) > 200:
@@ -324,10 +362,8 @@ class Writer:
         first = _when(first_reported_at, "first reported") if first_reported_at is not None else self.now
         self._not_future(first, "the first-reported time")
         expected = _when(expected_by, "expected by") if expected_by else None
-        if expected is not None and expected < first:
-            raise ValidationError(
-                f"expected-by ({expected:%d %b %Y}) is before the claim was first reported ({first:%d %b %Y})"
-            )
+        if expected is not None:
+            check_expected_by(expected, first)
         claim = Claim(ref=ref, statement=cleaned, first_reported_at=first, expected_by=expected,
                       logged_by=self.user, logged_at=self.now)
         self.session.add(claim)
@@ -351,19 +387,12 @@ class Writer:
     def set_expected_by(self, claim: Claim, expected_by) -> None:
         """Set when a claim should be settled by."""
         expected = _when(expected_by, "expected by")
-        if expected < claim.first_reported_at:
-            raise ValidationError(
-                f"expected-by ({expected:%d %b %Y}) is before the claim was first reported "
-                f"({claim.first_reported_at:%d %b %Y})"
-            )
+        check_expected_by(expected, claim.first_reported_at)
         claim.expected_by = expected
         self.session.add(claim)
 
     def _not_future(self, moment: datetime, what: str) -> None:
-        if moment > self.now + FUTURE_TOLERANCE:
-            raise ValidationError(
-                f"{what} ({moment:%Y-%m-%d %H:%M} UTC) is in the future; check the date and its time zone"
-            )
+        check_not_future(moment, self.now, what)
 
     # -- reports ---------------------------------------------------------------------------
     def find_report(self, claim: Claim, source: Source, stance: str, reported_at: datetime) -> Report | None:
@@ -426,11 +455,7 @@ class Writer:
         verdict = _choice(verdict, Verdict, "verdict")
         when = _when(decided_at, "outcome known at")
         self._not_future(when, "the outcome's time")
-        if when < claim.first_reported_at:
-            raise ValidationError(
-                f"the outcome ({when:%Y-%m-%d %H:%M}) is dated before claim #{claim.id} was first reported "
-                f"({claim.first_reported_at:%Y-%m-%d %H:%M}); an outcome becomes known after the claim"
-            )
+        check_outcome_time(when, claim.first_reported_at, f"claim #{claim.id}")
         history = self.outcomes(claim)
         if skip_duplicate and any(o.verdict == verdict and o.decided_at == when for o in history):
             return None
