@@ -18,6 +18,7 @@ import warnings
 from datetime import datetime, timezone, tzinfo
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+import pandas as pd
 from dateutil import parser as dateutil_parser
 from dateutil.parser import UnknownTimezoneWarning
 
@@ -153,3 +154,43 @@ def format_when(moment: datetime | None) -> str:
 def utcnow() -> datetime:
     """The current time in UTC."""
     return datetime.now(timezone.utc)
+
+
+def parse_many(values: pd.Series, *, zone: tzinfo | None = None) -> tuple[pd.Series, dict[int, str]]:
+    """Parse a column of dates at once: (UTC timestamps, NaT where empty; {position: error message}).
+
+    Full ISO 8601 dates, what most files hold, are parsed by pandas in one vectorised call; anything
+    else goes through `parse_when`, once per distinct text, with its rules and error messages.
+    """
+    texts = values.astype(object).where(values.notna(), "").astype(str).str.strip()
+    out = pd.Series(pd.NaT, index=texts.index, dtype="datetime64[us, UTC]")
+    present = texts != ""
+    iso = present & (texts.str.len() >= 10) & (texts.str[4] == "-") & (texts.str[7] == "-")
+    zone = zone or default_zone()
+    if iso.any():
+        if zone is timezone.utc:
+            out[iso] = pd.to_datetime(texts[iso], format="ISO8601", utc=True, errors="coerce")
+        else:  # naive ISO times are in the configured zone; the rest carry their own offset
+            aware = iso & texts.str.contains(r"(?:Z|[+-]\d\d:?\d\d)$", regex=True)
+            naive = iso & ~aware
+            if aware.any():
+                out[aware] = pd.to_datetime(texts[aware], format="ISO8601", utc=True, errors="coerce")
+            if naive.any():
+                local = pd.to_datetime(texts[naive], format="ISO8601", errors="coerce")
+                out[naive] = local.dt.tz_localize(zone, ambiguous="NaT", nonexistent="NaT").dt.tz_convert("UTC")
+    problems: dict[int, str] = {}
+    rest = present & out.isna()
+    if rest.any():
+        parsed: dict[str, object] = {}
+        for text in pd.unique(texts[rest]):
+            try:
+                parsed[text] = parse_when(text, zone=zone)
+            except DateError as exc:
+                parsed[text] = exc
+        for position in (rest.to_numpy()).nonzero()[0]:
+            result = parsed[texts.iat[position]]
+            if isinstance(result, DateError):
+                problems[int(position)] = str(result)
+            else:
+                out.iat[position] = result
+    return out, problems

@@ -1,84 +1,87 @@
-"""Writing an imported file to the store: every rule checked per row, every write in bulk.
+"""Writing an import to the store: every row checked, every write in bulk, all or nothing.
 
-`tracker.interchange` parses CSV or JSON into a `Bundle`; `apply_bundle` checks each claim, report
-and outcome against the same rules as the service layer (`tracker.ledger`'s `check_*` functions),
-collects every bad row, and only then writes, in one transaction, with a handful of bulk
-statements (SQLAlchemy Core `insert(...)` with many rows) instead of one ORM object per row. A
-bundle with any bad row changes nothing. What the store already holds is skipped, so importing the
-same file twice adds nothing.
+`tracker.interchange` reads a CSV or JSON file into an `Incoming`: report rows in chunks (one
+tuple of text cells per report, in `ROW_FIELDS` order, with the row's label), plus, for JSON, the
+claims' own fields, their verdict history and the sources' details. `apply_incoming` works chunk by
+chunk, with pandas over whole columns rather than Python per row: it parses the dates, checks each
+row against the rules of the service layer (`tracker.ledger`), groups rows into claims, and writes
+claims, topics and reports with a few bulk statements per chunk, all inside one transaction.
+Claim-level rules that need every row of a claim (the claim's first report, its outcome's date,
+its expected-by date) are checked at the end. Any bad row anywhere rolls the whole transaction
+back and raises `ImportRejected` naming every bad row, so a bad file changes nothing.
+
+Identity makes imports idempotent: a report is the same report when claim, source, stance and time
+match (the database's own unique constraint skips it), a verdict when claim, verdict and time
+match, a claim when its `claim_ref` (or, without one, its exact statement) matches.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
 
+import numpy as np
+import pandas as pd
 from sqlalchemy import bindparam, func, insert, select, update
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Connection
 
-from tracker.errors import ImportRejected, LedgerError, RowError, ValidationError
+from tracker.dates import parse_many
+from tracker.errors import ImportRejected, LedgerError, RowError
 from tracker.ledger import (
+    FUTURE_TOLERANCE,
+    MAX_NAME,
     MAX_STATEMENT,
     Ledger,
     Writer,
     check_expected_by,
     check_not_future,
     check_outcome_time,
-    check_source_name,
-    check_statement,
     name_key,
+    normalise_topics,
 )
-from tracker.models import Claim, ClaimTopic, Outcome, Report, Source, SourceAlias, SourceKind
+from tracker.models import Claim, ClaimTopic, Outcome, Report, Source, SourceAlias, SourceKind, Stance, Verdict
 
-CHUNK = 500  # values per IN (...) list: well under every backend's limit on bound parameters
-
-
-@dataclass(slots=True)
-class ReportIn:
-    """A report as read from a file, with where it came from."""
-
-    row: str
-    source: str
-    stance: str
-    reported_at: datetime
-    via: str | None = None
-    url: str | None = None
-    quote: str | None = None
-    note: str | None = None
+# the cells of one report row, as every reader hands them over (text, "" when absent)
+ROW_FIELDS = ("claim_ref", "claim", "source", "stance", "reported_at", "outcome", "outcome_at", "via", "url",
+              "topic", "expected_by", "note", "quote", "evidence")
+CHUNK_ROWS = 100_000
+IN_LIST = 500  # values per IN (...) list: well under every backend's limit on bound parameters
+_STANCES = [m.value for m in Stance]
+_VERDICTS = [m.value for m in Verdict]
+_NO_CLAIM = -1
 
 
-@dataclass(slots=True)
+@dataclass
 class OutcomeIn:
-    """A verdict as read from a file."""
+    """A verdict as read from a file (JSON keeps a claim's whole history)."""
 
     row: str
     verdict: str
-    decided_at: datetime
+    decided_at: object
     evidence: str | None = None
     note: str | None = None
     reviewer: str | None = None
 
 
-@dataclass(slots=True)
+@dataclass
 class ClaimIn:
-    """A claim as read from a file, with its reports and verdicts."""
+    """A claim's own fields as read from a JSON file (CSV rows carry them on every row)."""
 
     row: str
     ref: str | None
     statement: str
     topics: list[str] = field(default_factory=list)
-    expected_by: datetime | None = None
-    first_reported_at: datetime | None = None
-    reports: list[ReportIn] = field(default_factory=list)
+    expected_by: object = None
+    first_reported_at: object = None
     outcomes: list[OutcomeIn] = field(default_factory=list)
 
 
 @dataclass
 class SourceIn:
-    """A source's details as read from a file."""
+    """A source's details as read from a JSON file."""
 
     row: str
     name: str
@@ -91,13 +94,14 @@ class SourceIn:
 
 
 @dataclass
-class Bundle:
-    """What a file holds, parsed but not yet checked against the store."""
+class Incoming:
+    """An import as the importer consumes it: report rows in chunks, plus JSON's extras."""
 
+    chunks: Iterable[tuple[list[str], list[tuple[str, ...]]]]  # (labels, rows of ROW_FIELDS cells)
     claims: list[ClaimIn] = field(default_factory=list)
     sources: list[SourceIn] = field(default_factory=list)
-    # rows already found bad while parsing; the rest are still checked against the store so
-    # that one rejection lists every bad row
+    # rows already found bad while reading; the rest are still checked so that one rejection
+    # lists every bad row
     errors: list[RowError] = field(default_factory=list)
 
 
@@ -121,48 +125,28 @@ class ImportSummary:
 
 
 @dataclass(slots=True)
-class _Existing:
-    id: int
+class _Claim:
+    """What the import knows of one claim while it runs."""
+
+    row: str  # where the claim first appears
+    ref: str | None
     statement: str
-    first_reported_at: datetime
-    expected_by: datetime | None
-
-
-@dataclass(slots=True)
-class _Plan:
-    """One claim of the bundle, checked: what to write for it."""
-
-    item: ClaimIn
-    statement: str
-    existing: _Existing | None
-    first_reported_at: datetime
-    expected_by: datetime | None
-    reports: list[tuple] = field(default_factory=list)  # (source_id, stance, at, via_id, url, quote, note)
+    id: int | None = None
+    existing: bool = False
+    stored_first: datetime | None = None  # first_reported_at as stored (None: not yet written)
+    first: datetime | None = None  # the earliest time seen, in the store or the file
+    declared_first: datetime | None = None
+    expected_by: datetime | None = None
+    expected_row: str | None = None
+    stored_expected: datetime | None = None
     outcomes: list[OutcomeIn] = field(default_factory=list)
-    claim_id: int | None = None
+    outcome_rows: str | None = None  # CSV: the row that set the outcome
+    topics: set[str] = field(default_factory=set)
 
 
-def _chunks(values: list, size: int = CHUNK) -> Iterator[list]:
+def _chunks(values: list, size: int = IN_LIST) -> Iterator[list]:
     for start in range(0, len(values), size):
         yield values[start:start + size]
-
-
-def apply_bundle(ledger: Ledger, bundle: Bundle) -> ImportSummary:
-    """Write a Bundle in one transaction; on any bad row, roll back and raise ImportRejected."""
-    summary = ImportSummary()
-    errors: list[RowError] = list(bundle.errors)
-    with ledger.transaction() as w:
-        connection = w.session.connection()
-        sources_before = connection.execute(select(func.count()).select_from(Source)).scalar_one()
-        _apply_sources(w, bundle.sources, errors)
-        w.session.flush()
-        source_ids = _resolve_sources(connection, bundle.claims, w.now, errors)
-        plans = _plan(connection, bundle.claims, source_ids, w.now, errors)
-        if errors:
-            raise ImportRejected(sorted(errors, key=_row_order))
-        _write(connection, plans, w, summary)
-        summary.sources_created = connection.execute(select(func.count()).select_from(Source)).scalar_one() - sources_before
-    return summary
 
 
 def _row_order(error: RowError) -> tuple:
@@ -170,273 +154,448 @@ def _row_order(error: RowError) -> tuple:
     return tuple((0, int(part)) if part.isdigit() else (1, part) for part in re.split(r"(\d+)", error.row))
 
 
-def _apply_sources(w: Writer, sources: list[SourceIn], errors: list[RowError]) -> None:
-    """Sources with details (JSON only; few): through the service layer, parents in a second pass."""
-    for src in sources:
-        try:
-            existing = w.find_source(src.name)
-            details = dict(kind=src.kind, affiliation=src.affiliation, url=src.url, notes=src.notes,
-                           aliases=src.aliases)
-            if existing is None:
-                w.add_source(src.name, **details)
+class _Run:
+    """One import in progress, inside one transaction."""
+
+    def __init__(self, writer: Writer) -> None:
+        self.w = writer
+        self.connection: Connection = writer.session.connection()
+        self.sqlite = self.connection.dialect.name == "sqlite"
+        self.now = pd.Timestamp(writer.now)
+        self.errors: list[RowError] = []
+        self.summary = ImportSummary()
+        self.claims: dict[str, _Claim] = {}
+        self.source_ids: dict[str, int] = {}  # name as written -> id
+        self.known_keys: dict[str, int] | None = None  # name key -> id
+
+    def fail(self, row: str, reason: str) -> None:
+        self.errors.append(RowError(row, reason))
+
+    # -- sources ---------------------------------------------------------------------------
+    def apply_sources(self, sources: list[SourceIn]) -> None:
+        """Sources with details (JSON only; few): through the service layer, parents in a second pass."""
+        for src in sources:
+            try:
+                existing = self.w.find_source(src.name)
+                details = dict(kind=src.kind, affiliation=src.affiliation, url=src.url, notes=src.notes,
+                               aliases=src.aliases)
+                if existing is None:
+                    self.w.add_source(src.name, **details)
+                else:
+                    self.w.update_source(existing, **details)
+            except LedgerError as exc:
+                self.fail(src.row, str(exc))
+        for src in sources:
+            if src.parent:
+                try:
+                    self.w.update_source(self.w.source(src.name, create=False), parent=src.parent)
+                except LedgerError as exc:
+                    self.fail(src.row, f"parent: {exc}")
+        self.w.session.flush()
+
+    def resolve_sources(self, names: pd.Series) -> pd.Series:
+        """Source ids for names as written (creating unknown sources); NaN where a name was refused."""
+        if self.known_keys is None:
+            self.known_keys = dict(self.connection.execute(select(Source.name_key, Source.id)).all())
+            self.known_keys.update(self.connection.execute(select(SourceAlias.alias_key, SourceAlias.source_id)).all())
+        new_names = [n for n in pd.unique(names) if isinstance(n, str) and n and n not in self.source_ids]
+        missing: dict[str, str] = {}
+        for raw in new_names:
+            cleaned = " ".join(raw.split())
+            if len(cleaned) > MAX_NAME:
+                continue  # reported per row by the caller
+            key = name_key(cleaned)
+            if key in self.known_keys:
+                self.source_ids[raw] = self.known_keys[key]
             else:
-                w.update_source(existing, **details)
-        except LedgerError as exc:
-            errors.append(RowError(src.row, str(exc)))
-    for src in sources:
-        if src.parent:
-            try:
-                w.update_source(w.source(src.name, create=False), parent=src.parent)
-            except LedgerError as exc:
-                errors.append(RowError(src.row, f"parent: {exc}"))
+                missing.setdefault(key, cleaned)
+        if missing:
+            self.insert_rows(Source.__table__, ("name", "name_key"),
+                             rows=[(name, key) for key, name in missing.items()],
+                             constants={"kind": SourceKind.other.value, "created_at": self.w.now})
+            for chunk in _chunks(list(missing)):
+                self.known_keys.update(self.connection.execute(
+                    select(Source.name_key, Source.id).where(Source.name_key.in_(chunk))).all())
+            for raw in new_names:
+                if raw not in self.source_ids and len(" ".join(raw.split())) <= MAX_NAME:
+                    self.source_ids[raw] = self.known_keys[name_key(raw)]
+        return names.map(self.source_ids)
 
+    # -- claims ----------------------------------------------------------------------------
+    def register(self, keys: list[str], rows: list[str], refs: list, statements: list[str]) -> None:
+        """Meet claims for the first time: match them to the store, or create them later."""
+        fresh = [(k, r, ref, st) for k, r, ref, st in zip(keys, rows, refs, statements) if k not in self.claims]
+        for key, row, ref, statement in fresh:
+            self.claims[key] = _Claim(row, ref or None, statement)
+        if not fresh or self.connection.execute(select(Claim.id).limit(1)).first() is None:
+            return
+        columns = (Claim.id, Claim.statement, Claim.first_reported_at, Claim.expected_by)
+        by_ref = [c for c in (self.claims[k] for k, *_ in fresh) if c.ref]
+        for chunk in _chunks(by_ref):
+            wanted = {c.ref: c for c in chunk}
+            for ref, cid, statement, first, expected in self.connection.execute(
+                    select(Claim.ref, *columns).where(Claim.ref.in_(list(wanted)))):
+                claim = wanted[ref]
+                if statement != claim.statement:
+                    self.fail(claim.row, f"claim_ref {ref!r} is already claim #{cid} with a different statement "
+                                         f"({statement[:60]!r}); use another claim_ref or the same text")
+                self._matched(claim, cid, first, expected)
+        by_text = [c for c in (self.claims[k] for k, *_ in fresh) if not c.ref]
+        for chunk in _chunks(by_text):
+            found: dict[str, list] = {}
+            for cid, statement, first, expected in self.connection.execute(
+                    select(*columns).where(Claim.statement.in_([c.statement for c in chunk]))):
+                found.setdefault(statement, []).append((cid, first, expected))
+            for claim in chunk:
+                same = found.get(claim.statement, [])
+                if len(same) > 1:
+                    self.fail(claim.row, f"{len(same)} claims already have this statement "
+                                         f"(#{', #'.join(str(s[0]) for s in same)}); give the row a claim_ref "
+                                         "to say which one")
+                elif same:
+                    self._matched(claim, *same[0])
 
-def _resolve_sources(connection: Connection, claims: list[ClaimIn], now: datetime,
-                     errors: list[RowError]) -> dict[str, int]:
-    """Source id for every name a report or relay uses (as written), creating unknown sources."""
-    raw_names = {r.source for c in claims for r in c.reports} | {r.via for c in claims for r in c.reports if r.via}
-    keys: dict[str, str] = {}  # raw name -> name key
-    wanted: dict[str, str] = {}  # name key -> display name of a source to create
-    refused: dict[str, str] = {}
-    for raw in raw_names:
-        try:
-            cleaned = check_source_name(raw)
-        except LedgerError as exc:
-            refused[raw] = str(exc)
-            continue
-        keys[raw] = name_key(cleaned)
-        wanted.setdefault(keys[raw], cleaned)
-    if refused:
-        for claim in claims:
-            for report in claim.reports:
-                for name in (report.source, report.via):
-                    if name in refused:
-                        errors.append(RowError(report.row, refused[name]))
-    known = dict(connection.execute(select(Source.name_key, Source.id)).all())
-    known.update(connection.execute(select(SourceAlias.alias_key, SourceAlias.source_id)).all())
-    missing = [key for key in wanted if key not in known]
-    if missing:
-        _insert_rows(connection, Source.__table__, ("name", "name_key"), [(wanted[k], k) for k in missing],
-                     {"kind": SourceKind.other.value, "created_at": now})
-        for chunk in _chunks(missing):
-            known.update(connection.execute(
-                select(Source.name_key, Source.id).where(Source.name_key.in_(chunk))).all())
-    return {raw: known[key] for raw, key in keys.items()}
+    @staticmethod
+    def _matched(claim: _Claim, cid: int, first: datetime, expected: datetime | None) -> None:
+        claim.id, claim.existing, claim.stored_first, claim.first = cid, True, first, first
+        claim.stored_expected = expected
 
+    def write_new_claims(self) -> None:
+        """Insert the claims met so far that the store does not hold yet (their first time as known)."""
+        new = [c for c in self.claims.values() if c.id is None and c.first is not None]
+        if not new:
+            return
+        columns = ("ref", "statement", "first_reported_at", "expected_by")
+        rows = [(c.ref, c.statement, c.first, c.expected_by) for c in new]
+        constants = {"logged_by": self.w.user, "logged_at": self.w.now}
+        if self.sqlite:
+            # a rowid table's new rows get max(rowid)+1, +2, ... and this transaction holds the
+            # write lock (BEGIN IMMEDIATE): the ids are known without RETURNING each row
+            before = self.connection.execute(select(func.coalesce(func.max(Claim.id), 0))).scalar_one()
+            self.insert_rows(Claim.__table__, columns, rows=rows, constants=constants)
+            check = self.connection.execute(select(func.max(Claim.id), func.count()).where(Claim.id > before)).one()
+            if tuple(check) != (before + len(rows), len(rows)):
+                raise RuntimeError("claim ids were not assigned in sequence; the import was rolled back")
+            ids = range(before + 1, before + len(rows) + 1)
+        else:
+            result = self.connection.execute(insert(Claim).returning(Claim.id, sort_by_parameter_order=True),
+                                             [dict(zip(columns, row), **constants) for row in rows])
+            ids = [cid for (cid,) in result.all()]
+        for claim, cid in zip(new, ids):
+            claim.id, claim.stored_first, claim.stored_expected = cid, claim.first, claim.expected_by
+        self.summary.claims_created += len(new)
 
-def _insert_rows(connection: Connection, table, columns: tuple[str, ...], rows: list[tuple],
-                 constants: dict[str, Any]) -> None:
-    """INSERT many rows of `columns` (plus the same `constants` on each) as fast as the backend allows.
+    # -- report rows -----------------------------------------------------------------------
+    def take_chunk(self, labels: list[str], rows: list[tuple[str, ...]]) -> None:
+        """Check one chunk of report rows, register its claims, and write its reports and topics."""
+        frame = pd.DataFrame.from_records(rows, columns=ROW_FIELDS)
+        frame.insert(0, "row", labels)
+        bad = np.zeros(len(frame), dtype=bool)
 
-    On SQLite the values are converted once per column with the column types' own bind processors
-    and handed to the driver's executemany, which skips SQLAlchemy's per-row parameter handling
-    (the bulk of an import's time); elsewhere it is an ordinary Core executemany.
-    """
-    if not rows:
-        return
-    names = list(columns) + list(constants)
-    if connection.dialect.name != "sqlite":
-        connection.execute(insert(table), [dict(zip(names, row), **constants) for row in rows])
-        return
-    dialect = connection.dialect
+        def refuse(mask, reason) -> None:
+            """Refuse the rows in `mask`: `reason` is a text, or a function of those rows giving texts."""
+            nonlocal bad
+            mask = np.asarray(mask, dtype=bool)
+            if not mask.any():
+                return
+            picked = frame[mask]
+            reasons = reason(picked) if callable(reason) else [reason] * len(picked)
+            for label, text in zip(picked["row"], reasons):
+                self.fail(label, text)
+            bad |= mask
 
-    def processor(name: str):
-        # dialect_impl: the processor SQLAlchemy itself uses on this backend, so the stored text
-        # is the same whichever path wrote a row
-        return table.c[name].type.dialect_impl(dialect).bind_processor(dialect)
+        for name in ("claim", "source", "stance", "reported_at"):
+            refuse(frame[name] == "", f"'{name}' is empty")
+        stance = frame["stance"].str.lower()
+        refuse((frame["stance"] != "") & ~stance.isin(_STANCES),
+               lambda p: [f"unknown stance {v!r}; use one of: {', '.join(_STANCES)}" for v in p["stance"]])
+        verdict = frame["outcome"].str.lower()
+        refuse((frame["outcome"] != "") & ~verdict.isin(_VERDICTS),
+               lambda p: [f"unknown outcome {v!r}; use one of: {', '.join(_VERDICTS)}" for v in p["outcome"]])
+        refuse((frame["outcome"] != "") & (frame["outcome_at"] == ""),
+               "'outcome' is set but 'outcome_at' is empty; give the date the outcome became known")
+        refuse((frame["outcome_at"] != "") & (frame["outcome"] == ""), "'outcome_at' is set but 'outcome' is empty")
+        relayed = frame["via"] != ""
+        same = np.zeros(len(frame), dtype=bool)
+        same[relayed.to_numpy()] = (frame["via"][relayed].str.casefold() == frame["source"][relayed].str.casefold())
+        refuse(same, "'via' names the same source as 'source'; leave it empty or name the origin")
+        refuse(frame["claim"].str.len() > MAX_STATEMENT,
+               f"the statement is longer than {MAX_STATEMENT} characters; shorten it to the claim itself")
+        for name in ("source", "via"):
+            refuse(frame[name].str.len() > MAX_NAME, f"the {name} name is longer than {MAX_NAME} characters")
+        times = {}
+        for name in ("reported_at", "expected_by", "outcome_at"):
+            times[name], problems = parse_many(frame[name])
+            if problems:
+                mask = np.zeros(len(frame), dtype=bool)
+                mask[list(problems)] = True
+                refuse(mask, lambda p, name=name, problems=problems: [
+                    f"{name}: {problems[int(i)]}" for i in np.flatnonzero(mask)])
+        limit = self.now + FUTURE_TOLERANCE
+        for name, what in (("reported_at", "the report's time"), ("outcome_at", "the outcome's time")):
+            refuse(times[name] > limit, lambda p, name=name, what=what: [
+                f"{what} ({t:%Y-%m-%d %H:%M} UTC) is in the future; check the date and its time zone"
+                for t in times[name][p.index]])
 
-    tail = [[(processor(name) or (lambda v: v))(value)] * len(rows) for name, value in constants.items()]
-    by_column = list(zip(*rows))
-    for index, name in enumerate(columns):
-        convert = processor(name)
-        if convert is not None:
-            by_column[index] = [None if v is None else convert(v) for v in by_column[index]]
-    rows = list(zip(*by_column, *tail))
-    sql = f"INSERT INTO {table.name} ({', '.join(names)}) VALUES ({', '.join('?' * len(names))})"
-    connection.exec_driver_sql(sql, rows)
+        texts = pd.unique(frame["claim"])
+        folded = frame["claim"].map({t: " ".join(t.split()) for t in texts})
+        key = np.where(frame["claim_ref"] != "", "ref\x00" + frame["claim_ref"], "text\x00" + folded)
+        frame = frame.assign(key=key, statement=folded, stance=stance, verdict=verdict,
+                             at=times["reported_at"], expected=times["expected_by"], decided=times["outcome_at"])
+        good = frame[~bad]
+        firsts = good.drop_duplicates("key")
+        self.register(firsts["key"].tolist(), firsts["row"].tolist(), firsts["claim_ref"].tolist(),
+                      firsts["statement"].tolist())
+        good = good[self._consistent(good)]
+        if good.empty:
+            return
+        source_id = self.resolve_sources(good["source"])
+        via_id = self.resolve_sources(good["via"])  # "" (no relay) maps to no id
+        self_relay = (via_id == source_id).to_numpy()
+        if self_relay.any():
+            for label, name in zip(good["row"][self_relay], good["source"][self_relay]):
+                self.fail(label, f"{name!r} cannot relay itself; leave 'via' empty or name the origin")
+            good, source_id, via_id = good[~self_relay], source_id[~self_relay], via_id[~self_relay]
+        earliest = good.groupby("key", sort=False)["at"].min()
+        for key_, at in zip(earliest.index, earliest.dt.to_pydatetime()):
+            claim = self.claims[key_]
+            claim.first = at if claim.first is None else min(claim.first, at)
+        if self.errors:
+            return  # the import is lost already: keep checking, stop writing
+        self.write_new_claims()
+        claim_id = good["key"].map({k: self.claims[k].id for k in earliest.index})
+        self._write_reports(good, claim_id, source_id, via_id)
+        self._write_topics(good, claim_id)
 
+    def _consistent(self, good: pd.DataFrame) -> np.ndarray:
+        """Rows that agree with their claim's other rows (text, expected-by, outcome); flags the rest."""
+        keep = np.ones(len(good), dtype=bool)
+        known = {k: self.claims[k] for k in pd.unique(good["key"])}
+        differs = (good["statement"] != good["key"].map({k: c.statement for k, c in known.items()})).to_numpy()
+        for i in np.flatnonzero(differs):
+            claim = known[good["key"].iat[i]]
+            keep[i] = False
+            if not (claim.existing and claim.ref):  # that one was refused when it was matched
+                self.fail(good["row"].iat[i], f"claim_ref {claim.ref!r} has a different claim text than "
+                                              f"{claim.row}; one reference must mean one claim")
+        conflicts: set[tuple] = set()
+        dated = good[keep & good["expected"].notna().to_numpy()]
+        for key, expected, label in dated[["key", "expected", "row"]].drop_duplicates(["key", "expected"]).itertuples(index=False):
+            claim, expected = known[key], expected.to_pydatetime()
+            if claim.expected_row is None:
+                claim.expected_by, claim.expected_row = expected, label
+            elif claim.expected_by != expected:
+                conflicts.add(("expected", key, expected))
+        judged = good[keep & (good["verdict"] != "").to_numpy()]
+        for key, verdict, decided, label, evidence in judged[["key", "verdict", "decided", "row", "evidence"]] \
+                .drop_duplicates(["key", "verdict", "decided"]).itertuples(index=False):
+            claim, decided = known[key], decided.to_pydatetime()
+            if claim.outcome_rows is None:
+                claim.outcome_rows = label
+                claim.outcomes = [OutcomeIn(label, verdict, decided, evidence=evidence or None)]
+            elif (claim.outcomes[0].verdict, claim.outcomes[0].decided_at) != (verdict, decided):
+                conflicts.add(("outcome", key, verdict, decided))
+        if conflicts:
+            for i, (label, key, expected, verdict, decided) in enumerate(zip(
+                    good["row"], good["key"], good["expected"], good["verdict"], good["decided"])):
+                claim = known[key]
+                if keep[i] and not pd.isna(expected) and ("expected", key, expected.to_pydatetime()) in conflicts:
+                    self.fail(label, f"expected_by differs from {claim.expected_row} for the same claim")
+                    keep[i] = False
+                elif keep[i] and verdict and ("outcome", key, verdict, decided.to_pydatetime()) in conflicts:
+                    self.fail(label, f"outcome differs from {claim.outcome_rows} for the same claim; "
+                                     "a CSV row carries the claim's one current outcome")
+                    keep[i] = False
+        return keep
 
-def _existing_claims(connection: Connection, claims: list[ClaimIn]) -> tuple[dict, dict]:
-    """The stored claims the bundle may mean: by ref, and by statement (for rows without a ref)."""
-    by_ref: dict[str, _Existing] = {}
-    by_statement: dict[str, list[_Existing]] = {}
-    if connection.execute(select(Claim.id).limit(1)).first() is None:
-        return by_ref, by_statement  # an empty store: nothing to match
-    columns = (Claim.id, Claim.statement, Claim.first_reported_at, Claim.expected_by)
-    refs = list({c.ref for c in claims if c.ref})
-    for chunk in _chunks(refs):
-        for ref, *row in connection.execute(select(Claim.ref, *columns).where(Claim.ref.in_(chunk))):
-            by_ref[ref] = _Existing(*row)
-    statements = list({c.statement for c in claims if not c.ref and c.statement})
-    for chunk in _chunks(statements):
-        for row in connection.execute(select(*columns).where(Claim.statement.in_(chunk))):
-            by_statement.setdefault(row[1], []).append(_Existing(*row))
-    return by_ref, by_statement
+    def _write_reports(self, good: pd.DataFrame, claim_id: pd.Series, source_id: pd.Series, via_id: pd.Series) -> None:
+        columns = ("claim_id", "source_id", "stance", "reported_at", "via_source_id", "url", "quote", "note")
+        values = [claim_id.astype("int64"), source_id.astype("int64"), good["stance"], good["at"],
+                  via_id.astype("Int64").astype(object).where(via_id.notna(), None)]
+        values += [good[name].where(good[name] != "", None) for name in ("url", "quote", "note")]
+        added = self.insert_rows(Report.__table__, columns, by_column=values,
+                                 constants={"logged_by": self.w.user, "logged_at": self.w.now}, skip_existing=True)
+        self.summary.reports_added += added
+        self.summary.reports_skipped += len(good) - added
 
+    def _write_topics(self, good: pd.DataFrame, claim_id: pd.Series) -> None:
+        with_topic = good["topic"] != ""
+        pairs = pd.DataFrame({"claim_id": claim_id[with_topic], "raw": good["topic"][with_topic]}).drop_duplicates()
+        cache: dict[str, list[str]] = {}
+        rows = set()
+        for cid, raw in zip(pairs["claim_id"], pairs["raw"]):
+            topics = cache.get(raw)
+            if topics is None:
+                topics = cache[raw] = normalise_topics(raw)
+            rows.update((int(cid), topic) for topic in topics)
+        self.write_topics(rows)
 
-def _plan(connection: Connection, claims: list[ClaimIn], source_ids: dict[str, int], now: datetime,
-          errors: list[RowError]) -> list[_Plan]:
-    """Check every claim, report and outcome against the rules; what passes becomes a plan."""
-    by_ref, by_statement = _existing_claims(connection, claims)
-    plans = []
-    for item in claims:
-        try:
-            # parsing folded the white space already: only emptiness and length are left to check
-            statement = item.statement if 0 < len(item.statement) <= MAX_STATEMENT else check_statement(item.statement)
-            existing = _match(item, statement, by_ref, by_statement)
-        except LedgerError as exc:
-            errors.append(RowError(item.row, str(exc)))
-            continue
-        reports = []
-        for report in item.reports:
-            if report.source not in source_ids or (report.via and report.via not in source_ids):
-                continue  # a source name that was refused: its row is listed already
-            try:
-                reports.append(_check_report(report, source_ids, now))
-            except LedgerError as exc:
-                errors.append(RowError(report.row, str(exc)))
-        times = [r[2] for r in reports]
-        if item.first_reported_at is not None:
-            times.append(item.first_reported_at)
-        if existing is not None:
-            times.append(existing.first_reported_at)
-        if not times:
-            continue  # every report of this claim was bad, and those rows are listed already
-        first = min(times)
-        expected = item.expected_by if item.expected_by is not None else (existing and existing.expected_by)
-        try:
-            check_not_future(first, now, "the first-reported time")
-            if item.expected_by is not None:
-                check_expected_by(item.expected_by, first)
-        except LedgerError as exc:
-            errors.append(RowError(item.row, str(exc)))
-            continue
-        label = f"claim #{existing.id}" if existing else f"claim {item.ref or item.statement[:40]!r}"
-        outcomes = []
-        for outcome in item.outcomes:
-            try:
-                check_not_future(outcome.decided_at, now, "the outcome's time")
-                check_outcome_time(outcome.decided_at, first, label)
-                outcomes.append(outcome)
-            except LedgerError as exc:
-                errors.append(RowError(outcome.row, str(exc)))
-        plans.append(_Plan(item, statement, existing, first, expected or None, reports, outcomes))
-    return plans
+    def write_topics(self, rows: Iterable[tuple[int, str]]) -> None:
+        """Tag claims with topics (pairs the store holds already are skipped)."""
+        rows = list(rows)
+        if rows:
+            self.insert_rows(ClaimTopic.__table__, ("claim_id", "topic"), rows=rows, skip_existing=True)
 
+    # -- writing ---------------------------------------------------------------------------
+    def insert_rows(self, table, columns: tuple[str, ...], *, rows: list[tuple] | None = None,
+                    by_column: list | None = None, constants: dict | None = None,
+                    skip_existing: bool = False) -> int:
+        """INSERT many rows (as `rows`, or as one sequence per column in `by_column`); returns rows added.
 
-def _match(item: ClaimIn, statement: str, by_ref: dict, by_statement: dict) -> _Existing | None:
-    if item.ref is not None:
-        existing = by_ref.get(item.ref)
-        if existing is not None and existing.statement != statement:
-            raise ValidationError(
-                f"claim_ref {item.ref!r} is already claim #{existing.id} with a different statement "
-                f"({existing.statement[:60]!r}); use another claim_ref or the same text"
+        On SQLite each column is converted once, with the column type's own bind processor (so the
+        stored text is what SQLAlchemy itself writes), and handed to the driver's executemany; that
+        skips SQLAlchemy's per-row parameter handling, which would be most of an import's time.
+        `skip_existing` leaves out rows that a unique constraint says the store holds already.
+        """
+        constants = constants or {}
+        if by_column is None:
+            if not rows:
+                return 0
+            by_column = [list(col) for col in zip(*rows)]
+        count = len(by_column[0])
+        if count == 0:
+            return 0
+        names = list(columns) + list(constants)
+        if not self.sqlite:
+            plain = [_plain(c) for c in by_column] + [[v] * count for v in constants.values()]
+            statement = postgresql.insert(table) if self.connection.dialect.name == "postgresql" else insert(table)
+            if skip_existing:
+                statement = statement.on_conflict_do_nothing()
+            return self.connection.execute(statement, [dict(zip(names, row)) for row in zip(*plain)]).rowcount
+        dialect = self.connection.dialect
+        converted = []
+        for name, column in zip(columns, by_column):
+            convert = table.c[name].type.dialect_impl(dialect).bind_processor(dialect)
+            if isinstance(column, pd.Series) and isinstance(column.dtype, pd.DatetimeTZDtype):
+                converted.append(_sqlite_times(column))
+            elif convert is not None:
+                converted.append([None if v is None else convert(v) for v in _plain(column)])
+            else:
+                converted.append(_plain(column))
+        for name, value in constants.items():
+            convert = table.c[name].type.dialect_impl(dialect).bind_processor(dialect)
+            converted.append([convert(value) if convert and value is not None else value] * count)
+        verb = "INSERT OR IGNORE" if skip_existing else "INSERT"
+        sql = f"{verb} INTO {table.name} ({', '.join(names)}) VALUES ({', '.join('?' * len(names))})"
+        driver = self.connection.connection.driver_connection
+        before = driver.total_changes
+        self.connection.exec_driver_sql(sql, list(zip(*converted)))
+        return driver.total_changes - before
+
+    # -- the end ---------------------------------------------------------------------------
+    def finish(self) -> None:
+        """Claim-level rules over all rows, then outcomes, first-report times and expected-by dates."""
+        for claim in self.claims.values():
+            if claim.first is None:
+                continue
+            label = f"claim #{claim.id}" if claim.existing else f"claim {claim.ref or claim.statement[:40]!r}"
+            if claim.declared_first is not None:
+                try:
+                    check_not_future(claim.declared_first, self.w.now, "the first-reported time")
+                except LedgerError as exc:
+                    self.fail(claim.row, str(exc))
+            if claim.expected_by is not None:
+                try:
+                    check_expected_by(claim.expected_by, claim.first)
+                except LedgerError as exc:
+                    self.fail(claim.expected_row or claim.row, str(exc))
+            for outcome in claim.outcomes:
+                try:
+                    check_not_future(outcome.decided_at, self.w.now, "the outcome's time")
+                    check_outcome_time(outcome.decided_at, claim.first, label)
+                except LedgerError as exc:
+                    self.fail(outcome.row, str(exc))
+        if self.errors:
+            return
+        changed = [{"cid": c.id, "first": c.first, "expected": c.expected_by or c.stored_expected}
+                   for c in self.claims.values() if c.id is not None and
+                   (c.first != c.stored_first or (c.expected_by is not None and c.expected_by != c.stored_expected))]
+        if changed:
+            self.connection.execute(
+                update(Claim).where(Claim.id == bindparam("cid"))
+                .values(first_reported_at=bindparam("first"), expected_by=bindparam("expected")),
+                changed,
             )
-        return existing
-    same = by_statement.get(statement, [])
-    if len(same) > 1:
-        raise ValidationError(
-            f"{len(same)} claims already have this statement (#{', #'.join(str(c.id) for c in same)}); "
-            "give the row a claim_ref to say which one"
-        )
-    return same[0] if same else None
+        self._write_outcomes()
+        self.summary.claims_matched = sum(1 for c in self.claims.values() if c.existing and c.first is not None)
+
+    def _write_outcomes(self) -> None:
+        existing = [c.id for c in self.claims.values() if c.existing and c.outcomes]
+        stored: set[tuple] = set()
+        for chunk in _chunks(existing):
+            stored.update(tuple(r) for r in self.connection.execute(
+                select(Outcome.claim_id, Outcome.verdict, Outcome.decided_at).where(Outcome.claim_id.in_(chunk))))
+        rows = []
+        for claim in self.claims.values():
+            for outcome in claim.outcomes:
+                key = (claim.id, outcome.verdict, outcome.decided_at)
+                if key not in stored:
+                    stored.add(key)
+                    rows.append((claim.id, outcome.verdict, outcome.decided_at, outcome.evidence, outcome.note,
+                                 outcome.reviewer or self.w.user))
+        # in file order: the last revision of a claim is the one in force
+        self.insert_rows(Outcome.__table__, ("claim_id", "verdict", "decided_at", "evidence_url", "note", "reviewer"),
+                         rows=rows, constants={"recorded_at": self.w.now})
+        self.summary.outcomes_added = len(rows)
+
+    # -- JSON claims -----------------------------------------------------------------------
+    def declare(self, claims: list[ClaimIn]) -> dict[str, ClaimIn]:
+        """Register JSON claims with their own fields (first-report time, expected-by, history)."""
+        declared = {}
+        for item in claims:
+            key = f"ref\x00{item.ref}" if item.ref else f"text\x00{item.statement}"
+            declared[key] = item
+        self.register(list(declared), [c.row for c in declared.values()], [c.ref for c in declared.values()],
+                      [c.statement for c in declared.values()])
+        for key, item in declared.items():
+            claim = self.claims[key]
+            claim.outcomes = list(item.outcomes)
+            if item.expected_by is not None:
+                claim.expected_by, claim.expected_row = item.expected_by, item.row
+            if item.first_reported_at is not None:
+                claim.declared_first = item.first_reported_at
+                claim.first = item.first_reported_at if claim.first is None else min(claim.first, item.first_reported_at)
+        return declared
+
+    def write_declared(self, declared: dict[str, ClaimIn]) -> None:
+        """Claims that had no (good) report row still get created, with their topics."""
+        if self.errors:
+            return
+        self.write_new_claims()
+        self.write_topics((self.claims[k].id, t) for k, item in declared.items() for t in item.topics
+                          if self.claims[k].id is not None)
 
 
-def _check_report(report: ReportIn, source_ids: dict[str, int], now: datetime) -> tuple:
-    check_not_future(report.reported_at, now, "the report's time")
-    source_id = source_ids[report.source]
-    via_id = source_ids[report.via] if report.via else None
-    if via_id == source_id:
-        raise ValidationError(f"{report.source!r} cannot relay itself; leave 'via' empty or name the origin")
-    return (source_id, report.stance, report.reported_at, via_id, report.url, report.quote, report.note)
+def _plain(column) -> list:
+    """A column as a list of plain Python values (None for missing)."""
+    if isinstance(column, pd.Series):
+        if isinstance(column.dtype, pd.DatetimeTZDtype):
+            return [None if pd.isna(v) else v.to_pydatetime() for v in column]
+        return column.astype(object).where(column.notna(), None).tolist()
+    return list(column)
 
 
-def _write(connection: Connection, plans: list[_Plan], w: Writer, summary: ImportSummary) -> None:
-    """Insert the new claims, topics, reports and outcomes in bulk; skip what the store holds."""
-    new = [p for p in plans if p.existing is None]
-    old = [p for p in plans if p.existing is not None]
-    summary.claims_created, summary.claims_matched = len(new), len(old)
-    for plan, claim_id in zip(new, _insert_claims(connection, new, w)):
-        plan.claim_id = claim_id
-    for plan in old:
-        plan.claim_id = plan.existing.id
-    changed = [{"cid": p.claim_id, "first": p.first_reported_at, "expected": p.expected_by} for p in old
-               if p.first_reported_at != p.existing.first_reported_at or p.expected_by != p.existing.expected_by]
-    if changed:
-        connection.execute(
-            update(Claim).where(Claim.id == bindparam("cid"))
-            .values(first_reported_at=bindparam("first"), expected_by=bindparam("expected")),
-            changed,
-        )
-    old_ids = [p.claim_id for p in old]
-    _insert_topics(connection, plans, _stored(connection, ClaimTopic, (ClaimTopic.claim_id, ClaimTopic.topic), old_ids))
-    stored_reports = _stored(connection, Report, (Report.claim_id, Report.source_id, Report.stance, Report.reported_at),
-                             old_ids)
-    report_rows = []
-    for plan in plans:
-        for source_id, stance, at, via_id, url, quote, note in plan.reports:
-            key = (plan.claim_id, source_id, stance, at)
-            if key in stored_reports:
-                summary.reports_skipped += 1
-                continue
-            stored_reports.add(key)
-            report_rows.append((plan.claim_id, source_id, stance, at, via_id, url, quote, note))
-    _insert_rows(connection, Report.__table__,
-                 ("claim_id", "source_id", "stance", "reported_at", "via_source_id", "url", "quote", "note"),
-                 report_rows, {"logged_by": w.user, "logged_at": w.now})
-    summary.reports_added = len(report_rows)
-    stored_outcomes = _stored(connection, Outcome, (Outcome.claim_id, Outcome.verdict, Outcome.decided_at), old_ids)
-    outcome_rows = []
-    for plan in plans:
-        for outcome in plan.outcomes:
-            key = (plan.claim_id, outcome.verdict, outcome.decided_at)
-            if key in stored_outcomes:
-                continue
-            stored_outcomes.add(key)
-            outcome_rows.append((plan.claim_id, outcome.verdict, outcome.decided_at, outcome.evidence,
-                                 outcome.note, outcome.reviewer or w.user))
-    # in file order: the last revision of a claim is the one in force
-    _insert_rows(connection, Outcome.__table__,
-                 ("claim_id", "verdict", "decided_at", "evidence_url", "note", "reviewer"),
-                 outcome_rows, {"recorded_at": w.now})
-    summary.outcomes_added = len(outcome_rows)
+def _sqlite_times(column: pd.Series) -> list:
+    """UTC timestamps as SQLAlchemy's SQLite DateTime stores them: `YYYY-MM-DD HH:MM:SS.ffffff`."""
+    text = column.dt.tz_convert("UTC").dt.strftime("%Y-%m-%d %H:%M:%S.%f")
+    return text.astype(object).where(column.notna(), None).tolist()
 
 
-def _insert_claims(connection: Connection, new: list[_Plan], w: Writer) -> list[int]:
-    """Insert the new claims; their ids, in order."""
-    if not new:
-        return []
-    columns = ("ref", "statement", "first_reported_at", "expected_by")
-    rows = [(p.item.ref, p.statement, p.first_reported_at, p.expected_by) for p in new]
-    constants = {"logged_by": w.user, "logged_at": w.now}
-    if connection.dialect.name != "sqlite":
-        result = connection.execute(insert(Claim).returning(Claim.id, sort_by_parameter_order=True),
-                                    [dict(zip(columns, row), **constants) for row in rows])
-        return [claim_id for (claim_id,) in result.all()]
-    # SQLite gives a rowid table's new rows max(rowid)+1, +2, ... and this transaction holds the
-    # write lock (BEGIN IMMEDIATE), so the ids are known without a RETURNING round trip per row
-    before = connection.execute(select(func.coalesce(func.max(Claim.id), 0))).scalar_one()
-    _insert_rows(connection, Claim.__table__, columns, rows, constants)
-    after = connection.execute(select(func.max(Claim.id), func.count()).where(Claim.id > before)).one()
-    if tuple(after) != (before + len(rows), len(rows)):
-        raise RuntimeError("claim ids were not assigned in sequence; the import was rolled back")
-    return list(range(before + 1, before + len(rows) + 1))
-
-
-def _stored(connection: Connection, table, columns: tuple, claim_ids: list[int]) -> set[tuple]:
-    """The identity tuples the store already holds for these claims."""
-    found: set[tuple] = set()
-    for chunk in _chunks(claim_ids):
-        found.update(tuple(row) for row in connection.execute(select(*columns).where(columns[0].in_(chunk))))
-    return found
-
-
-def _insert_topics(connection: Connection, plans: list[_Plan], stored: set[tuple]) -> None:
-    rows = []
-    for plan in plans:
-        for topic in plan.item.topics:
-            if (plan.claim_id, topic) not in stored:
-                stored.add((plan.claim_id, topic))
-                rows.append((plan.claim_id, topic))
-    _insert_rows(connection, ClaimTopic.__table__, ("claim_id", "topic"), rows, {})
-
+def apply_incoming(ledger: Ledger, incoming: Incoming) -> ImportSummary:
+    """Write an import in one transaction; on any bad row, roll back and raise ImportRejected."""
+    with ledger.transaction() as writer:
+        run = _Run(writer)
+        sources_before = run.connection.execute(select(func.count()).select_from(Source)).scalar_one()
+        run.apply_sources(incoming.sources)
+        declared = run.declare(incoming.claims) if incoming.claims else {}
+        for labels, rows in incoming.chunks:
+            run.take_chunk(labels, rows)
+        if declared:
+            run.write_declared(declared)
+        run.finish()
+        errors = run.errors + incoming.errors  # the reader adds what it finds as it goes
+        if errors:
+            raise ImportRejected(sorted(errors, key=_row_order))
+        run.summary.sources_created = run.connection.execute(
+            select(func.count()).select_from(Source)).scalar_one() - sources_before
+        return run.summary

@@ -27,9 +27,9 @@ from typing import IO, Any
 
 from tracker.dates import DateError, format_when, parse_when
 from tracker.errors import ImportRejected, RowError, ValidationError
-from tracker.importer import Bundle, ClaimIn, ImportSummary, OutcomeIn, ReportIn, SourceIn, apply_bundle
+from tracker.importer import CHUNK_ROWS, ROW_FIELDS, ClaimIn, ImportSummary, Incoming, OutcomeIn, SourceIn, apply_incoming
 from tracker.ledger import ClaimView, Ledger, normalise_topics
-from tracker.models import Stance, Verdict
+from tracker.models import Verdict
 
 EXAMPLE_FILE = Path(__file__).resolve().parent.parent / "seed" / "aleppo-2016-12.json"
 CSV_REQUIRED = ("claim_ref", "claim", "source", "stance", "reported_at", "outcome", "outcome_at")
@@ -63,55 +63,6 @@ def _uncell(value: str | None) -> str | None:
     return value or None
 
 
-_STANCES = frozenset(m.value for m in Stance)
-_VERDICTS = frozenset(m.value for m in Verdict)
-
-
-def _check_choice(value: str | None, allowed: frozenset, what: str, errors: list[RowError], row: str) -> str | None:
-    if value is None:
-        return None
-    lowered = value.strip().lower()
-    if lowered not in allowed:
-        choices = ", ".join(m for m in (Stance if allowed is _STANCES else Verdict) if m in allowed)
-        errors.append(RowError(row, f"unknown {what} {value!r}; use one of: {choices}"))
-        return None
-    return lowered
-
-
-class _Dates:
-    """parse_when with a memory: files repeat the same dates (every row of a claim has its outcome_at)."""
-
-    def __init__(self) -> None:
-        self.seen: dict[str, object] = {}
-
-    def __call__(self, value: Any, what: str, errors: list[RowError], row: str) -> Any:
-        if value in (None, ""):
-            return None
-        if not isinstance(value, str):
-            return _check_date(value, what, errors, row)
-        found = self.seen.get(value)
-        if found is None:
-            try:
-                found = parse_when(value)
-            except DateError as exc:
-                found = exc
-            self.seen[value] = found
-        if isinstance(found, DateError):
-            errors.append(RowError(row, f"{what}: {found}"))
-            return None
-        return found
-
-
-def _check_date(value: Any, what: str, errors: list[RowError], row: str) -> Any:
-    if value in (None, ""):
-        return None
-    try:
-        return parse_when(value)
-    except DateError as exc:
-        errors.append(RowError(row, f"{what}: {exc}"))
-        return None
-
-
 def _check_header(header: list[str]) -> None:
     if not header:
         raise ImportRejected([RowError("row 1", "the file is empty; the first row must be the header")])
@@ -129,19 +80,21 @@ def _check_header(header: list[str]) -> None:
         raise ImportRejected([RowError("row 1 (header)", "; ".join(problems))])
 
 
-def read_csv(stream: IO[str]) -> Bundle:
-    """Parse the CSV contract into a Bundle (bad rows in `errors`); a bad header is rejected at once."""
+def read_csv(stream: IO[str], chunk_rows: int = CHUNK_ROWS) -> Incoming:
+    """The CSV contract as an Incoming (rows handed over in chunks); a bad header is rejected at once."""
     reader = csv.reader(stream)
     header = [h.strip() for h in next(reader, [])]
     _check_header(header)
-    width = len(header)
-    # absent optional columns read an extra empty cell appended to every row
-    pick = operator.itemgetter(*(header.index(n) if n in header else width for n in CSV_COLUMNS))
-    dates = _Dates()
-    topic_cache: dict[str, list[str]] = {}
     errors: list[RowError] = []
-    claims: dict[tuple[str, str], ClaimIn] = {}
-    verdict_rows: dict[tuple[str, str], tuple[str, str, Any]] = {}
+    return Incoming(chunks=_csv_chunks(reader, header, errors, chunk_rows), errors=errors)
+
+
+def _csv_chunks(reader, header: list[str], errors: list[RowError], chunk_rows: int):
+    width = len(header)
+    # absent optional columns read an empty cell appended to every row
+    pick = operator.itemgetter(*(header.index(n) if n in header else width for n in ROW_FIELDS))
+    labels: list[str] = []
+    rows: list[tuple[str, ...]] = []
     for number, raw in enumerate(reader, start=2):
         if len(raw) != width:
             if any(cell.strip() for cell in raw):
@@ -150,65 +103,20 @@ def read_csv(stream: IO[str]) -> Bundle:
         cells = [v.strip() for v in raw]
         if not any(cells):
             continue  # blank line
-        if "'" in "".join(cell[:1] for cell in cells):
+        if "'" in "".join(cells):  # rare: only then look for formula-guarded cells
             cells = [_uncell(v) or "" for v in cells]
         cells.append("")
-        (ref, text, source, stance_text, reported_text, verdict_text, outcome_text, via, url, topic,
-         expected_text, note, quote, evidence) = pick(cells)
-        row = f"row {number}"
-        bad_before = len(errors)
-        for name, value in (("claim", text), ("source", source), ("stance", stance_text),
-                            ("reported_at", reported_text)):
-            if not value:
-                errors.append(RowError(row, f"'{name}' is empty"))
-        stance = _check_choice(stance_text or None, _STANCES, "stance", errors, row)
-        reported_at = dates(reported_text, "reported_at", errors, row)
-        expected_by = dates(expected_text, "expected_by", errors, row)
-        verdict = _check_choice(verdict_text or None, _VERDICTS, "outcome", errors, row)
-        outcome_at = dates(outcome_text, "outcome_at", errors, row)
-        if verdict_text and not outcome_text:
-            errors.append(RowError(row, "'outcome' is set but 'outcome_at' is empty; give the date the outcome became known"))
-        if outcome_text and not verdict_text:
-            errors.append(RowError(row, "'outcome_at' is set but 'outcome' is empty"))
-        if via and source and via.casefold() == source.casefold():
-            errors.append(RowError(row, "'via' names the same source as 'source'; leave it empty or name the origin"))
-        if len(errors) > bad_before:
-            continue
-        statement = " ".join(text.split())
-        key = ("ref", ref) if ref else ("statement", statement)
-        claim = claims.get(key)
-        if claim is None:
-            claim = claims[key] = ClaimIn(row=row, ref=ref or None, statement=statement)
-        elif claim.statement != statement:
-            errors.append(RowError(row, f"claim_ref {claim.ref!r} has a different claim text than {claim.row}; "
-                                        "one reference must mean one claim"))
-            continue
-        if topic:
-            topics = topic_cache.get(topic)
-            if topics is None:
-                topics = topic_cache[topic] = normalise_topics(topic)
-            claim.topics.extend(t for t in topics if t not in claim.topics)
-        if expected_by is not None:
-            if claim.expected_by is not None and claim.expected_by != expected_by:
-                errors.append(RowError(row, f"expected_by differs from {claim.row} for the same claim"))
-                continue
-            claim.expected_by = expected_by
-        if verdict is not None:
-            earlier = verdict_rows.get(key)
-            if earlier is None:
-                verdict_rows[key] = (row, verdict, outcome_at)
-                claim.outcomes = [OutcomeIn(row, verdict, outcome_at, evidence=evidence or None)]
-            elif (earlier[1], earlier[2]) != (verdict, outcome_at):
-                errors.append(RowError(row, f"outcome differs from {earlier[0]} for the same claim; "
-                                            "a CSV row carries the claim's one current outcome"))
-                continue
-        claim.reports.append(ReportIn(row, source, stance, reported_at, via or None, url or None,
-                                      quote or None, note or None))
-    return Bundle(claims=list(claims.values()), errors=errors)
+        labels.append(f"row {number}")
+        rows.append(pick(cells))
+        if len(rows) >= chunk_rows:
+            yield labels, rows
+            labels, rows = [], []
+    if rows:
+        yield labels, rows
 
 
-def read_json(stream: IO[str]) -> Bundle:
-    """Parse the JSON contract into a Bundle (bad items in `errors`); broken JSON is rejected at once."""
+def read_json(stream: IO[str]) -> Incoming:
+    """The JSON contract as an Incoming (bad items in `errors`); broken JSON is rejected at once."""
     try:
         data = json.load(stream)
     except json.JSONDecodeError as exc:
@@ -217,7 +125,7 @@ def read_json(stream: IO[str]) -> Bundle:
             or not isinstance(data.get("sources", []), list):
         raise ImportRejected([RowError("top level", 'expected an object {"claims": [...], "sources": [...]}')])
     errors: list[RowError] = []
-    bundle = Bundle()
+    incoming = Incoming(chunks=[], errors=errors)
     for i, item in enumerate(data.get("sources", [])):
         row = f"sources[{i}]"
         if not isinstance(item, dict) or not _text(item.get("name")):
@@ -227,11 +135,14 @@ def read_json(stream: IO[str]) -> Bundle:
         if not isinstance(aliases, list):
             errors.append(RowError(row, "'aliases' must be a list of names"))
             continue
-        bundle.sources.append(SourceIn(row, _text(item["name"]), kind=_text(item.get("kind")),
-                                       affiliation=_text(item.get("affiliation")), url=_text(item.get("url")),
-                                       notes=_text(item.get("notes")), aliases=[_text(a) for a in aliases if _text(a)],
-                                       parent=_text(item.get("parent"))))
+        incoming.sources.append(SourceIn(row, _text(item["name"]), kind=_text(item.get("kind")),
+                                         affiliation=_text(item.get("affiliation")), url=_text(item.get("url")),
+                                         notes=_text(item.get("notes")),
+                                         aliases=[_text(a) for a in aliases if _text(a)],
+                                         parent=_text(item.get("parent"))))
     seen_refs: dict[str, str] = {}
+    labels: list[str] = []
+    rows: list[tuple[str, ...]] = []
     for i, item in enumerate(data.get("claims", [])):
         row = f"claims[{i}]"
         if not isinstance(item, dict):
@@ -240,10 +151,12 @@ def read_json(stream: IO[str]) -> Bundle:
         statement = " ".join((_text(item.get("statement")) or "").split())
         if not statement:
             errors.append(RowError(row, "'statement' is empty"))
+            continue
         ref = _text(item.get("claim_ref"))
         if ref is not None:
             if ref in seen_refs:
                 errors.append(RowError(row, f"claim_ref {ref!r} is used again (first at {seen_refs[ref]})"))
+                continue
             seen_refs[ref] = row
         topics = item.get("topics") or []
         if isinstance(topics, str):
@@ -251,45 +164,51 @@ def read_json(stream: IO[str]) -> Bundle:
         claim = ClaimIn(row, ref, statement, topics=normalise_topics(topics),
                         expected_by=_check_date(item.get("expected_by"), "expected_by", errors, row),
                         first_reported_at=_check_date(item.get("first_reported_at"), "first_reported_at", errors, row))
-        for j, rep in enumerate(item.get("reports") or []):
-            rrow = f"{row}.reports[{j}]"
+        reports = item.get("reports") or []
+        if not reports and claim.first_reported_at is None:
+            errors.append(RowError(row, "a claim needs at least one report or a 'first_reported_at'"))
+        for j, rep in enumerate(reports):
             if not isinstance(rep, dict):
-                errors.append(RowError(rrow, "each report must be an object"))
+                errors.append(RowError(f"{row}.reports[{j}]", "each report must be an object"))
                 continue
-            bad = len(errors)
-            if not _text(rep.get("source")):
-                errors.append(RowError(rrow, "'source' is empty"))
-            if not _text(rep.get("stance")):
-                errors.append(RowError(rrow, "'stance' is empty"))
-            stance = _check_choice(_text(rep.get("stance")), _STANCES, "stance", errors, rrow)
-            if not rep.get("reported_at"):
-                errors.append(RowError(rrow, "'reported_at' is empty"))
-            when = _check_date(rep.get("reported_at"), "reported_at", errors, rrow)
-            if len(errors) == bad:
-                claim.reports.append(ReportIn(rrow, _text(rep["source"]), stance, when, via=_text(rep.get("via")),
-                                              url=_text(rep.get("url")), quote=_text(rep.get("quote")),
-                                              note=_text(rep.get("note"))))
+            cells = {name: _text(rep.get(name)) or "" for name in ("source", "stance", "reported_at", "via", "url",
+                                                                  "note", "quote")}
+            labels.append(f"{row}.reports[{j}]")
+            rows.append((ref or "", statement, cells["source"], cells["stance"], cells["reported_at"], "", "",
+                         cells["via"], cells["url"], "", "", cells["note"], cells["quote"], ""))
         for j, out in enumerate(item.get("outcomes") or []):
             orow = f"{row}.outcomes[{j}]"
             if not isinstance(out, dict):
                 errors.append(RowError(orow, "each outcome must be an object"))
                 continue
             bad = len(errors)
-            if not _text(out.get("verdict")):
+            verdict = (_text(out.get("verdict")) or "").lower()
+            if not verdict:
                 errors.append(RowError(orow, "'verdict' is empty"))
-            verdict = _check_choice(_text(out.get("verdict")), _VERDICTS, "verdict", errors, orow)
+            elif verdict not in _VERDICTS:
+                errors.append(RowError(orow, f"unknown verdict {out.get('verdict')!r}; use one of: {', '.join(_VERDICTS)}"))
             if not out.get("decided_at"):
                 errors.append(RowError(orow, "'decided_at' is empty; give the date the outcome became known"))
             when = _check_date(out.get("decided_at"), "decided_at", errors, orow)
             if len(errors) == bad:
                 claim.outcomes.append(OutcomeIn(orow, verdict, when, evidence=_text(out.get("evidence")),
                                                 note=_text(out.get("note")), reviewer=_text(out.get("reviewer"))))
-        if not item.get("reports") and claim.first_reported_at is None and statement:
-            errors.append(RowError(row, "a claim needs at least one report or a 'first_reported_at'"))
-        if statement:
-            bundle.claims.append(claim)
-    bundle.errors = errors
-    return bundle
+        incoming.claims.append(claim)
+    incoming.chunks = [(labels, rows)] if rows else []
+    return incoming
+
+
+_VERDICTS = tuple(m.value for m in Verdict)
+
+
+def _check_date(value: Any, what: str, errors: list[RowError], row: str) -> Any:
+    if value in (None, ""):
+        return None
+    try:
+        return parse_when(value)
+    except DateError as exc:
+        errors.append(RowError(row, f"{what}: {exc}"))
+        return None
 
 
 def _text(value: Any) -> str | None:
@@ -305,23 +224,24 @@ def import_file(ledger: Ledger, path: str | Path, fmt: str | None = None) -> Imp
     path = Path(path)
     fmt = guess_format(path, fmt)
     try:
-        text = path.read_bytes().decode("utf-8-sig")
+        with open(path, encoding="utf-8-sig", newline="") as stream:  # read as it goes: no copy in memory
+            return apply_incoming(ledger, read_csv(stream) if fmt == "csv" else read_json(stream))
     except FileNotFoundError as exc:
         raise ValidationError(f"{str(path)!r} does not exist; check the path") from exc
     except UnicodeDecodeError as exc:
         raise ValidationError(f"{str(path)!r} is not UTF-8 text; save it as UTF-8 (CSV UTF-8 in spreadsheets)") from exc
-    return import_text(ledger, text, fmt)
 
 
 def import_text(ledger: Ledger, text: str, fmt: str) -> ImportSummary:
     """Import CSV or JSON given as text (what an upload holds), all-or-nothing."""
     stream = io.StringIO(text, newline="")
-    bundle = read_csv(stream) if fmt == "csv" else read_json(stream)
-    return apply_bundle(ledger, bundle)
+    incoming = read_csv(stream) if fmt == "csv" else read_json(stream)
+    return apply_incoming(ledger, incoming)
 
 
 # -- writing -------------------------------------------------------------------------------
-def _cell(value: Any) -> str:
+def guard_formula(value: Any) -> str:
+    """A value as a CSV cell that no spreadsheet runs as a formula (a leading `'` where needed)."""
     text = "" if value is None else str(value)
     if text.startswith(_FORMULA_START):
         return "'" + text
@@ -357,7 +277,7 @@ def write_csv(ledger: Ledger, stream: IO[str]) -> int:
     writer.writeheader()
     count = 0
     for row in csv_rows(ledger.claim_views()):
-        writer.writerow({k: _cell(v) for k, v in row.items()})
+        writer.writerow({k: guard_formula(v) for k, v in row.items()})
         count += 1
     return count
 
