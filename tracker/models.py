@@ -115,7 +115,8 @@ class Report(SQLModel, table=True):
     )
 
     id: int | None = Field(default=None, primary_key=True)
-    claim_id: int = Field(foreign_key="claim.id", index=True)
+    # no index of its own: uq_report_identity starts with claim_id
+    claim_id: int = Field(foreign_key="claim.id")
     source_id: int = Field(foreign_key="source.id", index=True)
     stance: str = Field(max_length=20)
     reported_at: datetime

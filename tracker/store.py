@@ -41,6 +41,8 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
     cursor.execute("PRAGMA synchronous=NORMAL")
+    # 64 MiB of page cache (the default is 2 MiB): bulk imports and scoring touch large indexes
+    cursor.execute("PRAGMA cache_size=-65536")
     cursor.close()
 
 
