@@ -48,6 +48,7 @@ from tracker.models import Claim, ClaimTopic, Outcome, Report, Source, SourceAli
 ROW_FIELDS = ("claim_ref", "claim", "source", "stance", "reported_at", "outcome", "outcome_at", "via", "url",
               "topic", "expected_by", "note", "quote", "evidence")
 CHUNK_ROWS = 100_000
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")  # what makes a spreadsheet run a cell
 IN_LIST = 500  # values per IN (...) list: well under every backend's limit on bound parameters
 _STANCES = [m.value for m in Stance]
 _VERDICTS = [m.value for m in Verdict]
@@ -97,7 +98,8 @@ class SourceIn:
 class Incoming:
     """An import as the importer consumes it: report rows in chunks, plus JSON's extras."""
 
-    chunks: Iterable[tuple[list[str], list[tuple[str, ...]]]]  # (labels, rows of ROW_FIELDS cells)
+    chunks: Iterable[tuple[list, list]]  # (labels or row numbers, rows of cells named by `columns`)
+    columns: tuple[str, ...] = ROW_FIELDS
     claims: list[ClaimIn] = field(default_factory=list)
     sources: list[SourceIn] = field(default_factory=list)
     # rows already found bad while reading; the rest are still checked so that one rejection
@@ -167,6 +169,8 @@ class _Run:
         self.claims: dict[str, _Claim] = {}
         self.source_ids: dict[str, int] = {}  # name as written -> id
         self.known_keys: dict[str, int] | None = None  # name key -> id
+        # into an empty store every claim is new: no need to look any up
+        self.store_was_empty = self.connection.execute(select(Claim.id).limit(1)).first() is None
 
     def fail(self, row: str, reason: str) -> None:
         self.errors.append(RowError(row, reason))
@@ -227,7 +231,7 @@ class _Run:
         fresh = [(k, r, ref, st) for k, r, ref, st in zip(keys, rows, refs, statements) if k not in self.claims]
         for key, row, ref, statement in fresh:
             self.claims[key] = _Claim(row, ref or None, statement)
-        if not fresh or self.connection.execute(select(Claim.id).limit(1)).first() is None:
+        if not fresh or self.store_was_empty:
             return
         columns = (Claim.id, Claim.statement, Claim.first_reported_at, Claim.expected_by)
         by_ref = [c for c in (self.claims[k] for k, *_ in fresh) if c.ref]
@@ -286,10 +290,14 @@ class _Run:
         self.summary.claims_created += len(new)
 
     # -- report rows -----------------------------------------------------------------------
-    def take_chunk(self, labels: list[str], rows: list[tuple[str, ...]]) -> None:
-        """Check one chunk of report rows, register its claims, and write its reports and topics."""
-        frame = pd.DataFrame.from_records(rows, columns=ROW_FIELDS)
-        frame.insert(0, "row", labels)
+    def take_chunk(self, labels: list, rows: list, columns: tuple[str, ...] = ROW_FIELDS) -> None:
+        """Check one chunk of report rows, register its claims, and write its reports and topics.
+
+        `rows` hold cells named by `columns` (a CSV's own header); `labels` name the rows in
+        messages (CSV gives row numbers).
+        """
+        frame = _cells(rows, columns)
+        frame.insert(0, "row", [f"row {n}" for n in labels] if labels and isinstance(labels[0], int) else labels)
         bad = np.zeros(len(frame), dtype=bool)
 
         def refuse(mask, reason) -> None:
@@ -566,6 +574,23 @@ class _Run:
                           if self.claims[k].id is not None)
 
 
+def _cells(rows: list, columns: tuple[str, ...]) -> pd.DataFrame:
+    """Report rows as a frame of ROW_FIELDS: cells trimmed, absent columns empty, formula guards removed."""
+    raw = pd.DataFrame.from_records(rows, columns=list(columns))
+    frame = pd.DataFrame(index=raw.index)
+    for name in ROW_FIELDS:
+        if name not in raw:
+            frame[name] = ""
+            continue
+        column = raw[name].fillna("").astype(str).str.strip()
+        guarded = column.str.startswith("'")
+        if guarded.any():  # the exporter's guard against spreadsheet formulas: take it off again
+            unguard = guarded & column.str.slice(1, 2).isin(list(FORMULA_START))
+            column = column.where(~unguard, column.str.slice(1))
+        frame[name] = column
+    return frame
+
+
 def _plain(column) -> list:
     """A column as a list of plain Python values (None for missing)."""
     if isinstance(column, pd.Series):
@@ -589,7 +614,7 @@ def apply_incoming(ledger: Ledger, incoming: Incoming) -> ImportSummary:
         run.apply_sources(incoming.sources)
         declared = run.declare(incoming.claims) if incoming.claims else {}
         for labels, rows in incoming.chunks:
-            run.take_chunk(labels, rows)
+            run.take_chunk(labels, rows, incoming.columns)
         if declared:
             run.write_declared(declared)
         run.finish()

@@ -20,14 +20,13 @@ from __future__ import annotations
 import csv
 import io
 import json
-import operator
 from collections.abc import Iterable
 from pathlib import Path
 from typing import IO, Any
 
 from tracker.dates import DateError, format_when, parse_when
 from tracker.errors import ImportRejected, RowError, ValidationError
-from tracker.importer import CHUNK_ROWS, ROW_FIELDS, ClaimIn, ImportSummary, Incoming, OutcomeIn, SourceIn, apply_incoming
+from tracker.importer import CHUNK_ROWS, FORMULA_START, ClaimIn, ImportSummary, Incoming, OutcomeIn, SourceIn, apply_incoming
 from tracker.ledger import ClaimView, Ledger, normalise_topics
 from tracker.models import Verdict
 
@@ -36,7 +35,6 @@ CSV_REQUIRED = ("claim_ref", "claim", "source", "stance", "reported_at", "outcom
 CSV_OPTIONAL = ("via", "url", "topic", "expected_by", "note", "quote", "evidence")
 CSV_COLUMNS = CSV_REQUIRED + CSV_OPTIONAL
 FORMATS = ("csv", "json")
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 # -- reading -------------------------------------------------------------------------------
@@ -51,16 +49,6 @@ def guess_format(path: str | Path, explicit: str | None = None) -> str:
             f"cannot tell the format of {str(path)!r}; name the file .csv or .json, or pass --format csv|json"
         )
     return fmt
-
-
-def _uncell(value: str | None) -> str | None:
-    """A CSV cell as data: trimmed, None when empty, the formula guard removed."""
-    if value is None:
-        return None
-    value = value.strip()
-    if len(value) > 1 and value[0] == "'" and value[1] in _FORMULA_START:
-        value = value[1:]
-    return value or None
 
 
 def _check_header(header: list[str]) -> None:
@@ -86,33 +74,27 @@ def read_csv(stream: IO[str], chunk_rows: int = CHUNK_ROWS) -> Incoming:
     header = [h.strip() for h in next(reader, [])]
     _check_header(header)
     errors: list[RowError] = []
-    return Incoming(chunks=_csv_chunks(reader, header, errors, chunk_rows), errors=errors)
+    return Incoming(chunks=_csv_chunks(reader, len(header), errors, chunk_rows), columns=tuple(header),
+                    errors=errors)
 
 
-def _csv_chunks(reader, header: list[str], errors: list[RowError], chunk_rows: int):
-    width = len(header)
-    # absent optional columns read an empty cell appended to every row
-    pick = operator.itemgetter(*(header.index(n) if n in header else width for n in ROW_FIELDS))
-    labels: list[str] = []
-    rows: list[tuple[str, ...]] = []
+def _csv_chunks(reader, width: int, errors: list[RowError], chunk_rows: int):
+    numbers: list[int] = []
+    rows: list[list[str]] = []
     for number, raw in enumerate(reader, start=2):
         if len(raw) != width:
             if any(cell.strip() for cell in raw):
                 errors.append(RowError(f"row {number}", f"has {len(raw)} cells but the header has {width}"))
             continue
-        cells = [v.strip() for v in raw]
-        if not any(cells):
+        if not any(raw) or not "".join(raw).strip():
             continue  # blank line
-        if "'" in "".join(cells):  # rare: only then look for formula-guarded cells
-            cells = [_uncell(v) or "" for v in cells]
-        cells.append("")
-        labels.append(f"row {number}")
-        rows.append(pick(cells))
+        numbers.append(number)
+        rows.append(raw)
         if len(rows) >= chunk_rows:
-            yield labels, rows
-            labels, rows = [], []
+            yield numbers, rows
+            numbers, rows = [], []
     if rows:
-        yield labels, rows
+        yield numbers, rows
 
 
 def read_json(stream: IO[str]) -> Incoming:
@@ -243,7 +225,7 @@ def import_text(ledger: Ledger, text: str, fmt: str) -> ImportSummary:
 def guard_formula(value: Any) -> str:
     """A value as a CSV cell that no spreadsheet runs as a formula (a leading `'` where needed)."""
     text = "" if value is None else str(value)
-    if text.startswith(_FORMULA_START):
+    if text.startswith(FORMULA_START):
         return "'" + text
     return text
 
