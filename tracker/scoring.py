@@ -48,6 +48,7 @@ reliability table by bins, and the observed truth rate of rumoured, confirmed an
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 
 import numpy as np
@@ -105,6 +106,22 @@ def _as_timestamp(as_of) -> pd.Timestamp | None:
     return stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
 
 
+def _is(values: pd.Series, stance: str) -> np.ndarray:
+    """`values == stance` as a numpy bool array (missing values: False), compared without
+    converting Arrow-backed strings to Python objects."""
+    return (values == stance).fillna(False).to_numpy(dtype=bool)
+
+
+def _claim_refs(claims: pd.DataFrame):
+    """Each claim's reference, or its id as text when it has none."""
+    refs = claims["ref"]
+    if isinstance(refs.dtype, pd.StringDtype) and claims.index.dtype.kind in "iu":
+        given = (refs.notna() & (refs != "")).to_numpy(dtype=bool)
+        return np.where(given, refs.to_numpy(dtype=object, na_value=""),
+                        claims.index.astype(str).to_numpy(dtype=object)).tolist()
+    return [ref if isinstance(ref, str) and ref else str(cid) for cid, ref in zip(claims.index, refs)]
+
+
 # -- building blocks -----------------------------------------------------------------------
 def verdicts_as_of(outcomes: pd.DataFrame, as_of=None) -> pd.DataFrame:
     """The verdict in force per claim (index claim_id): the newest revision known by `as_of`."""
@@ -122,33 +139,120 @@ def latest_stances(reports: pd.DataFrame, key: str = "claim_id") -> pd.DataFrame
     Adds `origin` (whose information the row carries) and `first_at` (when the source first took
     the stance it ends with). `key` may name another grouping column (e.g. a revision id).
     """
-    columns = [key, "claim_id", "source_id", "stance", "reported_at", "via_source_id"]
-    columns = list(dict.fromkeys(columns))
-    base = reports[columns]
-    relayed = base["via_source_id"] >= 0
-    own = base.assign(direct=1, origin=np.where(relayed, base["via_source_id"], base["source_id"]))
-    implied = base[relayed].assign(source_id=base.loc[relayed, "via_source_id"], direct=0,
-                                   origin=base.loc[relayed, "via_source_id"])
-    rows = pd.concat([own, implied], ignore_index=True)
-    first = rows.groupby([key, "source_id", "stance"], sort=False)["reported_at"].min().rename("first_at")
-    rows = rows.sort_values([key, "source_id", "direct", "reported_at"], kind="stable")
-    rows = rows.drop_duplicates([key, "source_id"], keep="last")
-    rows = rows.join(first, on=[key, "source_id", "stance"])
-    return rows.drop(columns=["direct"]).reset_index(drop=True)
+    return _Stances(reports, key).latest()
 
 
-def _credit_rows(reports: pd.DataFrame, verdicts: pd.DataFrame, config: ScoringConfig, as_of=None) -> pd.DataFrame:
+class _Stances:
+    """The stance rows of a reports frame (own reports plus the ones relays imply), sorted once.
+
+    Rows are ordered as `latest_stances` needs them: by (key, source), own after implied, then by
+    time, ties in the order of the reports. `latest(mask)` is then `latest_stances(reports[mask])`
+    for any row subset without sorting again, which lets one sort serve the credit rows, the
+    pending counts and the votes of a scoring run.
+    """
+
+    def __init__(self, reports: pd.DataFrame, key: str = "claim_id") -> None:
+        self.reports, self.key = reports, key
+        n = len(reports)
+        self.relayed = np.asarray(reports["via_source_id"] >= 0, dtype=bool)
+        implied = np.flatnonzero(self.relayed)
+        row = np.concatenate([np.arange(n), implied])
+        direct = np.concatenate([np.ones(n, np.int8), np.zeros(len(implied), np.int8)])
+        speaker = np.concatenate([reports["source_id"].to_numpy(), reports["via_source_id"].to_numpy()[implied]])
+        keys = speaker if key == "source_id" else reports[key].to_numpy()[row]
+        group = _pair_codes(_sortable(keys), _sortable(speaker))
+        when = _time_key(reports["reported_at"])[row]
+        # stable: equal (key, source, direct, time) keep the reports' order, as sort_values(kind="stable")
+        order = np.lexsort((when, direct, group))
+        self.row, self.direct, self.when = row[order], direct[order], when[order]
+        group = group[order]
+        starts = np.ones(len(group), dtype=bool)
+        starts[1:] = group[1:] != group[:-1]
+        self.group = np.cumsum(starts) - 1  # dense (key, source) id, ascending
+        self.groups = int(self.group[-1]) + 1 if len(group) else 0
+        codes, self.stance_names = pd.factorize(reports["stance"])  # missing stance: -1
+        self.code = codes[self.row]
+
+    def select(self, mask: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """Positions (in sorted order) of the latest row per (key, source) among the reports in
+        `mask`, and the reports row of each one's first report of its final stance."""
+        take = np.arange(len(self.row)) if mask is None else np.flatnonzero(mask[self.row])
+        group = self.group[take]
+        last = np.ones(len(take), dtype=bool)
+        last[:-1] = group[1:] != group[:-1]
+        chosen = take[last]
+        # earliest time per (key, source, stance) as groupby().min() (missing stances have none)
+        width = max(len(self.stance_names), 1)
+        known = take[self.code[take] >= 0]
+        slot = self.group[known] * width + self.code[known]
+        earliest = np.full(self.groups * width, np.iinfo(np.int64).max, dtype=np.int64)
+        np.minimum.at(earliest, slot, self.when[known])
+        first_row = np.full(self.groups * width, -1, dtype=np.int64)
+        hit = self.when[known] == earliest[slot]
+        first_row[slot[hit]] = self.row[known[hit]]
+        chosen_code = self.code[chosen]
+        first = np.where(chosen_code >= 0, first_row[self.group[chosen] * width + np.maximum(chosen_code, 0)], -1)
+        return chosen, first
+
+    def latest(self, mask: np.ndarray | None = None) -> pd.DataFrame:
+        """`latest_stances(reports[mask], key)` (every report when `mask` is None)."""
+        chosen, first = self.select(mask)
+        rows = self.row[chosen]
+        reports = self.reports
+        source = reports["source_id"].to_numpy()[rows]
+        via = reports["via_source_id"].to_numpy()[rows]
+        frame = {}
+        for column in dict.fromkeys([self.key, "claim_id", "source_id", "stance", "reported_at", "via_source_id"]):
+            frame[column] = reports[column].array.take(rows)
+        frame["source_id"] = np.where(self.direct[chosen] == 1, source, via)
+        frame["origin"] = np.where(self.relayed[rows], via, source)
+        frame["first_at"] = reports["reported_at"].array.take(first, allow_fill=True)
+        return pd.DataFrame(frame)
+
+
+def _sortable(values: np.ndarray) -> np.ndarray:
+    """Non-negative int64 codes ordered as the values sort (integers shifted, others ranked)."""
+    if values.dtype.kind in "iub":
+        values = values.astype(np.int64, copy=False)
+        return values - values.min() if len(values) else values
+    return pd.factorize(values, sort=True)[0].astype(np.int64) + 1  # missing (-1) first
+
+
+def _pair_codes(first: np.ndarray, second: np.ndarray) -> np.ndarray:
+    """One int64 per (first, second) pair, ordered as the pairs are (lexicographically)."""
+    if not len(first):
+        return first
+    width = int(second.max()) + 1
+    if (int(first.max()) + 1) * width >= 2**62:  # too wide to combine: rank each side first
+        first, second = np.unique(first, return_inverse=True)[1], np.unique(second, return_inverse=True)[1]
+        width = int(second.max()) + 1
+    return first * width + second
+
+
+def _time_key(times: pd.Series) -> np.ndarray:
+    """Times as int64 that sort as sort_values does (missing last)."""
+    if not isinstance(times.dtype, pd.DatetimeTZDtype) and times.dtype.kind != "M":
+        times = pd.to_datetime(times, utc=True)
+    key = times.array.asi8.copy()
+    key[key == np.iinfo(np.int64).min] = np.iinfo(np.int64).max  # NaT: sorted last, never the minimum
+    return key
+
+
+def _credit_rows(reports: pd.DataFrame, verdicts: pd.DataFrame, config: ScoringConfig, as_of=None,
+                 stances: _Stances | None = None) -> pd.DataFrame:
     """The scored (claim, source) rows: correctness and weight of each source's stance."""
     resolved = verdicts[verdicts["value"].notna()]
-    r = reports.join(resolved[["value", "decided_at"]], on="claim_id", how="inner")
-    r = r[r["reported_at"] <= r["decided_at"]]
-    rows = latest_stances(r)
+    stances = _Stances(reports) if stances is None else stances
+    # the reports made by the time their claim's verdict became known
+    at = resolved.index.get_indexer(reports["claim_id"])
+    decided = resolved["decided_at"].array.take(at, allow_fill=True)
+    rows = stances.latest(np.asarray(reports["reported_at"].array <= decided, dtype=bool))
     rows = rows.join(resolved[["value", "decided_at"]], on="claim_id")
-    asserted = rows["stance"].to_numpy() != "denied"
+    asserted = ~_is(rows["stance"], "denied")
     value = rows["value"].to_numpy()
     rows["asserted"] = asserted
     rows["correct"] = np.where(asserted, value, 1.0 - value)
-    weight = np.where(rows["stance"].to_numpy() == "rumoured", config.rumour_weight, 1.0)
+    weight = np.where(_is(rows["stance"], "rumoured"), config.rumour_weight, 1.0)
     if config.half_life_days is not None and len(rows):
         now = _as_timestamp(as_of) or rows["decided_at"].max()
         age_days = (now - rows["decided_at"]).dt.total_seconds().to_numpy() / 86400.0
@@ -197,7 +301,12 @@ def score_sources(evidence: Evidence, as_of=None, config: ScoringConfig = Scorin
     stamp = _as_timestamp(as_of)
     reports = evidence.reports if stamp is None else evidence.reports[evidence.reports["reported_at"] <= stamp]
     verdicts = verdicts_as_of(evidence.outcomes, stamp)
-    rows = _credit_rows(reports, verdicts, config, stamp)
+    return _score_sources(evidence, reports, verdicts, _Stances(reports), stamp, config)
+
+
+def _score_sources(evidence: Evidence, reports: pd.DataFrame, verdicts: pd.DataFrame, stances: _Stances,
+                   stamp: pd.Timestamp | None, config: ScoringConfig) -> pd.DataFrame:
+    rows = _credit_rows(reports, verdicts, config, stamp, stances)
     rows["earned"] = rows["weight"] * rows["correct"]
     by_source = rows.groupby("source_id")
     table = pd.DataFrame(index=evidence.sources.index)
@@ -207,9 +316,11 @@ def score_sources(evidence: Evidence, as_of=None, config: ScoringConfig = Scorin
     table["successes"] = by_source["earned"].sum().reindex(table.index, fill_value=0.0)
     table["trials"] = by_source["weight"].sum().reindex(table.index, fill_value=0.0)
 
-    everything = latest_stances(reports)
-    open_claims = ~everything["claim_id"].isin(verdicts.index)
-    table["pending"] = everything[open_claims].groupby("source_id").size().reindex(table.index, fill_value=0).astype(int)
+    # one per (claim, source) on claims without a verdict: count the groups, no frame needed
+    chosen, _ = stances.select(~reports["claim_id"].isin(verdicts.index).to_numpy())
+    speakers = np.where(stances.direct[chosen] == 1, reports["source_id"].to_numpy()[stances.row[chosen]],
+                        reports["via_source_id"].to_numpy()[stances.row[chosen]])
+    table["pending"] = pd.Series(speakers).value_counts().reindex(table.index, fill_value=0).astype(int)
 
     prior = _prior_mean(rows)
     mean, lower, upper = _posterior(table["successes"].to_numpy(), table["trials"].to_numpy(), prior, config)
@@ -265,34 +376,42 @@ def reliability_over_time(evidence: Evidence, dates, config: ScoringConfig = Sco
 
 
 # -- votes and predictions -----------------------------------------------------------------
-def _votes(reports: pd.DataFrame) -> pd.DataFrame:
+def _votes(reports: pd.DataFrame, stances: _Stances | None = None, mask: np.ndarray | None = None) -> pd.DataFrame:
     """One vote per (claim, independent origin): relays collapse into the source they relay."""
-    rows = latest_stances(reports)
+    rows = (_Stances(reports) if stances is None else stances).latest(mask)
     return rows[rows["origin"] == rows["source_id"]]
 
 
 def credibility(votes: pd.DataFrame, claim_ids) -> pd.Series:
     """Information credibility 1-6 per claim from its origin-collapsed votes (see module doc)."""
-    counts = pd.crosstab(votes["claim_id"], votes["stance"]).reindex(
-        index=list(claim_ids), columns=["confirmed", "rumoured", "denied"], fill_value=0)
-    confirmed, rumoured, denied = (counts[c].to_numpy() for c in ("confirmed", "rumoured", "denied"))
+    # a crosstab of claim by stance, counted with bincount (pd.crosstab is slow on many claims)
+    codes, claims = pd.factorize(votes["claim_id"], sort=True)
+    claims = pd.Index(claims, name=votes["claim_id"].name)
+    index, at = claims.reindex(list(claim_ids))
+    at = np.arange(len(index)) if at is None else at
+    counted = codes >= 0
+    confirmed, rumoured, denied = (
+        np.bincount(codes[counted & _is(votes["stance"], name)], minlength=len(claims))
+        .take(at, mode="clip") * (at >= 0)
+        if len(claims) else np.zeros(len(index), dtype=np.int64)
+        for name in ("confirmed", "rumoured", "denied"))
     asserted = confirmed + rumoured
     level = np.select(
         [asserted + denied == 0, (confirmed >= 2) & (denied == 0), (confirmed >= 1) & (denied == 0),
          (asserted > 0) & (denied == 0), (asserted > 0) & (denied > 0)],
         [6, 1, 2, 3, 4], default=5,
     )
-    return pd.Series(level, index=counts.index, name="credibility")
+    return pd.Series(level, index=index, name="credibility")
 
 
 def _vote_llr(votes: pd.DataFrame, assert_acc: pd.Series, deny_acc: pd.Series, base: float,
               config: ScoringConfig) -> np.ndarray:
-    denied = votes["stance"].to_numpy() == "denied"
+    denied = _is(votes["stance"], "denied")
     acc_assert = assert_acc.reindex(votes["source_id"]).to_numpy()
     acc_deny = deny_acc.reindex(votes["source_id"]).to_numpy()
     llr_assert = _logit(acc_assert) - _logit(base)
     llr_deny = -(_logit(acc_deny) - _logit(1 - base))
-    weight = np.where(votes["stance"].to_numpy() == "rumoured", config.rumour_weight, 1.0)
+    weight = np.where(_is(votes["stance"], "rumoured"), config.rumour_weight, 1.0)
     return np.where(denied, llr_deny, llr_assert * weight)
 
 
@@ -307,15 +426,16 @@ def predict(evidence: Evidence, as_of=None, config: ScoringConfig = ScoringConfi
         claims = claims[~claims.index.isin(verdicts.index)]
     else:
         claims = claims[claims.index.isin(list(claim_ids))]
-    scores = score_sources(evidence, stamp, config).set_index("source_id")
+    stances = _Stances(reports)
+    scores = _score_sources(evidence, reports, verdicts, stances, stamp, config).set_index("source_id")
     base = base_rate(verdicts)
-    votes = _votes(reports[reports["claim_id"].isin(claims.index)])
+    votes = _votes(reports, stances, reports["claim_id"].isin(claims.index).to_numpy())
     llr = _vote_llr(votes, scores["asserted_accuracy"], scores["denied_accuracy"], base, config)
     votes = votes.assign(llr=llr, source=scores["source"].reindex(votes["source_id"]).to_numpy())
     total = votes.groupby("claim_id")["llr"].sum().reindex(claims.index, fill_value=0.0)
     out = pd.DataFrame({
         "claim_id": claims.index,
-        "claim_ref": [ref if isinstance(ref, str) and ref else str(cid) for cid, ref in zip(claims.index, claims["ref"])],
+        "claim_ref": _claim_refs(claims),
         "statement": claims["statement"].to_numpy(),
         "first_reported_at": claims["first_reported_at"].to_numpy(),
         "p_true": _sigmoid(_logit(base) + total.to_numpy()),
@@ -342,78 +462,136 @@ def predict_at_report_time(evidence: Evidence, config: ScoringConfig = ScoringCo
     per-source tallies (a revision replaces the verdict it revises), then the claim's reports made
     by its first-report time are combined as in `predict`. Time decay is not applied here.
     """
+    # The walk is done in bulk: every change to the tallies is an event (a revision adding its
+    # credit rows, the revision it replaces taking its rows back), and each claim reads the
+    # running sums of the events before it. Each (source, stance column) tally adds its events
+    # in the walk's order, so it holds the same sums a step-by-step walk would.
     claims = evidence.claims.sort_values("first_reported_at", kind="stable")
     sources = evidence.sources.index
-    position = pd.Series(np.arange(len(sources)), index=sources)
     revisions = evidence.outcomes.sort_values(["decided_at", "id"], kind="stable").reset_index(drop=True)
     revisions["value"] = revisions["verdict"].map(VERDICT_VALUE).astype(float)
+    n_rev = len(revisions)
+    rev_value = revisions["value"].to_numpy()
 
     # the credit rows each revision would bring, computed for all revisions at once
     r = evidence.reports.merge(revisions[["id", "claim_id", "value", "decided_at"]], on="claim_id")
     r = r[(r["reported_at"] <= r["decided_at"]) & r["value"].notna()].rename(columns={"id": "revision"})
-    rows = latest_stances(r, key="revision").merge(revisions[["id", "value"]], left_on="revision", right_on="id")
-    asserted = rows["stance"].to_numpy() != "denied"
-    rows["col"] = np.where(asserted, 0, 1)
-    rows["pos"] = position.reindex(rows["source_id"]).to_numpy()
-    rows["w"] = np.where(rows["stance"].to_numpy() == "rumoured", config.rumour_weight, 1.0)
-    rows["earned"] = rows["w"] * np.where(asserted, rows["value"], 1.0 - rows["value"])
-    rows = rows.sort_values("revision", kind="stable")
-    by_revision = {rev: (g["pos"].to_numpy(), g["col"].to_numpy(), g["w"].to_numpy(), g["earned"].to_numpy())
-                   for rev, g in rows.groupby("revision", sort=False)}
+    rows = latest_stances(r, key="revision")
+    asserted = ~_is(rows["stance"], "denied")
+    rumoured = _is(rows["stance"], "rumoured")
+    step = pd.Index(revisions["id"]).get_indexer(rows["revision"])  # the revision's place in the walk
+    pos = sources.get_indexer(rows["source_id"])
+    if (pos < 0).any():
+        raise ValueError("a report names a source that is not in evidence.sources")
+    value = rev_value[step]
+    w = np.where(rumoured, config.rumour_weight, 1.0)
+    by_step = np.argsort(step, kind="stable")
+    row_cell = (pos * 2 + np.where(asserted, 0, 1))[by_step]
+    row_w = w[by_step]
+    row_e = (w * np.where(asserted, value, 1.0 - value))[by_step]
+    row_count = np.bincount(step, minlength=n_rev)
+    row_start = np.cumsum(row_count) - row_count
+
+    # which revisions take effect (an older revision decided later does not replace a newer one),
+    # and which earlier one each of them replaces
+    by_claim = np.argsort(revisions["claim_id"].to_numpy(), kind="stable")
+    claim_of = revisions["claim_id"].to_numpy()[by_claim]
+    new_claim = np.ones(n_rev, dtype=bool)
+    new_claim[1:] = claim_of[1:] != claim_of[:-1]
+    ids = revisions["id"].to_numpy()[by_claim]
+    newest = pd.Series(ids).groupby(np.cumsum(new_claim)).cummax().to_numpy()
+    applied = new_claim.copy()
+    applied[1:] |= ids[1:] >= newest[:-1]
+    applied_steps = by_claim[applied]
+    replaces = np.full(len(applied_steps), -1)
+    same = ~new_claim[applied][1:]
+    replaces[1:][same] = applied_steps[:-1][same]
+
+    # events in the walk's order: (step, 0) takes back the replaced verdict, (step, 1) adds the new
+    back = replaces >= 0
+    event_rev = np.concatenate([replaces[back], applied_steps])
+    event_step = np.concatenate([applied_steps[back], applied_steps])
+    event_sub = np.concatenate([np.zeros(back.sum(), np.int64), np.ones(len(applied_steps), np.int64)])
+    event_sign = np.concatenate([np.full(back.sum(), -1.0), np.ones(len(applied_steps))])
+    walk = np.lexsort((event_sub, event_step))
+    event_rev, event_step, event_sign = event_rev[walk], event_step[walk], event_sign[walk]
+    # the base rate's running sums (unverifiable verdicts do not count)
+    counts = ~np.isnan(rev_value[event_rev])
+    value_step = event_step[counts]
+    value_sum = np.cumsum(event_sign[counts] * rev_value[event_rev[counts]])
+    value_n = np.cumsum(event_sign[counts].astype(np.int64))
+    # the tallies' events, one per credit row
+    lengths = row_count[event_rev]
+    take = np.repeat(row_start[event_rev] - (np.cumsum(lengths) - lengths), lengths) + np.arange(lengths.sum())
+    cell = row_cell[take]
+    t_step = np.repeat(event_step, lengths)
+    d_trials = np.repeat(event_sign, lengths) * row_w[take]
+    d_earned = np.repeat(event_sign, lengths) * row_e[take]
+    col = cell % 2
+    totals_t = [np.cumsum(d_trials[col == c]) for c in (0, 1)]
+    totals_e = [np.cumsum(d_earned[col == c]) for c in (0, 1)]
+    totals_step = [t_step[col == c] for c in (0, 1)]
+    by_cell = np.argsort(cell, kind="stable")  # the walk's order within each cell
+    cell, t_step, d_trials, d_earned = cell[by_cell], t_step[by_cell], d_trials[by_cell], d_earned[by_cell]
+    bounds = np.flatnonzero(np.r_[True, cell[1:] != cell[:-1], True]) if len(cell) else np.array([0])
+    cum_t, cum_e = np.empty_like(d_trials), np.empty_like(d_earned)
+    for a, b in itertools.pairwise(bounds.tolist()):  # one tally at a time, added in order like the walk
+        cum_t[a:b] = np.cumsum(d_trials[a:b])
+        cum_e[a:b] = np.cumsum(d_earned[a:b])
+    cell_key = cell * (n_rev + 1) + t_step
+
+    # each claim sees the revisions decided strictly before it was first reported
+    seen = revisions["decided_at"].array.searchsorted(claims["first_reported_at"].array, side="left")
+    seen = np.maximum.accumulate(seen) if len(seen) else seen
+    known = np.searchsorted(value_step, seen, side="left")
+    total = np.where(known > 0, value_sum[np.maximum(known - 1, 0)] if len(value_sum) else 0.0, 0.0)
+    count = np.where(known > 0, value_n[np.maximum(known - 1, 0)] if len(value_n) else 0, 0)
+    base_out = (total + 1.0) / (count + 2.0)  # as _shrunk_rate
+    logit = _logit(base_out)
 
     # the votes each claim has at its first-report time
     first = evidence.claims["first_reported_at"]
     at_start = evidence.reports[evidence.reports["reported_at"] <= evidence.reports["claim_id"].map(first)]
     votes = _votes(at_start)
-    votes = votes.assign(pos=position.reindex(votes["source_id"]).to_numpy(),
-                         denied=votes["stance"].to_numpy() == "denied",
-                         w=np.where(votes["stance"].to_numpy() == "rumoured", config.rumour_weight, 1.0))
-    votes_by_claim = {cid: (g["pos"].to_numpy(), g["denied"].to_numpy(), g["w"].to_numpy())
-                      for cid, g in votes.groupby("claim_id", sort=False)}
     cred = credibility(votes, claims.index)
+    if len(votes):
+        which = claims.index.get_indexer(votes["claim_id"])
+        denied = _is(votes["stance"], "denied")
+        w = np.where(_is(votes["stance"], "rumoured"), config.rumour_weight, 1.0)
+        vpos = sources.get_indexer(votes["source_id"])
+        vcell = vpos * 2 + denied.astype(np.int64)
+        vseen = seen[which]
 
-    trials = np.zeros((len(sources), 2))
-    earned = np.zeros((len(sources), 2))
-    in_force: dict[int, tuple[int, float]] = {}  # claim -> (revision id, value)
-    value_sum, value_n = 0.0, 0
-    rev_times = revisions["decided_at"].to_numpy()
-    rev_ids, rev_claims, rev_values = (revisions[c].to_numpy() for c in ("id", "claim_id", "value"))
-    k = config.prior_strength
-    p_out = np.empty(len(claims))
-    base_out = np.empty(len(claims))
-    next_rev = 0
-    for i, (cid, when) in enumerate(zip(claims.index, claims["first_reported_at"].to_numpy())):
-        while next_rev < len(revisions) and rev_times[next_rev] < when:
-            rid, claim, value = int(rev_ids[next_rev]), int(rev_claims[next_rev]), rev_values[next_rev]
-            next_rev += 1
-            current = in_force.get(claim)
-            if current is not None and current[0] > rid:
-                continue  # an older revision decided later does not replace a newer one
-            if current is not None:
-                _apply(by_revision.get(current[0]), trials, earned, -1.0)
-                if not np.isnan(current[1]):
-                    value_sum, value_n = value_sum - current[1], value_n - 1
-            _apply(by_revision.get(rid), trials, earned, 1.0)
-            in_force[claim] = (rid, value)
-            if not np.isnan(value):
-                value_sum, value_n = value_sum + value, value_n + 1
-        base = _shrunk_rate(value_sum, value_n)
-        base_out[i] = base
-        logit = float(_logit(base))
-        vote = votes_by_claim.get(cid)
-        if vote is not None:
-            pos, denied, w = vote
-            col_totals_t, col_totals_e = trials.sum(axis=0), earned.sum(axis=0)
-            prior = (col_totals_e + 1.0) / (col_totals_t + 2.0)  # as _shrunk_rate
-            cols = denied.astype(int)
-            acc = (prior[cols] * k + earned[pos, cols]) / (k + trials[pos, cols])
-            llr = np.where(denied, -(_logit(acc) - _logit(1 - base)), w * (_logit(acc) - _logit(base)))
-            logit += float(llr.sum())
-        p_out[i] = float(_sigmoid(logit))
+        def tally(cum: np.ndarray) -> np.ndarray:
+            at = np.searchsorted(cell_key, vcell * (n_rev + 1) + vseen, side="left") - 1
+            ok = (at >= 0) & (cell[np.maximum(at, 0)] == vcell) if len(cell) else np.zeros(len(vcell), bool)
+            return np.where(ok, cum[np.maximum(at, 0)] if len(cum) else 0.0, 0.0)
+
+        def column_total(c: np.ndarray, sums: list) -> np.ndarray:
+            out = np.zeros(len(c))
+            for k in (0, 1):
+                at = np.searchsorted(totals_step[k], vseen, side="left") - 1
+                got = np.where(at >= 0, sums[k][np.maximum(at, 0)] if len(sums[k]) else 0.0, 0.0)
+                out = np.where(c == k, got, out)
+            return out
+
+        cols = denied.astype(np.int64)
+        prior = (column_total(cols, totals_e) + 1.0) / (column_total(cols, totals_t) + 2.0)  # as _shrunk_rate
+        k = config.prior_strength
+        acc = (prior * k + tally(cum_e)) / (k + tally(cum_t))
+        vbase = base_out[which]
+        llr = np.where(denied, -(_logit(acc) - _logit(1 - vbase)), w * (_logit(acc) - _logit(vbase)))
+        # votes are grouped by claim; sum each claim's as one array sum, as the walk did
+        order = np.argsort(which, kind="stable")
+        which, llr = which[order], llr[order]
+        starts = np.flatnonzero(np.r_[True, which[1:] != which[:-1]])
+        logit = logit.copy()
+        logit[which[starts]] += _segment_sums(llr, starts)
+    p_out = _sigmoid(logit)
     now = verdicts_as_of(evidence.outcomes)
     out = pd.DataFrame({
         "claim_id": claims.index,
-        "claim_ref": [ref if isinstance(ref, str) and ref else str(cid) for cid, ref in zip(claims.index, claims["ref"])],
+        "claim_ref": _claim_refs(claims),
         "statement": claims["statement"].to_numpy(),
         "first_reported_at": claims["first_reported_at"].to_numpy(),
         "p_true": p_out,
@@ -425,12 +603,20 @@ def predict_at_report_time(evidence: Evidence, config: ScoringConfig = ScoringCo
     return out.reset_index(drop=True)
 
 
-def _apply(rows, trials: np.ndarray, earned: np.ndarray, sign: float) -> None:
-    if rows is None:
-        return
-    pos, col, w, e = rows
-    np.add.at(trials, (pos, col), sign * w)
-    np.add.at(earned, (pos, col), sign * e)
+def _segment_sums(values: np.ndarray, starts: np.ndarray) -> np.ndarray:
+    """`values[a:b].sum()` for each segment starting at `starts`, to the last bit: numpy adds
+    fewer than 8 numbers left to right and more in pairs (np.add.reduceat does neither)."""
+    ends = np.r_[starts[1:], len(values)]
+    lengths = ends - starts
+    out = values[starts].copy()
+    for k in range(1, 7):
+        more = lengths > k
+        if not more.any():
+            break
+        out[more] += values[starts[more] + k]
+    for i in np.flatnonzero(lengths >= 8):
+        out[i] = values[starts[i]:ends[i]].sum()
+    return out
 
 
 # -- self-scoring --------------------------------------------------------------------------
