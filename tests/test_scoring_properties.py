@@ -96,9 +96,6 @@ def test_monotone_with_half_life_as_of_a_fixed_date(claims, source, stance, star
     assert after["lower"] >= before["lower"] - 1e-9
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "with half_life_days and no as_of, _credit_rows measures ages from the newest outcome in the "
-    "store, so a later correct claim decays the rest of the record and lowers the reliability"))
 def test_monotone_with_half_life_and_no_as_of():
     config = scoring.ScoringConfig(half_life_days=30)
     record = [{"ref": f"a{i}", "reports": [("A", "confirmed", BASE + pd.Timedelta(days=i))],

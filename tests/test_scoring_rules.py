@@ -179,8 +179,8 @@ def test_half_life_lowers_the_weight_of_old_outcomes():
                         outcomes=("true", "2020-01-31 12:00")))
     flat = scores(ev)
     assert flat.loc["A", "trials"] == 2 and flat.loc["B", "trials"] == 1.5
-    decayed = scores(ev, config=ScoringConfig(half_life_days=30))
-    # ages count from the newest outcome when no date is given: the old outcome is one half-life old
+    decayed = scores(ev, as_of="2020-01-31 12:00", config=ScoringConfig(half_life_days=30))
+    # ages count from the as-of date: the old outcome is one half-life old
     assert decayed.loc["A", "trials"] == pytest.approx(1.5)
     assert decayed.loc["A", "successes"] == pytest.approx(0.5)
     assert decayed.loc["B", "trials"] == pytest.approx(1.0)  # 0.5 (old, decayed) + 0.5 (rumour)
@@ -444,7 +444,7 @@ def test_calibration_returns_brier_base_rate_brier_table_and_truth_rate_by_stanc
     assert result.claims == 12
     assert result.brier == pytest.approx(np.mean((p - y) ** 2))
     assert result.base_rate_brier == pytest.approx(np.mean((scored["base_rate"].to_numpy() - y) ** 2))
-    assert result.accuracy == pytest.approx(np.mean((p >= 0.5) == (y >= 0.5)))
+    assert result.accuracy == pytest.approx(np.mean((p > 0.5) == (y == 1.0)))  # no partly_true here
     assert result.brier < result.base_rate_brier  # learning who is right pays
     assert list(result.table.columns) == ["bin", "predicted", "observed", "claims"]
     assert result.table["claims"].sum() == 12
@@ -487,11 +487,7 @@ def test_aleppo_self_scoring_and_topics(seeded):
     assert set(military.claims["ref"]) == {"aleppo-03", "aleppo-04", "aleppo-05", "aleppo-09"}
 
 
-# -- known bugs ------------------------------------------------------------------------------------
-@pytest.mark.xfail(strict=True, reason=(
-    "predict_at_report_time raises TypeError ('Cannot cast DatetimeArray to dtype float64') when the "
-    "evidence has no claims: `evidence.reports['claim_id'].map(first)` on empty frames (scoring.py, "
-    "the `at_start = ...` line); calibration() calls it, so it fails too"), raises=TypeError)
+# -- edge cases that were bugs ---------------------------------------------------------------------
 @pytest.mark.parametrize("which", ["empty store", "topic without claims"])
 def test_self_scoring_with_no_claims(seeded, tmp_path, which):
     if which == "empty store":
@@ -505,9 +501,6 @@ def test_self_scoring_with_no_claims(seeded, tmp_path, which):
     assert scoring.calibration(ev).claims == 0
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "latest_stances keeps one row per (claim, source): a relay a source makes after its own report "
-    "replaces that report, so the source's own (independent) stance drops out of the votes"))
 def test_a_later_relay_does_not_retract_the_relayers_own_report():
     history = [claim(f"h{i}", ("W", "confirmed", f"2020-01-{i + 1:02d}"), outcomes=("true", f"2020-01-{i + 1:02d} 12:00"))
                for i in range(5)]
@@ -517,3 +510,25 @@ def test_a_later_relay_does_not_retract_the_relayers_own_report():
     # observed: independent_sources 1 (J only), credibility 3, p_true 0.937 -> 0.857
     assert both["independent_sources"] == 2  # W on its own account, and J through W
     assert both["credibility"] == own["credibility"] == 2
+
+
+def test_half_life_without_a_date_counts_ages_from_now():
+    ev = evidence(claim("old", ("A", "confirmed", "2020-01-01"), outcomes=("true", "2020-01-02")),
+                  claim("new", ("A", "confirmed", "2020-01-30"), outcomes=("true", "2020-01-31")))
+    decayed = scores(ev, config=ScoringConfig(half_life_days=30))
+    # both outcomes are years old today: almost nothing of the record is left, and A is near the prior
+    assert decayed.loc["A", "trials"] < 1e-6
+    assert decayed.loc["A", "trials"] == pytest.approx(
+        scores(ev, as_of=pd.Timestamp.now(tz="UTC"), config=ScoringConfig(half_life_days=30)).loc["A", "trials"],
+        rel=1e-3)
+
+
+def test_truth_rate_by_stance_counts_claims_once_and_only_stances_taken_before_the_verdict():
+    ev = evidence(claim("x", ("A", "confirmed", "2020-01-01"), ("B", "confirmed", "2020-01-01"),
+                        ("C", "denied", "2020-01-05"), outcomes=("true", "2020-01-02")),
+                  claim("y", ("A", "confirmed", "2020-01-03"), outcomes=("false", "2020-01-04")))
+    result = scoring.calibration(ev)
+    by_stance = result.by_stance.set_index("stance")
+    assert by_stance.loc["confirmed", "claims"] == 2  # x (twice confirmed) counts once, and y
+    assert by_stance.loc["confirmed", "truth_rate"] == 0.5
+    assert "denied" not in by_stance.index  # C denied x only after it was settled

@@ -335,9 +335,6 @@ def test_end_to_end_through_the_csv_contract_and_the_cli(ledger, db_path):
     assert calibration["brier"] < calibration["base_rate_brier"] + 0.05
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "on a store (or topic) with no claims, `predict --at-report-time` and `calibration` end in a "
-    "TypeError traceback from scoring.predict_at_report_time instead of an empty answer"), raises=TypeError)
 @pytest.mark.parametrize("args", [
     ("predict", "--at-report-time", "--format", "json"),
     ("calibration", "--format", "json"),

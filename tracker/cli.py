@@ -394,7 +394,7 @@ def calibration(ctx: click.Context, bins: int, fmt: str) -> None:
         click.echo(result.table.to_csv(index=False), nl=False)
         return
     click.echo(f"{result.claims} resolved claim(s) scored at report time")
-    click.echo(f"Brier score {result.brier:.3f} (base rate alone: {result.base_rate_brier:.3f}; lower is better); "
+    click.echo(f"Brier score {result.brier:.4f} (base rate alone: {result.base_rate_brier:.4f}; lower is better); "
                f"accuracy {result.accuracy:.0%}\n")
     _emit(result.table, "table", {"bin": "predicted", "predicted": "mean predicted", "observed": "observed",
                                   "claims": "claims"})

@@ -9,14 +9,17 @@ a source that `denied` it earns one minus that value. `unverifiable` counts for 
 without a verdict are *pending*. Each source counts once per claim: its latest stance reported
 before the outcome became known (reports made after it are not predictions). A relayed report
 ("Western media, drawing on Jihadi sources") credits the relaying source and its origin; when the
-origin also reported the claim itself, its own report is the one that counts.
+origin also reported the claim itself, its own report is the one that counts; a source's own
+report also outweighs a later relay of someone else's (the relay is its origin's information).
 
 **Reliability.** Per source, a Beta posterior: the prior's mean is the share of credit earned
-across the whole store (empirical Bayes, by Laplace's rule so that it is never 0 or 1), its strength `prior_strength` pseudo-reports (4 by
-default: a handful of real reports outweighs it, two lucky ones do not). The reliability is the
-posterior mean with an equal-tailed credible interval (90% by default, scipy's beta.ppf); sources
-are ranked by the interval's lower end, so two lucky claims never outrank forty good ones. An
-optional half-life discounts credit by the age of the outcome.
+across the whole store (empirical Bayes, by Laplace's rule so that it is never 0 or 1), its
+strength `prior_strength` pseudo-reports (4 by default: a handful of real reports outweighs it,
+two lucky ones do not). The reliability is the posterior mean with an equal-tailed credible
+interval (90% by default, scipy's beta.ppf); sources are ranked by the interval's lower end, so
+two lucky claims do not outrank forty good ones (unless nearly every source in the store is
+nearly always right, when the prior itself says a new source is probably excellent). An optional
+half-life discounts credit by the age of the outcome, measured from `as_of` (default: now).
 
 **Grades.** Admiralty/NATO source reliability, derived from the interval and the record:
 
@@ -145,8 +148,8 @@ def latest_stances(reports: pd.DataFrame, key: str = "claim_id") -> pd.DataFrame
 class _Stances:
     """The stance rows of a reports frame (own reports plus the ones relays imply), sorted once.
 
-    Rows are ordered as `latest_stances` needs them: by (key, source), own after implied, then by
-    time, ties in the order of the reports. `latest(mask)` is then `latest_stances(reports[mask])`
+    Rows are ordered as `latest_stances` needs them: by (key, source), implied before relayed
+    before own, then by time, ties in the order of the reports. `latest(mask)` is then `latest_stances(reports[mask])`
     for any row subset without sorting again, which lets one sort serve the credit rows, the
     pending counts and the votes of a scoring run.
     """
@@ -157,7 +160,9 @@ class _Stances:
         self.relayed = np.asarray(reports["via_source_id"] >= 0, dtype=bool)
         implied = np.flatnonzero(self.relayed)
         row = np.concatenate([np.arange(n), implied])
-        direct = np.concatenate([np.ones(n, np.int8), np.zeros(len(implied), np.int8)])
+        # rank within a (claim, source): implied by someone's relay 0, relayed by the source 1,
+        # the source's own report 2; the highest rank wins, then the latest time
+        direct = np.concatenate([np.where(self.relayed, 1, 2).astype(np.int8), np.zeros(len(implied), np.int8)])
         speaker = np.concatenate([reports["source_id"].to_numpy(), reports["via_source_id"].to_numpy()[implied]])
         keys = speaker if key == "source_id" else reports[key].to_numpy()[row]
         group = _pair_codes(_sortable(keys), _sortable(speaker))
@@ -204,7 +209,7 @@ class _Stances:
         frame = {}
         for column in dict.fromkeys([self.key, "claim_id", "source_id", "stance", "reported_at", "via_source_id"]):
             frame[column] = reports[column].array.take(rows)
-        frame["source_id"] = np.where(self.direct[chosen] == 1, source, via)
+        frame["source_id"] = np.where(self.direct[chosen] >= 1, source, via)
         frame["origin"] = np.where(self.relayed[rows], via, source)
         frame["first_at"] = reports["reported_at"].array.take(first, allow_fill=True)
         return pd.DataFrame(frame)
@@ -254,7 +259,7 @@ def _credit_rows(reports: pd.DataFrame, verdicts: pd.DataFrame, config: ScoringC
     rows["correct"] = np.where(asserted, value, 1.0 - value)
     weight = np.where(_is(rows["stance"], "rumoured"), config.rumour_weight, 1.0)
     if config.half_life_days is not None and len(rows):
-        now = _as_timestamp(as_of) or rows["decided_at"].max()
+        now = _as_timestamp(as_of) or pd.Timestamp.now(tz="UTC")
         age_days = (now - rows["decided_at"]).dt.total_seconds().to_numpy() / 86400.0
         weight = weight * np.power(0.5, np.maximum(age_days, 0) / config.half_life_days)
     rows["weight"] = weight
@@ -318,7 +323,7 @@ def _score_sources(evidence: Evidence, reports: pd.DataFrame, verdicts: pd.DataF
 
     # one per (claim, source) on claims without a verdict: count the groups, no frame needed
     chosen, _ = stances.select(~reports["claim_id"].isin(verdicts.index).to_numpy())
-    speakers = np.where(stances.direct[chosen] == 1, reports["source_id"].to_numpy()[stances.row[chosen]],
+    speakers = np.where(stances.direct[chosen] >= 1, reports["source_id"].to_numpy()[stances.row[chosen]],
                         reports["via_source_id"].to_numpy()[stances.row[chosen]])
     table["pending"] = pd.Series(speakers).value_counts().reindex(table.index, fill_value=0).astype(int)
 
@@ -466,6 +471,11 @@ def predict_at_report_time(evidence: Evidence, config: ScoringConfig = ScoringCo
     # credit rows, the revision it replaces taking its rows back), and each claim reads the
     # running sums of the events before it. Each (source, stance column) tally adds its events
     # in the walk's order, so it holds the same sums a step-by-step walk would.
+    if evidence.claims.empty:  # an empty store, or a topic nobody has used: nothing to predict
+        return pd.DataFrame({name: pd.Series(dtype=dtype) for name, dtype in (
+            ("claim_id", "int64"), ("claim_ref", object), ("statement", object),
+            ("first_reported_at", "datetime64[us, UTC]"), ("p_true", float), ("base_rate", float),
+            ("credibility", "int64"), ("verdict", object), ("outcome", float))})
     claims = evidence.claims.sort_values("first_reported_at", kind="stable")
     sources = evidence.sources.index
     revisions = evidence.outcomes.sort_values(["decided_at", "id"], kind="stable").reset_index(drop=True)
@@ -629,7 +639,7 @@ class Calibration:
     base_rate_brier: float
     accuracy: float
     table: pd.DataFrame  # bin, predicted, observed, claims
-    by_stance: pd.DataFrame  # stance, claims, truth_rate
+    by_stance: pd.DataFrame  # stance, claims (each claim once per stance), truth_rate
     by_source_stance: pd.DataFrame  # source, stance, claims, truth_rate
 
 
@@ -646,18 +656,20 @@ def calibration(evidence: Evidence, predictions: pd.DataFrame | None = None, bin
     table = pd.DataFrame({"bin": which, "p": p, "y": y}).groupby("bin").agg(
         predicted=("p", "mean"), observed=("y", "mean"), claims=("y", "size")).reset_index()
     table["bin"] = [f"{edges[b]:.1f}-{edges[b + 1]:.1f}" for b in table["bin"]]
-    verdicts = verdicts_as_of(evidence.outcomes)
-    stances = latest_stances(evidence.reports).join(verdicts[["value"]], on="claim_id")
-    stances = stances[stances["value"].notna()]
-    by_stance = stances.groupby("stance")["value"].agg(claims="size", truth_rate="mean").reset_index()
-    per_source = stances.groupby(["source_id", "stance"])["value"].agg(claims="size", truth_rate="mean").reset_index()
+    # the stances scored as predictions: each source's last stance before the verdict was known
+    rows = _credit_rows(evidence.reports, verdicts_as_of(evidence.outcomes), config)
+    # overall, a claim counts once per stance it was given, however many sources gave it
+    per_claim = rows.drop_duplicates(["claim_id", "stance"])
+    by_stance = per_claim.groupby("stance")["value"].agg(claims="size", truth_rate="mean").reset_index()
+    per_source = rows.groupby(["source_id", "stance"])["value"].agg(claims="size", truth_rate="mean").reset_index()
     per_source.insert(0, "source", evidence.sources["name"].reindex(per_source["source_id"]).to_numpy())
     n = len(scored)
+    decided = (y == 0.0) | (y == 1.0)  # accuracy needs a yes or a no: partly true claims are left out
     return Calibration(
         claims=n,
         brier=float(np.mean((p - y) ** 2)) if n else float("nan"),
         base_rate_brier=float(np.mean((scored["base_rate"].to_numpy() - y) ** 2)) if n else float("nan"),
-        accuracy=float(np.mean((p >= 0.5) == (y >= 0.5))) if n else float("nan"),
+        accuracy=float(np.mean((p[decided] > 0.5) == (y[decided] == 1.0))) if decided.any() else float("nan"),
         table=table,
         by_stance=by_stance,
         by_source_stance=per_source.drop(columns=["source_id"]),
