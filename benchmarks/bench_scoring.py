@@ -19,9 +19,10 @@ Floors, on the same machine in the same run:
   scratch database (a bulk load with no checking at all). It needs the `sqlite3` CLI
   (`apt-get install -y sqlite3`); without it the row says so.
 
-Peak memory: each end-to-end command is also run once in a fresh interpreter, whose peak resident
-set (`resource.getrusage(...).ru_maxrss`) is reported with and without the imports' share; the
-whole benchmark process's own peak is reported too. Nothing is asserted: the machine is shared and
+Fresh interpreters: each end-to-end command is also run `--repeat` times in a fresh interpreter
+(what one CLI call computes after its imports); the best and the slowest time are printed, with
+the peak resident set (VmHWM; ru_maxrss would include the parent's, inherited across fork) with
+and without the imports' share. The whole benchmark process's own peak is reported too. Nothing is asserted: the machine is shared and
 noisy, so these are figures to read, not tests.
 """
 
@@ -238,10 +239,13 @@ def main(argv: list[str] | None = None) -> int:
     memory = {}
     if not args.no_fresh:
         for command in ("scores", "predict"):
-            seconds, imported, peak, _n = child_run(command, url)
-            memory[command] = (imported, peak)
+            runs = [child_run(command, url) for _ in range(args.repeat)]
+            times = [run[0] for run in runs]
+            memory[command] = (max(run[1] for run in runs), max(run[2] for run in runs))
+            seconds = min(times)
             verdict = "OK < 2 s" if seconds < LIMIT_SECONDS else "OVER 2 s"
-            rows.append((f"`{command}` end to end, once in a fresh interpreter", seconds, verdict))
+            rows.append((f"`{command}` end to end in a fresh interpreter (slowest {max(times):.2f} s)",
+                         seconds, verdict))
         for command in ("scores", "predict"):
             seconds = cli_run(["--db", str(args.db), command, "--format", "csv"])
             rows.append((f"CLI `tracker {command} --format csv` (start-up + printing too)", seconds, "reference"))

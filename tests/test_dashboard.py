@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
+import json
+import re
+
 import pytest
 from streamlit.testing.v1 import AppTest
 
 from tests.conftest import REPO
-from tracker import ui
+from tracker import queries, ui
+from tracker.evidence import load_evidence
+from tracker.interchange import load_example
+from tracker.ledger import Ledger
+from tracker.scoring import score_sources
+
+PAGES = ["overview", "log_claim", "claims", "claim", "review", "sources", "source", "calibration", "import_export"]
 
 
 @pytest.fixture
@@ -19,40 +28,303 @@ def store_env(db_path, monkeypatch):
     ui.ledger.clear()
 
 
-def app() -> AppTest:
-    """The dashboard, run from its entry script."""
-    return AppTest.from_file(str(REPO / "dashboard.py"), default_timeout=30)
+@pytest.fixture
+def aleppo(store_env) -> Ledger:
+    """The dashboard's store with the Aleppo example loaded (a ledger over it, for checking writes)."""
+    opened = Ledger.open(f"sqlite:///{store_env}")
+    load_example(opened)
+    yield opened
+    opened.engine.dispose()
 
 
-def test_empty_store_offers_the_example_and_loads_it(store_env):
-    at = app().run()
-    assert not at.exception
+def app(**query) -> AppTest:
+    """The dashboard, run from its entry script (with query parameters, as a deep link would)."""
+    at = AppTest.from_file(str(REPO / "dashboard.py"), default_timeout=30)
+    at.query_params.update({k: str(v) for k, v in query.items()})
+    return at
+
+
+def on(page: str, **query) -> AppTest:
+    """The dashboard run once, then switched to one page (`claims` for app_pages/claims.py)."""
+    at = app(**query).run()
+    return at.switch_page(f"app_pages/{page}.py").run()
+
+
+def ok(at: AppTest) -> AppTest:
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def table(at: AppTest, column: str):
+    """The first table on the page that has `column` (read-only tables carry no key in AppTest)."""
+    return next(frame.value for frame in at.dataframe if column in frame.value.columns)
+
+
+def texts(elements) -> str:
+    """The elements' text as a person reads it (Markdown escapes removed)."""
+    return re.sub(r"\\(.)", r"\1", " | ".join(str(e.value) for e in elements))
+
+
+# -- every page -------------------------------------------------------------------------------
+@pytest.mark.parametrize("loaded", [False, True], ids=["empty store", "Aleppo example"])
+def test_every_page_renders(store_env, loaded):
+    if loaded:
+        load_example(ui.ledger())
+    at = ok(app().run())
+    for page in PAGES:
+        ok(at.switch_page(f"app_pages/{page}.py").run())
+        assert at.title, page
+
+
+def test_empty_store_offers_the_example_on_the_overview_and_loads_it(store_env):
+    at = ok(app().run())
     assert "empty" in at.info[0].value
-    at.button[0].click().run()
-    assert not at.exception
-    table = at.dataframe[0].value
-    assert len(table) == 13 and "aleppo-01" in set(table["ref"])
-    assert [m.value for m in at.metric][:1] == ["13"]
+    at.button(key="overview_load_example").click().run()
+    ok(at)
+    assert "Loaded the Aleppo example: 13 claim(s) created" in at.success[0].value
+    metrics = {m.label: m.value for m in at.metric}
+    assert (metrics["Claims"], metrics["Open"], metrics["Resolved"], metrics["Sources"]) == ("13", "2", "11", "16")
+    assert not at.info
 
 
-def test_claims_filters_call_the_service(store_env):
-    at = app().run()
-    at.button[0].click().run()
-    at.selectbox[0].select("open").run()
-    assert set(at.dataframe[0].value["ref"]) == {"aleppo-11", "aleppo-13"}
-    at.selectbox[0].select("any").run()
-    at.text_input[1].input("churkin").run()
+def test_claims_page_offers_the_example_too(store_env):
+    at = ok(on("claims"))
+    at.button(key="claims_load_example").click().run()
+    assert ok(at).dataframe[0].value.shape[0] == 13
+
+
+# -- claims ---------------------------------------------------------------------------------
+def test_claims_filters_call_the_service(aleppo):
+    at = ok(on("claims"))
+    at.selectbox(key="claims_outcome").select("open").run()
+    assert set(ok(at).dataframe[0].value["ref"]) == {"aleppo-11", "aleppo-13"}
+    at.selectbox(key="claims_outcome").select("any").run()
+    at.selectbox(key="claims_status").select("contested").run()
+    assert set(at.dataframe[0].value["id"]) == {1, 3, 6, 8, 11}
+    at.selectbox(key="claims_status").select("any").run()
+    at.text_input(key="claims_source").input("churkin").run()
     assert list(at.dataframe[0].value["ref"]) == ["aleppo-01"]
-    at.text_input[1].input("nobody at all").run()
+    at.text_input(key="claims_source").input("").run()
+    at.text_input(key="claims_search").input("buses").run()
+    assert set(at.dataframe[0].value["id"]) == {3, 10}
+    at.text_input(key="claims_source").input("nobody at all").run()
     assert "no source is called" in at.error[0].value
 
 
-def test_sources_page_lists_sources_with_aliases(store_env):
-    at = app().run()
-    at.button[0].click().run()
-    at.switch_page("pages/sources.py").run()
-    assert not at.exception
-    frame = at.dataframe[0].value
-    assert len(frame) == 16
-    lavrov = frame[frame["name"] == "Sergei Lavrov"].iloc[0]
-    assert lavrov["parent"] == "Russian Foreign Ministry" and "Lavrov" in lavrov["aliases"]
+def test_claims_are_paginated(aleppo):
+    for n in range(20):
+        aleppo.log_claim(f"Filler claim number {n}", reports=[{"source": "ICRC", "stance": "rumoured",
+                                                               "reported_at": f"{n + 1} January 2017"}])
+    at = ok(on("claims"))
+    assert len(at.dataframe[0].value) == 25
+    assert "1-25 of 33 claims (page 1 of 2)" in texts(at.caption)
+    at.number_input(key="claims_page").set_value(2).run()
+    assert len(ok(at).dataframe[0].value) == 8
+    assert "26-33 of 33 claims (page 2 of 2)" in texts(at.caption)
+    at.text_input(key="claims_search").input("filler").run()  # a new filter starts again at page 1
+    assert at.number_input(key="claims_page").value == 1 and len(at.dataframe[0].value) == 20
+
+
+def test_open_a_claim_from_the_claims_page(aleppo):
+    at = ok(on("claims"))
+    at.selectbox(key="claims_open").select(11).run()
+    at.button(key="claims_open_button").click().run()
+    assert ok(at).subheader[0].value.startswith("#11: The evacuation deal broke down")
+
+
+# -- log a claim ----------------------------------------------------------------------------
+def test_logging_a_claim_writes_it_to_the_store(aleppo):
+    at = ok(on("log_claim"))
+    at.text_area(key="log_statement").input("The last convoy has left eastern Aleppo").run()
+    at.text_input(key="log_topics").input("aleppo; evacuation").run()
+    at.selectbox(key="log_r0_source").select("ICRC").run()
+    at.selectbox(key="log_r0_stance").select("confirmed").run()
+    at.text_input(key="log_r0_when").input("Thursday 22nd December 2016 15:00").run()
+    assert "Read as 2016-12-22T15:00Z" in texts(at.caption)
+    at.button(key="log_add_row").click().run()
+    at.selectbox(key="log_r1_source").select("Lavrov").run()  # an alias picks its source
+    assert "Lavrov is an alias of Sergei Lavrov" in texts(at.caption)
+    at.selectbox(key="log_r1_stance").select("rumoured").run()
+    at.text_input(key="log_r1_when").input("22 Dec 2016 18:00").run()
+    at.text_input(key="log_r1_quote").input("The operation is *complete*").run()
+    at.button(key="log_submit").click().run()
+    ok(at)
+    assert not at.error and "Logged claim #14." in at.success[0].value
+    view = aleppo.get_claim(14)
+    assert view.claim.statement == "The last convoy has left eastern Aleppo" and view.topics == ["aleppo", "evacuation"]
+    assert [(s, r.stance) for r, s, _ in view.reports] == [("ICRC", "confirmed"), ("Sergei Lavrov", "rumoured")]
+    assert view.reports[1][0].quote == "The operation is *complete*"
+    assert at.text_area(key="log_statement").value == ""  # the form is cleared for the next claim
+
+
+def test_a_bad_date_shows_an_error_and_writes_nothing(aleppo):
+    before = queries.fingerprint(aleppo)
+    at = ok(on("log_claim"))
+    at.text_area(key="log_statement").input("The ceasefire holds").run()
+    at.selectbox(key="log_r0_source").select("Kremlin").run()
+    at.selectbox(key="log_r0_stance").select("confirmed").run()
+    at.text_input(key="log_r0_when").input("someday soon").run()
+    assert "is not a date this tracker can read" in texts(at.caption)
+    at.button(key="log_submit").click().run()
+    assert "report 1: reported at: 'someday soon' is not a date" in ok(at).error[0].value
+    assert queries.fingerprint(aleppo) == before
+    assert at.text_area(key="log_statement").value == "The ceasefire holds"  # nothing typed is lost
+
+
+def test_a_second_bad_report_writes_nothing_of_the_first(aleppo):
+    before = queries.fingerprint(aleppo)
+    at = ok(on("log_claim"))
+    at.text_area(key="log_statement").input("The ceasefire holds").run()
+    at.selectbox(key="log_r0_source").select("Kremlin").run()
+    at.selectbox(key="log_r0_stance").select("confirmed").run()
+    at.text_input(key="log_r0_when").input("20 December 2016").run()
+    at.button(key="log_add_row").click().run()
+    at.button(key="log_submit").click().run()
+    assert "report 2" in ok(at).error[0].value
+    assert queries.fingerprint(aleppo) == before
+
+
+def test_similar_claims_are_offered_and_a_report_goes_to_the_existing_one(aleppo):
+    at = ok(on("log_claim"))
+    at.text_area(key="log_statement").input("The evacuation of eastern Aleppo is back on track").run()
+    assert "Possibly logged already" in at.warning[0].value
+    at.button(key="log_use_8").click().run()
+    assert ok(at).radio(key="log_mode").value.startswith("A report on")
+    assert at.selectbox(key="log_claim_pick").value == 8
+    at.selectbox(key="log_rep_source").select("Kremlin").run()
+    at.selectbox(key="log_rep_stance").select("confirmed").run()
+    at.text_input(key="log_rep_when").input("15 December 2016 10:00").run()
+    at.button(key="log_add_report").click().run()
+    assert "Added the report to claim #8." in ok(at).success[0].value
+    assert ("Kremlin", "confirmed") in [(s, r.stance) for r, s, _ in aleppo.get_claim(8).reports]
+
+
+def test_the_claim_pages_link_opens_the_report_form_on_that_claim(aleppo):
+    at = ok(on("log_claim", claim=13))
+    assert at.radio(key="log_mode").value.startswith("A report on")
+    assert at.selectbox(key="log_claim_pick").value == 13
+    at.text_input(key="log_find").input("buses").run()
+    assert "#3 Rebel fighters fired on the buses sent to evacuate eastern Aleppo on 14 December" in set(
+        ok(at).selectbox(key="log_claim_pick").options)
+
+
+# -- review and outcomes --------------------------------------------------------------------
+def test_marking_an_outcome_changes_the_sources_score(aleppo):
+    at = ok(on("sources"))
+    before = at.dataframe[0].value.set_index("source").loc["The Duran"]
+    at.switch_page("app_pages/review.py").run()
+    assert list(ok(at).dataframe[0].value["id"]) == [11, 13]
+    at.selectbox(key="review_claim").select(13).run()
+    at.selectbox(key="review_verdict").select("true").run()
+    at.text_input(key="review_when").input("20 December 2016").run()
+    at.text_input(key="review_evidence").input("https://example.org/trials").run()
+    at.button(key="review_record").click().run()
+    assert "Claim #13 is now true" in ok(at).success[0].value
+    assert list(at.dataframe[0].value["id"]) == [11]
+    at.switch_page("app_pages/sources.py").run()
+    after = ok(at).dataframe[0].value.set_index("source").loc["The Duran"]
+    assert (after["resolved"], after["pending"]) == (before["resolved"] + 1, before["pending"] - 1)
+    assert after["reliability"] != before["reliability"]
+    assert aleppo.get_claim(13).outcome.evidence_url == "https://example.org/trials"
+
+
+def test_an_outcome_before_the_claim_is_refused_in_the_form(aleppo):
+    before = queries.fingerprint(aleppo)
+    at = ok(on("review"))
+    at.selectbox(key="review_verdict").select("false").run()
+    at.text_input(key="review_when").input("1 January 2010").run()
+    at.button(key="review_record").click().run()
+    assert "before claim #11 was first reported" in ok(at).error[0].value
+    assert queries.fingerprint(aleppo) == before
+
+
+def test_revising_an_outcome_on_the_claim_page_keeps_its_history(aleppo):
+    at = ok(app(claim=8).run())
+    at.selectbox(key="claim_outcome_verdict").select("partly_true").run()
+    at.text_input(key="claim_outcome_when").input("16 December 2016").run()
+    at.button(key="claim_outcome_record").click().run()
+    ok(at)
+    history = table(at, "in force")
+    assert list(history["verdict"]) == ["true", "partly_true"] and list(history["in force"]) == [False, True]
+    assert [o.verdict for o in aleppo.get_claim(8).outcomes] == ["true", "partly_true"]
+
+
+# -- claim and source pages -----------------------------------------------------------------
+def test_deep_links_open_the_claim_and_source_pages(aleppo):
+    at = ok(app(claim=8).run())
+    assert at.subheader[0].value == "#8: The evacuation of eastern Aleppo is back on track and will happen shortly"
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Reported status"] == "contested" and metrics["Outcome"] == "true"
+    assert 0 < float(metrics["Likely true (p_true)"]) < 1
+    drivers = table(at, "weight of evidence")
+    assert set(drivers["source"]) == {"Russian Defence Ministry", "ICRC", "The Duran", "Jihadi sources"}
+    assert len(table(at, "via")) == 5
+
+    at = ok(app(source=16).run())
+    assert at.subheader[0].value == "The Duran"
+    assert {m.label: m.value for m in at.metric}["Grade"] == "D"
+    assert len(table(at, "how")) == 11
+    record = table(at, "truth_rate").set_index("stance")
+    assert record.loc["confirmed", "true"] == 4
+
+
+def test_deep_links_to_missing_claims_and_sources_say_so(aleppo):
+    assert "there is no claim #999" in ok(app(claim=999).run()).error[0].value
+    assert "not a claim number" in ok(app(claim="abc").run()).error[0].value
+    assert "there is no source #999" in ok(app(source=999).run()).error[0].value
+
+
+def test_sources_filters(aleppo):
+    at = ok(on("sources"))
+    assert len(at.dataframe[0].value) == 16
+    at.selectbox(key="sources_kind").select("official").run()
+    assert set(ok(at).dataframe[0].value["source"]) == {"Sergei Lavrov", "Vitaly Churkin"}
+    at.selectbox(key="sources_kind").select("any").run()
+    at.toggle(key="sources_min_record").set_value(True).run()
+    assert list(ok(at).dataframe[0].value["source"]) == ["The Duran"]
+    at.toggle(key="sources_min_record").set_value(False).run()
+    at.selectbox(key="sources_topic").select("military").run()
+    shown = ok(at).dataframe[0].value.set_index("source")["resolved"]
+    expected = score_sources(load_evidence(aleppo.engine).for_topic("military")).set_index("source")["resolved"]
+    assert shown.to_dict() == expected.to_dict() and shown.sum() < 30
+
+
+def test_calibration_page_scores_the_predictions(aleppo):
+    at = ok(on("calibration"))
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Claims scored"] == "9" and float(metrics["Brier score"]) < 0.25
+    assert table(at, "observed")["claims"].sum() == 9
+
+
+# -- import and export ----------------------------------------------------------------------
+BAD_CSV = (
+    "claim_ref,claim,source,stance,reported_at,outcome,outcome_at\n"
+    "x-1,The bridge is open,Kremlin,confirmed,13 December 2016,,\n"
+    "x-2,The bridge is closed,Kremlin,probably,13 December 2016,,\n"
+    "x-3,,ICRC,denied,someday,,\n"
+)
+
+
+def test_import_of_a_bad_file_shows_its_bad_rows_and_writes_nothing(aleppo):
+    before = queries.fingerprint(aleppo)
+    at = ok(on("import_export"))
+    at.file_uploader(key="import_file").upload("bad.csv", BAD_CSV.encode(), "text/csv").run()
+    at.button(key="import_button").click().run()
+    assert "3 bad row(s); nothing was changed" in ok(at).error[0].value
+    bad = table(at, "problem")
+    assert list(bad["row"]) == ["row 3", "row 4", "row 4"]
+    assert "unknown stance 'probably'" in bad["problem"].iloc[0]
+    assert queries.fingerprint(aleppo) == before
+
+
+def test_import_of_a_good_file(store_env):
+    good = {"claims": [{"claim_ref": "c-1", "statement": "The bridge is open", "topics": ["roads"],
+                        "reports": [{"source": "Roads agency", "stance": "confirmed",
+                                     "reported_at": "2020-01-02T10:00Z"}],
+                        "outcomes": [{"verdict": "true", "decided_at": "2020-01-03T10:00Z"}]}]}
+    at = ok(on("import_export"))
+    at.file_uploader(key="import_file").upload("good.json", json.dumps(good).encode(), "application/json").run()
+    at.button(key="import_button").click().run()
+    assert "Imported good.json: 1 claim(s) created" in ok(at).success[0].value
+    assert queries.overview_counts(ui.ledger())["claims"] == 1
+    assert not at.download_button(key="export_csv").disabled and not at.download_button(key="export_json").disabled

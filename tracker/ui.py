@@ -1,12 +1,47 @@
-"""What the Streamlit pages share: the one ledger per process, and tables built from service results."""
+"""What the Streamlit pages share: the one ledger per process, cached scores, and small widgets.
+
+The ledger (engine) lives in `st.cache_resource`. Scores, predictions and calibration are cached
+with `st.cache_data` under the store's `fingerprint` (newest ids and a few counts, one cheap query
+per rerun), so a rerun that changed nothing recomputes nothing and any write, from this dashboard
+or the command line, shows up at once. Widgets here only collect input and show results: every
+check is the service layer's, and its `LedgerError` messages are shown as they are. User text is
+shown through `md` (Markdown escaped) or in tables, never as HTML.
+"""
 
 from __future__ import annotations
+
+import re
+from datetime import datetime
 
 import pandas as pd
 import streamlit as st
 
-from tracker.dates import format_when
+from tracker import queries, scoring
+from tracker.dates import DateError, format_when, parse_when
+from tracker.errors import LedgerError
+from tracker.evidence import Evidence, load_evidence
+from tracker.interchange import load_example
 from tracker.ledger import ClaimView, Ledger
+from tracker.models import Verdict
+
+# page scripts, relative to dashboard.py (st.switch_page and st.page_link take these). Not in a
+# folder called `pages/`: beside the entry script, that name makes Streamlit route a fresh server's
+# first request the legacy way, straight to the page script without `st.navigation`.
+OVERVIEW_PAGE = "app_pages/overview.py"
+LOG_PAGE = "app_pages/log_claim.py"
+CLAIMS_PAGE = "app_pages/claims.py"
+CLAIM_PAGE = "app_pages/claim.py"
+REVIEW_PAGE = "app_pages/review.py"
+SOURCES_PAGE = "app_pages/sources.py"
+SOURCE_PAGE = "app_pages/source.py"
+CALIBRATION_PAGE = "app_pages/calibration.py"
+TRANSFER_PAGE = "app_pages/import_export.py"
+PAGE_SIZES = (25, 50, 100)
+VERDICTS = [v.value for v in Verdict]
+# seconds: cached scores also expire, for the rare edit in place that the fingerprint does not see
+# (a source's kind, topics added to a claim by re-importing it)
+CACHE_TTL = 600
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~<>$:&=^])")
 
 
 @st.cache_resource
@@ -15,16 +50,272 @@ def ledger() -> Ledger:
     return Ledger.open()
 
 
-def claims_frame(views: list[ClaimView]) -> pd.DataFrame:
-    """Claims as a table for display: one row per claim."""
-    return pd.DataFrame(
-        [{
-            "id": v.claim.id, "ref": v.claim.ref or "", "claim": v.claim.statement,
-            "status": v.status.value, "outcome": v.outcome.verdict if v.outcome else "open",
-            "reports": len(v.reports), "sources": ", ".join(dict.fromkeys(s for _, s, _ in v.reports)),
-            "topics": ", ".join(v.topics), "first reported": format_when(v.claim.first_reported_at),
-            "expected by": format_when(v.claim.expected_by),
-        } for v in views],
-        columns=["id", "ref", "claim", "status", "outcome", "reports", "sources", "topics",
-                 "first reported", "expected by"],
-    )
+# -- cached reads --------------------------------------------------------------------------
+def fingerprint() -> tuple:
+    """The store's current fingerprint: the key of every cached score (see `queries.fingerprint`)."""
+    return queries.fingerprint(ledger())
+
+
+# Evidence frames can be large (every report in the store): held once, shared read-only by the
+# cached functions below rather than copied into st.cache_data on every call.
+@st.cache_resource(max_entries=1, ttl=CACHE_TTL, show_spinner=False)
+def evidence(fp: tuple) -> Evidence:
+    """Every source, claim, report and verdict as frames, read once per store state."""
+    return load_evidence(ledger().engine)
+
+
+@st.cache_data(max_entries=32, ttl=CACHE_TTL, show_spinner=False)
+def scores(fp: tuple, topic: str | None = None) -> pd.DataFrame:
+    """Every source's reliability now (all claims, or those tagged `topic`), ranked."""
+    found = evidence(fp)
+    return scoring.score_sources(found.for_topic(topic) if topic else found)
+
+
+@st.cache_data(max_entries=64, ttl=CACHE_TTL, show_spinner=False)
+def prediction(fp: tuple, claim_ids: tuple[int, ...]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """p_true and credibility of these claims now, and the votes that drive them (largest first)."""
+    if not claim_ids:
+        return pd.DataFrame(columns=["claim_id", "p_true", "credibility"]), pd.DataFrame()
+    out = scoring.predict(evidence(fp), claim_ids=list(claim_ids))
+    return out, out.attrs.get("drivers", pd.DataFrame())
+
+
+@st.cache_data(max_entries=16, ttl=CACHE_TTL, show_spinner=False)
+def calibration(fp: tuple, bins: int = 10) -> scoring.Calibration | None:
+    """How the at-report-time predictions held up; None while the store has no claim."""
+    found = evidence(fp)
+    if found.claims.empty:
+        return None
+    return scoring.calibration(found, bins=bins)
+
+
+@st.cache_data(max_entries=64, ttl=CACHE_TTL, show_spinner=False)
+def reliability_series(fp: tuple, source_id: int) -> pd.DataFrame:
+    """One source's reliability as it stood each time its record changed."""
+    times = queries.source_settle_times(ledger(), source_id)
+    if not times:
+        return pd.DataFrame()
+    return scoring.reliability_over_time(evidence(fp), times, source_ids=[source_id])
+
+
+@st.cache_data(max_entries=64, ttl=CACHE_TTL, show_spinner=False)
+def similar(fp: tuple, statement: str) -> pd.DataFrame:
+    """Claims already logged that look like `statement`."""
+    return queries.similar_claims(ledger(), statement)
+
+
+# -- display helpers -----------------------------------------------------------------------
+def md(text) -> str:
+    """User text made safe to show in Markdown: every Markdown character is escaped."""
+    return _MD_SPECIAL.sub(r"\\\1", "" if text is None else str(text)).replace("\n", "  \n")
+
+
+def when(moment: datetime | None) -> str:
+    """A time as the tracker writes it (ISO 8601, UTC, `Z`), or "" for none."""
+    if moment is None or pd.isna(moment):  # NaT is a datetime too
+        return ""
+    return format_when(moment)
+
+
+def safe_url(url: str | None) -> str | None:
+    """A URL fit for a link (http or https), else None: other schemes are shown as text only."""
+    if isinstance(url, str) and re.match(r"^https?://", url.strip(), re.IGNORECASE):
+        return url.strip()
+    return None
+
+
+def flash() -> None:
+    """Show (once) the message the last action left for this rerun."""
+    message = st.session_state.pop("flash", None)
+    if message:
+        st.success(message)
+
+
+def offer_example(key: str) -> None:
+    """On an empty store: a one-click way to load the Aleppo example."""
+    st.info("The store is empty. Load the Aleppo 2016 example (13 claims from 16 sources, with "
+            "their outcomes) to see how the tracker works, or log a claim or import a file.")
+    if st.button("Load the Aleppo example", type="primary", key=key):
+        with st.spinner("Loading the Aleppo example..."):
+            summary = load_example(ledger())
+        st.session_state["flash"] = f"Loaded the Aleppo example: {summary}"
+        st.rerun()
+
+
+def table(frame: pd.DataFrame, key: str, **options) -> None:
+    """A read-only table in a keyed container: Streamlit gives a read-only table no key of its own,
+    and the container's `st-key-<key>` class is what a browser test finds it by."""
+    with st.container(key=key):
+        st.dataframe(frame, hide_index=True, **options)
+
+
+def claims_table(frame: pd.DataFrame) -> pd.DataFrame:
+    """A page of `queries.claim_rows` as shown: times written out, columns named for people."""
+    table = frame.copy()
+    for column in ("first_reported_at", "expected_by", "reported_at", "logged_at", "as of"):
+        if column in table:
+            table[column] = table[column].map(when)
+    return table.rename(columns={"first_reported_at": "first reported", "expected_by": "expected by",
+                                 "reported_at": "reported at", "logged_at": "logged at", "statement": "claim"})
+
+
+def paged(key: str, fetch) -> queries.Page:
+    """The current page of `fetch(offset=, limit=)` -> Page, per the pager's state (see `pager`)."""
+    limit = st.session_state.get(f"{key}_size", PAGE_SIZES[0])
+    number = int(st.session_state.get(f"{key}_page", 1))
+    page = fetch(offset=(number - 1) * limit, limit=limit)
+    if number > page.pages:  # the filter now matches fewer rows: show its last page
+        number = page.pages
+        st.session_state[f"{key}_page"] = number
+        page = fetch(offset=(number - 1) * limit, limit=limit)
+    return page
+
+
+def pager(key: str, page: queries.Page, what: str = "claims") -> None:
+    """Rows-per-page and page-number controls, with where this page sits in the whole."""
+    left, mid, right = st.columns([1, 1, 3], vertical_alignment="bottom")
+    left.selectbox("Rows per page", PAGE_SIZES, key=f"{key}_size", on_change=reset_page, args=(key,))
+    mid.number_input("Page", min_value=1, max_value=page.pages, step=1, key=f"{key}_page")
+    first = page.offset + 1 if page.total else 0
+    right.caption(f"{first}-{page.offset + len(page.rows)} of {page.total} {what} "
+                  f"(page {page.offset // page.limit + 1} of {page.pages})")
+
+
+def reset_page(key: str) -> None:
+    """Back to the first page (a filter changed)."""
+    st.session_state[f"{key}_page"] = 1
+
+
+def picked(event, field: str):
+    """The `field` value of the mark clicked in a chart shown with on_select="rerun", if any."""
+    from tracker.charts import PICK
+
+    try:
+        chosen = event.selection.get(PICK) if event is not None else None
+    except AttributeError:
+        return None
+    if isinstance(chosen, list) and chosen and isinstance(chosen[0], dict):
+        return chosen[0].get(field)
+    if isinstance(chosen, dict):
+        values = chosen.get(field)
+        return values[0] if isinstance(values, list) and values else values
+    return None
+
+
+def open_picked(event, field: str, page: str, param: str) -> None:
+    """Open the page of the source or claim clicked in a chart."""
+    value = picked(event, field)
+    if value is not None:
+        st.switch_page(page, query_params={param: str(int(value))})
+
+
+def source_chart(scores: pd.DataFrame, key: str, title: str, level: float = 0.9) -> None:
+    """A leaderboard of these sources (`charts.leaderboard_chart`); clicking one opens its page."""
+    from tracker.charts import PICK, leaderboard_chart
+
+    event = st.altair_chart(leaderboard_chart(scores, level=level, title=title), key=key, on_select="rerun",
+                            selection_mode=[PICK], width="stretch")
+    open_picked(event, "source_id", SOURCE_PAGE, "source")
+
+
+def open_selected_row(event, frame: pd.DataFrame, page: str, param: str, column: str = "id") -> None:
+    """Open the page of the row selected in a table shown with on_select="rerun"."""
+    rows = list(getattr(getattr(event, "selection", None), "rows", []) or [])
+    if rows and rows[0] < len(frame):
+        st.switch_page(page, query_params={param: str(int(frame.iloc[rows[0]][column]))})
+
+
+def open_control(label: str, options: dict[int, str], page: str, param: str, key: str) -> None:
+    """A picker and an Open button: the keyboard (and test-driver) way to a claim or source page."""
+    if not options:
+        return
+    left, right = st.columns([4, 1], vertical_alignment="bottom")
+    choice = left.selectbox(label, list(options), format_func=lambda i: options[i], key=key)
+    if right.button("Open", key=f"{key}_button") and choice is not None:
+        st.switch_page(page, query_params={param: str(choice)})
+
+
+def query_id(name: str) -> int | None:
+    """The integer in query parameter `name` (`?claim=42`), or None when missing or not a number."""
+    raw = st.query_params.get(name)
+    try:
+        return int(str(raw).lstrip("#")) if raw is not None else None
+    except ValueError:
+        return None
+
+
+# -- input helpers -------------------------------------------------------------------------
+def date_preview(text: str | None) -> None:
+    """Under a free-text date: what the tracker reads it as, or why it cannot."""
+    if not (text or "").strip():
+        return
+    try:
+        moment = parse_when(text)
+    except DateError as exc:
+        st.caption(f":red[{md(exc)}]")
+        return
+    st.caption(f"Read as {format_when(moment)} ({moment:%A %d %B %Y, %H:%M} UTC)")
+
+
+def source_preview(name: str | None) -> None:
+    """Under a source picker: which source a typed name or alias is, or that it will be created."""
+    if not (name or "").strip():
+        return
+    found = queries.find_source(ledger(), name)
+    if found is None:
+        st.caption(f"New source: {md(' '.join(name.split()))} will be created")
+    elif found["alias"]:
+        st.caption(f"{md(found['alias'])} is an alias of {md(found['name'])}")
+
+
+def outcome_form(claim_id: int, key: str) -> None:
+    """Record or revise a claim's verdict: verdict, when it became known, evidence, note, reviewer."""
+    left, right = st.columns(2)
+    left.selectbox("Verdict", VERDICTS, index=None, placeholder="What happened?", key=f"{key}_verdict")
+    right.text_input("When it became known", placeholder="e.g. 15 December 2016 12:00", key=f"{key}_when")
+    with right:
+        date_preview(st.session_state.get(f"{key}_when"))
+    left.text_input("Evidence (a link)", placeholder="https://...", key=f"{key}_evidence")
+    right.text_input("Reviewer", placeholder="optional", key=f"{key}_reviewer")
+    st.text_area("Note", placeholder="What settles it, in a sentence", key=f"{key}_note", height=80)
+    st.button("Record the outcome", type="primary", key=f"{key}_record", on_click=_record_outcome,
+              args=(claim_id, key))
+    error = st.session_state.pop(f"{key}_error", None)
+    if error:
+        st.error(error)
+
+
+def _record_outcome(claim_id: int, key: str) -> None:
+    state = st.session_state
+    try:
+        outcome = ledger().record_outcome(
+            claim_id, state.get(f"{key}_verdict") or "", state.get(f"{key}_when") or "",
+            evidence_url=state.get(f"{key}_evidence") or None, note=state.get(f"{key}_note") or None,
+            reviewer=state.get(f"{key}_reviewer") or None)
+    except LedgerError as exc:
+        state[f"{key}_error"] = str(exc)
+        return
+    for field in ("when", "evidence", "note"):
+        state[f"{key}_{field}"] = ""
+    state[f"{key}_verdict"] = None
+    state["flash"] = f"Claim #{claim_id} is now {outcome.verdict} (as of {format_when(outcome.decided_at)})."
+
+
+def reports_frame(view: ClaimView) -> pd.DataFrame:
+    """A claim's reports for the timeline chart: reported_at, source, source_id, stance, via, quote, url."""
+    return pd.DataFrame([{
+        "reported_at": r.reported_at, "source": source, "source_id": r.source_id, "stance": r.stance,
+        "via": via or "", "quote": r.quote or "", "url": r.url or "", "note": r.note or "",
+        "logged_by": r.logged_by or "",
+    } for r, source, via in view.reports],
+        columns=["reported_at", "source", "source_id", "stance", "via", "quote", "url", "note", "logged_by"])
+
+
+def outcomes_frame(view: ClaimView) -> pd.DataFrame:
+    """A claim's verdicts, oldest first, the last marked as the one in force."""
+    last = len(view.outcomes) - 1
+    return pd.DataFrame([{
+        "verdict": o.verdict, "decided_at": o.decided_at, "evidence": o.evidence_url or "", "note": o.note or "",
+        "reviewer": o.reviewer or "", "recorded_at": o.recorded_at, "in force": i == last,
+    } for i, o in enumerate(view.outcomes)],
+        columns=["verdict", "decided_at", "evidence", "note", "reviewer", "recorded_at", "in force"])

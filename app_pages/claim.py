@@ -1,0 +1,102 @@
+"""Claim: one claim (`?claim=42`): its statement, who said what when, its outcome history, how
+likely it is to be true and which sources drive that, and a form to record or revise the outcome."""
+
+import streamlit as st
+
+from tracker import charts, ui
+from tracker.errors import NotFoundError
+from tracker.scoring import CREDIBILITY_WORDS
+
+st.title("Claim")
+ui.flash()
+ledger = ui.ledger()
+claim_id = ui.query_id("claim")
+
+if claim_id is None:
+    if "claim" in st.query_params:
+        st.error(f"{ui.md(st.query_params['claim'])} is not a claim number; claims are numbered 1, 2, 3...")
+    left, right = st.columns([1, 4], vertical_alignment="bottom")
+    number = left.number_input("Claim #", min_value=1, step=1, value=None, key="claim_pick")
+    if right.button("Open", key="claim_pick_open") and number:
+        st.query_params["claim"] = str(int(number))
+        st.rerun()
+    st.page_link(ui.CLAIMS_PAGE, label="Find a claim on the Claims page", icon=":material/search:")
+    st.stop()
+
+try:
+    view = ledger.get_claim(claim_id)
+except NotFoundError as exc:
+    st.error(str(exc))
+    st.page_link(ui.CLAIMS_PAGE, label="Find a claim on the Claims page", icon=":material/search:")
+    st.stop()
+
+claim = view.claim
+st.subheader(f"#{claim.id}: {ui.md(claim.statement)}")
+details = [f"first reported {ui.when(claim.first_reported_at)}"]
+if claim.expected_by:
+    details.append(f"expected by {ui.when(claim.expected_by)}")
+if view.topics:
+    details.append("topics: " + ", ".join(view.topics))
+if claim.ref:
+    details.append(f"ref {claim.ref}")
+st.caption(ui.md(" · ".join(details)))
+
+fp = ui.fingerprint()
+predicted, drivers = ui.prediction(fp, (claim.id,))
+row = predicted[predicted["claim_id"] == claim.id]
+cells = st.columns(4)
+cells[0].metric("Reported status", view.status.value, help="What the sources said: each source's latest stance counts")
+cells[1].metric("Outcome", view.outcome.verdict if view.outcome else "open",
+                help="The verdict in force" + (f", as of {ui.when(view.outcome.decided_at)}" if view.outcome else ""))
+if len(row):
+    p_true, credibility = float(row["p_true"].iloc[0]), int(row["credibility"].iloc[0])
+    cells[2].metric("Likely true (p_true)", f"{p_true:.2f}",
+                    help="From the base rate and the track record of every independent source "
+                         "that asserted or denied it")
+    cells[3].metric("Credibility", f"{credibility}",
+                    help=f"{credibility}: {CREDIBILITY_WORDS[credibility]} (1 best, 6 cannot be judged)")
+
+reports = ui.reports_frame(view)
+outcomes = ui.outcomes_frame(view)
+if len(reports):
+    event = st.altair_chart(charts.status_timeline_chart(reports, outcomes), key="claim_timeline",
+                            on_select="rerun", selection_mode=[charts.PICK], width="stretch")
+    ui.open_picked(event, "source_id", ui.SOURCE_PAGE, "source")
+    steps = " → ".join(f"{status.value} ({ui.when(at)})" for at, status in view.timeline)
+    st.caption(f"Status over time: {steps}. Click a report to open its source.")
+else:
+    st.info("No source has reported this claim yet.")
+
+mine = drivers[drivers["claim_id"] == claim.id] if len(drivers) else drivers
+if len(mine):
+    st.subheader("What drives p_true")
+    table = mine[["source", "stance", "llr"]].rename(columns={"llr": "weight of evidence"})
+    table["pushes toward"] = table["weight of evidence"].map(lambda w: "true" if w > 0 else "false" if w < 0 else "-")
+    ui.table(table, "claim_drivers",
+             column_config={"weight of evidence": st.column_config.NumberColumn(format="%+.2f")})
+    st.caption("Each independent source's vote in log-odds: its accuracy when asserting (or denying) beside the base "
+               f"rate ({predicted.attrs.get('base_rate', float('nan')):.2f} of resolved claims were true). "
+               "Relays count as their origin.")
+
+st.subheader("Reports")
+shown = reports.assign(reported_at=reports["reported_at"].map(ui.when), url=reports["url"].map(ui.safe_url))
+ui.table(shown.drop(columns=["source_id"]), "claim_reports",
+         column_config={"url": st.column_config.LinkColumn("url"), "reported_at": "reported at",
+                        "via": "relaying", "logged_by": "logged by"})
+st.page_link(ui.LOG_PAGE, label="Add a report to this claim", icon=":material/add_comment:",
+             query_params={"claim": str(claim.id)})
+
+st.subheader("Outcome history")
+if len(outcomes):
+    shown = outcomes.assign(decided_at=outcomes["decided_at"].map(ui.when),
+                            recorded_at=outcomes["recorded_at"].map(ui.when),
+                            evidence=outcomes["evidence"].map(ui.safe_url))
+    ui.table(shown, "claim_outcomes",
+             column_config={"evidence": st.column_config.LinkColumn("evidence"), "decided_at": "known at",
+                            "recorded_at": "recorded at"})
+    st.caption("Oldest first; the last verdict is in force. A revision adds a row: the history is kept.")
+else:
+    st.caption("No verdict yet: the claim is open.")
+
+with st.expander("Revise the outcome" if view.outcome else "Record the outcome", expanded=not view.outcome):
+    ui.outcome_form(claim.id, key="claim_outcome")

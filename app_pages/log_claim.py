@@ -1,0 +1,172 @@
+"""Log a claim: a new claim with the sources that carried it (each with its stance and when), or one
+more source's report on a claim already logged. Dates are written as people write them and
+previewed as read; similar claims already logged are offered before a new one is created. The
+service layer checks everything and writes the claim with its reports in one transaction."""
+
+import streamlit as st
+
+from tracker import queries, ui
+from tracker.errors import LedgerError
+from tracker.models import Stance
+
+NEW, EXISTING = "A new claim", "A report on a claim already logged"
+STANCES = [s.value for s in Stance]
+REPORT_FIELDS = ("source", "stance", "when", "via", "url", "quote", "note")
+state = st.session_state
+
+st.title("Log a claim")
+ui.flash()
+done = state.pop("log_done", None)
+if done is not None:
+    st.page_link(ui.CLAIM_PAGE, label=f"Open claim #{done}", query_params={"claim": str(done)},
+                 icon=":material/open_in_new:")
+ledger = ui.ledger()
+
+# `?claim=42` (the claim page's "Add a report" link) opens the form for a report on that claim
+linked = ui.query_id("claim")
+if linked is not None and state.get("log_linked") != linked:
+    state["log_linked"] = linked
+    state["log_mode"] = EXISTING
+    state["log_claim_pick"] = linked
+state.setdefault("log_rows", [0])
+
+
+def _add_row() -> None:
+    state["log_rows"] = state["log_rows"] + [max(state["log_rows"], default=-1) + 1]
+
+
+def _remove_row(row: int) -> None:
+    state["log_rows"] = [r for r in state["log_rows"] if r != row] or [0]
+
+
+def _report(prefix: str) -> dict:
+    values = {field: state.get(f"{prefix}_{field}") for field in REPORT_FIELDS}
+    return {"source": values["source"] or "", "stance": values["stance"] or "", "reported_at": values["when"] or "",
+            "via": values["via"] or None, "url": values["url"] or None, "quote": values["quote"] or None,
+            "note": values["note"] or None}
+
+
+def _clear(prefix: str) -> None:
+    for field in REPORT_FIELDS:
+        state[f"{prefix}_{field}"] = None if field in ("source", "stance", "via") else ""
+
+
+def _log_claim() -> None:
+    try:
+        claim = ledger.log_claim(
+            state.get("log_statement") or "", topics=state.get("log_topics") or None,
+            expected_by=state.get("log_expected") or None,
+            reports=[_report(f"log_r{row}") for row in state["log_rows"]])
+    except LedgerError as exc:
+        state["log_error"] = str(exc)
+        return
+    for row in state["log_rows"]:
+        _clear(f"log_r{row}")
+    state["log_rows"] = [0]
+    state["log_statement"] = state["log_topics"] = state["log_expected"] = ""
+    state["log_done"] = claim.id
+    state["flash"] = f"Logged claim #{claim.id}."
+
+
+def _add_report() -> None:
+    claim_id = state.get("log_claim_pick")
+    if claim_id is None:
+        state["log_error"] = "pick the claim this report is about (search for it by its words or #number)"
+        return
+    try:
+        ledger.add_report(claim_id, **_report("log_rep"))
+    except LedgerError as exc:
+        state["log_error"] = str(exc)
+        return
+    _clear("log_rep")
+    state["log_done"] = claim_id
+    state["flash"] = f"Added the report to claim #{claim_id}."
+
+
+def _use_existing(claim_id: int) -> None:
+    state["log_mode"] = EXISTING
+    state["log_claim_pick"] = claim_id
+
+
+def report_fields(prefix: str, names: dict[str, str | None], number: int | None = None,
+                  removable: bool = False) -> None:
+    """One source's report: who, stance, when (previewed), relaying whom, link, quote, note."""
+    with st.container(border=True, key=f"{prefix}_box"):
+        if number is not None:
+            st.markdown(f"**Source {number}**")
+        who, stance, at = st.columns([3, 2, 3])
+        with who:
+            st.selectbox("Source", list(names), index=None, accept_new_options=True, key=f"{prefix}_source",
+                         format_func=lambda n: f"{n} (alias of {names[n]})" if names.get(n) else n,
+                         placeholder="Pick a source or type a new name",
+                         help="A name or an alias, any case; a new name creates the source")
+            ui.source_preview(state.get(f"{prefix}_source"))
+        stance.selectbox("Stance", STANCES, index=None, key=f"{prefix}_stance",
+                         placeholder="rumoured, confirmed or denied")
+        with at:
+            st.text_input("When", key=f"{prefix}_when", placeholder="e.g. 13 Dec 2016 18:00, 2016-12-13T18:00+02:00",
+                          help="As people write it; without a zone it is taken in TRACKER_TIMEZONE (default UTC)")
+            ui.date_preview(state.get(f"{prefix}_when"))
+        via, url = st.columns([3, 5])
+        with via:
+            st.selectbox("Relaying (via)", list(names), index=None, accept_new_options=True, key=f"{prefix}_via",
+                         format_func=lambda n: f"{n} (alias of {names[n]})" if names.get(n) else n,
+                         placeholder="optional: the source it passes on",
+                         help="'Western media, drawing on Jihadi sources'")
+            ui.source_preview(state.get(f"{prefix}_via"))
+        url.text_input("Link", key=f"{prefix}_url", placeholder="optional: https://...")
+        quote, note = st.columns(2)
+        quote.text_input("Quote", key=f"{prefix}_quote", placeholder="optional: the words used")
+        note.text_input("Note", key=f"{prefix}_note", placeholder="optional")
+        if removable:
+            st.button("Remove this source", key=f"{prefix}_remove", on_click=_remove_row, args=(int(prefix[5:]),))
+
+
+mode = st.radio("What are you logging?", [NEW, EXISTING], horizontal=True, key="log_mode")
+names = queries.source_choices(ledger)
+
+if mode == NEW:
+    st.text_area("Statement", key="log_statement", height=80,
+                 placeholder="One checkable statement, e.g. 'The evacuation of eastern Aleppo has begun'")
+    statement = (state.get("log_statement") or "").strip()
+    if statement:
+        alike = ui.similar(ui.fingerprint(), statement)
+        if len(alike):
+            with st.container(border=True, key="log_similar"):
+                st.warning("Possibly logged already. If one of these is the same claim, add a report to it instead.")
+                for row in alike.itertuples():
+                    text, button = st.columns([6, 2], vertical_alignment="center")
+                    text.markdown(f"**#{row.id}** {ui.md(row.statement)} ({row.similarity:.0%} alike)")
+                    button.button(f"Add a report to #{row.id}", key=f"log_use_{row.id}", on_click=_use_existing,
+                                  args=(int(row.id),))
+    left, right = st.columns(2)
+    left.text_input("Topics", key="log_topics", placeholder="e.g. aleppo; evacuation", help="Separate topics with ;")
+    with right:
+        st.text_input("Expected to be settled by", key="log_expected", placeholder="optional, e.g. 17 December 2016")
+        ui.date_preview(state.get("log_expected"))
+    rows = state["log_rows"]
+    for number, row in enumerate(rows, 1):
+        report_fields(f"log_r{row}", names, number=number, removable=len(rows) > 1)
+    st.button("Add another source", key="log_add_row", on_click=_add_row, icon=":material/add:")
+    st.button("Log the claim", type="primary", key="log_submit", on_click=_log_claim)
+else:
+    st.text_input("Find the claim", key="log_find", placeholder="words in its statement, or #number")
+    found = queries.find_claims(ledger, state.get("log_find"))
+    options = dict(found)
+    picked = state.get("log_claim_pick")
+    if picked is not None and picked not in options:
+        statement = queries.claim_statement(ledger, picked)
+        if statement is None:
+            state["log_claim_pick"] = None
+        else:
+            options = {picked: statement, **options}
+    st.selectbox("Claim", list(options), index=None, key="log_claim_pick",
+                 format_func=lambda i: f"#{i} {options[i][:120]}", placeholder="Search above, then pick the claim")
+    if state.get("log_find") and not found:
+        st.caption("No claim holds all those words.")
+    report_fields("log_rep", names)
+    st.button("Add the report", type="primary", key="log_add_report", on_click=_add_report)
+
+error = state.pop("log_error", None)
+if error:
+    st.error(error)

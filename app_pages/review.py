@@ -1,0 +1,47 @@
+"""Review queue: open claims to settle, overdue first (past their expected-by date), then those
+with the most reports; record each one's verdict, when it became known, evidence and a note."""
+
+import streamlit as st
+
+from tracker import queries, ui
+
+st.title("Review queue")
+ui.flash()
+ledger = ui.ledger()
+counts = queries.overview_counts(ledger)
+left, right, _ = st.columns([1, 1, 4])
+left.metric("Open", counts["open"])
+right.metric("Overdue", counts["overdue"], help="Open past the date they were expected to be settled by")
+
+if counts["open"] == 0:
+    st.success("Nothing to review: every claim has a verdict." if counts["claims"] else "The store has no claim yet.")
+    st.stop()
+
+page = ui.paged("review", lambda offset, limit: queries.review_queue(ledger, offset=offset, limit=limit))
+ids = tuple(int(i) for i in page.rows["id"])
+predicted, _drivers = ui.prediction(ui.fingerprint(), ids)
+table = page.rows.merge(predicted[["claim_id", "p_true"]], left_on="id", right_on="claim_id", how="left")
+table = ui.claims_table(table.drop(columns=["claim_id", "outcome"]))
+event = st.dataframe(
+    table[["id", "claim", "overdue", "expected by", "reports", "status", "p_true", "sources", "first reported"]],
+    hide_index=True, key="review_table", on_select="rerun", selection_mode="single-row",
+    column_config={"id": st.column_config.NumberColumn("#", format="%d"),
+                   "claim": st.column_config.TextColumn("claim", width="large"),
+                   "p_true": st.column_config.ProgressColumn("p_true", min_value=0.0, max_value=1.0, format="%.2f"),
+                   "overdue": st.column_config.CheckboxColumn("overdue")})
+ui.pager("review", page, "open claims")
+
+# a row picked in the table becomes the claim under review
+selected = list(getattr(getattr(event, "selection", None), "rows", []) or [])
+if selected and selected[0] < len(ids) and st.session_state.get("review_claim") != ids[selected[0]]:
+    st.session_state["review_claim"] = ids[selected[0]]
+if st.session_state.get("review_claim") not in ids:
+    st.session_state.pop("review_claim", None)
+
+st.subheader("Record an outcome")
+statements = dict(zip(ids, page.rows["statement"]))
+claim_id = st.selectbox("Claim to review", ids, format_func=lambda i: f"#{i} {statements[i][:110]}", key="review_claim")
+if claim_id is not None:
+    st.page_link(ui.CLAIM_PAGE, label=f"Open claim #{claim_id} (its reports and timeline)",
+                 query_params={"claim": str(claim_id)}, icon=":material/open_in_new:")
+    ui.outcome_form(claim_id, key="review")

@@ -1,0 +1,204 @@
+"""End to end in a real browser: `streamlit run dashboard.py` driven by Playwright in Debian's Chromium.
+
+The whole loop a newsroom goes through: load the example, log a claim carried by two sources, mark
+what happened, and see the sources' record change. It saves a screenshot of every page, into the
+test's temporary folder, or into `docs/screenshots/` (which the README shows) when
+`TRACKER_UPDATE_SCREENSHOTS=1`. Needs `/usr/bin/chromium` (`.ci/run` installs it).
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import REPO
+from tracker.ledger import Ledger
+
+CHROMIUM = Path("/usr/bin/chromium")
+DOC_SHOTS = REPO / "docs" / "screenshots"
+pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium: apt-get install chromium")
+playwright_api = pytest.importorskip("playwright.sync_api", reason="needs the test extras: pip install -e '.[test]'")
+
+
+def free_port() -> int:
+    """A TCP port nobody listens on right now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture
+def dashboard(tmp_path):
+    """The dashboard served on a free localhost port over a fresh store; yields (url, store URL)."""
+    port = free_port()
+    store = f"sqlite:///{tmp_path / 'e2e.db'}"
+    env = {**os.environ, "TRACKER_DATABASE_URL": store}
+    server = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", "dashboard.py", "--server.headless", "true",
+         "--server.port", str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"],
+        cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as answer:
+                    if answer.status == 200:
+                        break
+            except OSError:
+                if server.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(f"streamlit did not start:\n{server.stdout.read()}") from None
+                time.sleep(0.3)
+        yield url, store
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            server.kill()
+
+
+@pytest.fixture
+def shots(tmp_path) -> Path:
+    """Where this run's screenshots go."""
+    return DOC_SHOTS if os.environ.get("TRACKER_UPDATE_SCREENSHOTS") == "1" else tmp_path / "screenshots"
+
+
+@pytest.fixture
+def page():
+    """A Chromium page (headless, no sandbox: CI runs as root)."""
+    with playwright_api.sync_playwright() as driver:
+        browser = driver.chromium.launch(executable_path=str(CHROMIUM), args=[
+            "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+            "--disable-sync", "--no-first-run"])
+        tab = browser.new_page(viewport={"width": 1400, "height": 1000})
+        tab.set_default_timeout(30_000)
+        yield tab
+        browser.close()
+
+
+def settle(page) -> None:
+    """Wait until Streamlit has run the page's script and drawn it (no placeholders left)."""
+    page.wait_for_timeout(300)
+    page.wait_for_function(
+        "() => !document.querySelector('[data-testid=stStatusWidget]')"
+        " && !document.querySelector('[data-testid=stSkeleton]')"
+        " && document.querySelector('[data-testid=stMainBlockContainer]')", timeout=30_000)
+    page.wait_for_timeout(500)
+
+
+def shoot(page, folder: Path, name: str) -> None:
+    """Save a full-page screenshot as `folder/name.png`."""
+    folder.mkdir(parents=True, exist_ok=True)
+    settle(page)
+    page.wait_for_timeout(700)  # charts draw after the script has finished
+    page.screenshot(path=str(folder / f"{name}.png"), full_page=True)
+
+
+def pick(page, key: str, text: str) -> None:
+    """Choose (or type a new) option in the selectbox with this widget key."""
+    box = page.locator(f".st-key-{key} input")
+    box.click()
+    box.fill(text)
+    page.keyboard.press("Enter")
+    settle(page)
+
+
+def fill(page, key: str, text: str) -> None:
+    """Type into the text input or text area with this widget key."""
+    field = page.locator(f".st-key-{key} input, .st-key-{key} textarea").first
+    field.fill(text)
+    field.press("Tab")
+    settle(page)
+
+
+def source_metrics(page, url: str, source_id: int) -> dict[str, str]:
+    """The metrics the source page shows (Grade, Reliability, Resolved, Pending)."""
+    page.goto(f"{url}/source?source={source_id}")
+    settle(page)
+    page.get_by_text("Reliability", exact=True).first.wait_for()
+    metrics = {}
+    for block in page.locator("[data-testid=stMetric]").all():
+        label = block.locator("[data-testid=stMetricLabel]").inner_text().strip()
+        metrics[label] = block.locator("[data-testid=stMetricValue]").inner_text().strip()
+    return metrics
+
+
+def test_the_whole_loop_in_a_browser(dashboard, page, shots):
+    url, store = dashboard
+    page.goto(url)
+    settle(page)
+    page.get_by_role("button", name="Load the Aleppo example").first.click()
+    settle(page)
+    page.get_by_text("Loaded the Aleppo example").wait_for()
+    shoot(page, shots, "overview")
+
+    page.goto(f"{url}/sources")
+    settle(page)
+    shoot(page, shots, "sources-before")
+
+    # log a claim carried by two sources: one new, one known by its alias
+    page.goto(f"{url}/log")
+    settle(page)
+    fill(page, "log_statement", "The last convoy has left eastern Aleppo")
+    fill(page, "log_topics", "aleppo; evacuation")
+    pick(page, "log_r0_source", "E2E Wire")
+    pick(page, "log_r0_stance", "confirmed")
+    fill(page, "log_r0_when", "22 December 2016 15:00")
+    page.get_by_text("Read as 2016-12-22T15:00Z").wait_for()
+    page.locator(".st-key-log_add_row button").click()
+    settle(page)
+    pick(page, "log_r1_source", "Lavrov")
+    pick(page, "log_r1_stance", "denied")
+    fill(page, "log_r1_when", "22 Dec 2016 16:00")
+    shoot(page, shots, "log-a-claim")
+    page.locator(".st-key-log_submit button").click()
+    settle(page)
+    page.get_by_text("Logged claim #14").wait_for()
+
+    ledger = Ledger.open(store)
+    view = ledger.get_claim(14)
+    assert [name for _, name, _ in view.reports] == ["E2E Wire", "Sergei Lavrov"]
+    wire = next(s["id"] for s in ledger.list_sources() if s["name"] == "E2E Wire")
+    lavrov = next(s["id"] for s in ledger.list_sources() if s["name"] == "Sergei Lavrov")
+    before_wire, before_lavrov = source_metrics(page, url, wire), source_metrics(page, url, lavrov)
+    assert before_wire["Resolved"] == "0" and before_wire["Pending"] == "1"
+
+    # a reviewer marks what happened
+    page.goto(f"{url}/review")
+    settle(page)
+    pick(page, "review_claim", "#14")
+    pick(page, "review_verdict", "true")
+    fill(page, "review_when", "22 December 2016 20:00")
+    fill(page, "review_evidence", "https://www.icrc.org")
+    shoot(page, shots, "review-queue")
+    page.locator(".st-key-review_record button").click()
+    settle(page)
+    assert ledger.get_claim(14).outcome.verdict == "true"
+
+    # the record changed: the wire was right, Lavrov wrong
+    after_wire, after_lavrov = source_metrics(page, url, wire), source_metrics(page, url, lavrov)
+    shoot(page, shots, "source")
+    assert after_wire["Resolved"] == "1" and after_wire["Pending"] == "0"
+    assert int(after_lavrov["Resolved"]) == int(before_lavrov["Resolved"]) + 1
+    assert float(after_lavrov["Reliability"]) < float(before_lavrov["Reliability"])
+    assert float(after_wire["Reliability"]) > float(before_wire["Reliability"])
+
+    page.goto(f"{url}/sources")
+    settle(page)
+    shoot(page, shots, "sources-after")
+    for name, path in (("claims", "claims"), ("claim", "claim?claim=14"), ("calibration", "calibration"),
+                       ("import-export", "import-export")):
+        page.goto(f"{url}/{path}")
+        settle(page)
+        assert not page.locator("[data-testid=stException]").count(), f"the {name} page raised"
+        shoot(page, shots, name)
+    ledger.engine.dispose()
+    assert len(list(shots.glob("*.png"))) == 10

@@ -1,0 +1,121 @@
+"""The dashboard's read queries: filters, paging and derived status in SQL agree with the service layer."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from tests.conftest import NOW
+from tracker import queries
+from tracker.errors import NotFoundError
+
+
+def test_status_in_sql_matches_the_service_layer(seeded):
+    expected = {v.claim.id: v.status.value for v in seeded.claim_views()}
+    rows = queries.claim_rows(seeded, limit=100).rows
+    assert dict(zip(rows["id"], rows["status"])) == expected
+    for status in queries.STATUS_FILTERS[1:]:
+        got = set(queries.claim_rows(seeded, status=status, limit=100).rows["id"])
+        assert got == {cid for cid, s in expected.items() if s == status}, status
+
+
+@pytest.mark.parametrize(("outcome", "count"), [
+    ("any", 13), ("open", 2), ("resolved", 11), ("overdue", 0), ("true", 5), ("false", 3),
+    ("partly_true", 1), ("unverifiable", 2),
+])
+def test_outcome_filter(seeded, outcome, count):
+    assert queries.claim_rows(seeded, outcome=outcome, limit=100).total == count
+
+
+def test_topic_source_and_text_filters(seeded):
+    assert list(queries.claim_rows(seeded, source="churkin").rows["ref"]) == ["aleppo-01"]
+    assert set(queries.claim_rows(seeded, topic="Military", limit=100).rows["id"]) == {
+        v.claim.id for v in seeded.search_claims(topic="military")}
+    words = queries.claim_rows(seeded, text="EVACUATION eastern", limit=100).rows
+    assert len(words) and all("evacuation" in s.lower() and "eastern" in s.lower() for s in words["statement"])
+    assert list(queries.claim_rows(seeded, text="#8").rows["id"]) == [8]
+    assert queries.claim_rows(seeded, text="100%_").total == 0  # LIKE wildcards are taken literally
+    with pytest.raises(NotFoundError, match="no source is called"):
+        queries.claim_rows(seeded, source="nobody at all")
+
+
+def test_claims_are_paged_in_sql(seeded):
+    first = queries.claim_rows(seeded, offset=0, limit=5)
+    second = queries.claim_rows(seeded, offset=5, limit=5)
+    last = queries.claim_rows(seeded, offset=10, limit=5)
+    assert (first.total, first.pages, len(first.rows), len(last.rows)) == (13, 3, 5, 3)
+    ids = list(first.rows["id"]) + list(second.rows["id"]) + list(last.rows["id"])
+    assert sorted(ids) == list(range(1, 14))
+    by_reports = queries.claim_rows(seeded, order="reports", limit=100).rows["reports"].tolist()
+    assert by_reports == sorted(by_reports, reverse=True)
+
+
+def test_review_queue_puts_overdue_first_then_most_reports(seeded):
+    late = seeded.log_claim("A deal will be signed by Friday", expected_by="15 December 2016",
+                            reports=[{"source": "Kremlin", "stance": "rumoured", "reported_at": "13 December 2016"}])
+    page = queries.review_queue(seeded, now=NOW)
+    assert list(page.rows["id"]) == [late.id, 11, 13]  # 11 has two reports, 13 one
+    assert page.rows["overdue"].tolist() == [True, False, False]
+    assert queries.overview_counts(seeded, now=NOW)["overdue"] == 1
+    assert list(queries.claim_rows(seeded, outcome="overdue", now=NOW).rows["id"]) == [late.id]
+    seeded.record_outcome(late.id, "false", "16 December 2016")
+    assert late.id not in set(queries.review_queue(seeded, now=NOW).rows["id"])
+
+
+def test_similar_statements_are_offered(seeded):
+    alike = queries.similar_claims(seeded, "the evacuation of eastern Aleppo is back on track")
+    assert alike["id"].iloc[0] == 8 and alike["similarity"].iloc[0] >= 0.8
+    assert queries.similar_claims(seeded, "Penguins migrate north in spring").empty
+    assert queries.similar_claims(seeded, "").empty
+
+
+def test_fingerprint_changes_on_every_write(seeded):
+    seen = {queries.fingerprint(seeded)}
+    claim = seeded.log_claim("A new claim", reports=[{"source": "ICRC", "stance": "rumoured",
+                                                      "reported_at": "20 December 2016"}])
+    for write in (
+        lambda: seeded.add_report(claim.id, "Kremlin", "denied", "21 December 2016"),
+        lambda: seeded.record_outcome(claim.id, "true", "22 December 2016"),
+        lambda: seeded.record_outcome(claim.id, "false", "22 December 2016"),
+        lambda: seeded.add_alias("ICRC", "Red Cross"),
+        lambda: seeded.rename_source("Kremlin", "The Kremlin"),
+        lambda: seeded.merge_sources("Turkish officials", "Turkish military intelligence"),
+        lambda: seeded.add_source("Someone new"),
+    ):
+        seen.add(queries.fingerprint(seeded))
+        write()
+    seen.add(queries.fingerprint(seeded))
+    assert len(seen) == 9
+    assert queries.fingerprint(seeded) == queries.fingerprint(seeded)
+
+
+def test_source_pages(seeded):
+    detail = queries.source_detail(seeded, 4)
+    assert detail["name"] == "Vitaly Churkin" and "Churkin" in detail["aliases"]
+    assert detail["parent"] == "Russian Foreign Ministry"
+    claims = queries.source_claims(seeded, 16, limit=5)
+    assert claims.total == 11 and len(claims.rows) == 5
+    record = queries.source_record(seeded, 16).set_index("stance")
+    assert record["claims"].sum() == 11
+    assert record.loc["confirmed", "true"] == 4 and record.loc["confirmed", "truth_rate"] == 1.0
+    times = queries.source_settle_times(seeded, 16)
+    assert times == sorted(times) and len(times) >= 2
+    assert queries.find_source(seeded, "LAVROV") == {"id": 3, "name": "Sergei Lavrov", "alias": "Lavrov"}
+    assert queries.source_choices(seeded)["Lavrov"] == "Sergei Lavrov"
+    with pytest.raises(NotFoundError):
+        queries.source_detail(seeded, 999)
+
+
+def test_recent_activity_newest_first(seeded):
+    seeded.clock = lambda: NOW + timedelta(hours=1)
+    seeded.record_outcome(13, "false", "20 December 2016")
+    activity = queries.recent_activity(seeded, limit=3)
+    assert activity.iloc[0][["what", "claim_id", "stance or verdict"]].tolist() == ["outcome", 13, "false"]
+    assert len(activity) == 3
+
+
+def test_empty_store(ledger):
+    assert queries.overview_counts(ledger)["claims"] == 0
+    assert queries.claim_rows(ledger).total == 0 and queries.review_queue(ledger).rows.empty
+    assert queries.recent_activity(ledger).empty and queries.topics(ledger) == []

@@ -1,0 +1,500 @@
+"""Read queries for the dashboard: one screen's worth of rows, filtered, counted and paged in SQL.
+
+The service layer (`tracker.ledger`) reads whole claims as ORM objects, which suits one claim or
+an export; a page that lists claims must not load the store to show twenty-five of them. Each
+function here runs a few SQLAlchemy Core queries (the same on SQLite and PostgreSQL) and returns
+plain rows or a small DataFrame. A claim's reported status is derived in SQL exactly as
+`tracker.status` derives it (each source's latest report counts; a denial beside an assertion is
+contested). `fingerprint` is a cheap summary of the store that changes with every write, used as
+the key of cached scores. Nothing here writes.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import pandas as pd
+from sqlalchemy import and_, case, exists, func, literal_column, or_, select
+from sqlalchemy.sql import Select
+
+from tracker.errors import NotFoundError, ValidationError
+from tracker.ledger import Ledger, name_key
+from tracker.models import Claim, ClaimStatus, ClaimTopic, Outcome, Report, Source, SourceAlias, Verdict
+
+_C, _R, _O, _T, _S, _A = (m.__table__ for m in (Claim, Report, Outcome, ClaimTopic, Source, SourceAlias))
+
+# the outcome filter: open (no verdict yet), overdue (open past its expected-by), resolved, or one verdict
+OUTCOME_FILTERS = ("any", "open", "overdue", "resolved") + tuple(v.value for v in Verdict)
+STATUS_FILTERS = ("any",) + tuple(s.value for s in ClaimStatus)
+ORDERS = {
+    "newest first": "newest", "oldest first": "oldest", "most reports": "reports", "expected by": "expected",
+}
+CLAIM_COLUMNS = ["id", "ref", "statement", "status", "outcome", "reports", "sources", "topics",
+                 "first_reported_at", "expected_by", "overdue"]
+# words too common to suggest that two statements are the same claim
+_STOPWORDS = frozenset((
+    "about", "above", "after", "again", "against", "also", "been", "before", "being", "below", "between",
+    "both", "could", "does", "doing", "down", "during", "each", "from", "further", "have", "having", "here",
+    "into", "itself", "just", "more", "most", "only", "other", "over", "same", "should", "some", "such",
+    "than", "that", "their", "them", "then", "there", "these", "they", "this", "those", "through", "under",
+    "until", "very", "were", "what", "when", "where", "which", "while", "will", "with", "would", "your",
+    "said", "says", "reports", "reported",
+))
+_WORD = re.compile(r"[^\W_]+", re.UNICODE)
+
+
+@dataclass
+class Page:
+    """One page of rows and how many rows the filter matches in all."""
+
+    rows: pd.DataFrame
+    total: int
+    offset: int
+    limit: int
+
+    @property
+    def pages(self) -> int:
+        """How many pages the filter's rows fill (at least one)."""
+        return max(1, -(-self.total // self.limit)) if self.limit else 1
+
+
+def _utc(moment):
+    """A time read through Core as an aware UTC datetime (drivers may return naive UTC)."""
+    if moment is None or (isinstance(moment, float) and pd.isna(moment)):
+        return None
+    if isinstance(moment, str):
+        moment = datetime.fromisoformat(moment)
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+def _now(ledger: Ledger, now: datetime | None) -> datetime:
+    return _utc(now) if now is not None else _utc(ledger.clock())
+
+
+def _escape_like(word: str) -> str:
+    return word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+# -- building blocks -----------------------------------------------------------------------
+def _verdict_of(claim_id):
+    """The verdict in force on the claim `claim_id` (a column), or NULL while it is open.
+
+    A correlated subquery: one probe of the (claim_id, id) index per claim. (A join with the
+    newest outcome ids, `id IN (SELECT max(id) ... GROUP BY claim_id)`, makes SQLite try every id
+    in that list for every claim.)
+    """
+    newest = _O.alias("newest")
+    return (select(newest.c.verdict).where(newest.c.claim_id == claim_id)
+            .order_by(newest.c.id.desc()).limit(1).scalar_subquery())
+
+
+def _status_query(claim_ids: list[int] | None = None):
+    """(claim_id, status) for claims with reports: each source's latest report counts."""
+    ranked = select(
+        _R.c.claim_id, _R.c.stance,
+        func.row_number().over(partition_by=(_R.c.claim_id, _R.c.source_id),
+                               order_by=(_R.c.reported_at.desc(), _R.c.id.desc())).label("rn"),
+    )
+    if claim_ids is not None:
+        ranked = ranked.where(_R.c.claim_id.in_(claim_ids))
+    ranked = ranked.subquery("ranked")
+
+    def flag(stance: str):
+        return func.max(case((ranked.c.stance == stance, 1), else_=0))
+
+    agg = (select(ranked.c.claim_id, flag("denied").label("d"), flag("confirmed").label("c"),
+                  flag("rumoured").label("r"))
+           .where(ranked.c.rn == 1).group_by(ranked.c.claim_id).subquery("stances"))
+    status = case(
+        (and_(agg.c.d == 1, or_(agg.c.c == 1, agg.c.r == 1)), ClaimStatus.contested.value),
+        (agg.c.d == 1, ClaimStatus.denied.value),
+        (agg.c.c == 1, ClaimStatus.confirmed.value),
+        (agg.c.r == 1, ClaimStatus.rumoured.value),
+        else_=ClaimStatus.unreported.value,
+    )
+    return select(agg.c.claim_id, status.label("status")).subquery("claim_status")
+
+
+def _text_filter(query: Select, text: str | None) -> Select:
+    """Claims whose statement holds every word of `text` (any case), or claim `#id` / `id`."""
+    text = (text or "").strip()
+    if not text:
+        return query
+    as_id = text.lstrip("#")
+    if as_id.isdigit():
+        return query.where(_C.c.id == int(as_id))
+    for word in text.split():
+        query = query.where(_C.c.statement.ilike(f"%{_escape_like(word)}%", escape="\\"))
+    return query
+
+
+def _names(connection, ids) -> dict[int, str]:
+    ids = sorted({int(i) for i in ids if i is not None and not pd.isna(i)})
+    if not ids:
+        return {}
+    return dict(connection.execute(select(_S.c.id, _S.c.name).where(_S.c.id.in_(ids))).all())
+
+
+def _page_details(connection, ids: list[int]) -> tuple[dict, dict, dict, dict]:
+    """Report counts, source names, topics and status of the claims on one page."""
+    if not ids:
+        return {}, {}, {}, {}
+    counts = dict(connection.execute(
+        select(_R.c.claim_id, func.count()).where(_R.c.claim_id.in_(ids)).group_by(_R.c.claim_id)).all())
+    sources: dict[int, list[str]] = {}
+    rows = connection.execute(
+        select(_R.c.claim_id, _S.c.name).join(_S, _S.c.id == _R.c.source_id).where(_R.c.claim_id.in_(ids))
+        .order_by(_R.c.claim_id, _R.c.reported_at, _R.c.id))
+    for claim_id, name in rows:
+        names = sources.setdefault(claim_id, [])
+        if name not in names:
+            names.append(name)
+    topics: dict[int, list[str]] = {}
+    for claim_id, topic in connection.execute(
+            select(_T.c.claim_id, _T.c.topic).where(_T.c.claim_id.in_(ids)).order_by(_T.c.topic)):
+        topics.setdefault(claim_id, []).append(topic)
+    status_q = _status_query(ids)
+    statuses = dict(connection.execute(select(status_q.c.claim_id, status_q.c.status)).all())
+    return counts, sources, topics, statuses
+
+
+# -- the store at a glance -----------------------------------------------------------------
+def fingerprint(ledger: Ledger) -> tuple:
+    """A cheap summary of the store that changes with every write: the newest id of every table
+    and how many sources and aliases there are (a merge deletes a source and adds an alias).
+
+    Used as the key of cached scores, so it runs on every rerun: one query, each part an index
+    probe or a count of a small table (counting a million reports would cost a tenth of a second).
+    Every write adds a row, except a few edits in place (a source's kind, a change of case in its
+    name, topics added to a claim by re-importing it), which cached scores pick up when they expire.
+    """
+    parts = [select(func.count()).select_from(table).scalar_subquery() for table in (_S, _A)]
+    parts += [select(func.max(table.c.id)).scalar_subquery() for table in (_S, _A, _C, _R, _O)]
+    with ledger.engine.connect() as connection:
+        row = connection.execute(select(*parts)).one()
+    return (ledger.engine.url.render_as_string(hide_password=True), *row)
+
+
+def overview_counts(ledger: Ledger, now: datetime | None = None) -> dict[str, int]:
+    """How many claims (open, overdue, resolved), sources, reports and outcomes the store holds."""
+    now = _now(ledger, now)
+    resolved = exists().where(_O.c.claim_id == _C.c.id)
+    overdue = and_(~resolved, _C.c.expected_by.is_not(None), _C.c.expected_by < now)
+    with ledger.engine.connect() as connection:
+        claims, done, late = connection.execute(select(
+            func.count(),
+            func.coalesce(func.sum(case((resolved, 1), else_=0)), 0),
+            func.coalesce(func.sum(case((overdue, 1), else_=0)), 0),
+        ).select_from(_C)).one()
+        sources, reports, outcomes = connection.execute(select(
+            select(func.count()).select_from(_S).scalar_subquery(),
+            select(func.count()).select_from(_R).scalar_subquery(),
+            select(func.count()).select_from(_O).scalar_subquery(),
+        )).one()
+    return {"claims": claims, "open": claims - done, "overdue": late, "resolved": done,
+            "sources": sources, "reports": reports, "outcomes": outcomes}
+
+
+def topics(ledger: Ledger) -> list[tuple[str, int]]:
+    """Every topic tag with how many claims carry it, most used first."""
+    with ledger.engine.connect() as connection:
+        rows = connection.execute(select(_T.c.topic, func.count()).group_by(_T.c.topic)
+                                  .order_by(func.count().desc(), _T.c.topic))
+        return [(topic, n) for topic, n in rows]
+
+
+def source_choices(ledger: Ledger) -> dict[str, str | None]:
+    """Every name a source can be picked by, alphabetically: {name or alias: the source it is an alias of, or None}."""
+    with ledger.engine.connect() as connection:
+        names = [(name, None) for name in connection.execute(select(_S.c.name)).scalars()]
+        aliases = list(connection.execute(select(_A.c.alias, _S.c.name).join(_S, _S.c.id == _A.c.source_id)).all())
+    return dict(sorted(names + [(alias, of) for alias, of in aliases], key=lambda pair: pair[0].casefold()))
+
+
+def source_kinds(ledger: Ledger) -> list[str]:
+    """The kinds that sources in the store have."""
+    with ledger.engine.connect() as connection:
+        return list(connection.execute(select(_S.c.kind).distinct().order_by(_S.c.kind)).scalars())
+
+
+def find_source(ledger: Ledger, name: str | None) -> dict | None:
+    """The source a name or alias (any case) points to: {id, name, alias}, or None."""
+    key = name_key(name or "")
+    if not key:
+        return None
+    with ledger.engine.connect() as connection:
+        row = connection.execute(select(_S.c.id, _S.c.name).where(_S.c.name_key == key)).first()
+        if row is not None:
+            return {"id": row.id, "name": row.name, "alias": None}
+        row = connection.execute(select(_S.c.id, _S.c.name, _A.c.alias).join(_A, _A.c.source_id == _S.c.id)
+                                 .where(_A.c.alias_key == key)).first()
+        return None if row is None else {"id": row.id, "name": row.name, "alias": row.alias}
+
+
+# -- claims --------------------------------------------------------------------------------
+def claim_rows(ledger: Ledger, *, text: str | None = None, status: str | None = None,
+               outcome: str | None = None, topic: str | None = None, source: str | None = None,
+               order: str = "newest", offset: int = 0, limit: int = 25, now: datetime | None = None) -> Page:
+    """One page of claims matching the filters, with status, outcome, report count, sources, topics.
+
+    `text`: words the statement holds (or `#id`); `status`: a reported status; `outcome`: one of
+    OUTCOME_FILTERS; `source`: a name or alias (its own reports and those relaying it).
+    """
+    now = _now(ledger, now)
+    verdict = _verdict_of(_C.c.id)
+    resolved = exists().where(_O.c.claim_id == _C.c.id)
+    query = select(_C.c.id, _C.c.ref, _C.c.statement, _C.c.first_reported_at, _C.c.expected_by,
+                   verdict.label("verdict"))
+    query = _text_filter(query, text)
+    if outcome and outcome != "any":
+        if outcome not in OUTCOME_FILTERS:
+            raise ValidationError(f"unknown outcome filter {outcome!r}; use one of: {', '.join(OUTCOME_FILTERS)}")
+        if outcome == "open":
+            query = query.where(~resolved)
+        elif outcome == "overdue":
+            query = query.where(~resolved, _C.c.expected_by.is_not(None), _C.c.expected_by < now)
+        elif outcome == "resolved":
+            query = query.where(resolved)
+        else:
+            query = query.where(verdict == outcome)
+    if status and status != "any":
+        if status not in STATUS_FILTERS:
+            raise ValidationError(f"unknown status {status!r}; use one of: {', '.join(STATUS_FILTERS[1:])}")
+        statuses = _status_query()
+        query = query.outerjoin(statuses, statuses.c.claim_id == _C.c.id).where(
+            func.coalesce(statuses.c.status, ClaimStatus.unreported.value) == status)
+    if topic:
+        query = query.where(_C.c.id.in_(select(_T.c.claim_id).where(_T.c.topic == topic.strip().lower())))
+    if source:
+        found = find_source(ledger, source)
+        if found is None:
+            raise NotFoundError(f"no source is called {source!r}; check the spelling or pick one on the Sources page")
+        query = query.where(_C.c.id.in_(select(_R.c.claim_id).where(
+            or_(_R.c.source_id == found["id"], _R.c.via_source_id == found["id"]))))
+    if order == "reports":
+        counts = select(_R.c.claim_id, func.count().label("n")).group_by(_R.c.claim_id).subquery("report_counts")
+        query = query.outerjoin(counts, counts.c.claim_id == _C.c.id).order_by(
+            func.coalesce(counts.c.n, 0).desc(), _C.c.id.desc())
+    elif order == "oldest":
+        query = query.order_by(_C.c.first_reported_at, _C.c.id)
+    elif order == "expected":
+        query = query.order_by(_C.c.expected_by.is_(None), _C.c.expected_by, _C.c.id)
+    else:
+        query = query.order_by(_C.c.first_reported_at.desc(), _C.c.id.desc())
+    with ledger.engine.connect() as connection:
+        total = connection.execute(select(func.count()).select_from(query.order_by(None).subquery())).scalar_one()
+        rows = connection.execute(query.offset(max(offset, 0)).limit(limit)).all()
+        ids = [r.id for r in rows]
+        counts, sources, tags, statuses = _page_details(connection, ids)
+    frame = pd.DataFrame([{
+        "id": r.id, "ref": r.ref or "", "statement": r.statement,
+        "status": statuses.get(r.id, ClaimStatus.unreported.value),
+        "outcome": r.verdict or "open", "reports": counts.get(r.id, 0),
+        "sources": ", ".join(sources.get(r.id, [])), "topics": ", ".join(tags.get(r.id, [])),
+        "first_reported_at": _utc(r.first_reported_at), "expected_by": _utc(r.expected_by),
+        "overdue": r.verdict is None and r.expected_by is not None and _utc(r.expected_by) < now,
+    } for r in rows], columns=CLAIM_COLUMNS)
+    return Page(frame, total, offset, limit)
+
+
+def review_queue(ledger: Ledger, *, offset: int = 0, limit: int = 25, now: datetime | None = None) -> Page:
+    """Open claims to settle: overdue first (past expected-by), then those with most reports."""
+    now = _now(ledger, now)
+    counts = select(_R.c.claim_id, func.count().label("n")).group_by(_R.c.claim_id).subquery("report_counts")
+    overdue = case((and_(_C.c.expected_by.is_not(None), _C.c.expected_by < now), 1), else_=0)
+    n = func.coalesce(counts.c.n, 0)
+    query = (select(_C.c.id, _C.c.ref, _C.c.statement, _C.c.first_reported_at, _C.c.expected_by,
+                    n.label("reports"), overdue.label("overdue"))
+             .outerjoin(counts, counts.c.claim_id == _C.c.id)
+             .where(~exists().where(_O.c.claim_id == _C.c.id))
+             .order_by(overdue.desc(), n.desc(), _C.c.expected_by.is_(None), _C.c.expected_by,
+                       _C.c.first_reported_at, _C.c.id))
+    with ledger.engine.connect() as connection:
+        total = connection.execute(select(func.count()).select_from(_C)
+                                   .where(~exists().where(_O.c.claim_id == _C.c.id))).scalar_one()
+        rows = connection.execute(query.offset(max(offset, 0)).limit(limit)).all()
+        ids = [r.id for r in rows]
+        _counts, sources, tags, statuses = _page_details(connection, ids)
+    frame = pd.DataFrame([{
+        "id": r.id, "ref": r.ref or "", "statement": r.statement,
+        "status": statuses.get(r.id, ClaimStatus.unreported.value), "outcome": "open",
+        "reports": r.reports, "sources": ", ".join(sources.get(r.id, [])), "topics": ", ".join(tags.get(r.id, [])),
+        "first_reported_at": _utc(r.first_reported_at), "expected_by": _utc(r.expected_by),
+        "overdue": bool(r.overdue),
+    } for r in rows], columns=CLAIM_COLUMNS)
+    return Page(frame, total, offset, limit)
+
+
+def _words(text: str) -> list[str]:
+    return [w for w in _WORD.findall(text.casefold()) if len(w) >= 4 and w not in _STOPWORDS]
+
+
+def similar_claims(ledger: Ledger, statement: str, *, limit: int = 5, min_score: float = 0.5,
+                   candidates: int = 200) -> pd.DataFrame:
+    """Claims whose statement looks like `statement` (likely duplicates), most similar first.
+
+    SQL finds candidates sharing its longer words (LIKE, any case); difflib and word overlap rank them.
+    """
+    columns = ["id", "statement", "similarity"]
+    words = sorted(set(_words(statement or "")), key=len, reverse=True)[:8]
+    if not words:
+        return pd.DataFrame(columns=columns)
+    hits = [case((_C.c.statement.ilike(f"%{_escape_like(w)}%", escape="\\"), 1), else_=0) for w in words]
+    shared = sum(hits[1:], hits[0])
+    query = (select(_C.c.id, _C.c.statement).where(shared > 0)
+             .order_by(shared.desc(), _C.c.id.desc()).limit(candidates))
+    with ledger.engine.connect() as connection:
+        rows = connection.execute(query).all()
+    mine = " ".join(statement.split()).casefold()
+    my_words = set(_words(statement))
+    scored = []
+    for claim_id, text in rows:
+        theirs = " ".join(text.split()).casefold()
+        their_words = set(_words(text))
+        overlap = len(my_words & their_words) / len(my_words | their_words) if my_words | their_words else 0.0
+        ratio = difflib.SequenceMatcher(None, mine, theirs).ratio()
+        score = max(ratio, overlap)
+        if score >= min_score:
+            scored.append((claim_id, text, round(score, 2)))
+    scored.sort(key=lambda row: (-row[2], -row[0]))
+    return pd.DataFrame(scored[:limit], columns=columns)
+
+
+def find_claims(ledger: Ledger, text: str | None, *, limit: int = 20) -> list[tuple[int, str]]:
+    """(id, statement) of claims matching `text` (`#id`, or words), newest first; none for no text."""
+    if not (text or "").strip():
+        return []
+    query = _text_filter(select(_C.c.id, _C.c.statement), text).order_by(_C.c.first_reported_at.desc(),
+                                                                       _C.c.id.desc()).limit(limit)
+    with ledger.engine.connect() as connection:
+        return [(r.id, r.statement) for r in connection.execute(query)]
+
+
+def claim_statement(ledger: Ledger, claim_id: int) -> str | None:
+    """A claim's statement, or None when the store has no such claim."""
+    with ledger.engine.connect() as connection:
+        return connection.execute(select(_C.c.statement).where(_C.c.id == claim_id)).scalar_one_or_none()
+
+
+def recent_activity(ledger: Ledger, limit: int = 10) -> pd.DataFrame:
+    """The latest reports and outcomes logged, newest first: when, what, claim, source, stance or verdict."""
+    with ledger.engine.connect() as connection:
+        reports = connection.execute(
+            select(_R.c.id, _R.c.logged_at, _R.c.claim_id, _S.c.name, _R.c.stance, _R.c.reported_at)
+            .join(_S, _S.c.id == _R.c.source_id).order_by(_R.c.id.desc()).limit(limit)).all()
+        outcomes = connection.execute(
+            select(_O.c.id, _O.c.recorded_at, _O.c.claim_id, _O.c.verdict, _O.c.decided_at)
+            .order_by(_O.c.id.desc()).limit(limit)).all()
+        events = [{"logged_at": _utc(r.logged_at), "what": "report", "claim_id": r.claim_id, "source": r.name,
+                   "stance or verdict": r.stance, "as of": _utc(r.reported_at), "_order": (0, r.id)} for r in reports]
+        events += [{"logged_at": _utc(o.recorded_at), "what": "outcome", "claim_id": o.claim_id, "source": "",
+                    "stance or verdict": o.verdict, "as of": _utc(o.decided_at), "_order": (1, o.id)}
+                   for o in outcomes]
+        events.sort(key=lambda e: (e["logged_at"], e["_order"]), reverse=True)
+        events = events[:limit]
+        ids = sorted({e["claim_id"] for e in events})
+        statements = {}
+        if ids:
+            statements = dict(connection.execute(select(_C.c.id, _C.c.statement).where(_C.c.id.in_(ids))).all())
+    columns = ["logged_at", "what", "claim_id", "claim", "source", "stance or verdict", "as of"]
+    return pd.DataFrame([{**e, "claim": statements.get(e["claim_id"], "")} for e in events], columns=columns)
+
+
+# -- sources -------------------------------------------------------------------------------
+def source_detail(ledger: Ledger, source_id: int) -> dict:
+    """A source's details: name, kind, affiliation, url, notes, parent, aliases, claims, reports."""
+    with ledger.engine.connect() as connection:
+        row = connection.execute(select(_S).where(_S.c.id == source_id)).first()
+        if row is None:
+            raise NotFoundError(f"there is no source #{source_id}; pick one on the Sources page")
+        parent = None
+        if row.parent_id is not None:
+            parent = connection.execute(select(_S.c.name).where(_S.c.id == row.parent_id)).scalar_one_or_none()
+        aliases = list(connection.execute(select(_A.c.alias).where(_A.c.source_id == source_id)
+                                          .order_by(_A.c.alias)).scalars())
+        reports, claims = connection.execute(
+            select(func.count(), func.count(func.distinct(_R.c.claim_id))).where(_R.c.source_id == source_id)).one()
+        relayed = connection.execute(select(func.count()).select_from(_R)
+                                     .where(_R.c.via_source_id == source_id)).scalar_one()
+    return {"id": row.id, "name": row.name, "kind": row.kind, "affiliation": row.affiliation, "url": row.url,
+            "notes": row.notes, "parent": parent, "aliases": aliases, "reports": reports, "claims": claims,
+            "relayed": relayed}
+
+
+def source_id_by_name(ledger: Ledger) -> dict[str, int]:
+    """Every source's id by its name."""
+    with ledger.engine.connect() as connection:
+        return dict(connection.execute(select(_S.c.name, _S.c.id)).all())
+
+
+def _source_stances(source_id: int):
+    """Per claim, the latest report in which the source speaks (its own, or relayed by another)."""
+    ranked = select(
+        _R.c.claim_id, _R.c.stance, _R.c.reported_at, _R.c.source_id, _R.c.via_source_id,
+        func.row_number().over(partition_by=_R.c.claim_id,
+                               order_by=(case((_R.c.source_id == source_id, 1), else_=0).desc(),
+                                         _R.c.reported_at.desc(), _R.c.id.desc())).label("rn"),
+    ).where(or_(_R.c.source_id == source_id, _R.c.via_source_id == source_id)).subquery("source_reports")
+    return select(ranked).where(ranked.c.rn == 1).subquery("source_stance")
+
+
+def source_claims(ledger: Ledger, source_id: int, *, offset: int = 0, limit: int = 25) -> Page:
+    """One page of the claims a source made or that were relayed from it, newest report first.
+
+    Per claim: the source's latest stance (its own reports win over relays of it) and the verdict.
+    """
+    stance = _source_stances(source_id)
+    query = (select(stance.c.claim_id, _C.c.statement, stance.c.stance, stance.c.reported_at,
+                    stance.c.source_id, stance.c.via_source_id, _verdict_of(stance.c.claim_id).label("verdict"))
+             .join(_C, _C.c.id == stance.c.claim_id)
+             .order_by(stance.c.reported_at.desc(), stance.c.claim_id.desc()))
+    with ledger.engine.connect() as connection:
+        total = connection.execute(select(func.count()).select_from(stance)).scalar_one()
+        rows = connection.execute(query.offset(max(offset, 0)).limit(limit)).all()
+        names = _names(connection, [r.source_id for r in rows] + [r.via_source_id for r in rows])
+    frame = pd.DataFrame([{
+        "id": r.claim_id, "statement": r.statement, "stance": r.stance, "reported_at": _utc(r.reported_at),
+        "how": (f"relayed from {names.get(r.via_source_id, '?')}" if r.source_id == source_id and r.via_source_id
+                else "own report" if r.source_id == source_id else f"relayed by {names.get(r.source_id, '?')}"),
+        "outcome": r.verdict or "open",
+    } for r in rows], columns=["id", "statement", "stance", "reported_at", "how", "outcome"])
+    return Page(frame, total, offset, limit)
+
+
+def source_record(ledger: Ledger, source_id: int) -> pd.DataFrame:
+    """A source's record by stance: per stance, claims, how many were true / false / partly true /
+    unverifiable / open, and the truth rate of the resolved ones (partly true counts half)."""
+    stance = _source_stances(source_id)
+    judged = select(stance.c.stance, func.coalesce(_verdict_of(stance.c.claim_id), literal_column("'open'"))
+                    .label("verdict")).subquery("judged")
+    query = select(judged.c.stance, judged.c.verdict, func.count()).group_by(judged.c.stance, judged.c.verdict)
+    with ledger.engine.connect() as connection:
+        rows = connection.execute(query).all()
+    verdicts = [v.value for v in Verdict] + ["open"]
+    table = pd.DataFrame(0, index=pd.Index(["rumoured", "confirmed", "denied"], name="stance"), columns=verdicts)
+    for stance_value, verdict_value, n in rows:
+        table.loc[stance_value, verdict_value] = n
+    table = table[table.sum(axis=1) > 0]
+    judged = table["true"] + table["false"] + table["partly_true"]
+    table.insert(0, "claims", table.sum(axis=1))
+    table["truth_rate"] = ((table["true"] + 0.5 * table["partly_true"]) / judged.where(judged > 0)).astype(float)
+    table["resolved"] = judged
+    return table.reset_index()
+
+
+def source_settle_times(ledger: Ledger, source_id: int, limit: int = 40) -> list[datetime]:
+    """The moments a source's record changed: its first report, then each time an outcome on one
+    of its claims became known; oldest first, thinned evenly to at most `limit` (ends kept)."""
+    speaks = or_(_R.c.source_id == source_id, _R.c.via_source_id == source_id)
+    with ledger.engine.connect() as connection:
+        first = connection.execute(select(func.min(_R.c.reported_at)).where(speaks)).scalar_one_or_none()
+        settled = connection.execute(select(_O.c.decided_at).where(
+            _O.c.claim_id.in_(select(_R.c.claim_id).where(speaks))).distinct()).scalars()
+        times = sorted({_utc(t) for t in settled} | ({_utc(first)} if first is not None else set()))
+    if len(times) > limit:
+        step = (len(times) - 1) / (limit - 1)
+        times = [times[round(i * step)] for i in range(limit)]
+    return times
