@@ -8,7 +8,8 @@ import pytest
 
 from tests.conftest import NOW
 from tracker import queries
-from tracker.errors import NotFoundError
+from tracker.errors import LedgerError, NotFoundError
+from tracker.ledger import Ledger
 
 
 def test_status_in_sql_matches_the_service_layer(seeded):
@@ -119,3 +120,18 @@ def test_empty_store(ledger):
     assert queries.overview_counts(ledger)["claims"] == 0
     assert queries.claim_rows(ledger).total == 0 and queries.review_queue(ledger).rows.empty
     assert queries.recent_activity(ledger).empty and queries.topics(ledger) == []
+
+
+def test_fingerprint_changes_on_edits_in_place_and_not_on_refused_writes(seeded):
+    before = queries.fingerprint(seeded)
+    with seeded.transaction() as w:  # an edit that adds no row: a source's kind
+        w.update_source(w.source("Western media", create=False), kind="news_outlet")
+    edited = queries.fingerprint(seeded)
+    assert edited != before
+    with pytest.raises(LedgerError):
+        seeded.add_report(1, "Kremlin", "maybe", "2016-12-14")
+    assert queries.fingerprint(seeded) == edited  # nothing was written, nothing to invalidate
+    other = Ledger.open(str(seeded.engine.url.database))  # another process's ledger on the same file
+    other.record_outcome(11, "false", "2016-12-20")
+    assert queries.fingerprint(seeded) != edited
+    other.engine.dispose()

@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import func
+from sqlalchemy import func, update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
@@ -31,6 +31,7 @@ from tracker.models import (
     SourceAlias,
     SourceKind,
     Stance,
+    StoreRevision,
     Verdict,
 )
 from tracker.status import status_timeline
@@ -494,10 +495,17 @@ class Ledger:
             writer = Writer(session, self.clock(), self.user)
             try:
                 yield writer
+                # every write raises the store's revision, in the same transaction (caches key on it)
+                session.execute(update(StoreRevision).values(revision=StoreRevision.revision + 1))
                 session.commit()
             except BaseException:
                 session.rollback()
                 raise
+
+    def revision(self) -> int:
+        """The store's revision: raised by every write transaction, from any process."""
+        with self.engine.connect() as connection:
+            return connection.execute(select(StoreRevision.revision)).scalar_one()
 
     def session(self) -> Session:
         """A session for reading."""

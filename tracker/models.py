@@ -141,3 +141,12 @@ class Outcome(SQLModel, table=True):
     note: str | None = Field(default=None, sa_column=Column(Text))
     reviewer: str | None = Field(default=None, max_length=200)
     recorded_at: datetime
+
+
+class StoreRevision(SQLModel, table=True):
+    """One row: a number every write transaction raises (what caches key on)."""
+
+    __tablename__ = "store_revision"
+
+    id: int | None = Field(default=None, primary_key=True)
+    revision: int = 0

@@ -163,19 +163,9 @@ def _page_details(connection, ids: list[int]) -> tuple[dict, dict, dict, dict]:
 
 # -- the store at a glance -----------------------------------------------------------------
 def fingerprint(ledger: Ledger) -> tuple:
-    """A cheap summary of the store that changes with every write: the newest id of every table
-    and how many sources and aliases there are (a merge deletes a source and adds an alias).
-
-    Used as the key of cached scores, so it runs on every rerun: one query, each part an index
-    probe or a count of a small table (counting a million reports would cost a tenth of a second).
-    Every write adds a row, except a few edits in place (a source's kind, a change of case in its
-    name, topics added to a claim by re-importing it), which cached scores pick up when they expire.
-    """
-    parts = [select(func.count()).select_from(table).scalar_subquery() for table in (_S, _A)]
-    parts += [select(func.max(table.c.id)).scalar_subquery() for table in (_S, _A, _C, _R, _O)]
-    with ledger.engine.connect() as connection:
-        row = connection.execute(select(*parts)).one()
-    return (ledger.engine.url.render_as_string(hide_password=True), *row)
+    """What cached scores key on: the store and its revision, which every write transaction raises
+    (from the dashboard, the command line or another process), edits in place included."""
+    return (ledger.engine.url.render_as_string(hide_password=True), ledger.revision())
 
 
 def overview_counts(ledger: Ledger, now: datetime | None = None) -> dict[str, int]:
