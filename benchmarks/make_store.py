@@ -216,6 +216,9 @@ def write_store(world: World, db: Path) -> None:
         zip(range(1, len(world.outcome_claim) + 1), world.outcome_claim.tolist(),
             VERDICTS.astype(object)[world.outcome_verdict].tolist(), stored_times(world.outcome_at).tolist(),
             [LOGGED_AT] * len(world.outcome_claim)))
+    # a write like any other: raise the store revision the dashboard's caches key on (schema 0004+)
+    if con.execute("SELECT 1 FROM sqlite_master WHERE name = 'store_revision'").fetchone():
+        con.execute("UPDATE store_revision SET revision = revision + 1")
     con.execute("COMMIT")
     con.execute("ANALYZE")
     con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
