@@ -88,6 +88,13 @@ def _use_existing(claim_id: int) -> None:
     state["log_claim_pick"] = claim_id
 
 
+def source_picker(label: str, key: str, names: dict[str, str | None], **options) -> None:
+    """Pick a source by name or alias (aliases show whose they are), or type a new one; preview it."""
+    st.selectbox(label, list(names), index=None, accept_new_options=True, key=key,
+                 format_func=lambda n: f"{n} (alias of {names[n]})" if names.get(n) else n, **options)
+    ui.source_preview(state.get(key))
+
+
 def report_fields(prefix: str, names: dict[str, str | None], number: int | None = None,
                   removable: bool = False) -> None:
     """One source's report: who, stance, when (previewed), relaying whom, link, quote, note."""
@@ -96,11 +103,8 @@ def report_fields(prefix: str, names: dict[str, str | None], number: int | None 
             st.markdown(f"**Source {number}**")
         who, stance, at = st.columns([3, 2, 3])
         with who:
-            st.selectbox("Source", list(names), index=None, accept_new_options=True, key=f"{prefix}_source",
-                         format_func=lambda n: f"{n} (alias of {names[n]})" if names.get(n) else n,
-                         placeholder="Pick a source or type a new name",
-                         help="A name or an alias, any case; a new name creates the source")
-            ui.source_preview(state.get(f"{prefix}_source"))
+            source_picker("Source", f"{prefix}_source", names, placeholder="Pick a source or type a new name",
+                          help="A name or an alias, any case; a new name creates the source")
         stance.selectbox("Stance", STANCES, index=None, key=f"{prefix}_stance",
                          placeholder="rumoured, confirmed or denied")
         with at:
@@ -109,11 +113,8 @@ def report_fields(prefix: str, names: dict[str, str | None], number: int | None 
             ui.date_preview(state.get(f"{prefix}_when"))
         via, url = st.columns([3, 5])
         with via:
-            st.selectbox("Relaying (via)", list(names), index=None, accept_new_options=True, key=f"{prefix}_via",
-                         format_func=lambda n: f"{n} (alias of {names[n]})" if names.get(n) else n,
-                         placeholder="optional: the source it passes on",
-                         help="'Western media, drawing on Jihadi sources'")
-            ui.source_preview(state.get(f"{prefix}_via"))
+            source_picker("Relaying (via)", f"{prefix}_via", names, placeholder="optional: the source it passes on",
+                          help="'Western media, drawing on Jihadi sources'")
         url.text_input("Link", key=f"{prefix}_url", placeholder="optional: https://...")
         quote, note = st.columns(2)
         quote.text_input("Quote", key=f"{prefix}_quote", placeholder="optional: the words used")
