@@ -337,7 +337,7 @@ class _Run:
             if problems:
                 mask = np.zeros(len(frame), dtype=bool)
                 mask[list(problems)] = True
-                refuse(mask, lambda p, name=name, problems=problems: [
+                refuse(mask, lambda p, name=name, problems=problems, mask=mask: [
                     f"{name}: {problems[int(i)]}" for i in np.flatnonzero(mask)])
         limit = self.now + FUTURE_TOLERANCE
         for name, what in (("reported_at", "the report's time"), ("outcome_at", "the outcome's time")):
