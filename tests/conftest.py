@@ -44,3 +44,31 @@ def seeded(ledger) -> Ledger:
 
     import_file(ledger, REPO / "seed" / "aleppo-2016-12.json")
     return ledger
+
+
+@pytest.fixture(scope="session")
+def postgres():
+    """A throwaway PostgreSQL 15 server for the whole test run (skipped where PostgreSQL is absent)."""
+    from tests import postgres as pg
+
+    if not pg.available():
+        pytest.skip(f"PostgreSQL server binaries not found in {pg.BIN} (set POSTGRES_BIN)")
+    server = pg.Server()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def any_ledger(request, tmp_path) -> Ledger:
+    """A fresh ledger on SQLite and, in a second run of the test, on a real PostgreSQL database."""
+    if request.param == "sqlite":
+        opened = Ledger.open(str(tmp_path / "any.db"), clock=lambda: NOW)
+        yield opened
+        opened.engine.dispose()
+        return
+    server = request.getfixturevalue("postgres")
+    name = f"t{abs(hash(request.node.nodeid)) % 10**12}"
+    opened = Ledger.open(server.create(name), clock=lambda: NOW)
+    yield opened
+    opened.engine.dispose()
+    server.drop(name)

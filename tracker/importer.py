@@ -469,7 +469,10 @@ class _Run:
             statement = postgresql.insert(table) if self.connection.dialect.name == "postgresql" else insert(table)
             if skip_existing:
                 statement = statement.on_conflict_do_nothing()
-            return self.connection.execute(statement, [dict(zip(names, row)) for row in zip(*plain)]).rowcount
+            # executemany's rowcount is not reliable across drivers: count the rows that came back
+            statement = statement.returning(next(iter(table.primary_key.columns)))
+            result = self.connection.execute(statement, [dict(zip(names, row)) for row in zip(*plain)])
+            return len(result.all())
         dialect = self.connection.dialect
         converted = []
         for name, column in zip(columns, by_column):
