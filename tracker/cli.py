@@ -109,6 +109,33 @@ def export(ctx: click.Context, file: str, fmt: str | None) -> None:
     click.echo(f"exported {count} {what} to {file}", err=True)
 
 
+@main.command("backup")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.pass_context
+def backup_(ctx: click.Context, file: Path) -> None:
+    """Copy the store to FILE, consistently, even while the dashboard is using it (SQLite)."""
+    try:
+        store.backup(store.make_engine(ctx.obj["url"]), file)
+    except store.BackupError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"backed up {ctx.obj['url']} to {file}")
+
+
+@main.command("restore")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--yes", is_flag=True, help="do not ask before replacing the store's contents")
+@click.pass_context
+def restore_(ctx: click.Context, file: Path, yes: bool) -> None:
+    """Replace the store's contents with a backup FILE (upgraded if it is from an older release)."""
+    if not yes:
+        click.confirm(f"Replace everything in {ctx.obj['url']} with {file}?", abort=True)
+    try:
+        revision = store.restore(store.make_engine(ctx.obj["url"]), file)
+    except store.BackupError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"restored {file} into {ctx.obj['url']} (schema {revision})")
+
+
 # -- sources ---------------------------------------------------------------------------------
 @main.group(invoke_without_command=True)
 @FORMAT

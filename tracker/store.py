@@ -108,3 +108,60 @@ def ensure_schema(engine: Engine) -> None:
 def for_writing(engine: Engine) -> Engine:
     """The same engine, marked so that its transactions take the write lock when they begin."""
     return engine.execution_options(**{WRITE_OPTION: True})
+
+
+def _sqlite_path(engine: Engine) -> str:
+    url = engine.url
+    if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:":
+        raise BackupError(
+            f"backup and restore here copy SQLite files; for {url.get_backend_name()} use its own tools "
+            "(PostgreSQL: `pg_dump --format=custom DBNAME > tracker.dump`, then `pg_restore --clean -d DBNAME "
+            "tracker.dump`)"
+        )
+    return url.database
+
+
+class BackupError(Exception):
+    """A backup or restore that cannot be done, with what to do instead."""
+
+
+def backup(engine: Engine, target: str | Path) -> Path:
+    """Copy the SQLite store to `target` consistently, even while others read and write it."""
+    import sqlite3
+
+    source_path = _sqlite_path(engine)
+    target = Path(target)
+    if target.resolve() == Path(source_path).resolve():
+        raise BackupError("the backup file is the store itself; name another file")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    partial = target.with_name(target.name + ".partial")
+    with sqlite3.connect(source_path, timeout=BUSY_TIMEOUT_MS / 1000) as source, sqlite3.connect(partial) as copy:
+        source.backup(copy)  # SQLite's online backup API: a consistent snapshot
+    partial.replace(target)  # only a finished copy takes the name
+    return target
+
+
+def restore(engine: Engine, backup_file: str | Path) -> str | None:
+    """Replace the SQLite store's contents with a backup made by `backup`; returns its schema revision.
+
+    The backup is checked first (it must be a tracker store), copied in with SQLite's backup API,
+    then upgraded to this release's schema if it came from an older one.
+    """
+    import sqlite3
+
+    target_path = _sqlite_path(engine)
+    backup_file = Path(backup_file)
+    if not backup_file.is_file():
+        raise BackupError(f"{str(backup_file)!r} does not exist; check the path")
+    try:
+        with sqlite3.connect(f"file:{backup_file}?mode=ro", uri=True) as probe:
+            tables = {row[0] for row in probe.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    except sqlite3.DatabaseError as exc:
+        raise BackupError(f"{str(backup_file)!r} is not a SQLite database ({exc})") from exc
+    if not {"alembic_version", "claim", "report", "source"} <= tables:
+        raise BackupError(f"{str(backup_file)!r} is not a tracker store (no claim, report and source tables)")
+    engine.dispose()  # no pooled connection may hold the old pages
+    with sqlite3.connect(backup_file) as source, sqlite3.connect(target_path, timeout=BUSY_TIMEOUT_MS / 1000) as target:
+        source.backup(target)
+    ensure_schema(engine)
+    return current_revision(engine)
