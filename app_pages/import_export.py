@@ -8,7 +8,7 @@ import pandas as pd
 import streamlit as st
 
 from tracker import queries, ui
-from tracker.errors import ImportRejected, LedgerError
+from tracker.errors import ImportRejected, LedgerError, ValidationError
 from tracker.interchange import import_text, write_csv, write_json
 
 st.title("Import and export")
@@ -28,6 +28,9 @@ if st.button("Import", type="primary", key="import_button", disabled=upload is N
             text = upload.getvalue().decode("utf-8-sig")
             st.write("Checking every row and writing, in one transaction...")
             summary = import_text(ledger, text, fmt)
+        except ValidationError as exc:  # too large, or not a format the tracker reads
+            status.update(label=f"{upload.name} was not imported", state="error")
+            st.session_state["import_error"] = (str(exc), None)
         except UnicodeDecodeError:
             status.update(label=f"{upload.name} was not imported", state="error")
             st.session_state["import_error"] = (

@@ -20,6 +20,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 from collections.abc import Iterable
 from pathlib import Path
 from typing import IO, Any
@@ -35,6 +36,7 @@ CSV_REQUIRED = ("claim_ref", "claim", "source", "stance", "reported_at", "outcom
 CSV_OPTIONAL = ("via", "url", "topic", "expected_by", "note", "quote", "evidence")
 CSV_COLUMNS = CSV_REQUIRED + CSV_OPTIONAL
 FORMATS = ("csv", "json")
+MAX_IMPORT_ENV = "TRACKER_MAX_IMPORT_MB"
 
 
 # -- reading -------------------------------------------------------------------------------
@@ -201,10 +203,31 @@ def _text(value: Any) -> str | None:
 
 
 # -- importing -----------------------------------------------------------------------------
+def max_import_bytes() -> int:
+    """The largest file an import accepts: `TRACKER_MAX_IMPORT_MB` megabytes (default 1024)."""
+    raw = os.environ.get(MAX_IMPORT_ENV, "").strip()
+    try:
+        megabytes = float(raw) if raw else 1024.0
+    except ValueError as exc:
+        raise ValidationError(f"{MAX_IMPORT_ENV}={raw!r} is not a number of megabytes") from exc
+    return int(megabytes * 1024 * 1024)
+
+
+def _check_size(size: int, what: str) -> None:
+    limit = max_import_bytes()
+    if size > limit:
+        raise ValidationError(
+            f"{what} is {size / 2**20:,.1f} MB, over the import limit of {limit / 2**20:,.0f} MB; split it into "
+            f"smaller files or raise {MAX_IMPORT_ENV}"
+        )
+
+
 def import_file(ledger: Ledger, path: str | Path, fmt: str | None = None) -> ImportSummary:
     """Import a CSV or JSON file all-or-nothing (see the module doc); returns what it changed."""
     path = Path(path)
     fmt = guess_format(path, fmt)
+    if path.is_file():
+        _check_size(path.stat().st_size, repr(str(path)))
     try:
         with open(path, encoding="utf-8-sig", newline="") as stream:  # read as it goes: no copy in memory
             return apply_incoming(ledger, read_csv(stream) if fmt == "csv" else read_json(stream))
@@ -216,6 +239,7 @@ def import_file(ledger: Ledger, path: str | Path, fmt: str | None = None) -> Imp
 
 def import_text(ledger: Ledger, text: str, fmt: str) -> ImportSummary:
     """Import CSV or JSON given as text (what an upload holds), all-or-nothing."""
+    _check_size(len(text.encode("utf-8")), "the file")
     stream = io.StringIO(text, newline="")
     incoming = read_csv(stream) if fmt == "csv" else read_json(stream)
     return apply_incoming(ledger, incoming)
