@@ -5,12 +5,14 @@ first use. `TRACKER_DATABASE_URL` (or the CLI's `--db`) points anywhere SQLAlche
 `postgresql+psycopg://user@host/tracker`. SQLite runs with foreign keys on, write-ahead logging
 and a busy timeout so that readers never block the writer and writers wait rather than fail.
 Schema changes go through Alembic (`tracker/migrations`); `upgrade` brings any store to the
-current schema without touching its data.
+current schema without touching its data. `backup` and `restore` copy SQLite stores with SQLite's
+online backup API.
 """
 
 from __future__ import annotations
 
 import os
+import sqlite3
 from pathlib import Path
 
 from alembic import command
@@ -127,8 +129,6 @@ class BackupError(Exception):
 
 def backup(engine: Engine, target: str | Path) -> Path:
     """Copy the SQLite store to `target` consistently, even while others read and write it."""
-    import sqlite3
-
     source_path = _sqlite_path(engine)
     target = Path(target)
     if target.resolve() == Path(source_path).resolve():
@@ -147,8 +147,6 @@ def restore(engine: Engine, backup_file: str | Path) -> str | None:
     The backup is checked first (it must be a tracker store), copied in with SQLite's backup API,
     then upgraded to this release's schema if it came from an older one.
     """
-    import sqlite3
-
     target_path = _sqlite_path(engine)
     backup_file = Path(backup_file)
     if not backup_file.is_file():
