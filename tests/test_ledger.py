@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 
 import pytest
-from sqlalchemy import text
 
 from tests.conftest import NOW
 from tracker.errors import DuplicateError, LedgerError, NotFoundError, ValidationError

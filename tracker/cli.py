@@ -14,7 +14,7 @@ from pathlib import Path
 import click
 from sqlalchemy.exc import ArgumentError, OperationalError
 
-from tracker import interchange, store
+from tracker import interchange, queries, store
 from tracker.dates import DateError, format_when, parse_when
 from tracker.errors import LedgerError
 from tracker.evidence import load_evidence
@@ -202,7 +202,13 @@ def claims(ctx: click.Context, fmt: str, status: str | None, topic: str | None, 
     """List claims with their reported status and outcome (or log, report, show: see the subcommands)."""
     if ctx.invoked_subcommand is not None:
         return
-    views = _ledger(ctx).search_claims(status=status, topic=topic, source=source_name)
+    ledger = _ledger(ctx)
+    # the same filters as the dashboard's Claims page (tracker.queries), every match at once
+    matches = queries.claim_rows(
+        ledger, status=None if status in (None, "open", "resolved") else status,
+        outcome=status if status in ("open", "resolved") else None, topic=topic, source=source_name,
+        order="oldest", limit=max(ledger.counts()["claims"], 1))
+    views = ledger.claim_views(matches.rows["id"].tolist())
     if fmt == "json":
         click.echo(json.dumps([claim_json(v) for v in views], indent=2, ensure_ascii=False))
         return

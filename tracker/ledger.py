@@ -385,13 +385,6 @@ class Writer:
                 self.session.add(ClaimTopic(claim_id=claim.id, topic=topic))
         self.session.flush()
 
-    def set_expected_by(self, claim: Claim, expected_by) -> None:
-        """Set when a claim should be settled by."""
-        expected = _when(expected_by, "expected by")
-        check_expected_by(expected, claim.first_reported_at)
-        claim.expected_by = expected
-        self.session.add(claim)
-
     def _not_future(self, moment: datetime, what: str) -> None:
         check_not_future(moment, self.now, what)
 
@@ -625,31 +618,6 @@ class Ledger:
                     status_timeline((r.reported_at, r.source_id, r.stance) for r in rs),
                 ))
             return views
-
-    def search_claims(self, *, status: str | None = None, topic: str | None = None,
-                      source: str | None = None) -> list[ClaimView]:
-        """Claims filtered by reported status (or `open` / `resolved`), topic, and source or alias."""
-        with self.session() as s:
-            query = select(Claim.id)
-            if topic:
-                query = query.where(col(Claim.id).in_(
-                    select(ClaimTopic.claim_id).where(ClaimTopic.topic == topic.strip().lower())))
-            if source:
-                found = Writer(s, self.clock(), self.user).find_source(source)
-                if found is None:
-                    raise NotFoundError(f"no source is called {source!r}; list sources with `tracker sources`")
-                query = query.where(col(Claim.id).in_(
-                    select(Report.claim_id).where((Report.source_id == found.id) | (Report.via_source_id == found.id))))
-            ids = list(s.exec(query).all())
-        views = self.claim_views(ids)
-        if status == "open":
-            return [v for v in views if v.outcome is None]
-        if status == "resolved":
-            return [v for v in views if v.outcome is not None]
-        if status:
-            wanted = _choice(status, ClaimStatus, "status")
-            return [v for v in views if v.status.value == wanted]
-        return views
 
     def list_sources(self) -> list[dict]:
         """Every source with its aliases, parent and report counts, by name."""

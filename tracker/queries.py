@@ -261,7 +261,7 @@ def claim_rows(ledger: Ledger, *, text: str | None = None, status: str | None = 
     if source:
         found = find_source(ledger, source)
         if found is None:
-            raise NotFoundError(f"no source is called {source!r}; check the spelling or pick one on the Sources page")
+            raise NotFoundError(f"no source is called {source!r}; check the spelling, or list the sources (`tracker sources`, or the Sources page)")
         query = query.where(_C.c.id.in_(select(_R.c.claim_id).where(
             or_(_R.c.source_id == found["id"], _R.c.via_source_id == found["id"]))))
     if order == "reports":
