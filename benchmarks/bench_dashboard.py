@@ -23,7 +23,7 @@ HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 sys.path.insert(0, str(HERE))
 
-import make_store  # noqa: E402
+import make_store
 
 PAGES = {  # page file -> query parameters it is opened with
     "overview.py": {}, "log_claim.py": {}, "claims.py": {}, "review.py": {}, "sources.py": {},

@@ -29,10 +29,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import make_store  # noqa: E402
+import make_store
 
-from tracker.interchange import import_file  # noqa: E402
-from tracker.ledger import Ledger  # noqa: E402
+from tracker.interchange import import_file
+from tracker.ledger import Ledger
 
 
 def timed(step) -> tuple[float, object]:

@@ -33,8 +33,8 @@ Generation is vectorised: 20,000 claims take a few tens of milliseconds.
 from __future__ import annotations
 
 import io
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 import numpy as np
 import pandas as pd

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
 from tracker.dates import DateError, format_when, parse_when
 
-UTC = timezone.utc
+UTC = UTC
 
 
 def utc(*fields: int) -> datetime:

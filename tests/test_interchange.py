@@ -9,10 +9,17 @@ import json
 
 import pytest
 
-from tracker.errors import DuplicateError, ImportRejected, ValidationError
-from tracker.interchange import CSV_COLUMNS, export_file, import_file, import_text, write_csv, write_json
-from tracker.ledger import Ledger
 from tests.conftest import NOW
+from tracker.errors import DuplicateError, ImportRejected, ValidationError
+from tracker.interchange import (
+    CSV_COLUMNS,
+    export_file,
+    import_file,
+    import_text,
+    write_csv,
+    write_json,
+)
+from tracker.ledger import Ledger
 
 HEADER = "claim_ref,claim,source,stance,reported_at,outcome,outcome_at,via,url,topic,expected_by,note\n"
 GOOD = HEADER + (

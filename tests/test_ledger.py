@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -11,7 +11,7 @@ from tracker.errors import DuplicateError, LedgerError, NotFoundError, Validatio
 from tracker.ledger import Ledger, normalise_topics
 from tracker.models import ClaimStatus
 
-UTC = timezone.utc
+UTC = UTC
 TABLES = ("source", "source_alias", "claim", "claim_topic", "report", "outcome")
 
 CEASEFIRE = "Russia has rejected a ceasefire in Aleppo and the fighting has resumed"
@@ -445,13 +445,21 @@ def test_merge_sources_moves_reports_relays_aliases_and_children(merge_case):
     assert kremlin["affiliation"] == "Russia"  # filled in from the duplicate
     assert kremlin["reports"] == 3  # 07:00 and 08:00 of its own, 10:00 moved over
     assert source_named(merge_case, "Presidential press service")["parent"] == "Kremlin"
-    rows = [(r.stance, r.reported_at.hour, name, via) for r, name, via in merge_case.get_claim(1).reports]
+    view = merge_case.get_claim(1)
+    rows = [(r.stance, r.reported_at.hour, name, via) for r, name, via in view.live_reports]
     assert rows == [
         ("rumoured", 7, "Kremlin", None),  # it no longer relays itself
         ("confirmed", 8, "Kremlin", None),  # the one copy left of the identical report
         ("confirmed", 9, "TASS", "Kremlin"),
         ("denied", 10, "Kremlin", None),
     ]
+    # nothing is deleted: the duplicate's copy stays, under its old name, retracted with the reason
+    [duplicate] = [(r, name) for r, name, _ in view.reports if r.retracted_at is not None]
+    assert duplicate[1] == "Russian Presidency"
+    assert duplicate[0].retraction_reason.startswith("duplicate of report #")
+    [merge] = merge_case.history(action="source.merge")
+    assert merge.after["merged_into"] == "Kremlin" and merge.before["name"] == "Russian Presidency"
+    assert merge.after["reports_retracted_as_duplicates"] == [duplicate[0].id]
     # the old name and its aliases find the kept source
     for hour, name in enumerate(("Russian Presidency", "presidency")):
         assert merge_case.add_report(1, name, "rumoured", utc(2016, 12, 15, hour)).source_id == kremlin["id"]
@@ -551,20 +559,18 @@ class Boom(Exception):
 )
 def test_transaction_that_raises_persists_nothing(base, writes):
     before = snapshot(base)
-    with pytest.raises(Boom):
-        with base.transaction() as w:
-            writes(w)
-            raise Boom
+    with pytest.raises(Boom), base.transaction() as w:
+        writes(w)
+        raise Boom
     assert snapshot(base) == before
 
 
 def test_transaction_that_fails_on_a_later_write_keeps_none_of_the_earlier(base):
     before = snapshot(base)
-    with pytest.raises(DuplicateError):
-        with base.transaction() as w:
-            w.add_source("TASS")
-            w.add_report(w.claim(1), "TASS", "confirmed", "2016-12-14T09:00Z")
-            w.add_source("tass")
+    with pytest.raises(DuplicateError), base.transaction() as w:
+        w.add_source("TASS")
+        w.add_report(w.claim(1), "TASS", "confirmed", "2016-12-14T09:00Z")
+        w.add_source("tass")
     assert snapshot(base) == before
 
 

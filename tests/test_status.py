@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -14,7 +14,7 @@ UNREPORTED, RUMOURED, CONFIRMED, DENIED, CONTESTED = (
     ClaimStatus.unreported, ClaimStatus.rumoured, ClaimStatus.confirmed, ClaimStatus.denied,
     ClaimStatus.contested,
 )
-T0 = datetime(2016, 12, 13, 12, 0, tzinfo=timezone.utc)
+T0 = datetime(2016, 12, 13, 12, 0, tzinfo=UTC)
 
 
 def t(hours: int) -> datetime:

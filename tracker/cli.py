@@ -20,7 +20,12 @@ from tracker.errors import LedgerError
 from tracker.evidence import load_evidence
 from tracker.ledger import ClaimView, Ledger
 from tracker.models import ClaimStatus, SourceKind, Stance, Verdict
-from tracker.scoring import ScoringConfig, predict_at_report_time, score_by_kind, score_sources
+from tracker.scoring import (
+    ScoringConfig,
+    predict_at_report_time,
+    score_by_kind,
+    score_sources,
+)
 from tracker.scoring import calibration as score_calibration
 from tracker.scoring import predict as predict_claims
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 import os
 import re
 import warnings
-from datetime import datetime, timezone, tzinfo
+from datetime import UTC, datetime, tzinfo
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import pandas as pd
@@ -38,7 +38,7 @@ _WEEKDAYS = {
     )
     for name in names
 }
-_WEEKDAY_WORD = re.compile(r"\b(" + "|".join(sorted(_WEEKDAYS, key=len, reverse=True)) + r")\b", re.I)
+_WEEKDAY_WORD = re.compile(r"\b(" + "|".join(sorted(_WEEKDAYS, key=len, reverse=True)) + r")\b", re.IGNORECASE)
 # two defaults that differ in every date field: a field that the text leaves out shows up as a
 # difference between the two parses
 _DEFAULTS = (datetime(2001, 1, 1), datetime(2002, 2, 2))
@@ -52,7 +52,7 @@ def default_zone() -> tzinfo:
     """The zone naive times are taken in: `TRACKER_TIMEZONE` or UTC."""
     name = os.environ.get(TIMEZONE_ENV, "").strip()
     if not name or name.upper() == "UTC":
-        return timezone.utc
+        return UTC
     try:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError) as exc:
@@ -74,7 +74,7 @@ def to_utc(moment: datetime, zone: tzinfo | None = None) -> datetime:
     """`moment` in UTC; a naive `moment` is taken to be in `zone` (default: the configured one)."""
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=zone or default_zone())
-    return moment.astimezone(timezone.utc)
+    return moment.astimezone(UTC)
 
 
 def parse_when(text: str | datetime, *, zone: tzinfo | None = None, dayfirst: bool | None = None) -> datetime:
@@ -153,7 +153,7 @@ def format_when(moment: datetime | None) -> str:
 
 def utcnow() -> datetime:
     """The current time in UTC."""
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def parse_many(values: pd.Series, *, zone: tzinfo | None = None) -> tuple[pd.Series, dict[int, str]]:
@@ -168,7 +168,7 @@ def parse_many(values: pd.Series, *, zone: tzinfo | None = None) -> tuple[pd.Ser
     iso = present & (texts.str.len() >= 10) & (texts.str[4] == "-") & (texts.str[7] == "-")
     zone = zone or default_zone()
     if iso.any():
-        if zone is timezone.utc:
+        if zone is UTC:
             out[iso] = pd.to_datetime(texts[iso], format="ISO8601", utc=True, errors="coerce")
         else:  # naive ISO times are in the configured zone; the rest carry their own offset
             aware = iso & texts.str.contains(r"(?:Z|[+-]\d\d:?\d\d)$", regex=True)

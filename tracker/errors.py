@@ -22,7 +22,7 @@ class DuplicateError(ValidationError):
 class RowError:
     """One bad row of an import: where it is and why it was refused."""
 
-    __slots__ = ("row", "reason")
+    __slots__ = ("reason", "row")
 
     def __init__(self, row: str, reason: str) -> None:
         self.row = row
@@ -45,3 +45,15 @@ class ImportRejected(LedgerError):
             f"{what} was not imported: {len(errors)} bad row(s); nothing was changed. "
             f"Fix these and import again:\n{lines}"
         )
+
+
+class EditConflict(LedgerError):
+    """An edit that started from an older version of a row than the store now holds; nothing was saved."""
+
+    def __init__(self, message: str, changes: list | None = None) -> None:
+        self.changes = changes or []
+        super().__init__(message)
+
+
+class StoreBusy(LedgerError):
+    """The store stayed locked by other writers for longer than a write waits."""

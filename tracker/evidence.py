@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError
 
@@ -60,15 +60,24 @@ _TABLES = {
                            ("verdict", Outcome.verdict, "text"), ("decided_at", Outcome.decided_at, "time")]),
     "topics": (ClaimTopic, [("claim_id", ClaimTopic.claim_id, "int"), ("topic", ClaimTopic.topic, "text")]),
 }
+# what counts as evidence: merged sources, retracted claims and retracted reports do not
+_RETRACTED_CLAIMS = "SELECT id FROM claim WHERE retracted_at IS NOT NULL"
+_WHERE = {
+    "sources": "merged_into_id IS NULL",
+    "claims": "retracted_at IS NULL",
+    "reports": f"retracted_at IS NULL AND claim_id NOT IN ({_RETRACTED_CLAIMS})",
+    "outcomes": f"claim_id NOT IN ({_RETRACTED_CLAIMS})",
+    "topics": f"claim_id NOT IN ({_RETRACTED_CLAIMS})",
+}
 _STANCES = ("rumoured", "confirmed", "denied")  # codes 0, 1, 2 on the fast path
 # SQLAlchemy's SQLite DateTime storage: `YYYY-MM-DD HH:MM:SS.ffffff`, always 26 characters
 _TIME = 26
 
 
-def _frame(connection: Connection, columns: list, names: list[str]) -> pd.DataFrame:
+def _frame(connection: Connection, columns: list, names: list[str], where: str) -> pd.DataFrame:
     # the plain query, through the driver's cursor: SQLAlchemy's Row objects make a DataFrame
     # slow to build (pandas probes each row's attributes), plain tuples do not
-    compiled = select(*columns).compile(dialect=connection.dialect)
+    compiled = select(*columns).where(text(where)).compile(dialect=connection.dialect)
     cursor = connection.connection.cursor()
     try:
         cursor.execute(str(compiled))
@@ -82,7 +91,7 @@ def _times(values: pd.Series) -> pd.Series:
     return pd.to_datetime(values, utc=True, format="ISO8601")
 
 
-def _fast_sqlite_frame(connection: Connection, table, spec: list) -> pd.DataFrame | None:
+def _fast_sqlite_frame(connection: Connection, table, spec: list, where: str) -> pd.DataFrame | None:
     """The table as one row of joined columns (see module doc), or None when it does not fit."""
     parts = ["count(*)"]
     for _name, column, kind in spec:
@@ -99,7 +108,7 @@ def _fast_sqlite_frame(connection: Connection, table, spec: list) -> pd.DataFram
         else:
             parts.append(f"json_group_array({name})")
     # NOT INDEXED: a plain scan of the table, in rowid order, as the plain query's
-    sql = f"SELECT {', '.join(parts)} FROM {table.__tablename__} NOT INDEXED"
+    sql = f"SELECT {', '.join(parts)} FROM {table.__tablename__} NOT INDEXED WHERE {where}"
     try:
         row = connection.exec_driver_sql(sql).fetchone()
     except DBAPIError:  # e.g. a BLOB where text belongs, which JSON cannot hold
@@ -150,9 +159,9 @@ def _read(connection: Connection, what: str) -> pd.DataFrame:
     table, spec = _TABLES[what]
     frame = None
     if connection.dialect.name == "sqlite":
-        frame = _fast_sqlite_frame(connection, table, spec)
+        frame = _fast_sqlite_frame(connection, table, spec, _WHERE[what])
     if frame is None:
-        frame = _frame(connection, [column for _n, column, _k in spec], [name for name, _c, _k in spec])
+        frame = _frame(connection, [column for _n, column, _k in spec], [name for name, _c, _k in spec], _WHERE[what])
         for name, _column, kind in spec:
             if kind == "time":
                 frame[name] = _times(frame[name])

@@ -13,6 +13,11 @@ back and raises `ImportRejected` naming every bad row, so a bad file changes not
 Identity makes imports idempotent: a report is the same report when claim, source, stance and time
 match (the database's own unique constraint skips it), a verdict when claim, verdict and time
 match, a claim when its `claim_ref` (or, without one, its exact statement) matches.
+
+An import runs as the ledger's acting user: it needs the analyst role, and a file that would add
+verdicts needs a reviewer (each such row is named otherwise). Its history is written in bulk too:
+one `import` event for the file, and one event per claim, report, verdict and source it created
+(an INSERT ... SELECT over the new rows), plus an edit event per existing claim whose dates moved.
 """
 
 from __future__ import annotations
@@ -25,9 +30,11 @@ from datetime import datetime
 import numpy as np
 import pandas as pd
 from sqlalchemy import bindparam, func, insert, select, update
+from sqlalchemy import text as sql_text
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Connection
 
+from tracker import audit
 from tracker.dates import parse_many
 from tracker.errors import ImportRejected, LedgerError, RowError
 from tracker.ledger import (
@@ -42,7 +49,19 @@ from tracker.ledger import (
     name_key,
     normalise_topics,
 )
-from tracker.models import Claim, ClaimTopic, Outcome, Report, Source, SourceAlias, SourceKind, Stance, Verdict
+from tracker.models import (
+    AuditEvent,
+    Claim,
+    ClaimTopic,
+    Outcome,
+    Report,
+    Role,
+    Source,
+    SourceAlias,
+    SourceKind,
+    Stance,
+    Verdict,
+)
 
 # the cells of one report row, as every reader hands them over (text, "" when absent)
 ROW_FIELDS = ("claim_ref", "claim", "source", "stance", "reported_at", "outcome", "outcome_at", "via", "url",
@@ -166,6 +185,11 @@ class _Run:
         self.now = pd.Timestamp(writer.now)
         self.errors: list[RowError] = []
         self.summary = ImportSummary()
+        self.edited: list[tuple[_Claim, dict]] = []  # existing claims whose dates the file moved
+        # the newest id of each table before the import: rows above it are the import's own
+        # (writers take turns, see tracker.ledger)
+        self.marks = {table: self.connection.execute(select(func.coalesce(func.max(table.id), 0))).scalar_one()
+                      for table in (Claim, Report, Outcome, Source)}
         self.claims: dict[str, _Claim] = {}
         self.source_ids: dict[str, int] = {}  # name as written -> id
         self.known_keys: dict[str, int] | None = None  # name key -> id
@@ -527,6 +551,10 @@ class _Run:
                 .values(first_reported_at=bindparam("first"), expected_by=bindparam("expected")),
                 changed,
             )
+            self.edited = [(c, {"first_reported_at": c.stored_first, "expected_by": c.stored_expected})
+                           for c in self.claims.values() if c.existing and c.id is not None and
+                           (c.first != c.stored_first or
+                            (c.expected_by is not None and c.expected_by != c.stored_expected))]
         self._write_outcomes()
         self.summary.claims_matched = sum(1 for c in self.claims.values() if c.existing and c.first is not None)
 
@@ -542,8 +570,15 @@ class _Run:
                 key = (claim.id, outcome.verdict, outcome.decided_at)
                 if key not in stored:
                     stored.add(key)
+                    if not self.w.actor.may(Role.reviewer):
+                        self.fail(outcome.row, f"recording an outcome needs the reviewer role and "
+                                               f"{self.w.actor.name} is an analyst; import the file without its "
+                                               "outcome columns, or ask a reviewer to import it")
+                        continue
                     rows.append((claim.id, outcome.verdict, outcome.decided_at, outcome.evidence, outcome.note,
                                  outcome.reviewer or self.w.user))
+        if self.errors:
+            return
         # in file order: the last revision of a claim is the one in force
         self.insert_rows(Outcome.__table__, ("claim_id", "verdict", "decided_at", "evidence_url", "note", "reviewer"),
                          rows=rows, constants={"recorded_at": self.w.now})
@@ -609,9 +644,71 @@ def _sqlite_times(column: pd.Series) -> list:
     return text.astype(object).where(column.notna(), None).tolist()
 
 
-def apply_incoming(ledger: Ledger, incoming: Incoming) -> ImportSummary:
-    """Write an import in one transaction; on any bad row, roll back and raise ImportRejected."""
+def _json_object(connection: Connection, pairs: list[tuple[str, str]]) -> str:
+    """SQL building a JSON object text from (key, column) pairs, on SQLite or PostgreSQL."""
+    args = ", ".join(f"'{key}', {column}" for key, column in pairs)
+    if connection.dialect.name == "postgresql":
+        return f"json_build_object({args})::text"
+    return f"json_object({args})"
+
+
+def _write_history(run: _Run, label: str | None) -> None:
+    """The import's audit events: the file, then each claim, report, verdict and source it created."""
+    w, connection, marks = run.w, run.connection, run.marks
+    params = {"at": w.now, "actor": w.actor.name, "account_id": w.actor.account_id,
+              "claim_mark": marks[Claim], "report_mark": marks[Report], "outcome_mark": marks[Outcome],
+              "source_mark": marks[Source]}
+    # every existing claim that gained a report or a verdict moves to a new version
+    connection.execute(
+        update(Claim).where(Claim.id <= marks[Claim], Claim.id.in_(
+            select(Report.claim_id).where(Report.id > marks[Report])
+            .union(select(Outcome.claim_id).where(Outcome.id > marks[Outcome]))))
+        .values(version=Claim.version + 1))
+    for claim, before in run.edited:
+        after = {"first_reported_at": claim.first, "expected_by": claim.expected_by or claim.stored_expected}
+        changed = [k for k in after if after[k] != before[k]]
+        if changed:
+            connection.execute(update(Claim).where(Claim.id == claim.id).values(version=Claim.version + 1))
+            version = connection.execute(select(Claim.version).where(Claim.id == claim.id)).scalar_one()
+            connection.execute(insert(AuditEvent).values(
+                at=w.now, actor=w.actor.name, account_id=w.actor.account_id, action="claim.edit", entity="claim",
+                entity_id=claim.id, claim_id=claim.id, claim_version=version,
+                before=audit.encode({k: before[k] for k in changed}), after=audit.encode({k: after[k] for k in changed}),
+                reason=f"import of {label}" if label else "import"))
+    head = ("INSERT INTO audit_event (at, actor, account_id, action, entity, entity_id, claim_id, source_id, "
+            "claim_version, after) SELECT :at, :actor, :account_id, ")
+    obj = lambda pairs: _json_object(connection, pairs)
+    statements = [
+        head + "'source.create', 'source', id, NULL, id, NULL, "
+        + obj([("name", "name"), ("kind", "kind")]) + " FROM source WHERE id > :source_mark",
+        head + "'claim.create', 'claim', id, id, NULL, version, "
+        + obj([("statement", "statement"), ("ref", "ref"), ("first_reported_at", "first_reported_at"),
+               ("expected_by", "expected_by")]) + " FROM claim WHERE id > :claim_mark",
+        head + "'report.create', 'report', r.id, r.claim_id, r.source_id, c.version, "
+        + obj([("source", "s.name"), ("stance", "r.stance"), ("reported_at", "r.reported_at"), ("via", "v.name"),
+               ("url", "r.url"), ("quote", "r.quote"), ("note", "r.note")])
+        + " FROM report r JOIN claim c ON c.id = r.claim_id JOIN source s ON s.id = r.source_id"
+          " LEFT JOIN source v ON v.id = r.via_source_id WHERE r.id > :report_mark",
+        head + "'outcome.record', 'outcome', o.id, o.claim_id, NULL, c.version, "
+        + obj([("verdict", "o.verdict"), ("decided_at", "o.decided_at"), ("evidence_url", "o.evidence_url"),
+               ("note", "o.note"), ("reviewer", "o.reviewer")])
+        + " FROM outcome o JOIN claim c ON c.id = o.claim_id WHERE o.id > :outcome_mark",
+    ]
+    for sql in statements:
+        connection.execute(sql_text(sql).bindparams(
+            bindparam("at", type_=AuditEvent.__table__.c.at.type)), params)
+    summary = run.summary
+    w.audit("import", "import", after={
+        "file": label, "claims_created": summary.claims_created, "claims_matched": summary.claims_matched,
+        "reports_added": summary.reports_added, "reports_already_present": summary.reports_skipped,
+        "outcomes_added": summary.outcomes_added, "sources_created": summary.sources_created,
+    })
+
+
+def apply_incoming(ledger: Ledger, incoming: Incoming, label: str | None = None) -> ImportSummary:
+    """Write an import in one transaction as the ledger's user; on any bad row, roll back and raise ImportRejected."""
     with ledger.transaction() as writer:
+        writer.require("import")
         run = _Run(writer)
         sources_before = run.connection.execute(select(func.count()).select_from(Source)).scalar_one()
         run.apply_sources(incoming.sources)
@@ -626,4 +723,5 @@ def apply_incoming(ledger: Ledger, incoming: Incoming) -> ImportSummary:
             raise ImportRejected(sorted(errors, key=_row_order))
         run.summary.sources_created = run.connection.execute(
             select(func.count()).select_from(Source)).scalar_one() - sources_before
+        _write_history(run, label)
         return run.summary

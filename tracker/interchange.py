@@ -27,7 +27,16 @@ from typing import IO, Any
 
 from tracker.dates import DateError, format_when, parse_when
 from tracker.errors import ImportRejected, RowError, ValidationError
-from tracker.importer import CHUNK_ROWS, FORMULA_START, ClaimIn, ImportSummary, Incoming, OutcomeIn, SourceIn, apply_incoming
+from tracker.importer import (
+    CHUNK_ROWS,
+    FORMULA_START,
+    ClaimIn,
+    ImportSummary,
+    Incoming,
+    OutcomeIn,
+    SourceIn,
+    apply_incoming,
+)
 from tracker.ledger import ClaimView, Ledger, normalise_topics
 from tracker.models import Verdict
 
@@ -230,19 +239,19 @@ def import_file(ledger: Ledger, path: str | Path, fmt: str | None = None) -> Imp
         _check_size(path.stat().st_size, repr(str(path)))
     try:
         with open(path, encoding="utf-8-sig", newline="") as stream:  # read as it goes: no copy in memory
-            return apply_incoming(ledger, read_csv(stream) if fmt == "csv" else read_json(stream))
+            return apply_incoming(ledger, read_csv(stream) if fmt == "csv" else read_json(stream), label=path.name)
     except FileNotFoundError as exc:
         raise ValidationError(f"{str(path)!r} does not exist; check the path") from exc
     except UnicodeDecodeError as exc:
         raise ValidationError(f"{str(path)!r} is not UTF-8 text; save it as UTF-8 (CSV UTF-8 in spreadsheets)") from exc
 
 
-def import_text(ledger: Ledger, text: str, fmt: str) -> ImportSummary:
-    """Import CSV or JSON given as text (what an upload holds), all-or-nothing."""
+def import_text(ledger: Ledger, text: str, fmt: str, label: str | None = None) -> ImportSummary:
+    """Import CSV or JSON given as text (what an upload holds), all-or-nothing; `label` names it in history."""
     _check_size(len(text.encode("utf-8")), "the file")
     stream = io.StringIO(text, newline="")
     incoming = read_csv(stream) if fmt == "csv" else read_json(stream)
-    return apply_incoming(ledger, incoming)
+    return apply_incoming(ledger, incoming, label=label)
 
 
 # -- writing -------------------------------------------------------------------------------

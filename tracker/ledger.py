@@ -1,14 +1,23 @@
 """The service layer: the only way to write to the store.
 
-`Ledger` wraps an engine. Each public write (`add_source`, `log_claim`, `add_report`,
-`record_outcome`, `rename_source`, `merge_sources`, ...) validates its input, raises a
-`LedgerError` with a message a person can act on, and runs as one transaction: it either
-happens whole or not at all. Imports (`tracker.interchange`) use the same checks through
-`Ledger.transaction()` and the `Writer` it yields, so a file is one transaction too.
+`Ledger` wraps an engine and acts for one person (an `Actor`: an account, or the local operator
+of a store without accounts). Each public write (`add_source`, `log_claim`, `add_report`,
+`record_outcome`, `edit_claim`, `retract_claim`, `merge_sources`, `add_account`, ...) validates
+its input, checks the actor's role, raises a `LedgerError` with a message a person can act on, and
+runs as one transaction that also appends its audit events: it happens whole, with its history,
+or not at all. Imports (`tracker.interchange`) use the same checks through `Ledger.transaction()`
+and the `Writer` it yields, so a file is one transaction too.
+
+Write transactions queue rather than race: on SQLite each one takes the write lock when it begins
+(BEGIN IMMEDIATE; a longer wait than the busy timeout is retried, then reported as a busy store);
+on PostgreSQL each one first raises the store revision, whose row lock makes writers take turns.
+Edits name the version of the row they started from (optimistic locking): a stale edit is refused
+with an `EditConflict` that lists what changed meanwhile, and nothing is saved.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -16,17 +25,30 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import func, update
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, col, select
 
-from tracker import store
+from tracker import accounts, audit, store
+from tracker.accounts import LOCAL_OPERATOR, Actor, LoginFailed, LoginRequired
 from tracker.dates import DateError, parse_when, utcnow
-from tracker.errors import DuplicateError, LedgerError, NotFoundError, ValidationError
+from tracker.errors import (
+    DuplicateError,
+    EditConflict,
+    LedgerError,
+    NotFoundError,
+    StoreBusy,
+    ValidationError,
+)
 from tracker.models import (
+    Account,
+    AuditEvent,
     Claim,
     ClaimStatus,
     ClaimTopic,
+    LoginSession,
     Outcome,
     Report,
+    Role,
     Source,
     SourceAlias,
     SourceKind,
@@ -40,6 +62,10 @@ MAX_STATEMENT = 10_000
 MAX_NAME = 300
 # clocks differ a little between an analyst's machine and the server
 FUTURE_TOLERANCE = timedelta(minutes=5)
+# how long a write waits for SQLite's lock in all (each try waits the busy timeout) before saying so
+BUSY_SECONDS = 120
+MAX_REASON = 2000
+_DUMMY_HASH = accounts.hash_password("not a real password, for timing")
 
 
 def name_key(name: str) -> str:
@@ -142,6 +168,16 @@ class ClaimView:
     timeline: list[tuple[datetime, ClaimStatus]] = field(default_factory=list)
 
     @property
+    def retracted(self) -> bool:
+        """True when the claim was retracted (it stays in the store and its history)."""
+        return self.claim.retracted_at is not None
+
+    @property
+    def live_reports(self) -> list[tuple[Report, str, str | None]]:
+        """The reports that count: those not retracted."""
+        return [row for row in self.reports if row[0].retracted_at is None]
+
+    @property
     def outcome(self) -> Outcome | None:
         """The verdict in force, if any."""
         return self.outcomes[-1] if self.outcomes else None
@@ -155,11 +191,69 @@ class ClaimView:
 class Writer:
     """The write operations inside one open transaction (see `Ledger.transaction`)."""
 
-    def __init__(self, session: Session, now: datetime, user: str | None) -> None:
+    def __init__(self, session: Session, now: datetime, actor: Actor = LOCAL_OPERATOR) -> None:
         self.session = session
         self.now = now
-        self.user = user
+        self.actor = actor
+        self.user = actor.name
+        self.events = 0  # audit events written in this transaction
         self._sources: dict[str, Source] = {}
+
+    # -- permissions, history, versions ----------------------------------------------------
+    def require(self, action: str) -> None:
+        """Refuse with PermissionDenied unless the acting user's role allows `action`."""
+        accounts.require(self.actor, action)
+
+    def audit(self, action: str, entity: str, entity_id: int | None = None, *, claim: Claim | None = None,
+              claim_id: int | None = None, source_id: int | None = None, before: dict | None = None,
+              after: dict | None = None, reason: str | None = None) -> AuditEvent:
+        """Append one audit event for a change made in this transaction."""
+        event = AuditEvent(
+            at=self.now, actor=self.actor.name, account_id=self.actor.account_id, action=action, entity=entity,
+            entity_id=entity_id, claim_id=claim.id if claim is not None else claim_id, source_id=source_id,
+            claim_version=claim.version if claim is not None else None,
+            before=audit.encode(before), after=audit.encode(after), reason=reason,
+        )
+        self.session.add(event)
+        self.events += 1
+        return event
+
+    def bump(self, row) -> None:
+        """Raise a row's version: every change to a claim (or its reports and verdicts) does."""
+        row.version = (row.version or 1) + 1
+        self.session.add(row)
+
+    def check_claim_version(self, claim: Claim, version: int | None) -> None:
+        """Refuse (EditConflict, listing what changed) when `claim` moved on from `version`."""
+        if version is None or int(version) == claim.version:
+            return
+        changes = audit.claim_changes_since(self.session, claim.id, int(version))
+        lines = [f"  - {describe_change(c)}" for c in changes] or ["  - (changes made before history was kept)"]
+        raise EditConflict(
+            f"claim #{claim.id} was changed by someone else after you opened it (you started from version "
+            f"{version}, it is now at version {claim.version}); nothing was saved. What changed meanwhile:\n"
+            + "\n".join(lines) + "\nReload the claim, check these changes, then make your change again.",
+            changes,
+        )
+
+    def check_source_version(self, source: Source, version: int | None) -> None:
+        """Refuse (EditConflict) when `source` moved on from `version`."""
+        if version is None or int(version) == source.version:
+            return
+        last = audit.history(self.session.get_bind(), source_id=source.id, limit=1)
+        who = f" (last change: {describe_change(last[0])})" if last else ""
+        raise EditConflict(
+            f"the source {source.name!r} was changed by someone else after you opened it (version {version}, "
+            f"now {source.version}){who}; nothing was saved. Reload it and make your change again.", last,
+        )
+
+    def _reason(self, reason: str | None, what: str) -> str:
+        cleaned = " ".join(str(reason or "").split())
+        if not cleaned:
+            raise ValidationError(f"say why the {what} is retracted: a reason is required and stays in the history")
+        if len(cleaned) > MAX_REASON:
+            raise ValidationError(f"the reason is longer than {MAX_REASON} characters")
+        return cleaned
 
     def forget_cached_sources(self) -> None:
         """Drop the name lookup cache (after a savepoint rollback or a rename)."""
@@ -200,6 +294,7 @@ class Writer:
     def add_source(self, name: str, *, kind=None, affiliation: str | None = None, url: str | None = None,
                    notes: str | None = None, aliases: Iterable[str] = (), parent: str | None = None) -> Source:
         """Create a source; its name and aliases must not name any other source."""
+        self.require("source.create")
         cleaned = self._check_name_free(name)
         source = Source(
             name=cleaned, name_key=name_key(cleaned),
@@ -212,32 +307,57 @@ class Writer:
         self.session.add(source)
         self.session.flush()
         self._sources[source.name_key] = source
-        for alias in aliases:
-            self.add_alias(source, alias)
+        added = [self._add_alias(source, alias).alias for alias in aliases]
+        self.audit("source.create", "source", source.id, source_id=source.id, after={
+            "name": source.name, "kind": source.kind, "affiliation": source.affiliation, "url": source.url,
+            "notes": source.notes, "parent_id": source.parent_id, "aliases": added or None,
+        })
         return source
 
     def update_source(self, source: Source, *, kind=None, affiliation: str | None = None,
                       url: str | None = None, notes: str | None = None, aliases: Iterable[str] = (),
-                      parent: str | None = None) -> Source:
-        """Fill in or change a source's details; aliases are added, never removed here."""
+                      parent: str | None = None, version: int | None = None) -> Source:
+        """Fill in or change a source's details (admins); aliases are added, never removed here.
+
+        Details equal to what the store holds change nothing and need no permission (an import of
+        an export of this store is a no-op for any role).
+        """
+        fields = ("kind", "affiliation", "url", "notes", "parent_id")
+        before = {name: getattr(source, name) for name in fields}
+        wanted = dict(before)
         if kind:
-            source.kind = _choice(kind, SourceKind, "source kind")
+            wanted["kind"] = _choice(kind, SourceKind, "source kind")
         if affiliation:
-            source.affiliation = _clean(affiliation)
+            wanted["affiliation"] = _clean(affiliation)
         if url:
-            source.url = _clean(url)
+            wanted["url"] = _clean(url)
         if notes:
-            source.notes = notes.strip()
-        if parent:
-            self._set_parent(source, self.source(parent, create=False))
+            wanted["notes"] = notes.strip()
+        parent_source = self.source(parent, create=False) if parent else None
+        if parent_source is not None:
+            wanted["parent_id"] = parent_source.id
         existing = {name_key(source.name)} | {
             a.alias_key for a in self.session.exec(select(SourceAlias).where(SourceAlias.source_id == source.id))
         }
-        for alias in aliases:
-            if name_key(alias) not in existing:
-                self.add_alias(source, alias)
-        self.session.add(source)
+        new_aliases = list(dict.fromkeys(_clean(a) for a in aliases if _clean(a) and name_key(a) not in existing))
+        if wanted == before and not new_aliases:
+            return source
+        self.require("source.edit")
+        self.check_source_version(source, version)
+        for name in ("kind", "affiliation", "url", "notes"):
+            setattr(source, name, wanted[name])
+        if parent_source is not None:
+            self._set_parent(source, parent_source)
+        for alias in new_aliases:
+            self._add_alias(source, alias)
+        self.bump(source)
         self.session.flush()
+        changed = [name for name in fields if before[name] != getattr(source, name)]
+        after = {name: getattr(source, name) for name in changed}
+        if new_aliases:
+            after["aliases_added"] = new_aliases
+        self.audit("source.edit", "source", source.id, source_id=source.id,
+                   before={name: before[name] for name in changed}, after=after)
         return source
 
     def _set_parent(self, source: Source, parent: Source) -> None:
@@ -251,7 +371,14 @@ class Writer:
         source.parent_id = parent.id
 
     def add_alias(self, source: Source, alias: str) -> SourceAlias:
-        """Give `source` another name; the alias must not name any other source."""
+        """Give `source` another name (admins); the alias must not name any other source."""
+        self.require("source.alias")
+        row = self._add_alias(source, alias)
+        self.bump(source)
+        self.audit("source.alias", "source", source.id, source_id=source.id, after={"alias": row.alias})
+        return row
+
+    def _add_alias(self, source: Source, alias: str) -> SourceAlias:
         cleaned = self._check_name_free(alias, "alias")
         row = SourceAlias(source_id=source.id, alias=cleaned, alias_key=name_key(cleaned))
         self.session.add(row)
@@ -259,9 +386,12 @@ class Writer:
         self._sources[row.alias_key] = source
         return row
 
-    def rename_source(self, old: str, new: str) -> Source:
-        """Rename a source; the old name stays as an alias so older files still match it."""
+    def rename_source(self, old: str, new: str, *, version: int | None = None) -> Source:
+        """Rename a source (admins); the old name stays as an alias so older files still match it."""
+        self.require("source.rename")
         source = self.source(old, create=False)
+        self.check_source_version(source, version)
+        old_name = source.name
         cleaned = _clean(new)
         if cleaned and name_key(cleaned) == source.name_key:
             source.name = cleaned  # a change of case or spacing only
@@ -275,37 +405,55 @@ class Writer:
                 self.session.flush()
                 self.forget_cached_sources()
             cleaned = self._check_name_free(new)
-            old_name = source.name
             source.name, source.name_key = cleaned, name_key(cleaned)
             self.session.add(source)
             self.session.flush()
             self.forget_cached_sources()
-            self.add_alias(source, old_name)
-        self.session.add(source)
+            self._add_alias(source, old_name)
+        self.bump(source)
         self.session.flush()
+        self.audit("source.rename", "source", source.id, source_id=source.id, before={"name": old_name},
+                   after={"name": source.name})
         return source
 
     def merge_sources(self, duplicate: str, into: str) -> Source:
-        """Fold the source `duplicate` into `into`: its reports, aliases and children move over."""
+        """Fold the source `duplicate` into `into` (admins): its reports, aliases and children move over.
+
+        Nothing is deleted: the duplicate stays in the store (lists skip it) pointing at `into`,
+        its name becomes a name of `into`, and a report logged under both names stays with the
+        duplicate, retracted as a duplicate of the kept one.
+        """
+        self.require("source.merge")
         gone = self.source(duplicate, create=False)
         kept = self.source(into, create=False)
         if gone.id == kept.id:
             raise ValidationError(f"{duplicate!r} and {into!r} are the same source; nothing to merge")
-        kept_keys = {
-            (r.claim_id, r.stance, r.reported_at)
+        kept_reports = {
+            (r.claim_id, r.stance, r.reported_at): r.id
             for r in self.session.exec(select(Report).where(Report.source_id == kept.id))
         }
+        moved, retracted = [], []
+        touched_claims: set[int] = set()
         for report in self.session.exec(select(Report).where(Report.source_id == gone.id)).all():
-            if (report.claim_id, report.stance, report.reported_at) in kept_keys:
-                self.session.delete(report)  # the same report was logged under both names
+            twin = kept_reports.get((report.claim_id, report.stance, report.reported_at))
+            if twin is not None:  # the same report was logged under both names
+                if report.retracted_at is None:
+                    report.retracted_at, report.retracted_by = self.now, self.user
+                    report.retraction_reason = f"duplicate of report #{twin} after merging {gone.name!r} into {kept.name!r}"
+                    self.bump(report)
+                    retracted.append(report.id)
+                    touched_claims.add(report.claim_id)
                 continue
             report.source_id = kept.id
             if report.via_source_id == kept.id:
                 report.via_source_id = None
-            self.session.add(report)
+            self.bump(report)
+            moved.append(report.id)
+            touched_claims.add(report.claim_id)
         for report in self.session.exec(select(Report).where(Report.via_source_id == gone.id)).all():
             report.via_source_id = None if report.source_id == kept.id else kept.id
-            self.session.add(report)
+            self.bump(report)
+            touched_claims.add(report.claim_id)
         for alias in self.session.exec(select(SourceAlias).where(SourceAlias.source_id == gone.id)).all():
             alias.source_id = kept.id
             self.session.add(alias)
@@ -315,16 +463,30 @@ class Writer:
             self.session.add(child)
         if kept.parent_id == gone.id:
             kept.parent_id = gone.parent_id
+        filled = {}
         for name, value in (("affiliation", gone.affiliation), ("url", gone.url), ("notes", gone.notes)):
             if getattr(kept, name) is None and value is not None:
                 setattr(kept, name, value)
-        self.session.flush()
+                filled[name] = value
+        for claim_id in touched_claims:
+            self.bump(self.session.get(Claim, claim_id))
+        # the duplicate keeps its row and name; its name key makes way for an alias of `kept`
         gone_name = gone.name
-        self.session.delete(gone)
+        gone.name_key = f"#merged{gone.id}#{gone.name_key}"[:MAX_NAME]
+        gone.merged_into_id = kept.id
+        self.bump(gone)
+        self.bump(kept)
+        for earlier in self.session.exec(select(Source).where(Source.merged_into_id == gone.id)).all():
+            earlier.merged_into_id = kept.id  # sources merged into `gone` before now point at `kept`
+            self.session.add(earlier)
         self.session.flush()
         self.forget_cached_sources()
         self.session.add(SourceAlias(source_id=kept.id, alias=gone_name, alias_key=name_key(gone_name)))
         self.session.flush()
+        self.audit("source.merge", "source", gone.id, source_id=kept.id,
+                   before={"name": gone_name, "kind": gone.kind, "affiliation": gone.affiliation, "url": gone.url},
+                   after={"merged_into": kept.name, "merged_into_id": kept.id, "reports_moved": moved or None,
+                          "reports_retracted_as_duplicates": retracted or None, "details_filled": filled or None})
         return kept
 
     # -- claims ----------------------------------------------------------------------------
@@ -340,13 +502,28 @@ class Writer:
         return self.session.exec(select(Claim).where(Claim.ref == ref)).first()
 
     def claims_by_statement(self, statement: str) -> list[Claim]:
-        """Claims whose statement is exactly `statement` (after folding white space)."""
+        """Live (not retracted) claims whose statement is exactly `statement` (white space folded)."""
         cleaned = _clean(statement) or ""
-        return list(self.session.exec(select(Claim).where(Claim.statement == cleaned)).all())
+        return list(self.session.exec(select(Claim).where(Claim.statement == cleaned,
+                                                          col(Claim.retracted_at).is_(None))).all())
+
+    def live_claim(self, claim_id: int) -> Claim:
+        """The claim with this id, refused (ValidationError) when it was retracted."""
+        claim = self.claim(claim_id)
+        self._not_retracted(claim)
+        return claim
+
+    def _not_retracted(self, claim: Claim) -> None:
+        if claim.retracted_at is not None:
+            raise ValidationError(
+                f"claim #{claim.id} was retracted ({claim.retraction_reason}); it takes no more reports, "
+                "verdicts or edits. Log a new claim if it is being made again"
+            )
 
     def log_claim(self, statement: str, *, first_reported_at=None, topics=None, expected_by=None,
                   ref: str | None = None, allow_same_statement: bool = False) -> Claim:
         """Create a claim (without reports); see `Ledger.log_claim` for the rules."""
+        self.require("claim.create")
         cleaned = check_statement(statement)
         ref = _clean(ref)
         if ref is not None:
@@ -369,9 +546,72 @@ class Writer:
                       logged_by=self.user, logged_at=self.now)
         self.session.add(claim)
         self.session.flush()
-        self.set_topics(claim, normalise_topics(topics))
+        wanted = normalise_topics(topics)
+        self.set_topics(claim, wanted)
+        self.audit("claim.create", "claim", claim.id, claim=claim, after={
+            "statement": claim.statement, "ref": claim.ref, "first_reported_at": claim.first_reported_at,
+            "expected_by": claim.expected_by, "topics": wanted or None,
+        })
         return claim
 
+    def topics_of(self, claim: Claim) -> list[str]:
+        """A claim's topic tags, alphabetically."""
+        return sorted(self.session.exec(select(ClaimTopic.topic).where(ClaimTopic.claim_id == claim.id)).all())
+
+    def edit_claim(self, claim: Claim, *, version: int | None, statement: str | None = None,
+                   expected_by=None, topics=None, clear_expected_by: bool = False, reason: str | None = None) -> Claim:
+        """Change a claim's statement, expected-by date or topics (reviewers), from `version`.
+
+        Fields left as None stay as they are; an unchanged edit is refused as saying nothing.
+        """
+        self.require("claim.edit")
+        self._not_retracted(claim)
+        self.check_claim_version(claim, version)
+        before: dict = {}
+        after: dict = {}
+        if statement is not None:
+            cleaned = check_statement(statement)
+            if cleaned != claim.statement:
+                if claim.ref is None and any(c.id != claim.id for c in self.claims_by_statement(cleaned)):
+                    raise DuplicateError("another claim already says exactly this; edit that one, or retract this one")
+                before["statement"], after["statement"] = claim.statement, cleaned
+        if clear_expected_by or expected_by is not None:
+            expected = None if clear_expected_by else _when(expected_by, "expected by")
+            if expected is not None:
+                check_expected_by(expected, claim.first_reported_at)
+            if expected != claim.expected_by:
+                before["expected_by"], after["expected_by"] = claim.expected_by, expected
+        if topics is not None:
+            old, new = self.topics_of(claim), sorted(normalise_topics(topics))
+            if old != new:
+                before["topics"], after["topics"] = old or None, new or None
+        if not after:
+            raise ValidationError(f"the edit changes nothing on claim #{claim.id}; change a field or cancel")
+        if "statement" in after:
+            claim.statement = after["statement"]
+        if "expected_by" in after:
+            claim.expected_by = after["expected_by"]
+        if "topics" in after:
+            self.set_topics(claim, after["topics"] or [], replace=True)
+        self.bump(claim)
+        self.session.flush()
+        self.audit("claim.edit", "claim", claim.id, claim=claim, before=before, after=after,
+                   reason=" ".join(str(reason).split()) if reason else None)
+        return claim
+
+    def retract_claim(self, claim: Claim, reason: str, *, version: int | None = None) -> Claim:
+        """Retract a claim (reviewers) with a reason: it leaves lists and scores, stays in history."""
+        self.require("claim.retract")
+        self.check_claim_version(claim, version)
+        if claim.retracted_at is not None:
+            raise ValidationError(f"claim #{claim.id} is already retracted ({claim.retraction_reason})")
+        cleaned = self._reason(reason, "claim")
+        claim.retracted_at, claim.retracted_by, claim.retraction_reason = self.now, self.user, cleaned
+        self.bump(claim)
+        self.session.flush()
+        self.audit("claim.retract", "claim", claim.id, claim=claim, before={"retracted": False},
+                   after={"retracted": True}, reason=cleaned)
+        return claim
     def set_topics(self, claim: Claim, topics: Iterable[str], *, replace: bool = False) -> None:
         """Add topic tags to a claim (or replace them all)."""
         current = {t.topic: t for t in self.session.exec(select(ClaimTopic).where(ClaimTopic.claim_id == claim.id))}
@@ -416,6 +656,8 @@ class Writer:
                    url: str | None = None, quote: str | None = None, note: str | None = None,
                    create_sources: bool = True, skip_duplicate: bool = False) -> Report | None:
         """Add one source's stance on `claim`; a duplicate is an error (or skipped on import)."""
+        self.require("report.create")
+        self._not_retracted(claim)
         src, stance, when, via_src = self.prepare_report(source, stance, reported_at, via,
                                                          create_sources=create_sources)
         if self.find_report(claim, src, stance, when) is not None:
@@ -423,18 +665,44 @@ class Writer:
                 return None
             raise DuplicateError(
                 f"{src.name} already has a '{stance}' report on claim #{claim.id} at {when:%Y-%m-%d %H:%M}"
+                + (" (retracted)" if self.find_report(claim, src, stance, when).retracted_at else "")
             )
         report = Report(claim_id=claim.id, source_id=src.id, stance=stance, reported_at=when,
                         via_source_id=via_src.id if via_src else None, url=_clean(url),
                         quote=(quote or "").strip() or None, note=(note or "").strip() or None,
                         logged_by=self.user, logged_at=self.now)
         self.session.add(report)
-        if when < claim.first_reported_at:
+        moved_first = when < claim.first_reported_at
+        if moved_first:
             claim.first_reported_at = when
-            self.session.add(claim)
+        self.bump(claim)
         self.session.flush()
+        after = {"source": src.name, "stance": stance, "reported_at": when,
+                 "via": via_src.name if via_src else None, "url": report.url, "quote": report.quote,
+                 "note": report.note}
+        if moved_first:
+            after["claim_first_reported_at"] = when
+        self.audit("report.create", "report", report.id, claim=claim, source_id=src.id, after=after)
         return report
 
+    def retract_report(self, report_id: int, reason: str, *, version: int | None = None) -> Report:
+        """Retract one report (reviewers) with a reason; `version` is its claim's version, if known."""
+        self.require("report.retract")
+        report = self.session.get(Report, report_id)
+        if report is None:
+            raise NotFoundError(f"there is no report #{report_id}; `tracker claims show ID` lists a claim's reports")
+        claim = self.claim(report.claim_id)
+        self.check_claim_version(claim, version)
+        if report.retracted_at is not None:
+            raise ValidationError(f"report #{report_id} is already retracted ({report.retraction_reason})")
+        cleaned = self._reason(reason, "report")
+        report.retracted_at, report.retracted_by, report.retraction_reason = self.now, self.user, cleaned
+        self.bump(report)
+        self.bump(claim)
+        self.session.flush()
+        self.audit("report.retract", "report", report.id, claim=claim, source_id=report.source_id,
+                   before={"retracted": False}, after={"retracted": True}, reason=cleaned)
+        return report
     # -- outcomes --------------------------------------------------------------------------
     def outcomes(self, claim: Claim) -> list[Outcome]:
         """A claim's verdicts, oldest first (the last is in force)."""
@@ -444,8 +712,11 @@ class Writer:
 
     def record_outcome(self, claim: Claim, verdict, decided_at, *, evidence_url: str | None = None,
                        note: str | None = None, reviewer: str | None = None,
-                       skip_duplicate: bool = False) -> Outcome | None:
-        """Record (or revise) the verdict on `claim`; earlier verdicts stay in its history."""
+                       skip_duplicate: bool = False, version: int | None = None) -> Outcome | None:
+        """Record (or revise) the verdict on `claim` (reviewers); earlier verdicts stay in its history."""
+        self.require("outcome.record")
+        self._not_retracted(claim)
+        self.check_claim_version(claim, version)
         verdict = _choice(verdict, Verdict, "verdict")
         when = _when(decided_at, "outcome known at")
         self._not_future(when, "the outcome's time")
@@ -462,17 +733,139 @@ class Writer:
                           note=(note or "").strip() or None, reviewer=_clean(reviewer) or self.user,
                           recorded_at=self.now)
         self.session.add(outcome)
+        self.bump(claim)
         self.session.flush()
+        previous = history[-1] if history else None
+        self.audit("outcome.record", "outcome", outcome.id, claim=claim,
+                   before={"verdict": previous.verdict, "decided_at": previous.decided_at} if previous else None,
+                   after={"verdict": verdict, "decided_at": when, "evidence_url": outcome.evidence_url,
+                          "note": outcome.note, "reviewer": outcome.reviewer})
         return outcome
+
+    # -- accounts --------------------------------------------------------------------------
+    def account_count(self) -> int:
+        """How many accounts the store holds (disabled ones included)."""
+        return self.session.exec(select(func.count()).select_from(Account)).one()
+
+    def account(self, name: str) -> Account:
+        """The account called `name` (any case), or a NotFoundError."""
+        account = self.session.exec(select(Account).where(Account.name_key == name_key(name or ""))).first()
+        if account is None:
+            raise NotFoundError(f"there is no account called {name!r}; `tracker user list` shows them")
+        return account
+
+    def _enabled_admins(self) -> int:
+        return self.session.exec(select(func.count()).select_from(Account).where(
+            Account.role == Role.admin.value, col(Account.disabled_at).is_(None))).one()
+
+    def add_account(self, name: str, role, password: str) -> Account:
+        """Create an account (admins; or the local operator's first account, which must be an admin)."""
+        cleaned = accounts.check_account_name(name)
+        role = accounts.check_role(role)
+        if self.account_count() == 0:
+            if not self.actor.is_local:
+                raise LoginRequired("the store has no accounts; the first one is created by the local operator")
+            if role != Role.admin:
+                raise ValidationError(
+                    "the first account must be an admin (it is the one that manages the others): "
+                    f"use --role admin for {cleaned!r}, then add analysts and reviewers as that admin"
+                )
+        else:
+            self.require("account.manage")
+        accounts.check_password(password, cleaned)
+        key = name_key(cleaned)
+        if self.session.exec(select(Account).where(Account.name_key == key)).first() is not None:
+            raise DuplicateError(f"there is already an account called {cleaned!r}")
+        account = Account(name=cleaned, name_key=key, role=role.value, password_hash=accounts.hash_password(password),
+                          created_at=self.now)
+        self.session.add(account)
+        self.session.flush()
+        self.audit("account.create", "account", account.id, after={"name": cleaned, "role": role.value})
+        return account
+
+    def set_role(self, name: str, role, *, version: int | None = None) -> Account:
+        """Change an account's role (admins); the last enabled admin cannot stop being one."""
+        self.require("account.manage")
+        account = self.account(name)
+        role = accounts.check_role(role)
+        if version is not None and int(version) != account.version:
+            raise EditConflict(f"the account {account.name!r} was changed by someone else after you opened it; "
+                               "nothing was saved. Reload and try again")
+        if role.value == account.role:
+            raise ValidationError(f"{account.name} is already {role.value}")
+        if account.role == Role.admin.value and account.disabled_at is None and self._enabled_admins() <= 1:
+            raise ValidationError(f"{account.name} is the only admin; make another admin first")
+        before = account.role
+        account.role = role.value
+        self.bump(account)
+        self.session.flush()
+        self.audit("account.role", "account", account.id, before={"role": before}, after={"role": role.value})
+        return account
+
+    def set_password(self, name: str, new_password: str, *, current_password: str | None = None) -> Account:
+        """Change a password: your own (with the current one), or anyone's as an admin; ends their sessions."""
+        account = self.account(name)
+        own = self.actor.account_id == account.id
+        if own and not self.actor.may(Role.admin):
+            if current_password is None or not accounts.verify_password(account.password_hash, current_password):
+                raise LoginFailed("the current password is wrong; nothing was changed")
+        elif not own:
+            self.require("account.manage")
+        accounts.check_password(new_password, account.name)
+        account.password_hash = accounts.hash_password(new_password)
+        account.failed_logins, account.locked_until = 0, None
+        self.bump(account)
+        self._end_sessions(account)
+        self.session.flush()
+        self.audit("account.password", "account", account.id, after={"password": "changed"})
+        return account
+
+    def set_disabled(self, name: str, disabled: bool) -> Account:
+        """Disable an account (it can no longer sign in; its sessions end) or enable it again (admins)."""
+        self.require("account.manage")
+        account = self.account(name)
+        if disabled == (account.disabled_at is not None):
+            raise ValidationError(f"{account.name} is already {'disabled' if disabled else 'enabled'}")
+        if disabled and account.role == Role.admin.value and self._enabled_admins() <= 1:
+            raise ValidationError(f"{account.name} is the only enabled admin; make another admin first")
+        account.disabled_at = self.now if disabled else None
+        self.bump(account)
+        if disabled:
+            self._end_sessions(account)
+        self.session.flush()
+        self.audit("account.disable" if disabled else "account.enable", "account", account.id,
+                   before={"disabled": not disabled}, after={"disabled": disabled})
+        return account
+
+    def _end_sessions(self, account: Account) -> None:
+        self.session.execute(update(LoginSession).where(
+            LoginSession.account_id == account.id, col(LoginSession.ended_at).is_(None)).values(ended_at=self.now))
+
+
+def describe_change(change: audit.Change) -> str:
+    """One line for a change: when, who, what, and the fields it changed."""
+    parts = [f"{change.at:%Y-%m-%d %H:%M} UTC {change.actor} {change.summary}"]
+    for key, old, new in change.changed_fields():
+        parts.append(f"{key}: {_short(old)} -> {_short(new)}")
+    if change.reason:
+        parts.append(f"reason: {_short(change.reason)}")
+    return "; ".join(parts)
+
+
+def _short(value, width: int = 80) -> str:
+    if value is None:
+        return "-"
+    text = str(value)
+    return repr(text if len(text) <= width else text[: width - 3] + "...")
 
 
 class Ledger:
-    """The claim ledger over one store; every public write is one transaction."""
+    """The claim ledger over one store, acting for one person; every public write is one transaction."""
 
-    def __init__(self, engine: Engine, *, clock: Callable[[], datetime] = utcnow, user: str | None = None) -> None:
+    def __init__(self, engine: Engine, *, clock: Callable[[], datetime] = utcnow, actor: Actor | None = None) -> None:
         self.engine = engine
         self.clock = clock
-        self.user = user
+        self.actor = actor or LOCAL_OPERATOR
 
     @classmethod
     def open(cls, url: str | None = None, **kwargs) -> Ledger:
@@ -481,19 +874,72 @@ class Ledger:
         store.ensure_schema(engine)
         return cls(engine, **kwargs)
 
-    @contextmanager
-    def transaction(self) -> Iterator[Writer]:
-        """One transaction: commits if the block finishes, rolls everything back if it raises."""
-        with Session(store.for_writing(self.engine), expire_on_commit=False) as session:
-            writer = Writer(session, self.clock(), self.user)
+    def acting_as(self, actor: Actor | None) -> Ledger:
+        """The same ledger (same engine and clock) acting for `actor` (None: the local operator)."""
+        return Ledger(self.engine, clock=self.clock, actor=actor)
+
+    # -- transactions ----------------------------------------------------------------------
+    def _begin(self, bump: bool) -> Session:
+        """A session holding the store's write turn: SQLite's lock, PostgreSQL's revision row lock."""
+        deadline = time.monotonic() + BUSY_SECONDS
+        pause = 0.05
+        while True:
+            session = Session(store.for_writing(self.engine), expire_on_commit=False)
             try:
-                yield writer
-                # every write raises the store's revision, in the same transaction (caches key on it)
-                session.execute(update(StoreRevision).values(revision=StoreRevision.revision + 1))
-                session.commit()
-            except BaseException:
-                session.rollback()
-                raise
+                if bump:
+                    # every write raises the store's revision (caches key on it); as the first
+                    # statement it also makes writers take turns on PostgreSQL
+                    session.execute(update(StoreRevision).values(revision=StoreRevision.revision + 1))
+                else:
+                    session.connection()  # SQLite: BEGIN IMMEDIATE takes the write lock here
+                return session
+            except OperationalError as exc:
+                session.close()
+                message = str(exc.orig).lower()
+                if ("locked" not in message and "busy" not in message) or time.monotonic() > deadline:
+                    if "locked" in message or "busy" in message:
+                        raise StoreBusy(
+                            f"the store stayed busy with other writers for over {BUSY_SECONDS} s; nothing was "
+                            "saved. Try again in a moment (a long import may be running)"
+                        ) from exc
+                    raise
+                time.sleep(pause)
+                pause = min(pause * 2, 1.0)
+
+    def _actor_in(self, session: Session, *, bootstrap: bool = False) -> Actor:
+        """The acting user as the store knows them now (role changes and disabling take effect at once)."""
+        actor = self.actor
+        if actor.is_local:
+            has_accounts = session.exec(select(Account.id).limit(1)).first() is not None
+            if has_accounts:
+                raise LoginRequired(
+                    "this store has accounts, so every change needs a signed-in user: sign in on the "
+                    "dashboard, or give the CLI `--as NAME` (see `tracker user --help`)"
+                )
+            if accounts.require_login_forced() and not bootstrap:
+                raise LoginRequired(
+                    f"{accounts.REQUIRE_LOGIN_ENV} is set, so local mode is off and this store has no accounts "
+                    "yet: create the first admin with `tracker user add NAME --role admin`"
+                )
+            return actor
+        account = session.get(Account, actor.account_id)
+        if account is None or account.disabled_at is not None:
+            raise LoginFailed(f"the account {actor.name!r} is disabled or gone; ask an admin")
+        return Actor(account.name, Role(account.role), account.id)
+
+    @contextmanager
+    def transaction(self, *, bump: bool = True, bootstrap: bool = False) -> Iterator[Writer]:
+        """One write transaction as the acting user: commits if the block finishes, else rolls back."""
+        session = self._begin(bump)
+        try:
+            writer = Writer(session, self.clock(), self._actor_in(session, bootstrap=bootstrap))
+            yield writer
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+        finally:
+            session.close()
 
     def revision(self) -> int:
         """The store's revision: raised by every write transaction, from any process."""
@@ -504,24 +950,153 @@ class Ledger:
         """A session for reading."""
         return Session(self.engine, expire_on_commit=False)
 
+    # -- who may act -----------------------------------------------------------------------
+    def has_accounts(self) -> bool:
+        """True once the store has an account (it then requires a signed-in user for good)."""
+        with self.session() as s:
+            return s.exec(select(Account.id).limit(1)).first() is not None
+
+    def local_mode(self) -> bool:
+        """True when the store runs without login: no accounts and TRACKER_REQUIRE_LOGIN unset."""
+        return not self.has_accounts() and not accounts.require_login_forced()
+
+    def list_accounts(self) -> list[dict]:
+        """Every account: name, role, created, disabled, whether locked (never a password hash)."""
+        now = self.clock()
+        with self.session() as s:
+            return [
+                {"id": a.id, "name": a.name, "role": a.role, "created_at": a.created_at,
+                 "disabled": a.disabled_at is not None, "version": a.version,
+                 "locked": a.locked_until is not None and a.locked_until > now}
+                for a in s.exec(select(Account).order_by(func.lower(Account.name))).all()
+            ]
+
+    def add_account(self, name: str, role, password: str) -> Account:
+        """Create an account; the first one (an admin, by the local operator) ends local mode."""
+        with self.transaction(bootstrap=True) as w:
+            return w.add_account(name, role, password)
+
+    def set_role(self, name: str, role, *, version: int | None = None) -> Account:
+        """Change an account's role (admins)."""
+        with self.transaction() as w:
+            return w.set_role(name, role, version=version)
+
+    def set_password(self, name: str, new_password: str, *, current_password: str | None = None) -> Account:
+        """Change a password (your own with the current one, anyone's as an admin)."""
+        with self.transaction() as w:
+            return w.set_password(name, new_password, current_password=current_password)
+
+    def set_disabled(self, name: str, disabled: bool = True) -> Account:
+        """Disable (or enable) an account (admins)."""
+        with self.transaction() as w:
+            return w.set_disabled(name, disabled)
+
+    def _check_login(self, session: Session, name: str, password: str, now: datetime) -> Account:
+        """The account if `password` is right; counts failures and locks after too many (committed)."""
+        failed = LoginFailed("wrong account name or password")
+        account = session.exec(select(Account).where(Account.name_key == name_key(name or ""))).first()
+        if account is None:
+            accounts.verify_password(_DUMMY_HASH, password or "")  # the same time as a real check
+            raise failed
+        if account.disabled_at is not None:
+            raise LoginFailed(f"the account {account.name!r} is disabled; ask an admin")
+        if account.locked_until is not None and account.locked_until > now:
+            raise LoginFailed(f"too many wrong passwords: {account.name!r} is locked until "
+                              f"{account.locked_until:%H:%M} UTC; try again then or ask an admin to reset it")
+        if not accounts.verify_password(account.password_hash, password or ""):
+            account.failed_logins = (account.failed_logins or 0) + 1
+            if account.failed_logins >= accounts.MAX_FAILED_LOGINS:
+                account.failed_logins, account.locked_until = 0, now + accounts.LOCKOUT
+            session.add(account)
+            session.commit()
+            raise failed
+        if account.failed_logins or account.locked_until or accounts.needs_rehash(account.password_hash):
+            if accounts.needs_rehash(account.password_hash):
+                account.password_hash = accounts.hash_password(password)
+            account.failed_logins, account.locked_until = 0, None
+            session.add(account)
+        return account
+
+    def authenticate(self, name: str, password: str) -> Actor:
+        """The Actor for `name` if `password` is right (the CLI's --as), else LoginFailed."""
+        session = self._begin(bump=False)
+        try:
+            account = self._check_login(session, name, password, self.clock())
+            session.commit()
+            return Actor(account.name, Role(account.role), account.id)
+        finally:
+            session.close()
+
+    def login(self, name: str, password: str) -> tuple[str, Actor]:
+        """Sign in: a new session token (keep it secret) and the Actor, or LoginFailed."""
+        now = self.clock()
+        session = self._begin(bump=False)
+        try:
+            account = self._check_login(session, name, password, now)
+            token = accounts.new_token()
+            session.add(LoginSession(token_hash=accounts.token_hash(token), account_id=account.id, created_at=now,
+                                     expires_at=now + accounts.session_length()))
+            session.commit()
+            return token, Actor(account.name, Role(account.role), account.id)
+        finally:
+            session.close()
+
+    def session_actor(self, token: str | None) -> Actor:
+        """The Actor a session token stands for, or LoginFailed when it ended, expired or is unknown."""
+        if not token:
+            raise LoginFailed("not signed in")
+        now = self.clock()
+        with self.session() as s:
+            row = s.exec(select(LoginSession, Account).join(Account, col(Account.id) == col(LoginSession.account_id))
+                         .where(LoginSession.token_hash == accounts.token_hash(token))).first()
+            if row is None:
+                raise LoginFailed("this session is not known; sign in again")
+            login_session, account = row
+            if login_session.ended_at is not None:
+                raise LoginFailed("this session has ended (signed out, or the password changed); sign in again")
+            if login_session.expires_at <= now:
+                raise LoginFailed(f"your session expired at {login_session.expires_at:%Y-%m-%d %H:%M} UTC; "
+                                  "sign in again")
+            if account.disabled_at is not None:
+                raise LoginFailed(f"the account {account.name!r} is disabled; ask an admin")
+            return Actor(account.name, Role(account.role), account.id)
+
+    def logout(self, token: str | None) -> None:
+        """End a session (signing out); an unknown or ended token is left alone."""
+        if not token:
+            return
+        session = self._begin(bump=False)
+        try:
+            session.execute(update(LoginSession).where(
+                LoginSession.token_hash == accounts.token_hash(token), col(LoginSession.ended_at).is_(None))
+                .values(ended_at=self.clock()))
+            session.commit()
+        finally:
+            session.close()
+
     # -- writes ----------------------------------------------------------------------------
     def add_source(self, name: str, **details) -> Source:
         """Create a source (kind, affiliation, url, notes, aliases, parent); names are unique."""
         with self.transaction() as w:
             return w.add_source(name, **details)
 
+    def update_source(self, name: str, *, version: int | None = None, **details) -> Source:
+        """Change a source's kind, affiliation, url, notes, parent or aliases (admins)."""
+        with self.transaction() as w:
+            return w.update_source(w.source(name, create=False), version=version, **details)
+
     def add_alias(self, name: str, alias: str) -> SourceAlias:
-        """Give the source `name` another name."""
+        """Give the source `name` another name (admins)."""
         with self.transaction() as w:
             return w.add_alias(w.source(name, create=False), alias)
 
-    def rename_source(self, old: str, new: str) -> Source:
-        """Rename a source, keeping the old name as an alias."""
+    def rename_source(self, old: str, new: str, *, version: int | None = None) -> Source:
+        """Rename a source, keeping the old name as an alias (admins)."""
         with self.transaction() as w:
-            return w.rename_source(old, new)
+            return w.rename_source(old, new, version=version)
 
     def merge_sources(self, duplicate: str, into: str) -> Source:
-        """Fold one source into another (reports, aliases and children move; the name becomes an alias)."""
+        """Fold one source into another (admins; reports, aliases and children move; nothing is deleted)."""
         with self.transaction() as w:
             return w.merge_sources(duplicate, into)
 
@@ -556,11 +1131,32 @@ class Ledger:
                                 quote=quote, note=note, create_sources=create_sources)
 
     def record_outcome(self, claim_id: int, verdict, decided_at, *, evidence_url: str | None = None,
-                       note: str | None = None, reviewer: str | None = None) -> Outcome:
-        """Record or revise a claim's verdict; the history of verdicts is kept."""
+                       note: str | None = None, reviewer: str | None = None, version: int | None = None) -> Outcome:
+        """Record or revise a claim's verdict (reviewers); `version` refuses a stale save."""
         with self.transaction() as w:
             return w.record_outcome(w.claim(claim_id), verdict, decided_at, evidence_url=evidence_url,
-                                    note=note, reviewer=reviewer)
+                                    note=note, reviewer=reviewer, version=version)
+
+    def edit_claim(self, claim_id: int, *, version: int | None, statement: str | None = None, expected_by=None,
+                   topics=None, clear_expected_by: bool = False, reason: str | None = None) -> Claim:
+        """Edit a claim's statement, expected-by date or topics (reviewers), from the version you saw."""
+        with self.transaction() as w:
+            return w.edit_claim(w.claim(claim_id), version=version, statement=statement, expected_by=expected_by,
+                                topics=topics, clear_expected_by=clear_expected_by, reason=reason)
+
+    def retract_claim(self, claim_id: int, reason: str, *, version: int | None = None) -> Claim:
+        """Retract a claim with a reason (reviewers); it stays in the store and its history."""
+        with self.transaction() as w:
+            return w.retract_claim(w.claim(claim_id), reason, version=version)
+
+    def retract_report(self, report_id: int, reason: str, *, version: int | None = None) -> Report:
+        """Retract a report with a reason (reviewers); `version` is its claim's version, if known."""
+        with self.transaction() as w:
+            return w.retract_report(report_id, reason, version=version)
+
+    def history(self, **filters) -> list[audit.Change]:
+        """The audit trail, newest first (see `tracker.audit.history` for the filters)."""
+        return audit.history(self.engine, **filters)
 
     # -- reads -----------------------------------------------------------------------------
     def get_claim(self, claim_id: int) -> ClaimView:
@@ -579,16 +1175,22 @@ class Ledger:
                               .order_by(col(Report.reported_at), col(Report.id))).all())
         outcomes = list(s.exec(select(Outcome).where(Outcome.claim_id == claim.id).order_by(col(Outcome.id))).all())
         rows = [(r, names[r.source_id], names.get(r.via_source_id)) for r in reports]
-        timeline = status_timeline((r.reported_at, r.source_id, r.stance) for r in reports)
+        timeline = status_timeline((r.reported_at, r.source_id, r.stance) for r in reports if r.retracted_at is None)
         return ClaimView(claim, topics, rows, outcomes, timeline)
 
-    def claim_views(self, claim_ids: Iterable[int] | None = None) -> list[ClaimView]:
-        """ClaimViews for the given claims (all when None), ordered by id, read in bulk."""
+    def claim_views(self, claim_ids: Iterable[int] | None = None, *, include_retracted: bool = False) -> list[ClaimView]:
+        """ClaimViews for the given claims (all live ones when None), ordered by id, read in bulk.
+
+        Retracted claims and reports are left out unless `include_retracted` (an export carries
+        the live ledger; history keeps the rest).
+        """
         with self.session() as s:
             query = select(Claim).order_by(col(Claim.id))
             ids = None if claim_ids is None else list(claim_ids)
             if ids is not None:
                 query = query.where(col(Claim.id).in_(ids))
+            if not include_retracted:
+                query = query.where(col(Claim.retracted_at).is_(None))
             claims = list(s.exec(query).all())
             wanted = [c.id for c in claims]
             names = _source_names(s)
@@ -604,6 +1206,8 @@ class Ledger:
                 outcome_q = outcome_q.where(col(Outcome.claim_id).in_(wanted))
             for t in s.exec(topic_q):
                 topics.setdefault(t.claim_id, []).append(t.topic)
+            if not include_retracted:
+                report_q = report_q.where(col(Report.retracted_at).is_(None))
             for r in s.exec(report_q):
                 reports.setdefault(r.claim_id, []).append(r)
             for o in s.exec(outcome_q):
@@ -615,38 +1219,46 @@ class Ledger:
                     c, topics.get(c.id, []),
                     [(r, names[r.source_id], names.get(r.via_source_id)) for r in rs],
                     outcomes.get(c.id, []),
-                    status_timeline((r.reported_at, r.source_id, r.stance) for r in rs),
+                    status_timeline((r.reported_at, r.source_id, r.stance) for r in rs if r.retracted_at is None),
                 ))
             return views
 
     def list_sources(self) -> list[dict]:
-        """Every source with its aliases, parent and report counts, by name."""
+        """Every source (merged ones left out) with its aliases, parent and live report counts, by name."""
         with self.session() as s:
-            sources = list(s.exec(select(Source).order_by(func.lower(Source.name))).all())
+            sources = list(s.exec(select(Source).where(col(Source.merged_into_id).is_(None))
+                                  .order_by(func.lower(Source.name))).all())
             names = {src.id: src.name for src in sources}
             aliases: dict[int, list[str]] = {}
             for a in s.exec(select(SourceAlias).order_by(SourceAlias.alias)):
                 aliases.setdefault(a.source_id, []).append(a.alias)
-            counts = dict(s.exec(select(Report.source_id, func.count()).group_by(Report.source_id)).all())
+            live = (col(Report.retracted_at).is_(None),
+                    col(Report.claim_id).not_in(select(Claim.id).where(col(Claim.retracted_at).is_not(None))))
+            counts = dict(s.exec(select(Report.source_id, func.count()).where(*live).group_by(Report.source_id)).all())
             claims = dict(s.exec(select(Report.source_id, func.count(func.distinct(Report.claim_id)))
-                                 .group_by(Report.source_id)).all())
+                                 .where(*live).group_by(Report.source_id)).all())
             return [
                 {
                     "id": src.id, "name": src.name, "kind": src.kind, "affiliation": src.affiliation,
                     "url": src.url, "notes": src.notes, "aliases": aliases.get(src.id, []),
                     "parent": names.get(src.parent_id), "reports": counts.get(src.id, 0),
-                    "claims": claims.get(src.id, 0),
+                    "claims": claims.get(src.id, 0), "version": src.version,
                 }
                 for src in sources
             ]
 
     def counts(self) -> dict[str, int]:
-        """How many sources, claims, reports and outcomes the store holds."""
+        """How many live sources, claims, reports and outcomes the store holds (merged and retracted rows aside)."""
+        retracted_claims = select(Claim.id).where(col(Claim.retracted_at).is_not(None))
         with self.session() as s:
+            def count(model, *where) -> int:
+                return s.exec(select(func.count()).select_from(model).where(*where)).one()
             return {
-                name: s.exec(select(func.count()).select_from(model)).one()
-                for name, model in (("sources", Source), ("claims", Claim), ("reports", Report),
-                                    ("outcomes", Outcome))
+                "sources": count(Source, col(Source.merged_into_id).is_(None)),
+                "claims": count(Claim, col(Claim.retracted_at).is_(None)),
+                "reports": count(Report, col(Report.retracted_at).is_(None),
+                                 col(Report.claim_id).not_in(retracted_claims)),
+                "outcomes": count(Outcome, col(Outcome.claim_id).not_in(retracted_claims)),
             }
 
 

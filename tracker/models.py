@@ -2,6 +2,10 @@
 
 A *source* carries *claims*; each *report* is one source's stance on one claim at one time; an
 *outcome* is a reviewer's verdict on a claim (revisions are kept, the latest one is in force).
+Accounts, login sessions and the append-only audit trail live here too. Rows that people edit
+carry a `version` (optimistic locking: an edit names the version it started from); claims and
+reports are never deleted, only retracted with a reason; a merged source stays, pointing at the
+source it was merged into.
 Times are aware UTC datetimes (SQLite keeps them as UTC text); `tracker.dates` converts at the edges. Enumerations are
 stored as plain strings so the same schema works on SQLite and PostgreSQL; the service layer
 (`tracker.ledger`) checks every value against the enums below before it writes.
@@ -59,6 +63,14 @@ class ClaimStatus(str, enum.Enum):
     contested = "contested"
 
 
+class Role(str, enum.Enum):
+    """What an account may do; each role may do everything the ones before it may."""
+
+    analyst = "analyst"  # log claims and reports
+    reviewer = "reviewer"  # also record and revise outcomes, edit and retract claims and reports
+    admin = "admin"  # also manage accounts and sources (rename, merge, edit)
+
+
 class Source(SQLModel, table=True):
     """Who made or carried a claim."""
 
@@ -72,6 +84,9 @@ class Source(SQLModel, table=True):
     notes: str | None = Field(default=None, sa_column=Column(Text))
     parent_id: int | None = Field(default=None, foreign_key="source.id", index=True)
     created_at: datetime
+    version: int = Field(default=1, sa_column_kwargs={"server_default": "1"})
+    # set when this source was merged into another: it keeps its history, lists skip it
+    merged_into_id: int | None = Field(default=None, foreign_key="source.id")
 
 
 class SourceAlias(SQLModel, table=True):
@@ -96,6 +111,10 @@ class Claim(SQLModel, table=True):
     expected_by: datetime | None = None
     logged_by: str | None = Field(default=None, max_length=200)
     logged_at: datetime
+    version: int = Field(default=1, sa_column_kwargs={"server_default": "1"})
+    retracted_at: datetime | None = Field(default=None, index=True)
+    retracted_by: str | None = Field(default=None, max_length=200)
+    retraction_reason: str | None = Field(default=None, sa_column=Column(Text))
 
 
 class ClaimTopic(SQLModel, table=True):
@@ -126,6 +145,10 @@ class Report(SQLModel, table=True):
     note: str | None = Field(default=None, sa_column=Column(Text))
     logged_by: str | None = Field(default=None, max_length=200)
     logged_at: datetime
+    version: int = Field(default=1, sa_column_kwargs={"server_default": "1"})
+    retracted_at: datetime | None = None
+    retracted_by: str | None = Field(default=None, max_length=200)
+    retraction_reason: str | None = Field(default=None, sa_column=Column(Text))
 
 
 class Outcome(SQLModel, table=True):
@@ -150,3 +173,52 @@ class StoreRevision(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     revision: int = 0
+
+
+class Account(SQLModel, table=True):
+    """A person who signs in: a name, a role and an argon2id password hash (never the password)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=200)
+    name_key: str = Field(max_length=200, sa_column_kwargs={"unique": True})
+    role: str = Field(max_length=20)
+    password_hash: str = Field(sa_column=Column(Text, nullable=False))
+    created_at: datetime
+    disabled_at: datetime | None = None
+    failed_logins: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    locked_until: datetime | None = None
+    version: int = Field(default=1, sa_column_kwargs={"server_default": "1"})
+
+
+class LoginSession(SQLModel, table=True):
+    """One signed-in session; the browser holds the token, the store only its SHA-256."""
+
+    __tablename__ = "login_session"
+
+    id: int | None = Field(default=None, primary_key=True)
+    token_hash: str = Field(max_length=64, sa_column_kwargs={"unique": True})
+    account_id: int = Field(foreign_key="account.id", index=True)
+    created_at: datetime
+    expires_at: datetime
+    ended_at: datetime | None = None
+
+
+class AuditEvent(SQLModel, table=True):
+    """One change to the store: who, when, what, and the values before and after (JSON)."""
+
+    __tablename__ = "audit_event"
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = Field(index=True)
+    actor: str = Field(max_length=200, index=True)
+    account_id: int | None = Field(default=None, foreign_key="account.id")
+    action: str = Field(max_length=40)
+    entity: str = Field(max_length=20)
+    entity_id: int | None = None
+    claim_id: int | None = Field(default=None, index=True)
+    source_id: int | None = Field(default=None, index=True)
+    # the claim's version after this change, for changes to a claim or its reports and outcomes
+    claim_version: int | None = None
+    before: str | None = Field(default=None, sa_column=Column(Text))
+    after: str | None = Field(default=None, sa_column=Column(Text))
+    reason: str | None = Field(default=None, sa_column=Column(Text))

@@ -22,9 +22,27 @@ from sqlalchemy.sql import Select
 
 from tracker.errors import NotFoundError, ValidationError
 from tracker.ledger import Ledger, name_key
-from tracker.models import Claim, ClaimStatus, ClaimTopic, Outcome, Report, Source, SourceAlias, Verdict
+from tracker.models import (
+    Claim,
+    ClaimStatus,
+    ClaimTopic,
+    Outcome,
+    Report,
+    Source,
+    SourceAlias,
+    Verdict,
+)
 
-_C, _R, _O, _T, _S, _A = (m.__table__ for m in (Claim, Report, Outcome, ClaimTopic, Source, SourceAlias))
+_CLAIM, _REPORT, _OUTCOME, _TOPIC, _S, _A = (m.__table__ for m in (Claim, Report, Outcome, ClaimTopic, Source, SourceAlias))
+# what pages show: the live ledger. Retracted claims (with their reports, verdicts and topics) and
+# retracted reports stay in the store and its history but not here; merged sources are left out of
+# lists (`_S` itself keeps them, so an old report still has its source's name).
+_RETRACTED = select(_CLAIM.c.id).where(_CLAIM.c.retracted_at.is_not(None))
+_C = select(_CLAIM).where(_CLAIM.c.retracted_at.is_(None)).subquery("live_claim")
+_R = select(_REPORT).where(_REPORT.c.retracted_at.is_(None), _REPORT.c.claim_id.not_in(_RETRACTED)).subquery("live_report")
+_O = select(_OUTCOME).where(_OUTCOME.c.claim_id.not_in(_RETRACTED)).subquery("live_outcome")
+_T = select(_TOPIC).where(_TOPIC.c.claim_id.not_in(_RETRACTED)).subquery("live_topic")
+_LIVE_S = select(_S).where(_S.c.merged_into_id.is_(None)).subquery("live_source")
 
 # the outcome filter: open (no verdict yet), overdue (open past its expected-by), resolved, or one verdict
 OUTCOME_FILTERS = ("any", "open", "overdue", "resolved") + tuple(v.value for v in Verdict)
@@ -86,7 +104,7 @@ def _verdict_of(claim_id):
     newest outcome ids, `id IN (SELECT max(id) ... GROUP BY claim_id)`, makes SQLite try every id
     in that list for every claim.)
     """
-    newest = _O.alias("newest")
+    newest = _OUTCOME.alias("newest")
     return (select(newest.c.verdict).where(newest.c.claim_id == claim_id)
             .order_by(newest.c.id.desc()).limit(1).scalar_subquery())
 
@@ -180,7 +198,7 @@ def overview_counts(ledger: Ledger, now: datetime | None = None) -> dict[str, in
             func.coalesce(func.sum(case((overdue, 1), else_=0)), 0),
         ).select_from(_C)).one()
         sources, reports, outcomes = connection.execute(select(
-            select(func.count()).select_from(_S).scalar_subquery(),
+            select(func.count()).select_from(_LIVE_S).scalar_subquery(),
             select(func.count()).select_from(_R).scalar_subquery(),
             select(func.count()).select_from(_O).scalar_subquery(),
         )).one()
@@ -199,15 +217,16 @@ def topics(ledger: Ledger) -> list[tuple[str, int]]:
 def source_choices(ledger: Ledger) -> dict[str, str | None]:
     """Every name a source can be picked by, alphabetically: {name or alias: the source it is an alias of, or None}."""
     with ledger.engine.connect() as connection:
-        names = [(name, None) for name in connection.execute(select(_S.c.name)).scalars()]
-        aliases = list(connection.execute(select(_A.c.alias, _S.c.name).join(_S, _S.c.id == _A.c.source_id)).all())
+        names = [(name, None) for name in connection.execute(select(_LIVE_S.c.name)).scalars()]
+        aliases = list(connection.execute(select(_A.c.alias, _LIVE_S.c.name)
+                                          .join(_LIVE_S, _LIVE_S.c.id == _A.c.source_id)).all())
     return dict(sorted(names + [(alias, of) for alias, of in aliases], key=lambda pair: pair[0].casefold()))
 
 
 def source_kinds(ledger: Ledger) -> list[str]:
     """The kinds that sources in the store have."""
     with ledger.engine.connect() as connection:
-        return list(connection.execute(select(_S.c.kind).distinct().order_by(_S.c.kind)).scalars())
+        return list(connection.execute(select(_LIVE_S.c.kind).distinct().order_by(_LIVE_S.c.kind)).scalars())
 
 
 def find_source(ledger: Ledger, name: str | None) -> dict | None:
@@ -409,15 +428,19 @@ def source_detail(ledger: Ledger, source_id: int) -> dict:
             select(func.count(), func.count(func.distinct(_R.c.claim_id))).where(_R.c.source_id == source_id)).one()
         relayed = connection.execute(select(func.count()).select_from(_R)
                                      .where(_R.c.via_source_id == source_id)).scalar_one()
+        merged_into = None
+        if row.merged_into_id is not None:
+            merged_into = connection.execute(select(_S.c.id, _S.c.name).where(_S.c.id == row.merged_into_id)).first()
     return {"id": row.id, "name": row.name, "kind": row.kind, "affiliation": row.affiliation, "url": row.url,
             "notes": row.notes, "parent": parent, "aliases": aliases, "reports": reports, "claims": claims,
-            "relayed": relayed}
+            "relayed": relayed, "version": row.version,
+            "merged_into": None if merged_into is None else {"id": merged_into.id, "name": merged_into.name}}
 
 
 def source_id_by_name(ledger: Ledger) -> dict[str, int]:
     """Every source's id by its name."""
     with ledger.engine.connect() as connection:
-        return dict(connection.execute(select(_S.c.name, _S.c.id)).all())
+        return dict(connection.execute(select(_LIVE_S.c.name, _LIVE_S.c.id)).all())
 
 
 def _source_stances(source_id: int):
