@@ -18,7 +18,8 @@ NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 @pytest.fixture(autouse=True)
 def _isolated_env(monkeypatch, tmp_path):
     """No test sees the developer's store, time zone or date-order settings."""
-    for name in ("TRACKER_DATABASE_URL", "TRACKER_TIMEZONE", "TRACKER_DATE_ORDER"):
+    for name in ("TRACKER_DATABASE_URL", "TRACKER_TIMEZONE", "TRACKER_DATE_ORDER", "TRACKER_REQUIRE_LOGIN",
+                 "TRACKER_SESSION_HOURS", "TRACKER_USER", "TRACKER_PASSWORD"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.chdir(tmp_path)
 

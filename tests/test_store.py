@@ -65,12 +65,7 @@ def downgrade(engine, revision: str) -> None:
 
 
 def load_0001_fixture(path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    connection = sqlite3.connect(path)
-    try:
-        connection.executescript(SCHEMA_0001.read_text(encoding="utf-8"))
-    finally:
-        connection.close()
+    load_sql(path, SCHEMA_0001)
 
 
 # -- URL and engine --------------------------------------------------------------------------
@@ -321,3 +316,55 @@ def test_downgrade_from_head_drops_only_the_notes_themselves(ledger):
     view = ledger.get_claim(claim.id)
     assert [(r.stance, name, r.note) for r, name, _ in view.reports] == [("rumoured", "Kremlin", None)]
     assert ledger.counts() == {"sources": 1, "claims": 1, "reports": 1, "outcomes": 0}
+
+
+# -- from release 0004 (before accounts, history and row versions) ------------------------------
+STORE_0004 = FIXTURES / "store_0004.sql"
+
+
+def load_sql(path: Path, script: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    connection = sqlite3.connect(path)
+    try:
+        connection.executescript(script.read_text(encoding="utf-8"))
+    finally:
+        connection.close()
+
+
+def old_rows(path: Path) -> dict[str, list[tuple]]:
+    """Every ledger row of a store, read with the columns release 0004 had."""
+    connection = sqlite3.connect(path)
+    try:
+        return {table: connection.execute(f"SELECT * FROM {table} ORDER BY 1, 2").fetchall()
+                for table in sorted(LEDGER_TABLES)}
+    finally:
+        connection.close()
+
+
+def test_a_0004_store_with_data_upgrades_keeping_every_row(db_path):
+    load_sql(db_path, STORE_0004)
+    before = old_rows(db_path)
+    width = {table: len(rows[0]) for table, rows in before.items()}
+    upgraded = Ledger.open(str(db_path), clock=lambda: NOW)
+    try:
+        assert store.current_revision(upgraded.engine) == store.head_revision()
+        after = {table: [row[:width[table]] for row in table_rows(upgraded.engine, table)] for table in before}
+        assert after == before  # the old columns of every row, unchanged
+        with upgraded.engine.connect() as connection:
+            assert compare_metadata(MigrationContext.configure(connection), SQLModel.metadata) == []
+            assert connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall() == []
+            assert connection.exec_driver_sql("SELECT DISTINCT version FROM claim").scalars().all() == [1]
+            assert connection.exec_driver_sql("SELECT count(*) FROM audit_event").scalar() == 0
+        assert upgraded.counts() == {"sources": 16, "claims": 13, "reports": 39, "outcomes": 12}
+        assert upgraded.local_mode()  # no accounts yet: it opens as before
+        three = upgraded.get_claim(3)
+        assert [o.verdict for o in three.outcomes] == ["unverifiable", "false"]  # the revision kept
+        assert ("ICRC", "confirmed") in {(name, r.stance) for r, name, _ in three.reports}
+        icrc = next(s for s in upgraded.list_sources() if s["name"] == "ICRC")
+        assert "Duplicate Desk" in icrc["aliases"]  # the 0004 merge's alias still resolves
+        # and it takes the new kinds of change, with history from now on
+        upgraded.retract_report(three.reports[-1][0].id, "checked against the original")
+        upgraded.record_outcome(3, "unverifiable", "2016-12-24", version=upgraded.get_claim(3).claim.version)
+        assert [c.action for c in upgraded.history()] == ["outcome.record", "report.retract"]
+    finally:
+        upgraded.engine.dispose()

@@ -84,6 +84,8 @@ class Change:
         """A short sentence: what was done to what."""
         what = ACTIONS.get(self.action, self.action)
         target = f"{self.entity} #{self.entity_id}" if self.entity_id is not None else self.entity
+        if self.claim_id is not None and self.entity != "claim":
+            target += f" on claim #{self.claim_id}"
         return f"{what} ({target})"
 
     def changed_fields(self) -> list[tuple[str, object, object]]:

@@ -2,11 +2,18 @@
 
 Every command parses its options, calls `tracker.ledger` or `tracker.interchange`, and prints.
 Mistakes a user can make come back as one line on stderr and a non-zero exit, never a traceback.
+
+Who acts: on a store without accounts (local mode) the command line acts as the local operator,
+with every role. Once the store has accounts, changes need `--as NAME` (or TRACKER_USER); the
+password comes from TRACKER_PASSWORD or a hidden prompt, and the account's role is checked by the
+service layer exactly as on the dashboard. Reading (lists, scores, history, export) needs no
+account: whoever can open the store's file or database can read it anyway.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import sys
 from pathlib import Path
@@ -14,12 +21,12 @@ from pathlib import Path
 import click
 from sqlalchemy.exc import ArgumentError, OperationalError
 
-from tracker import interchange, queries, store
+from tracker import accounts, audit, interchange, queries, store
 from tracker.dates import DateError, format_when, parse_when
 from tracker.errors import LedgerError
 from tracker.evidence import load_evidence
-from tracker.ledger import ClaimView, Ledger
-from tracker.models import ClaimStatus, SourceKind, Stance, Verdict
+from tracker.ledger import ClaimView, Ledger, describe_change
+from tracker.models import ClaimStatus, Role, SourceKind, Stance, Verdict
 from tracker.scoring import (
     ScoringConfig,
     predict_at_report_time,
@@ -50,21 +57,54 @@ class TrackerGroup(click.Group):
             ) from exc
 
 
+PASSWORD_ENV = "TRACKER_PASSWORD"
+
+
 def _ledger(ctx: click.Context) -> Ledger:
-    if "ledger" not in ctx.obj:
-        ctx.obj["ledger"] = Ledger.open(ctx.obj["url"])
-    return ctx.obj["ledger"]
+    """The ledger for this command, acting as `--as NAME` (password checked) or the local operator."""
+    root = ctx.find_root()
+    if "ledger" not in root.obj:
+        ledger = Ledger.open(root.obj["url"])
+        name = root.obj.get("as")
+        if name:
+            ledger = ledger.acting_as(ledger.authenticate(name, _password_for(name)))
+        root.obj["ledger"] = ledger
+    return root.obj["ledger"]
+
+
+def _password_for(name: str) -> str:
+    password = os.environ.get(PASSWORD_ENV)
+    if password is not None:
+        return password
+    if not sys.stdin.isatty():
+        raise click.ClickException(f"--as {name}: no password; set {PASSWORD_ENV} or run the command in a terminal")
+    return click.prompt(f"password for {name}", hide_input=True)
+
+
+def _new_password(name: str, from_stdin: bool) -> str:
+    if from_stdin:
+        line = sys.stdin.readline()
+        if not line:
+            raise click.ClickException("--password-stdin: standard input is empty; pipe the password in")
+        return line.rstrip("\r\n")
+    if not sys.stdin.isatty():
+        raise click.ClickException("no password: use --password-stdin, or run the command in a terminal")
+    return click.prompt(f"new password for {name}", hide_input=True, confirmation_prompt=True)
 
 
 @click.group(cls=TrackerGroup)
 @click.option("--db", "url", envvar=store.URL_ENV, metavar="URL",
               help=f"store URL or SQLite path [default: {store.DEFAULT_URL}; env {store.URL_ENV}]")
+@click.option("--as", "as_user", envvar="TRACKER_USER", metavar="NAME",
+              help=f"act as this account (password from {PASSWORD_ENV} or a prompt); "
+                   "needed for changes once the store has accounts [env TRACKER_USER]")
 @click.version_option(package_name="tracker")
 @click.pass_context
-def main(ctx: click.Context, url: str | None) -> None:
+def main(ctx: click.Context, url: str | None, as_user: str | None) -> None:
     """Track claims, the sources that carry them, and how each source's claims held up."""
     ctx.ensure_object(dict)
     ctx.obj["url"] = store.database_url(url)
+    ctx.obj["as"] = as_user
 
 
 @main.command()
@@ -132,6 +172,12 @@ def backup_(ctx: click.Context, file: Path) -> None:
 @click.pass_context
 def restore_(ctx: click.Context, file: Path, yes: bool) -> None:
     """Replace the store's contents with a backup FILE (upgraded if it is from an older release)."""
+    if _ledger(ctx).has_accounts():
+        # replacing the store replaces its history too: only an admin may
+        if _ledger(ctx).actor.is_local:
+            raise click.ClickException("this store has accounts: restoring it needs an admin; give `--as NAME`")
+        accounts.require(_ledger(ctx).actor, "account.manage")
+    _ledger(ctx).engine.dispose()  # no pooled connection of ours may hold the old pages
     if not yes:
         click.confirm(f"Replace everything in {ctx.obj['url']} with {file}?", abort=True)
     try:
@@ -234,7 +280,12 @@ def claim_json(view: ClaimView) -> dict:
         "outcome": view.outcome.verdict if view.outcome else None,
         "first_reported_at": format_when(view.claim.first_reported_at),
         "expected_by": format_when(view.claim.expected_by) or None,
-        "reports": [{"source": s, "stance": r.stance, "reported_at": format_when(r.reported_at), "via": v}
+        "version": view.claim.version,
+        "retracted": None if not view.retracted else {
+            "at": format_when(view.claim.retracted_at), "by": view.claim.retracted_by,
+            "reason": view.claim.retraction_reason},
+        "reports": [{"id": r.id, "source": s, "stance": r.stance, "reported_at": format_when(r.reported_at), "via": v,
+                     **({"retracted": r.retraction_reason} if r.retracted_at else {})}
                     for r, s, v in view.reports],
         "timeline": [{"at": format_when(at), "status": st.value} for at, st in view.timeline],
         "outcomes": [{"verdict": o.verdict, "decided_at": format_when(o.decided_at), "evidence": o.evidence_url,
@@ -254,11 +305,16 @@ def claims_show(ctx: click.Context, claim_id: int, fmt: str) -> None:
         return
     c = view.claim
     click.echo(f"#{c.id}{f' ({c.ref})' if c.ref else ''}: {c.statement}")
+    if view.retracted:
+        click.echo(f"RETRACTED {format_when(c.retracted_at)} by {c.retracted_by}: {c.retraction_reason}")
     click.echo(f"topics: {', '.join(view.topics) or '-'}   first reported: {format_when(c.first_reported_at)}"
-               f"   expected by: {format_when(c.expected_by) or '-'}")
+               f"   expected by: {format_when(c.expected_by) or '-'}   version: {c.version}")
     click.echo("\nreports:")
-    click.echo(render_table([[format_when(r.reported_at), s, r.stance, v or ""] for r, s, v in view.reports],
-                            ["reported at", "source", "stance", "via"]))
+    click.echo(render_table(
+        [[r.id, format_when(r.reported_at), s, r.stance, v or "",
+          f"retracted: {_shorten(r.retraction_reason or '', 40)}" if r.retracted_at else ""]
+         for r, s, v in view.reports],
+        ["id", "reported at", "source", "stance", "via", ""]))
     click.echo("\nstatus timeline: " + " -> ".join(f"{st.value} ({format_when(at)})" for at, st in view.timeline))
     click.echo("\noutcomes:" + ("" if view.outcomes else " none yet (open)"))
     for o in view.outcomes:
@@ -310,12 +366,176 @@ def claims_report(ctx: click.Context, claim_id: int, source: str, stance: str, r
 @click.option("--evidence", help="a URL that settles it")
 @click.option("--note")
 @click.option("--reviewer")
+@click.option("--version", "version", type=int, metavar="N",
+              help="refuse if the claim is no longer at version N (shown by `claims show`)")
 @click.pass_context
 def claims_outcome(ctx: click.Context, claim_id: int, verdict: str, decided_at: str, evidence: str | None,
-                   note: str | None, reviewer: str | None) -> None:
-    """Record (or revise) what actually happened; earlier verdicts stay in the history."""
-    _ledger(ctx).record_outcome(claim_id, verdict, decided_at, evidence_url=evidence, note=note, reviewer=reviewer)
+                   note: str | None, reviewer: str | None, version: int | None) -> None:
+    """Record (or revise) what actually happened (reviewers); earlier verdicts stay in the history."""
+    _ledger(ctx).record_outcome(claim_id, verdict, decided_at, evidence_url=evidence, note=note, reviewer=reviewer,
+                                version=version)
     click.echo(f"claim #{claim_id} is now {verdict}")
+
+
+VERSION = click.option("--version", "version", type=int, metavar="N",
+                       help="refuse if the claim is no longer at version N (shown by `claims show`)")
+
+
+@claims.command("edit")
+@click.argument("claim_id", type=int)
+@click.option("--statement")
+@click.option("--expected-by")
+@click.option("--no-expected-by", is_flag=True, help="clear the expected-by date")
+@click.option("--topic", "topics", help="';'-separated topics: replaces the claim's topics")
+@click.option("--reason", help="why (kept in the history)")
+@VERSION
+@click.pass_context
+def claims_edit(ctx: click.Context, claim_id: int, statement: str | None, expected_by: str | None,
+                no_expected_by: bool, topics: str | None, reason: str | None, version: int | None) -> None:
+    """Change a claim's statement, expected-by date or topics (reviewers)."""
+    claim = _ledger(ctx).edit_claim(claim_id, version=version, statement=statement, expected_by=expected_by,
+                                    clear_expected_by=no_expected_by, topics=topics, reason=reason)
+    click.echo(f"edited claim #{claim.id} (now version {claim.version})")
+
+
+@claims.command("retract")
+@click.argument("claim_id", type=int)
+@click.option("--reason", required=True, help="why the claim is withdrawn (kept in the history)")
+@VERSION
+@click.pass_context
+def claims_retract(ctx: click.Context, claim_id: int, reason: str, version: int | None) -> None:
+    """Retract a claim (reviewers): it leaves lists and scores and stays in the history."""
+    _ledger(ctx).retract_claim(claim_id, reason, version=version)
+    click.echo(f"retracted claim #{claim_id}")
+
+
+@claims.command("retract-report")
+@click.argument("report_id", type=int)
+@click.option("--reason", required=True, help="why the report is withdrawn (kept in the history)")
+@VERSION
+@click.pass_context
+def claims_retract_report(ctx: click.Context, report_id: int, reason: str, version: int | None) -> None:
+    """Retract one report (its id is in `claims show`) (reviewers)."""
+    report = _ledger(ctx).retract_report(report_id, reason, version=version)
+    click.echo(f"retracted report #{report.id} on claim #{report.claim_id}")
+
+
+# -- accounts and history --------------------------------------------------------------------
+@main.group(invoke_without_command=True)
+@FORMAT
+@click.pass_context
+def user(ctx: click.Context, fmt: str) -> None:
+    """List accounts (or add, change role, reset password, disable: see the subcommands).
+
+    The first account (`tracker user add NAME --role admin`) ends local mode: from then on every
+    change needs a named user (`--as NAME` here, a sign-in on the dashboard).
+    """
+    if ctx.invoked_subcommand is not None:
+        return
+    rows = _ledger(ctx).list_accounts()
+    if fmt == "json":
+        click.echo(json.dumps([{**r, "created_at": format_when(r["created_at"])} for r in rows], indent=2))
+        return
+    if not rows:
+        click.echo("no accounts: local mode (anyone who can open the store has every role); "
+                   "`tracker user add NAME --role admin` ends it")
+        return
+    click.echo(render_table([[r["name"], r["role"], format_when(r["created_at"])[:10],
+                              "disabled" if r["disabled"] else "locked" if r["locked"] else ""] for r in rows],
+                            ["name", "role", "created", "state"]))
+
+
+ROLE = click.Choice([r.value for r in Role])
+PASSWORD_STDIN = click.option("--password-stdin", is_flag=True,
+                              help="read the new password from the first line of standard input")
+
+
+@user.command("add")
+@click.argument("name")
+@click.option("--role", type=ROLE, required=True, help="analyst, reviewer or admin (the first must be admin)")
+@PASSWORD_STDIN
+@click.pass_context
+def user_add(ctx: click.Context, name: str, role: str, password_stdin: bool) -> None:
+    """Add an account (admins; the first account, an admin, needs no --as and ends local mode)."""
+    ledger = _ledger(ctx)
+    first = not ledger.has_accounts()
+    account = ledger.add_account(name, role, _new_password(name, password_stdin))
+    click.echo(f"added {account.role} {account.name}")
+    if first:
+        click.echo("the store now requires sign-in: changes need --as NAME here and a sign-in on the dashboard")
+
+
+@user.command("role")
+@click.argument("name")
+@click.argument("role", type=ROLE)
+@click.pass_context
+def user_role(ctx: click.Context, name: str, role: str) -> None:
+    """Change an account's role (admins)."""
+    account = _ledger(ctx).set_role(name, role)
+    click.echo(f"{account.name} is now {account.role}")
+
+
+@user.command("password")
+@click.argument("name")
+@PASSWORD_STDIN
+@click.pass_context
+def user_password(ctx: click.Context, name: str, password_stdin: bool) -> None:
+    """Set an account's password (admins, or yourself with --as and your current password); ends its sessions."""
+    ledger = _ledger(ctx)
+    current = os.environ.get(PASSWORD_ENV) if ledger.actor.name.casefold() == name.casefold() else None
+    ledger.set_password(name, _new_password(name, password_stdin), current_password=current)
+    click.echo(f"password of {name} changed; its dashboard sessions have ended")
+
+
+@user.command("disable")
+@click.argument("name")
+@click.pass_context
+def user_disable(ctx: click.Context, name: str) -> None:
+    """Disable an account: it can no longer sign in, its sessions end, its history stays (admins)."""
+    _ledger(ctx).set_disabled(name, True)
+    click.echo(f"disabled {name}")
+
+
+@user.command("enable")
+@click.argument("name")
+@click.pass_context
+def user_enable(ctx: click.Context, name: str) -> None:
+    """Enable a disabled account again (admins)."""
+    _ledger(ctx).set_disabled(name, False)
+    click.echo(f"enabled {name}")
+
+
+@main.command()
+@click.option("--user", "user_name", help="only changes made by this user")
+@click.option("--claim", "claim_id", type=int, help="only changes to this claim (its reports and outcomes too)")
+@click.option("--source", "source_name", help="only changes to this source (name or alias)")
+@click.option("--action", type=click.Choice(sorted({a.split(".")[0] for a in audit.ACTIONS} | set(audit.ACTIONS))),
+              help="only this kind of change (e.g. outcome, claim.edit)")
+@click.option("--limit", type=click.IntRange(1), default=50, show_default=True)
+@FORMAT
+@click.pass_context
+def history(ctx: click.Context, user_name: str | None, claim_id: int | None, source_name: str | None,
+            action: str | None, limit: int, fmt: str) -> None:
+    """Show the audit trail, newest first: who changed what, when, before and after."""
+    ledger = _ledger(ctx)
+    source_id = None
+    if source_name:
+        found = queries.find_source(ledger, source_name)
+        if found is None:
+            raise click.ClickException(f"no source is called {source_name!r}; `tracker sources` lists them")
+        source_id = found["id"]
+    changes = ledger.history(user=user_name, claim_id=claim_id, source_id=source_id, action=action, limit=limit)
+    if fmt == "json":
+        click.echo(json.dumps([{"id": c.id, "at": format_when(c.at), "actor": c.actor, "action": c.action,
+                                "entity": c.entity, "entity_id": c.entity_id, "claim_id": c.claim_id,
+                                "source_id": c.source_id, "before": c.before, "after": c.after, "reason": c.reason}
+                               for c in changes], indent=2, ensure_ascii=False))
+        return
+    if not changes:
+        click.echo("no changes match")
+        return
+    for change in changes:
+        click.echo(f"#{change.id} {describe_change(change)}")
 
 
 # -- scoring ---------------------------------------------------------------------------------

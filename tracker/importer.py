@@ -655,6 +655,7 @@ def _json_object(connection: Connection, pairs: list[tuple[str, str]]) -> str:
 def _write_history(run: _Run, label: str | None) -> None:
     """The import's audit events: the file, then each claim, report, verdict and source it created."""
     w, connection, marks = run.w, run.connection, run.marks
+    w.session.flush()  # events of sources the service layer created (a JSON file's sources) first
     params = {"at": w.now, "actor": w.actor.name, "account_id": w.actor.account_id,
               "claim_mark": marks[Claim], "report_mark": marks[Report], "outcome_mark": marks[Outcome],
               "source_mark": marks[Source]}
@@ -680,7 +681,8 @@ def _write_history(run: _Run, label: str | None) -> None:
     obj = lambda pairs: _json_object(connection, pairs)
     statements = [
         head + "'source.create', 'source', id, NULL, id, NULL, "
-        + obj([("name", "name"), ("kind", "kind")]) + " FROM source WHERE id > :source_mark",
+        + obj([("name", "name"), ("kind", "kind")]) + " FROM source WHERE id > :source_mark AND NOT EXISTS "
+        "(SELECT 1 FROM audit_event e WHERE e.entity = 'source' AND e.entity_id = source.id)",  # JSON's own
         head + "'claim.create', 'claim', id, id, NULL, version, "
         + obj([("statement", "statement"), ("ref", "ref"), ("first_reported_at", "first_reported_at"),
                ("expected_by", "expected_by")]) + " FROM claim WHERE id > :claim_mark",

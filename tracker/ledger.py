@@ -845,8 +845,10 @@ class Writer:
 def describe_change(change: audit.Change) -> str:
     """One line for a change: when, who, what, and the fields it changed."""
     parts = [f"{change.at:%Y-%m-%d %H:%M} UTC {change.actor} {change.summary}"]
-    for key, old, new in change.changed_fields():
-        parts.append(f"{key}: {_short(old)} -> {_short(new)}")
+    if change.before is None and change.after:  # a creation: what it was created with
+        parts += [f"{key}={_short(value)}" for key, value in sorted(change.after.items()) if value is not None]
+    else:
+        parts += [f"{key}: {_short(old)} -> {_short(new)}" for key, old, new in change.changed_fields()]
     if change.reason:
         parts.append(f"reason: {_short(change.reason)}")
     return "; ".join(parts)
