@@ -37,9 +37,12 @@ _CLAIM, _REPORT, _OUTCOME, _TOPIC, _S, _A = (m.__table__ for m in (Claim, Report
 # what pages show: the live ledger. Retracted claims (with their reports, verdicts and topics) and
 # retracted reports stay in the store and its history but not here; merged sources are left out of
 # lists (`_S` itself keeps them, so an old report still has its source's name).
+# (`id NOT IN` the few retracted ids: see models._RETRACTED_ONLY for why not `retracted_at IS NULL`)
 _RETRACTED = select(_CLAIM.c.id).where(_CLAIM.c.retracted_at.is_not(None))
-_C = select(_CLAIM).where(_CLAIM.c.retracted_at.is_(None)).subquery("live_claim")
-_R = select(_REPORT).where(_REPORT.c.retracted_at.is_(None), _REPORT.c.claim_id.not_in(_RETRACTED)).subquery("live_report")
+_RETRACTED_REPORTS = select(_REPORT.c.id).where(_REPORT.c.retracted_at.is_not(None))
+_C = select(_CLAIM).where(_CLAIM.c.id.not_in(_RETRACTED)).subquery("live_claim")
+_R = select(_REPORT).where(_REPORT.c.id.not_in(_RETRACTED_REPORTS),
+                           _REPORT.c.claim_id.not_in(_RETRACTED)).subquery("live_report")
 _O = select(_OUTCOME).where(_OUTCOME.c.claim_id.not_in(_RETRACTED)).subquery("live_outcome")
 _T = select(_TOPIC).where(_TOPIC.c.claim_id.not_in(_RETRACTED)).subquery("live_topic")
 _LIVE_S = select(_S).where(_S.c.merged_into_id.is_(None)).subquery("live_source")
@@ -189,7 +192,7 @@ def fingerprint(ledger: Ledger) -> tuple:
 def overview_counts(ledger: Ledger, now: datetime | None = None) -> dict[str, int]:
     """How many claims (open, overdue, resolved), sources, reports and outcomes the store holds."""
     now = _now(ledger, now)
-    resolved = exists().where(_O.c.claim_id == _C.c.id)
+    resolved = exists().where(_OUTCOME.c.claim_id == _C.c.id)
     overdue = and_(~resolved, _C.c.expected_by.is_not(None), _C.c.expected_by < now)
     with ledger.engine.connect() as connection:
         claims, done, late = connection.execute(select(
@@ -197,10 +200,14 @@ def overview_counts(ledger: Ledger, now: datetime | None = None) -> dict[str, in
             func.coalesce(func.sum(case((resolved, 1), else_=0)), 0),
             func.coalesce(func.sum(case((overdue, 1), else_=0)), 0),
         ).select_from(_C)).one()
+        # all rows less the retracted ones: counting the few is much cheaper than checking each row
+        retracted = _REPORT.c.id.in_(_RETRACTED_REPORTS) | _REPORT.c.claim_id.in_(_RETRACTED)
         sources, reports, outcomes = connection.execute(select(
             select(func.count()).select_from(_LIVE_S).scalar_subquery(),
-            select(func.count()).select_from(_R).scalar_subquery(),
-            select(func.count()).select_from(_O).scalar_subquery(),
+            select(func.count()).select_from(_REPORT).scalar_subquery()
+            - select(func.count()).select_from(_REPORT).where(retracted).scalar_subquery(),
+            select(func.count()).select_from(_OUTCOME).scalar_subquery()
+            - select(func.count()).select_from(_OUTCOME).where(_OUTCOME.c.claim_id.in_(_RETRACTED)).scalar_subquery(),
         )).one()
     return {"claims": claims, "open": claims - done, "overdue": late, "resolved": done,
             "sources": sources, "reports": reports, "outcomes": outcomes}
@@ -254,7 +261,7 @@ def claim_rows(ledger: Ledger, *, text: str | None = None, status: str | None = 
     """
     now = _now(ledger, now)
     verdict = _verdict_of(_C.c.id)
-    resolved = exists().where(_O.c.claim_id == _C.c.id)
+    resolved = exists().where(_OUTCOME.c.claim_id == _C.c.id)
     query = select(_C.c.id, _C.c.ref, _C.c.statement, _C.c.first_reported_at, _C.c.expected_by,
                    verdict.label("verdict"))
     query = _text_filter(query, text)
@@ -318,12 +325,12 @@ def review_queue(ledger: Ledger, *, offset: int = 0, limit: int = 25, now: datet
     query = (select(_C.c.id, _C.c.ref, _C.c.statement, _C.c.first_reported_at, _C.c.expected_by,
                     n.label("reports"), overdue.label("overdue"))
              .outerjoin(counts, counts.c.claim_id == _C.c.id)
-             .where(~exists().where(_O.c.claim_id == _C.c.id))
+             .where(~exists().where(_OUTCOME.c.claim_id == _C.c.id))
              .order_by(overdue.desc(), n.desc(), _C.c.expected_by.is_(None), _C.c.expected_by,
                        _C.c.first_reported_at, _C.c.id))
     with ledger.engine.connect() as connection:
         total = connection.execute(select(func.count()).select_from(_C)
-                                   .where(~exists().where(_O.c.claim_id == _C.c.id))).scalar_one()
+                                   .where(~exists().where(_OUTCOME.c.claim_id == _C.c.id))).scalar_one()
         rows = connection.execute(query.offset(max(offset, 0)).limit(limit)).all()
         ids = [r.id for r in rows]
         _counts, sources, tags, statuses = _page_details(connection, ids)

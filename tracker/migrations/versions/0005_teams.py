@@ -81,13 +81,17 @@ def upgrade() -> None:
         op.add_column(table, sa.Column("retracted_at", sa.DateTime()))
         op.add_column(table, sa.Column("retracted_by", sa.String(200)))
         op.add_column(table, sa.Column("retraction_reason", sa.Text()))
-    op.create_index("ix_claim_retracted_at", "claim", ["retracted_at"])
+    # partial: only the (few) retracted claims, so "retracted_at IS NULL" never picks this index
+    for table in ("claim", "report"):
+        op.create_index(f"ix_{table}_retracted", table, ["id"], sqlite_where=sa.text("retracted_at IS NOT NULL"),
+                        postgresql_where=sa.text("retracted_at IS NOT NULL"))
 
 
 def downgrade() -> None:
     # SQLite: batch mode rebuilds claim and source, which other tables reference; run the
     # downgrade on a connection with `PRAGMA foreign_keys=OFF` (Alembic's batch-mode advice)
-    op.drop_index("ix_claim_retracted_at", table_name="claim")
+    op.drop_index("ix_report_retracted", table_name="report")
+    op.drop_index("ix_claim_retracted", table_name="claim")
     for table in ("report", "claim"):
         with op.batch_alter_table(table) as batch:
             for column in ("retraction_reason", "retracted_by", "retracted_at", "version"):
