@@ -159,3 +159,14 @@ def test_history_from_the_command_line_filters_by_user_claim_and_source(seeded, 
     assert '"action": "report.create"' in out
     out = run.invoke(main, ["--db", str(db_path), "history", "--user", "nobody"]).output
     assert out.strip() == "no changes match"
+
+
+def test_a_stale_source_edit_is_refused_naming_the_last_change(any_ledger):
+    any_ledger.add_source("ICRC", kind="international_body")
+    seen = next(s for s in any_ledger.list_sources() if s["name"] == "ICRC")["version"]
+    any_ledger.update_source("ICRC", version=seen, url="https://www.icrc.org")
+    with pytest.raises(EditConflict, match="local edited source"):
+        any_ledger.update_source("ICRC", version=seen, affiliation="Red Cross movement")
+    with pytest.raises(EditConflict):
+        any_ledger.rename_source("ICRC", "Red Cross", version=seen)
+    assert [s["name"] for s in any_ledger.list_sources()] == ["ICRC"]

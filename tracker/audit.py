@@ -139,6 +139,13 @@ def actors(engine: Engine) -> list[str]:
         return sorted(session.exec(select(AuditEvent.actor).distinct()).all(), key=str.lower)
 
 
+def latest_source_change(session: Session, source_id: int) -> Change | None:
+    """The newest change to a source, read in `session` (inside a write transaction)."""
+    query = _filtered(select(AuditEvent), user=None, claim_id=None, source_id=source_id, action=None)
+    event = session.exec(query.order_by(col(AuditEvent.id).desc()).limit(1)).first()
+    return None if event is None else _change(event)
+
+
 def claim_changes_since(session: Session, claim_id: int, version: int) -> list[Change]:
     """Changes to a claim (its reports and outcomes included) after it was at `version`, oldest first."""
     query = (select(AuditEvent).where(AuditEvent.claim_id == claim_id, col(AuditEvent.claim_version) > version)

@@ -240,11 +240,12 @@ class Writer:
         """Refuse (EditConflict) when `source` moved on from `version`."""
         if version is None or int(version) == source.version:
             return
-        last = audit.history(self.session.get_bind(), source_id=source.id, limit=1)
-        who = f" (last change: {describe_change(last[0])})" if last else ""
+        last = audit.latest_source_change(self.session, source.id)
+        who = f" (last change: {describe_change(last)})" if last else ""
         raise EditConflict(
             f"the source {source.name!r} was changed by someone else after you opened it (version {version}, "
-            f"now {source.version}){who}; nothing was saved. Reload it and make your change again.", last,
+            f"now {source.version}){who}; nothing was saved. Reload it and make your change again.",
+            [last] if last else [],
         )
 
     def _reason(self, reason: str | None, what: str) -> str:
