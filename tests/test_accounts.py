@@ -267,3 +267,27 @@ def test_the_command_line_needs_a_password_for_as(team, db_path):
     assert result.exit_code == 1 and "--as NAME" in result.output
     result = CliRunner().invoke(main, ["--db", str(db_path), "user"])
     assert result.exit_code == 0 and "Rita" in result.output and "argon2" not in result.output
+
+
+def test_concurrent_wrong_passwords_all_count(any_ledger):
+    import threading
+
+    any_ledger.add_account("Ada", "admin", ADMIN_PW)
+    gate = threading.Barrier(4)
+    refused = []
+
+    def attempt():
+        gate.wait()
+        try:
+            any_ledger.authenticate("Ada", "not the password")
+        except LoginFailed:
+            refused.append(1)
+
+    threads = [threading.Thread(target=attempt) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(refused) == 4
+    with any_ledger.session() as s:
+        assert s.exec(select(Account.failed_logins)).one() == 4  # none lost to another

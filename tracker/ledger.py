@@ -994,10 +994,16 @@ class Ledger:
         with self.transaction() as w:
             return w.set_disabled(name, disabled)
 
-    def _check_login(self, session: Session, name: str, password: str, now: datetime) -> Account:
-        """The account if `password` is right; counts failures and locks after too many (committed)."""
+    def _check_login(self, name: str, password: str, now: datetime) -> tuple[Session, Account]:
+        """A write session and the account if `password` is right; else LoginFailed.
+
+        The password is checked (argon2 takes a while) before the write turn is taken, so sign-ins
+        do not hold up writers; a failure is counted with an atomic increment (concurrent wrong
+        passwords all count) and locks the account after MAX_FAILED_LOGINS in a row.
+        """
         failed = LoginFailed("wrong account name or password")
-        account = session.exec(select(Account).where(Account.name_key == name_key(name or ""))).first()
+        with self.session() as s:
+            account = s.exec(select(Account).where(Account.name_key == name_key(name or ""))).first()
         if account is None:
             accounts.verify_password(_DUMMY_HASH, password or "")  # the same time as a real check
             raise failed
@@ -1006,25 +1012,32 @@ class Ledger:
         if account.locked_until is not None and account.locked_until > now:
             raise LoginFailed(f"too many wrong passwords: {account.name!r} is locked until "
                               f"{account.locked_until:%H:%M} UTC; try again then or ask an admin to reset it")
-        if not accounts.verify_password(account.password_hash, password or ""):
-            account.failed_logins = (account.failed_logins or 0) + 1
-            if account.failed_logins >= accounts.MAX_FAILED_LOGINS:
-                account.failed_logins, account.locked_until = 0, now + accounts.LOCKOUT
-            session.add(account)
-            session.commit()
-            raise failed
-        if account.failed_logins or account.locked_until or accounts.needs_rehash(account.password_hash):
-            if accounts.needs_rehash(account.password_hash):
-                account.password_hash = accounts.hash_password(password)
-            account.failed_logins, account.locked_until = 0, None
-            session.add(account)
-        return account
+        right = accounts.verify_password(account.password_hash, password or "")
+        rehash = accounts.hash_password(password) if right and accounts.needs_rehash(account.password_hash) else None
+        session = self._begin(bump=False)
+        try:
+            where = Account.id == account.id
+            if not right:
+                session.execute(update(Account).where(where).values(failed_logins=Account.failed_logins + 1))
+                if session.exec(select(Account.failed_logins).where(where)).one() >= accounts.MAX_FAILED_LOGINS:
+                    session.execute(update(Account).where(where).values(
+                        failed_logins=0, locked_until=now + accounts.LOCKOUT))
+                session.commit()
+                raise failed
+            values = {"failed_logins": 0, "locked_until": None}
+            if rehash is not None:
+                values["password_hash"] = rehash
+            session.execute(update(Account).where(where).values(**values))
+            return session, account
+        except BaseException:
+            session.rollback()
+            session.close()
+            raise
 
     def authenticate(self, name: str, password: str) -> Actor:
         """The Actor for `name` if `password` is right (the CLI's --as), else LoginFailed."""
-        session = self._begin(bump=False)
+        session, account = self._check_login(name, password, self.clock())
         try:
-            account = self._check_login(session, name, password, self.clock())
             session.commit()
             return Actor(account.name, Role(account.role), account.id)
         finally:
@@ -1033,9 +1046,8 @@ class Ledger:
     def login(self, name: str, password: str) -> tuple[str, Actor]:
         """Sign in: a new session token (keep it secret) and the Actor, or LoginFailed."""
         now = self.clock()
-        session = self._begin(bump=False)
+        session, account = self._check_login(name, password, now)
         try:
-            account = self._check_login(session, name, password, now)
             token = accounts.new_token()
             session.add(LoginSession(token_hash=accounts.token_hash(token), account_id=account.id, created_at=now,
                                      expires_at=now + accounts.session_length()))
