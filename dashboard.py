@@ -1,28 +1,53 @@
 """The tracker's dashboard: navigation only; each page lives in app_pages/.
 
+Who may see what: a store without accounts runs in local mode (every page, a banner in the
+sidebar); with accounts (or TRACKER_REQUIRE_LOGIN=1) a browser session that is not signed in
+gets only the sign-in page (or, with no account yet, the page saying how to create the first);
+the Users page is for admins only.
+
 Deep links: `?claim=42` and `?source=7` on the front page open that claim's or source's page
-(`/claim?claim=42` and `/source?source=7` are the pages' own addresses).
+(`/claim?claim=42` and `/source?source=7` are the pages' own addresses); one opened while signed
+out goes through the sign-in page and on to the claim or source.
 """
 
 import streamlit as st
 
 from tracker import ui
+from tracker.models import Role
 
 st.set_page_config(page_title="tracker", layout="wide")
-overview = st.Page(ui.OVERVIEW_PAGE, title="Overview", default=True)
-claim = st.Page(ui.CLAIM_PAGE, title="Claim", url_path="claim", visibility="hidden")
-source = st.Page(ui.SOURCE_PAGE, title="Source", url_path="source", visibility="hidden")
-page = st.navigation([
-    overview,
+who = ui.actor()
+pages = [
     st.Page(ui.LOG_PAGE, title="Log a claim", url_path="log"),
     st.Page(ui.CLAIMS_PAGE, title="Claims", url_path="claims"),
     st.Page(ui.REVIEW_PAGE, title="Review queue", url_path="review"),
     st.Page(ui.SOURCES_PAGE, title="Sources", url_path="sources"),
     st.Page(ui.CALIBRATION_PAGE, title="Calibration", url_path="calibration"),
     st.Page(ui.TRANSFER_PAGE, title="Import and export", url_path="import-export"),
-    claim,
-    source,
-])
+    st.Page(ui.HISTORY_PAGE, title="History", url_path="history"),
+]
+claim = st.Page(ui.CLAIM_PAGE, title="Claim", url_path="claim", visibility="hidden")
+source = st.Page(ui.SOURCE_PAGE, title="Source", url_path="source", visibility="hidden")
+
+if who is None:
+    # every address is known (no "page not found"), but only the gate runs; a deep link's
+    # ?claim= or ?source= rides along to the front page, which opens it once signed in
+    setup = ui.access() == "setup"
+    gate = st.Page(ui.SETUP_PAGE if setup else ui.SIGN_IN_PAGE, title="Set up" if setup else "Sign in",
+                   default=True)
+    page = st.navigation([gate, st.Page(ui.OVERVIEW_PAGE, title="Overview", url_path="overview"), *pages,
+                          claim, source, st.Page(ui.USERS_PAGE, title="Users", url_path="users")], position="hidden")
+    if page is not gate:
+        st.switch_page(gate, query_params={k: v for k, v in st.query_params.to_dict().items()
+                                           if k in ("claim", "source")})
+    page.run()
+    st.stop()
+
+overview = st.Page(ui.OVERVIEW_PAGE, title="Overview", default=True)
+if who.may(Role.admin) and not who.is_local:
+    pages.append(st.Page(ui.USERS_PAGE, title="Users", url_path="users"))
+page = st.navigation([overview, *pages, claim, source])
+ui.sidebar(who)
 if page is overview and "claim" in st.query_params:
     st.switch_page(claim, query_params=st.query_params.to_dict())
 if page is overview and "source" in st.query_params:

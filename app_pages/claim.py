@@ -1,15 +1,19 @@
 """Claim: one claim (`?claim=42`): its statement, who said what when, its outcome history, how
-likely it is to be true and which sources drive that, and a form to record or revise the outcome."""
+likely it is to be true and which sources drive that, and its history of changes. Reviewers and
+admins also record or revise the outcome, edit the claim, and retract it or one of its reports;
+each form saves from the version of the claim this page showed."""
 
 import streamlit as st
 
 from tracker import charts, ui
 from tracker.errors import NotFoundError
+from tracker.models import Role
 from tracker.scoring import CREDIBILITY_WORDS
 
 st.title("Claim")
 ui.flash()
 ledger = ui.ledger()
+who = ui.actor()
 claim_id = ui.query_id("claim")
 
 if claim_id is None:
@@ -40,6 +44,9 @@ if view.topics:
 if claim.ref:
     details.append(f"ref {claim.ref}")
 st.caption(ui.md(" · ".join(details)))
+if view.retracted:
+    st.error(ui.md(ui.retraction(claim)) + "  \nIt is left out of lists and scores; what it said and its "
+             "history are kept.", icon=":material/block:")
 
 fp = ui.fingerprint()
 predicted, drivers = ui.prediction(fp, (claim.id,))
@@ -58,8 +65,9 @@ if len(row):
 
 reports = ui.reports_frame(view)
 outcomes = ui.outcomes_frame(view)
-if len(reports):
-    event = st.altair_chart(charts.status_timeline_chart(reports, outcomes), key="claim_timeline",
+live = reports[reports["retracted"] == ""]
+if len(live):
+    event = st.altair_chart(charts.status_timeline_chart(live, outcomes), key="claim_timeline",
                             on_select="rerun", selection_mode=[charts.PICK], width="stretch")
     ui.open_picked(event, "source_id", ui.SOURCE_PAGE, "source")
     steps = " → ".join(f"{status.value} ({ui.when(at)})" for at, status in view.timeline)
@@ -80,11 +88,24 @@ if len(mine):
 
 st.subheader("Reports")
 shown = reports.assign(reported_at=reports["reported_at"].map(ui.when), url=reports["url"].map(ui.safe_url))
-ui.table(shown.drop(columns=["source_id"]), "claim_reports",
-         column_config={"url": st.column_config.LinkColumn("url"), "reported_at": "reported at",
-                        "via": "relaying", "logged_by": "logged by"})
-st.page_link(ui.LOG_PAGE, label="Add a report to this claim", icon=":material/add_comment:",
-             query_params={"claim": str(claim.id)})
+shown = shown.drop(columns=["source_id"])
+if shown["retracted"].any():  # greyed (struck where the table can), with who retracted it and why beside it
+    order = list(shown.columns)
+    order.insert(order.index("stance") + 1, order.pop(order.index("retracted")))
+    shown = shown[order]
+    shown = shown.style.apply(lambda row: [ui.STRUCK if row["retracted"] and column != "retracted" else ""
+                                           for column in row.index], axis=1)
+else:
+    shown = shown.drop(columns=["retracted"])
+ui.table(shown, "claim_reports",
+         column_config={"id": st.column_config.NumberColumn("#", format="%d"),
+                        "url": st.column_config.LinkColumn("url"), "reported_at": "reported at", "via": "relaying",
+                        "logged_by": "logged by"})
+if "retracted" in reports and reports["retracted"].any():
+    st.caption("Retracted reports stay listed with who retracted them and why; they no longer count.")
+if not view.retracted:
+    st.page_link(ui.LOG_PAGE, label="Add a report to this claim", icon=":material/add_comment:",
+                 query_params={"claim": str(claim.id)})
 
 st.subheader("Outcome history")
 if len(outcomes):
@@ -98,5 +119,18 @@ if len(outcomes):
 else:
     st.caption("No verdict yet: the claim is open.")
 
-with st.expander("Revise the outcome" if view.outcome else "Record the outcome", expanded=not view.outcome):
-    ui.outcome_form(claim.id, key="claim_outcome")
+if not view.retracted and who.may(Role.reviewer):
+    with st.expander("Revise the outcome" if view.outcome else "Record the outcome", expanded=not view.outcome):
+        ui.outcome_form(claim.id, key="claim_outcome", version=claim.version)
+    with st.expander("Edit the claim"):
+        ui.edit_claim_form(view)
+    with st.expander("Retract a report"):
+        ui.retract_report_form(view)
+    with st.expander("Retract the claim"):
+        ui.retract_claim_form(view)
+else:
+    ui.refusals("claim_outcome", "claim_edit", "report_retract", "claim_retract")
+    if not view.retracted:
+        ui.role_note(who, Role.reviewer, "record outcomes, edit claims and retract claims or reports")
+
+ui.history_section("claim_history", "claim", claim_id=claim.id)

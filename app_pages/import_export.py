@@ -1,5 +1,6 @@
 """Import and export: upload a CSV or JSON file (all or nothing: a file with any bad row changes
-nothing and every bad row is listed), and download the whole store as CSV or JSON."""
+nothing and every bad row is listed), and download the whole store as CSV or JSON. An import is
+made as the signed-in user; only reviewers and admins may import outcomes."""
 
 import io
 from pathlib import Path
@@ -27,7 +28,7 @@ if st.button("Import", type="primary", key="import_button", disabled=upload is N
             st.write("Reading the file...")
             text = upload.getvalue().decode("utf-8-sig")
             st.write("Checking every row and writing, in one transaction...")
-            summary = import_text(ledger, text, fmt)
+            summary = import_text(ui.acting_ledger(), text, fmt, label=upload.name)
         except ValidationError as exc:  # too large, or not a format the tracker reads
             status.update(label=f"{upload.name} was not imported", state="error")
             st.session_state["import_error"] = (str(exc), None)

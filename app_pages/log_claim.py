@@ -1,7 +1,8 @@
 """Log a claim: a new claim with the sources that carried it (each with its stance and when), or one
 more source's report on a claim already logged. Dates are written as people write them and
 previewed as read; similar claims already logged are offered before a new one is created. The
-service layer checks everything and writes the claim with its reports in one transaction."""
+service layer checks everything and writes the claim with its reports in one transaction, as
+the signed-in user (every role may log claims and reports)."""
 
 import streamlit as st
 
@@ -53,7 +54,7 @@ def _clear(prefix: str) -> None:
 
 def _log_claim() -> None:
     try:
-        claim = ledger.log_claim(
+        claim = ui.acting_ledger().log_claim(
             state.get("log_statement") or "", topics=state.get("log_topics") or None,
             expected_by=state.get("log_expected") or None,
             reports=[_report(f"log_r{row}") for row in state["log_rows"]])
@@ -74,7 +75,7 @@ def _add_report() -> None:
         state["log_error"] = "pick the claim this report is about (search for it by its words or #number)"
         return
     try:
-        ledger.add_report(claim_id, **_report("log_rep"))
+        ui.acting_ledger().add_report(claim_id, **_report("log_rep"))
     except LedgerError as exc:
         state["log_error"] = str(exc)
         return

@@ -1,13 +1,16 @@
 """Review queue: open claims to settle, overdue first (past their expected-by date), then those
-with the most reports; record each one's verdict, when it became known, evidence and a note."""
+with the most reports; reviewers and admins record each one's verdict, when it became known,
+evidence and a note (analysts see the queue only)."""
 
 import streamlit as st
 
 from tracker import queries, ui
+from tracker.models import Role
 
 st.title("Review queue")
 ui.flash()
 ledger = ui.ledger()
+who = ui.actor()
 counts = queries.overview_counts(ledger)
 left, right, _ = st.columns([1, 1, 4])
 left.metric("Open", counts["open"])
@@ -38,10 +41,15 @@ if selected and selected[0] < len(ids) and st.session_state.get("review_claim") 
 if st.session_state.get("review_claim") not in ids:
     st.session_state.pop("review_claim", None)
 
-st.subheader("Record an outcome")
+reviewer = who.may(Role.reviewer)
+st.subheader("Record an outcome" if reviewer else "Open a claim")
+ui.role_note(who, Role.reviewer, "record outcomes")
 statements = dict(zip(ids, page.rows["statement"]))
 claim_id = st.selectbox("Claim to review", ids, format_func=lambda i: f"#{i} {statements[i][:110]}", key="review_claim")
 if claim_id is not None:
     st.page_link(ui.CLAIM_PAGE, label=f"Open claim #{claim_id} (its reports and timeline)",
                  query_params={"claim": str(claim_id)}, icon=":material/open_in_new:")
-    ui.outcome_form(claim_id, key="review")
+    if reviewer:
+        ui.outcome_form(claim_id, key="review", version=ledger.get_claim(claim_id).claim.version)
+if not reviewer:
+    ui.refusals("review")

@@ -1,15 +1,19 @@
 """Source: one source (`?source=7`): its grade and reliability, how that changed as outcomes became
-known, its record by stance, and the claims it made or that were relayed from it."""
+known, its record by stance, the claims it made or that were relayed from it, and its history of
+changes. Admins also rename it, edit its details or merge it into another source. A merged source's
+page says which source it was merged into."""
 
 import streamlit as st
 
 from tracker import charts, queries, ui
 from tracker.errors import NotFoundError
+from tracker.models import Role, SourceKind
 from tracker.scoring import GRADE_WORDS
 
 st.title("Source")
 ui.flash()
 ledger = ui.ledger()
+who = ui.actor()
 source_id = ui.query_id("source")
 
 if source_id is None:
@@ -31,6 +35,15 @@ except NotFoundError as exc:
     st.stop()
 
 st.subheader(ui.md(detail["name"]))
+if detail["merged_into"]:
+    into = detail["merged_into"]
+    st.info(f"{ui.md(detail['name'])} was merged into {ui.md(into['name'])}: its reports and names are that "
+            "source's now.", icon=":material/merge:")
+    st.page_link(ui.SOURCE_PAGE, label=f"Open {ui.md(into['name'])}", query_params={"source": str(into["id"])},
+                 icon=":material/open_in_new:")
+    ui.refusals("source_rename", "source_details", "source_merge")
+    ui.history_section("source_history", "source", source_id=source_id)
+    st.stop()
 facts = [detail["kind"].replace("_", " ")]
 if detail["affiliation"]:
     facts.append(detail["affiliation"])
@@ -94,3 +107,20 @@ ui.open_selected_row(event, page.rows, ui.CLAIM_PAGE, "claim")
 ui.pager("source_claims", page, "claims")
 ui.open_control("Open one of its claims", {int(r.id): f"#{r.id} {r.statement[:100]}" for r in page.rows.itertuples()},
                 ui.CLAIM_PAGE, "claim", key="source_claims_open")
+
+if who.may(Role.admin):
+    st.subheader("Change this source")
+    rename, details, merge = st.tabs(["Rename", "Details", "Merge into another"])
+    with rename:
+        ui.rename_source_form(detail)
+    with details:
+        ui.source_details_form(detail, [kind.value for kind in SourceKind])
+    with merge:
+        others = sorted((name for name in queries.source_id_by_name(ledger) if name != detail["name"]),
+                        key=str.casefold)
+        ui.merge_source_form(detail, others)
+else:
+    ui.refusals("source_rename", "source_details", "source_merge")
+    ui.role_note(who, Role.admin, "rename, edit and merge sources")
+
+ui.history_section("source_history", "source", source_id=source_id)
