@@ -291,3 +291,19 @@ def test_concurrent_wrong_passwords_all_count(any_ledger):
     assert len(refused) == 4
     with any_ledger.session() as s:
         assert s.exec(select(Account.failed_logins)).one() == 4  # none lost to another
+
+
+def test_an_admin_changing_their_own_password_gives_the_current_one(team):
+    with pytest.raises(LoginFailed, match="needs your current password"):
+        team["admin"].set_password("Ada", "a new admin secret")
+    with pytest.raises(LoginFailed, match="current password is wrong"):
+        team["admin"].set_password("Ada", "a new admin secret", current_password="guess")
+    team["admin"].set_password("Ada", "a new admin secret", current_password=ADMIN_PW)
+    assert team["local"].authenticate("Ada", "a new admin secret").name == "Ada"
+
+
+def test_a_disabled_accounts_session_says_so(team):
+    token, _ = team["local"].login("Rita", REVIEWER_PW)
+    team["admin"].set_disabled("Rita", True)
+    with pytest.raises(LoginFailed, match="'Rita' is disabled"):
+        team["local"].session_actor(token)

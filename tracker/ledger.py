@@ -804,13 +804,15 @@ class Writer:
         return account
 
     def set_password(self, name: str, new_password: str, *, current_password: str | None = None) -> Account:
-        """Change a password: your own (with the current one), or anyone's as an admin; ends their sessions."""
+        """Change a password: your own (with the current one, admins too), or anyone's as an admin; ends their sessions."""
         account = self.account(name)
-        own = self.actor.account_id == account.id
-        if own and not self.actor.may(Role.admin):
-            if current_password is None or not accounts.verify_password(account.password_hash, current_password):
+        if self.actor.account_id == account.id:
+            if current_password is None:
+                raise LoginFailed("changing your own password needs your current password: use \"Change your "
+                                  "password\" in the dashboard's sidebar, or `tracker --as NAME user password NAME`")
+            if not accounts.verify_password(account.password_hash, current_password):
                 raise LoginFailed("the current password is wrong; nothing was changed")
-        elif not own:
+        else:
             self.require("account.manage")
         accounts.check_password(new_password, account.name)
         account.password_hash = accounts.hash_password(new_password)
@@ -1067,13 +1069,13 @@ class Ledger:
             if row is None:
                 raise LoginFailed("this session is not known; sign in again")
             login_session, account = row
+            if account.disabled_at is not None:
+                raise LoginFailed(f"the account {account.name!r} is disabled; ask an admin")
             if login_session.ended_at is not None:
                 raise LoginFailed("this session has ended (signed out, or the password changed); sign in again")
             if login_session.expires_at <= now:
                 raise LoginFailed(f"your session expired at {login_session.expires_at:%Y-%m-%d %H:%M} UTC; "
                                   "sign in again")
-            if account.disabled_at is not None:
-                raise LoginFailed(f"the account {account.name!r} is disabled; ask an admin")
             return Actor(account.name, Role(account.role), account.id)
 
     def logout(self, token: str | None) -> None:
