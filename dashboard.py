@@ -12,11 +12,11 @@ out goes through the sign-in page and on to the claim or source.
 
 import streamlit as st
 
-from tracker import ui
+from tracker import ui, ui_access
 from tracker.models import Role
 
 st.set_page_config(page_title="tracker", layout="wide")
-who = ui.actor()
+who = ui_access.actor()
 pages = [
     st.Page(ui.LOG_PAGE, title="Log a claim", url_path="log"),
     st.Page(ui.CLAIMS_PAGE, title="Claims", url_path="claims"),
@@ -32,7 +32,7 @@ source = st.Page(ui.SOURCE_PAGE, title="Source", url_path="source", visibility="
 if who is None:
     # every address is known (no "page not found"), but only the gate runs; a deep link's
     # ?claim= or ?source= rides along to the front page, which opens it once signed in
-    setup = ui.access() == "setup"
+    setup = ui_access.access() == "setup"
     gate = st.Page(ui.SETUP_PAGE if setup else ui.SIGN_IN_PAGE, title="Set up" if setup else "Sign in",
                    default=True)
     page = st.navigation([gate, st.Page(ui.OVERVIEW_PAGE, title="Overview", url_path="overview"), *pages,
@@ -47,7 +47,7 @@ overview = st.Page(ui.OVERVIEW_PAGE, title="Overview", default=True)
 if who.may(Role.admin) and not who.is_local:
     pages.append(st.Page(ui.USERS_PAGE, title="Users", url_path="users"))
 page = st.navigation([overview, *pages, claim, source])
-ui.sidebar(who)
+ui_access.sidebar(who)
 if page is overview and "claim" in st.query_params:
     st.switch_page(claim, query_params=st.query_params.to_dict())
 if page is overview and "source" in st.query_params:

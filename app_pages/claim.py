@@ -5,7 +5,7 @@ each form saves from the version of the claim this page showed."""
 
 import streamlit as st
 
-from tracker import charts, ui
+from tracker import charts, ui, ui_access, ui_forms, ui_history
 from tracker.errors import NotFoundError
 from tracker.models import Role
 from tracker.scoring import CREDIBILITY_WORDS
@@ -13,7 +13,7 @@ from tracker.scoring import CREDIBILITY_WORDS
 st.title("Claim")
 ui.flash()
 ledger = ui.ledger()
-who = ui.actor()
+who = ui_access.actor()
 claim_id = ui.query_id("claim")
 
 if claim_id is None:
@@ -121,16 +121,16 @@ else:
 
 if not view.retracted and who.may(Role.reviewer):
     with st.expander("Revise the outcome" if view.outcome else "Record the outcome", expanded=not view.outcome):
-        ui.outcome_form(claim.id, key="claim_outcome", version=claim.version)
+        ui_forms.outcome_form(claim.id, key="claim_outcome", version=claim.version)
     with st.expander("Edit the claim"):
-        ui.edit_claim_form(view)
+        ui_forms.edit_claim_form(view)
     with st.expander("Retract a report"):
-        ui.retract_report_form(view)
+        ui_forms.retract_report_form(view)
     with st.expander("Retract the claim"):
-        ui.retract_claim_form(view)
+        ui_forms.retract_claim_form(view)
 else:
-    ui.refusals("claim_outcome", "claim_edit", "report_retract", "claim_retract")
+    ui_access.refusals("claim_outcome", "claim_edit", "report_retract", "claim_retract")
     if not view.retracted:
-        ui.role_note(who, Role.reviewer, "record outcomes, edit claims and retract claims or reports")
+        ui_access.role_note(who, Role.reviewer, "record outcomes, edit claims and retract claims or reports")
 
-ui.history_section("claim_history", "claim", claim_id=claim.id)
+ui_history.history_section("claim_history", "claim", claim_id=claim.id)

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from tracker import queries, ui
+from tracker import queries, ui, ui_forms
 from tracker.errors import LedgerError
 
 st.title("Claims")
@@ -10,7 +10,7 @@ ui.flash()
 ledger = ui.ledger()
 counts = queries.overview_counts(ledger)
 if counts["claims"] == 0:
-    ui.offer_example("claims_load_example")
+    ui_forms.offer_example("claims_load_example")
 
 topic_counts = dict(queries.topics(ledger))
 search, status, outcome, topic, source = st.columns([3, 2, 2, 2, 2])

@@ -5,7 +5,7 @@ before and after, and why), a page at a time; filter by user, claim, source and 
 import pandas as pd
 import streamlit as st
 
-from tracker import audit, queries, ui
+from tracker import audit, queries, ui, ui_history
 
 st.title("History")
 ui.flash()
@@ -29,7 +29,7 @@ if state.get("history_user") not in users:
 sources = {i: name for name, i in sorted(queries.source_id_by_name(ledger).items(), key=lambda kv: kv[0].casefold())}
 picked = state.get("history_source")
 if picked is not None and picked not in sources:  # a merged source, linked from its page
-    sources = {picked: ui.source_names([picked]).get(picked, f"source #{picked}"), **sources}
+    sources = {picked: ui_history.source_names([picked]).get(picked, f"source #{picked}"), **sources}
 
 who, claim, source, action = st.columns([2, 1, 3, 2])
 who.selectbox("User", users, key="history_user", on_change=ui.reset_page, args=("history",))
@@ -43,12 +43,12 @@ action.selectbox("Change", ["any", *audit.ACTIONS], key="history_action", on_cha
 filters = {"user": None if state["history_user"] == "anyone" else state["history_user"],
            "claim_id": state.get("history_claim"), "source_id": state.get("history_source"),
            "action": None if state["history_action"] == "any" else state["history_action"]}
-page = ui.paged("history", lambda offset, limit: ui.history_page(offset, limit, **filters))
+page = ui.paged("history", lambda offset, limit: ui_history.history_page(offset, limit, **filters))
 if not page.total:
     st.info("No change matches these filters." if any(filters.values()) else "No change recorded yet.")
     st.stop()
 event = st.dataframe(page.rows, hide_index=True, key="history_table", on_select="rerun", selection_mode="single-row",
-                     column_config=ui.HISTORY_COLUMNS)
+                     column_config=ui_history.HISTORY_COLUMNS)
 ui.pager("history", page, "changes")
 st.caption("Newest first. Select a row to open its claim (or its source). Nothing here can be edited or deleted: "
            "a correction is one more change.")

@@ -8,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from tracker import queries, ui
+from tracker import queries, ui, ui_access
 from tracker.errors import ImportRejected, LedgerError, ValidationError
 from tracker.interchange import import_text, write_csv, write_json
 
@@ -28,7 +28,7 @@ if st.button("Import", type="primary", key="import_button", disabled=upload is N
             st.write("Reading the file...")
             text = upload.getvalue().decode("utf-8-sig")
             st.write("Checking every row and writing, in one transaction...")
-            summary = import_text(ui.acting_ledger(), text, fmt, label=upload.name)
+            summary = import_text(ui_access.acting_ledger(), text, fmt, label=upload.name)
         except ValidationError as exc:  # too large, or not a format the tracker reads
             status.update(label=f"{upload.name} was not imported", state="error")
             st.session_state["import_error"] = (str(exc), None)

@@ -6,7 +6,7 @@ the signed-in user (every role may log claims and reports)."""
 
 import streamlit as st
 
-from tracker import queries, ui
+from tracker import queries, ui, ui_access
 from tracker.errors import LedgerError
 from tracker.models import Stance
 
@@ -54,7 +54,7 @@ def _clear(prefix: str) -> None:
 
 def _log_claim() -> None:
     try:
-        claim = ui.acting_ledger().log_claim(
+        claim = ui_access.acting_ledger().log_claim(
             state.get("log_statement") or "", topics=state.get("log_topics") or None,
             expected_by=state.get("log_expected") or None,
             reports=[_report(f"log_r{row}") for row in state["log_rows"]])
@@ -75,7 +75,7 @@ def _add_report() -> None:
         state["log_error"] = "pick the claim this report is about (search for it by its words or #number)"
         return
     try:
-        ui.acting_ledger().add_report(claim_id, **_report("log_rep"))
+        ui_access.acting_ledger().add_report(claim_id, **_report("log_rep"))
     except LedgerError as exc:
         state["log_error"] = str(exc)
         return

@@ -5,14 +5,14 @@ import math
 
 import streamlit as st
 
-from tracker import queries, ui
+from tracker import queries, ui, ui_forms
 
 st.title("Overview")
 ui.flash()
 ledger = ui.ledger()
 counts = queries.overview_counts(ledger)
 if counts["claims"] == 0:
-    ui.offer_example("overview_load_example")
+    ui_forms.offer_example("overview_load_example")
 
 cells = st.columns(6)
 for cell, (label, value, help_text) in zip(cells, [

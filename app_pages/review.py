@@ -4,13 +4,13 @@ evidence and a note (analysts see the queue only)."""
 
 import streamlit as st
 
-from tracker import queries, ui
+from tracker import queries, ui, ui_access, ui_forms
 from tracker.models import Role
 
 st.title("Review queue")
 ui.flash()
 ledger = ui.ledger()
-who = ui.actor()
+who = ui_access.actor()
 counts = queries.overview_counts(ledger)
 left, right, _ = st.columns([1, 1, 4])
 left.metric("Open", counts["open"])
@@ -43,13 +43,13 @@ if st.session_state.get("review_claim") not in ids:
 
 reviewer = who.may(Role.reviewer)
 st.subheader("Record an outcome" if reviewer else "Open a claim")
-ui.role_note(who, Role.reviewer, "record outcomes")
+ui_access.role_note(who, Role.reviewer, "record outcomes")
 statements = dict(zip(ids, page.rows["statement"]))
 claim_id = st.selectbox("Claim to review", ids, format_func=lambda i: f"#{i} {statements[i][:110]}", key="review_claim")
 if claim_id is not None:
     st.page_link(ui.CLAIM_PAGE, label=f"Open claim #{claim_id} (its reports and timeline)",
                  query_params={"claim": str(claim_id)}, icon=":material/open_in_new:")
     if reviewer:
-        ui.outcome_form(claim_id, key="review", version=ledger.get_claim(claim_id).claim.version)
+        ui_forms.outcome_form(claim_id, key="review", version=ledger.get_claim(claim_id).claim.version)
 if not reviewer:
-    ui.refusals("review")
+    ui_access.refusals("review")

@@ -5,7 +5,7 @@ page says which source it was merged into."""
 
 import streamlit as st
 
-from tracker import charts, queries, ui
+from tracker import charts, queries, ui, ui_access, ui_forms, ui_history
 from tracker.errors import NotFoundError
 from tracker.models import Role, SourceKind
 from tracker.scoring import GRADE_WORDS
@@ -13,7 +13,7 @@ from tracker.scoring import GRADE_WORDS
 st.title("Source")
 ui.flash()
 ledger = ui.ledger()
-who = ui.actor()
+who = ui_access.actor()
 source_id = ui.query_id("source")
 
 if source_id is None:
@@ -41,8 +41,8 @@ if detail["merged_into"]:
             "source's now.", icon=":material/merge:")
     st.page_link(ui.SOURCE_PAGE, label=f"Open {ui.md(into['name'])}", query_params={"source": str(into["id"])},
                  icon=":material/open_in_new:")
-    ui.refusals("source_rename", "source_details", "source_merge")
-    ui.history_section("source_history", "source", source_id=source_id)
+    ui_access.refusals("source_rename", "source_details", "source_merge")
+    ui_history.history_section("source_history", "source", source_id=source_id)
     st.stop()
 facts = [detail["kind"].replace("_", " ")]
 if detail["affiliation"]:
@@ -112,15 +112,15 @@ if who.may(Role.admin):
     st.subheader("Change this source")
     rename, details, merge = st.tabs(["Rename", "Details", "Merge into another"])
     with rename:
-        ui.rename_source_form(detail)
+        ui_forms.rename_source_form(detail)
     with details:
-        ui.source_details_form(detail, [kind.value for kind in SourceKind])
+        ui_forms.source_details_form(detail, [kind.value for kind in SourceKind])
     with merge:
         others = sorted((name for name in queries.source_id_by_name(ledger) if name != detail["name"]),
                         key=str.casefold)
-        ui.merge_source_form(detail, others)
+        ui_forms.merge_source_form(detail, others)
 else:
-    ui.refusals("source_rename", "source_details", "source_merge")
-    ui.role_note(who, Role.admin, "rename, edit and merge sources")
+    ui_access.refusals("source_rename", "source_details", "source_merge")
+    ui_access.role_note(who, Role.admin, "rename, edit and merge sources")
 
-ui.history_section("source_history", "source", source_id=source_id)
+ui_history.history_section("source_history", "source", source_id=source_id)

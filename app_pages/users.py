@@ -5,7 +5,7 @@ again on every change."""
 import pandas as pd
 import streamlit as st
 
-from tracker import ui
+from tracker import ui, ui_access
 from tracker.models import Role
 
 ROLES = [role.value for role in Role]
@@ -13,9 +13,9 @@ state = st.session_state
 
 st.title("Users")
 ui.flash()
-who = ui.actor()
+who = ui_access.actor()
 if who is None or who.is_local or not who.may(Role.admin):
-    ui.refusals("user_add", "user_role", "user_password", "user_state")
+    ui_access.refusals("user_add", "user_role", "user_password", "user_state")
     st.error("Only admins manage accounts.")
     st.stop()
 
@@ -32,8 +32,9 @@ disabled = {a["name"]: a["disabled"] for a in accounts}
 
 def _add() -> None:
     name, role = state.get("user_add_name") or "", state.get("user_add_role")
-    if ui.act("user_add", lambda acting: acting.add_account(name, role, ui.typed_password("user_add")),
-              lambda account: f"Added {ui.md(account.name)} as {account.role}."):
+    if ui_access.act("user_add",
+                     lambda acting: acting.add_account(name, role, ui_access.typed_password("user_add")),
+                     lambda account: f"Added {ui.md(account.name)} as {account.role}."):
         state["user_add_name"] = ""
 
 
@@ -42,8 +43,8 @@ def _role(versions: dict) -> None:
     if not name:
         state["user_role_error"] = "pick the account"
         return
-    ui.act("user_role", lambda acting: acting.set_role(name, role, version=versions.get(name)),
-           f"{ui.md(name)} is now {role}.")
+    ui_access.act("user_role", lambda acting: acting.set_role(name, role, version=versions.get(name)),
+                  f"{ui.md(name)} is now {role}.")
 
 
 def _password() -> None:
@@ -52,8 +53,9 @@ def _password() -> None:
         state["user_password_password"] = state["user_password_again"] = ""
         state["user_password_error"] = "pick the account"
         return
-    ui.act("user_password", lambda _acting: ui.reset_password(name, ui.typed_password("user_password")),
-           f"Set a new password for {ui.md(name)}; their sessions were signed out.")
+    ui_access.act("user_password",
+                  lambda _acting: ui_access.reset_password(name, ui_access.typed_password("user_password")),
+                  f"Set a new password for {ui.md(name)}; their sessions were signed out.")
 
 
 def _switch(was_disabled: bool) -> None:
@@ -61,8 +63,8 @@ def _switch(was_disabled: bool) -> None:
     if not name:
         state["user_state_error"] = "pick the account"
         return
-    ui.act("user_state", lambda acting: acting.set_disabled(name, not was_disabled),
-           f"{'Enabled' if was_disabled else 'Disabled'} {ui.md(name)}.")
+    ui_access.act("user_state", lambda acting: acting.set_disabled(name, not was_disabled),
+                  f"{'Enabled' if was_disabled else 'Disabled'} {ui.md(name)}.")
 
 
 add, role, password, access = st.tabs(["Add an account", "Change a role", "Reset a password", "Disable or enable"])
@@ -70,22 +72,22 @@ with add:
     with st.form("user_add"):
         st.text_input("Name", key="user_add_name")
         st.selectbox("Role", ROLES, key="user_add_role")
-        ui.password_fields("user_add")
+        ui_access.password_fields("user_add")
         st.form_submit_button("Add the account", type="primary", key="user_add_submit", on_click=_add)
-    ui.form_error("user_add")
+    ui_access.form_error("user_add")
 with role:
     with st.form("user_role"):
         st.selectbox("Account", names, index=None, key="user_role_name", placeholder="Pick the account")
         st.selectbox("New role", ROLES, key="user_role_role")
         st.form_submit_button("Change the role", key="user_role_submit", on_click=_role, args=(versions,))
-    ui.form_error("user_role")
+    ui_access.form_error("user_role")
 with password:
     with st.form("user_password"):
         st.selectbox("Account", names, index=None, key="user_password_name", placeholder="Pick the account")
-        ui.password_fields("user_password", "New password")
+        ui_access.password_fields("user_password", "New password")
         st.form_submit_button("Set the password", key="user_password_submit", on_click=_password)
     st.caption("Tell them the new password in person; it ends their sessions. Your own password: the sidebar.")
-    ui.form_error("user_password")
+    ui_access.form_error("user_password")
 with access:
     picked = st.selectbox("Account", names, index=None, key="user_state_name", placeholder="Pick the account")
     if picked is not None:
@@ -94,4 +96,4 @@ with access:
                   args=(now_disabled,))
         st.caption("A disabled account cannot sign in and its sessions end at once; its history stays."
                    if not now_disabled else "It is disabled: it cannot sign in.")
-    ui.form_error("user_state")
+    ui_access.form_error("user_state")

@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import REPO
+from tracker.interchange import load_example
 from tracker.ledger import Ledger
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -201,4 +202,79 @@ def test_the_whole_loop_in_a_browser(dashboard, page, shots):
         assert not page.locator("[data-testid=stException]").count(), f"the {name} page raised"
         shoot(page, shots, name)
     ledger.engine.dispose()
-    assert len(list(shots.glob("*.png"))) == 10
+    assert {shot.stem for shot in shots.glob("*.png")} >= {
+        "overview", "sources-before", "log-a-claim", "review-queue", "source", "sources-after", "claims", "claim",
+        "calibration", "import-export"}
+
+
+def sign_in(page, url: str, path: str, name: str, password: str) -> None:
+    """Open `path` in a fresh browser session, which shows the sign-in page, and sign in there."""
+    page.goto(f"{url}/{path}")
+    settle(page)
+    page.get_by_role("heading", name="Sign in").wait_for()
+    assert not page.get_by_text("Local mode").count() and not nav_links(page)
+    fill(page, "sign_in_name", name)
+    page.locator(".st-key-sign_in_password input").fill(password)
+    page.locator(".st-key-sign_in_submit button").click()
+    settle(page)
+
+
+def nav_links(page) -> set[str]:
+    """The page names in the sidebar's navigation."""
+    return {link.inner_text().strip() for link in page.locator("[data-testid=stSidebarNav] a").all()}
+
+
+def test_an_analyst_and_a_reviewer_each_see_only_what_they_may_do(dashboard, page, shots):
+    url, store = dashboard
+    ledger = Ledger.open(store)
+    load_example(ledger)
+    ledger.add_account("Ada", "admin", "the admin's long secret")
+    admin = ledger.acting_as(ledger.authenticate("Ada", "the admin's long secret"))
+    admin.add_account("Andy", "analyst", "the analyst's secret")
+    admin.add_account("Rita", "reviewer", "the reviewer's secret")
+
+    # no local-mode banner, no navigation: only the sign-in page, which refuses a wrong password
+    sign_in(page, url, "claims", "Andy", "not the password")
+    page.get_by_text("wrong account name or password").wait_for()
+    shoot(page, shots, "sign-in")
+
+    # the analyst, from a deep link: the claim, read-only; the review queue, read-only; no Users page
+    sign_in(page, url, "claim?claim=3", "Andy", "the analyst's secret")
+    page.get_by_text("Signed in as Andy (analyst)").wait_for()
+    page.get_by_role("heading", name="Outcome history").wait_for()
+    assert page.get_by_text("Only reviewers and admins record outcomes").count()
+    for control in ("Revise the outcome", "Record the outcome", "Edit the claim", "Retract the claim"):
+        assert not page.get_by_text(control, exact=True).count(), f"an analyst sees {control!r}"
+    assert "Log a claim" in nav_links(page) and "Users" not in nav_links(page)
+    shoot(page, shots, "claim-as-analyst")
+    page.locator("[data-testid=stSidebarNav] a", has_text="Review queue").click()
+    settle(page)
+    page.get_by_text("Only reviewers and admins record outcomes").wait_for()
+    assert not page.locator(".st-key-review_record").count()
+    page.get_by_role("button", name="Sign out").click()
+    settle(page)
+    page.get_by_role("heading", name="Sign in").wait_for()
+
+    # the reviewer revises claim #3's outcome on the same page
+    sign_in(page, url, "claim?claim=3", "Rita", "the reviewer's secret")
+    page.get_by_text("Signed in as Rita (reviewer)").wait_for()
+    assert "Users" not in nav_links(page)
+    page.get_by_text("Revise the outcome", exact=True).click()
+    settle(page)
+    pick(page, "claim_outcome_verdict", "false")
+    fill(page, "claim_outcome_when", "23 December 2016 12:00")
+    fill(page, "claim_outcome_note", "Revised in the browser test")
+    shoot(page, shots, "claim-as-reviewer")
+    page.locator(".st-key-claim_outcome_record button").click()
+    settle(page)
+    view = ledger.get_claim(3)
+    assert (view.outcome.verdict, view.outcome.note) == ("false", "Revised in the browser test")
+    [event] = ledger.history(claim_id=3, action="outcome.record", limit=1)
+    assert event.actor == "Rita" and event.after["verdict"] == "false"
+
+    page.locator("[data-testid=stSidebarNav] a", has_text="History").click()
+    settle(page)
+    page.get_by_text("Rita").first.wait_for()
+    assert not page.locator("[data-testid=stException]").count()
+    shoot(page, shots, "history")
+    ledger.engine.dispose()

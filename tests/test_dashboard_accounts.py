@@ -9,7 +9,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from tests.test_dashboard import aleppo, app, ok, store_env, table, texts  # noqa: F401 (fixtures)
-from tracker import audit, queries, ui
+from tracker import audit, queries, ui, ui_access
 from tracker.dates import utcnow
 from tracker.ledger import Ledger
 
@@ -36,7 +36,7 @@ def as_user(ledger: Ledger, name: str) -> Ledger:
 def signed_in(ledger: Ledger, name: str, **query) -> AppTest:
     """The dashboard in a browser session already signed in as `name`, run once."""
     at = app(**query)
-    at.session_state[ui.TOKEN] = ledger.login(name, PASSWORD)[0]
+    at.session_state[ui_access.TOKEN] = ledger.login(name, PASSWORD)[0]
     return ok(at.run())
 
 
@@ -135,7 +135,7 @@ def test_a_wrong_password_is_refused_and_nothing_else_happens(team):
     at = ok(app().run())
     sign_in(at, "Rita", "not the password")
     assert "wrong account name or password" in texts(at.error)
-    assert at.title[0].value == "Sign in" and ui.TOKEN not in at.session_state
+    assert at.title[0].value == "Sign in" and ui_access.TOKEN not in at.session_state
     assert at.text_input(key="sign_in_password").value == ""  # the password is not kept
 
 
@@ -148,12 +148,12 @@ def past_token(ledger: Ledger, name: str) -> str:
 @pytest.mark.parametrize("how, reason", [
     ("expired", "your session expired"),
     ("signed out elsewhere", "this session has ended"),
-    ("disabled", "this session has ended"),  # disabling an account ends its sessions
+    ("disabled", "is disabled; ask an admin"),  # disabling an account ends its sessions, and says why
 ])
 def test_a_session_that_is_no_longer_good_drops_back_to_sign_in(team, how, reason):
     token = past_token(team, "Rita") if how == "expired" else team.login("Rita", PASSWORD)[0]
     at = app(claim=8)
-    at.session_state[ui.TOKEN] = token
+    at.session_state[ui_access.TOKEN] = token
     if how != "expired":
         assert ok(at.run()).title[0].value == "Claim"
         if how == "disabled":
@@ -163,14 +163,14 @@ def test_a_session_that_is_no_longer_good_drops_back_to_sign_in(team, how, reaso
     ok(at.run())
     assert at.title[0].value == "Sign in"
     assert reason in texts(at.warning)
-    assert ui.TOKEN not in at.session_state
+    assert ui_access.TOKEN not in at.session_state
     if how == "disabled":
         assert "the account 'Rita' is disabled; ask an admin" in texts(sign_in(at, "Rita").error)
 
 
 def test_signing_out(team):
     at = signed_in(team, "Andy")
-    token = at.session_state[ui.TOKEN]
+    token = at.session_state[ui_access.TOKEN]
     ok(at.button(key="sign_out").click().run())
     assert at.title[0].value == "Sign in" and "You signed out" in texts(at.info)
     with pytest.raises(Exception, match="has ended"):
