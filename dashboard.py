@@ -40,6 +40,7 @@ if who is None:
     if page is not gate:
         st.switch_page(gate, query_params={k: v for k, v in st.query_params.to_dict().items()
                                            if k in ("claim", "source")})
+    ui_access.sync_cookie()
     page.run()
     st.stop()
 
@@ -52,4 +53,6 @@ if page is overview and "claim" in st.query_params:
     st.switch_page(claim, query_params=st.query_params.to_dict())
 if page is overview and "source" in st.query_params:
     st.switch_page(source, query_params=st.query_params.to_dict())
+with st.sidebar:
+    ui_access.sync_cookie()  # sign-in and sign-out happen in callbacks, before this run: the cookie follows
 page.run()

@@ -251,9 +251,19 @@ def test_an_analyst_and_a_reviewer_each_see_only_what_they_may_do(dashboard, pag
     settle(page)
     page.get_by_text("Only reviewers and admins record outcomes").wait_for()
     assert not page.locator(".st-key-review_record").count()
+    # a reload (a new Streamlit session) stays signed in through the session cookie ...
+    page.reload()
+    settle(page)
+    page.get_by_text("Signed in as Andy (analyst)").wait_for()
+    # ... and signing out ends it for good: the next load asks to sign in
     page.get_by_role("button", name="Sign out").click()
     settle(page)
     page.get_by_role("heading", name="Sign in").wait_for()
+    page.get_by_text("You signed out").wait_for()
+    page.reload()
+    settle(page)
+    page.get_by_role("heading", name="Sign in").wait_for()
+    assert not page.get_by_text("Signed in as").count()
 
     # the reviewer revises claim #3's outcome on the same page
     sign_in(page, url, "claim?claim=3", "Rita", "the reviewer's secret")

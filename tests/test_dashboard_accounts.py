@@ -47,6 +47,11 @@ def sign_in(at: AppTest, name: str, password: str = PASSWORD) -> AppTest:
     return ok(at.button(key="sign_in_submit").click().run())
 
 
+def token_of(at: AppTest) -> str | None:
+    """The login token this browser session holds (None when signed out)."""
+    return at.session_state[ui_access.TOKEN] if ui_access.TOKEN in at.session_state else None
+
+
 def keys(at: AppTest) -> set[str]:
     """The keys of every widget on the page (the sidebar's included)."""
     found = set()
@@ -135,7 +140,7 @@ def test_a_wrong_password_is_refused_and_nothing_else_happens(team):
     at = ok(app().run())
     sign_in(at, "Rita", "not the password")
     assert "wrong account name or password" in texts(at.error)
-    assert at.title[0].value == "Sign in" and ui_access.TOKEN not in at.session_state
+    assert at.title[0].value == "Sign in" and not token_of(at)
     assert at.text_input(key="sign_in_password").value == ""  # the password is not kept
 
 
@@ -163,7 +168,7 @@ def test_a_session_that_is_no_longer_good_drops_back_to_sign_in(team, how, reaso
     ok(at.run())
     assert at.title[0].value == "Sign in"
     assert reason in texts(at.warning)
-    assert ui_access.TOKEN not in at.session_state
+    assert not token_of(at)
     if how == "disabled":
         assert "the account 'Rita' is disabled; ask an admin" in texts(sign_in(at, "Rita").error)
 

@@ -3,7 +3,9 @@
 A store without accounts runs in local mode (`actor()` is the local operator, who has every role);
 otherwise the browser session holds a login token in `st.session_state` and every rerun checks it
 again (`Ledger.session_actor`), so an expired or ended session, or a disabled account, is back on
-the sign-in page at once. Every write goes through `acting_ledger()`, the ledger acting for that
+the sign-in page at once. `sync_cookie` keeps the token in a cookie too (SameSite=Strict, Secure on
+HTTPS, as long as the session lasts), so a reload or a second tab stays signed in; signing out
+ends the session in the store and clears the cookie. Every write goes through `acting_ledger()`, the ledger acting for that
 person (`act` makes one change and leaves a refusal for `form_error`); pages only hide what a role
 may not do.
 """
@@ -11,15 +13,18 @@ may not do.
 from __future__ import annotations
 
 import streamlit as st
+import streamlit.components.v1 as components
 
-from tracker.accounts import LOCAL_OPERATOR, Actor, LoginFailed, LoginRequired, require_login_forced
+from tracker.accounts import LOCAL_OPERATOR, Actor, LoginFailed, LoginRequired, require_login_forced, session_length
 from tracker.errors import LedgerError, ValidationError
 from tracker.ledger import Ledger
 from tracker.models import Role
 from tracker.ui import ledger, md
 
-TOKEN = "auth_token"  # the login token: this browser session's state only, never the URL or a cookie
+TOKEN = "auth_token"  # the login token in this browser session's state (never in the URL)
 NOTICE = "auth_notice"  # why the browser is on the sign-in page: (kind, text)
+COOKIE = "tracker_session"  # the same token in the browser, so that a reload stays signed in
+_COOKIE_SEEN = "auth_cookie"  # what this browser session last read from or wrote to the cookie
 
 
 def access() -> str:
@@ -34,14 +39,41 @@ def actor() -> Actor | None:
     if access() == "local":
         return LOCAL_OPERATOR
     token = st.session_state.get(TOKEN)
+    if not token and TOKEN not in st.session_state:  # a new browser session: signed in in another tab?
+        token = _cookie_token()
+        st.session_state[TOKEN] = token
     if not token:
         return None
     try:
         return ledger().session_actor(token)
     except LoginFailed as exc:  # expired, ended (signed out, password changed), or the account disabled
-        st.session_state.pop(TOKEN, None)
+        st.session_state[TOKEN] = None
         st.session_state[NOTICE] = ("warning", str(exc))
         return None
+
+
+def _cookie_token() -> str | None:
+    try:
+        value = st.context.cookies.get(COOKIE)
+    except (AttributeError, RuntimeError):  # no browser behind this run (e.g. a script test)
+        return None
+    return value if isinstance(value, str) and value else None
+
+
+def sync_cookie() -> None:
+    """Write (or clear) the session cookie when this browser session's token changed since last seen."""
+    state = st.session_state
+    if _COOKIE_SEEN not in state:
+        state[_COOKIE_SEEN] = _cookie_token()
+    token = state.get(TOKEN) or None
+    if token == state[_COOKIE_SEEN]:
+        return
+    state[_COOKIE_SEEN] = token
+    # the token is URL-safe base64: nothing in it needs quoting in JavaScript or in a cookie
+    age = int(session_length().total_seconds()) if token else 0
+    script = (f"document.cookie = '{COOKIE}={token or ''}; path=/; max-age={age}; SameSite=Strict'"
+              " + (location.protocol === 'https:' ? '; Secure' : '');")
+    components.html(f"<script>{script}</script>", height=0)
 
 
 def acting_ledger() -> Ledger:
@@ -120,7 +152,8 @@ def _sign_in() -> None:
 
 
 def _sign_out() -> None:
-    ledger().logout(st.session_state.pop(TOKEN, None))
+    ledger().logout(st.session_state.get(TOKEN))
+    st.session_state[TOKEN] = None  # signed out here: not even the cookie signs this session in again
     st.session_state[NOTICE] = ("info", "You signed out.")
 
 
