@@ -15,7 +15,14 @@ from __future__ import annotations
 import streamlit as st
 import streamlit.components.v1 as components
 
-from tracker.accounts import LOCAL_OPERATOR, Actor, LoginFailed, LoginRequired, require_login_forced, session_length
+from tracker.accounts import (
+    LOCAL_OPERATOR,
+    Actor,
+    LoginFailed,
+    LoginRequired,
+    require_login_forced,
+    session_length,
+)
 from tracker.errors import LedgerError, ValidationError
 from tracker.ledger import Ledger
 from tracker.models import Role
