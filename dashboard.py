@@ -7,7 +7,8 @@ the Users page is for admins only.
 
 Deep links: `?claim=42` and `?source=7` on the front page open that claim's or source's page
 (`/claim?claim=42` and `/source?source=7` are the pages' own addresses); one opened while signed
-out goes through the sign-in page and on to the claim or source.
+out goes through the sign-in page and on to the claim or source (any other page asked for while
+signed out, such as /review, opens once signed in).
 """
 
 import streamlit as st
@@ -38,8 +39,10 @@ if who is None:
     page = st.navigation([gate, st.Page(ui.OVERVIEW_PAGE, title="Overview", url_path="overview"), *pages,
                           claim, source, st.Page(ui.USERS_PAGE, title="Users", url_path="users")], position="hidden")
     if page is not gate:
-        st.switch_page(gate, query_params={k: v for k, v in st.query_params.to_dict().items()
-                                           if k in ("claim", "source")})
+        kept = {k: v for k, v in st.query_params.to_dict().items() if k in ("claim", "source")}
+        if page.url_path and page.url_path not in ("claim", "source"):
+            kept["next"] = page.url_path  # where to go once signed in
+        st.switch_page(gate, query_params=kept)
     ui_access.sync_cookie()
     page.run()
     st.stop()
@@ -49,6 +52,10 @@ if who.may(Role.admin) and not who.is_local:
     pages.append(st.Page(ui.USERS_PAGE, title="Users", url_path="users"))
 page = st.navigation([overview, *pages, claim, source])
 ui_access.sidebar(who)
+if page is overview and "next" in st.query_params:  # asked for a page while signed out
+    wanted = next((p for p in pages if p.url_path == st.query_params["next"]), None)
+    if wanted is not None:
+        st.switch_page(wanted)
 if page is overview and "claim" in st.query_params:
     st.switch_page(claim, query_params=st.query_params.to_dict())
 if page is overview and "source" in st.query_params:

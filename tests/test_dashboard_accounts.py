@@ -128,6 +128,14 @@ def test_with_accounts_a_session_not_signed_in_sees_only_the_sign_in_page(team):
     assert keys(at) == {"sign_in_name", "sign_in_password", "sign_in_submit"}
 
 
+def test_a_page_asked_for_while_signed_out_opens_once_signed_in(team):
+    at = ok(app().run())
+    ok(at.switch_page("app_pages/review.py").run())
+    assert at.title[0].value == "Sign in"
+    sign_in(at, "Rita")
+    assert at.title[0].value == "Review queue"
+
+
 def test_signing_in_opens_the_deep_link_and_shows_who_is_signed_in(team):
     at = ok(app(claim=8).run())
     assert at.title[0].value == "Sign in"
