@@ -131,6 +131,8 @@ def test_with_accounts_a_session_not_signed_in_sees_only_the_sign_in_page(team):
 def test_a_page_asked_for_while_signed_out_opens_once_signed_in(team):
     at = ok(app().run())
     ok(at.switch_page("app_pages/review.py").run())
+    assert at.title[0].value == "Sign in" and at.query_params["next"] == "review"
+    at = ok(app(next="review").run())  # the address the browser is now at
     assert at.title[0].value == "Sign in"
     sign_in(at, "Rita")
     assert at.title[0].value == "Review queue"
