@@ -169,4 +169,8 @@ def test_a_stale_source_edit_is_refused_naming_the_last_change(any_ledger):
         any_ledger.update_source("ICRC", version=seen, affiliation="Red Cross movement")
     with pytest.raises(EditConflict):
         any_ledger.rename_source("ICRC", "Red Cross", version=seen)
-    assert [s["name"] for s in any_ledger.list_sources()] == ["ICRC"]
+    any_ledger.add_source("Red Cross")
+    with pytest.raises(EditConflict):
+        any_ledger.merge_sources("ICRC", "Red Cross", version=seen)
+    any_ledger.merge_sources("ICRC", "Red Cross", version=seen + 1)
+    assert [s["name"] for s in any_ledger.list_sources()] == ["Red Cross"]

@@ -417,7 +417,7 @@ class Writer:
                    after={"name": source.name})
         return source
 
-    def merge_sources(self, duplicate: str, into: str) -> Source:
+    def merge_sources(self, duplicate: str, into: str, *, version: int | None = None) -> Source:
         """Fold the source `duplicate` into `into` (admins): its reports, aliases and children move over.
 
         Nothing is deleted: the duplicate stays in the store (lists skip it) pointing at `into`,
@@ -429,6 +429,7 @@ class Writer:
         kept = self.source(into, create=False)
         if gone.id == kept.id:
             raise ValidationError(f"{duplicate!r} and {into!r} are the same source; nothing to merge")
+        self.check_source_version(gone, version)  # `version`: the duplicate's, as the merging admin saw it
         kept_reports = {
             (r.claim_id, r.stance, r.reported_at): r.id
             for r in self.session.exec(select(Report).where(Report.source_id == kept.id))
@@ -1112,10 +1113,10 @@ class Ledger:
         with self.transaction() as w:
             return w.rename_source(old, new, version=version)
 
-    def merge_sources(self, duplicate: str, into: str) -> Source:
+    def merge_sources(self, duplicate: str, into: str, *, version: int | None = None) -> Source:
         """Fold one source into another (admins; reports, aliases and children move; nothing is deleted)."""
         with self.transaction() as w:
-            return w.merge_sources(duplicate, into)
+            return w.merge_sources(duplicate, into, version=version)
 
     def log_claim(self, statement: str, *, reports: Iterable[dict] = (), topics=None, expected_by=None,
                   ref: str | None = None, first_reported_at=None, create_sources: bool = True) -> Claim:

@@ -228,17 +228,18 @@ def merge_source_form(detail: dict, others: list[str], key: str = "source_merge"
         st.selectbox("Merge into", others, index=None, key=f"{key}_into", placeholder="The source to keep")
         st.checkbox("Move its reports, names and child sources to that source (it cannot be undone here)",
                     key=f"{key}_sure")
-        st.form_submit_button("Merge", key=f"{key}_submit", on_click=_merge_source, args=(detail["name"], key))
+        st.form_submit_button("Merge", key=f"{key}_submit", on_click=_merge_source,
+                              args=(detail["name"], detail["version"], key))
     form_error(key)
 
 
-def _merge_source(name: str, key: str) -> None:
+def _merge_source(name: str, version: int, key: str) -> None:
     state = st.session_state
     into = state.get(f"{key}_into")
     if not into or not state.get(f"{key}_sure"):
         state[f"{key}_error"] = "pick the source to keep and tick the box to confirm the merge"
         return
-    act(key, lambda acting: acting.merge_sources(name, into), f"Merged {md(name)} into {md(into)}.")
+    act(key, lambda acting: acting.merge_sources(name, into, version=version), f"Merged {md(name)} into {md(into)}.")
 
 
 # -- an empty store -----------------------------------------------------------------------
