@@ -174,3 +174,18 @@ def test_a_stale_source_edit_is_refused_naming_the_last_change(any_ledger):
         any_ledger.merge_sources("ICRC", "Red Cross", version=seen)
     any_ledger.merge_sources("ICRC", "Red Cross", version=seen + 1)
     assert [s["name"] for s in any_ledger.list_sources()] == ["Red Cross"]
+
+
+def test_an_import_that_tags_or_moves_an_existing_claim_records_the_edit(any_ledger):
+    claim = any_ledger.log_claim("Deal reached", ref="d1", topics="aleppo", reports=REPORTS)
+    version = any_ledger.get_claim(claim.id).claim.version
+    header = "claim_ref,claim,source,stance,reported_at,outcome,outcome_at,topic\n"
+    import_text(any_ledger, header + "d1,Deal reached,Western media,rumoured,13 Dec 2016 20:00,,,aleppo;ceasefire\n",
+                "csv", label="tags.csv")
+    [edit] = any_ledger.history(claim_id=claim.id, action="claim.edit")
+    assert edit.before == {"topics": ["aleppo"]} and edit.after == {"topics": ["aleppo", "ceasefire"]}
+    assert edit.reason == "import of tags.csv"
+    assert any_ledger.get_claim(claim.id).claim.version == version + 1
+    import_text(any_ledger, header + "d1,Deal reached,ICRC,confirmed,12 Dec 2016 09:00,,,ceasefire\n", "csv")
+    moved = any_ledger.history(claim_id=claim.id, action="claim.edit")[0]
+    assert moved.changed_fields() == [("first_reported_at", "2016-12-13T20:00:00+00:00", "2016-12-12T09:00:00+00:00")]

@@ -186,6 +186,7 @@ class _Run:
         self.errors: list[RowError] = []
         self.summary = ImportSummary()
         self.edited: list[tuple[_Claim, dict]] = []  # existing claims whose dates the file moved
+        self.topics_added: dict[int, tuple[list[str], list[str]]] = {}  # existing claim: (topics before, added)
         # the newest id of each table before the import: rows above it are the import's own
         # (writers take turns, see tracker.ledger)
         self.marks = {table: self.connection.execute(select(func.coalesce(func.max(table.id), 0))).scalar_one()
@@ -463,8 +464,21 @@ class _Run:
         self.write_topics(rows)
 
     def write_topics(self, rows: Iterable[tuple[int, str]]) -> None:
-        """Tag claims with topics (pairs the store holds already are skipped)."""
+        """Tag claims with topics (pairs the store holds already are skipped; new tags on claims the
+        store held before the import are kept in `topics_added`, for their history)."""
         rows = list(rows)
+        older = sorted({cid for cid, _ in rows if cid <= self.marks[Claim]})
+        if older:
+            held: dict[int, set[str]] = {cid: set() for cid in older}
+            for chunk in _chunks(older):
+                for cid, topic in self.connection.execute(
+                        select(ClaimTopic.claim_id, ClaimTopic.topic).where(ClaimTopic.claim_id.in_(chunk))):
+                    held[cid].add(topic)
+            for cid, topic in rows:
+                if cid in held and topic not in held[cid]:
+                    before, added = self.topics_added.setdefault(cid, (sorted(held[cid]), []))
+                    if topic not in added:
+                        added.append(topic)
         if rows:
             self.insert_rows(ClaimTopic.__table__, ("claim_id", "topic"), rows=rows, skip_existing=True)
 
@@ -665,17 +679,22 @@ def _write_history(run: _Run, label: str | None) -> None:
             select(Report.claim_id).where(Report.id > marks[Report])
             .union(select(Outcome.claim_id).where(Outcome.id > marks[Outcome]))))
         .values(version=Claim.version + 1))
+    edits: dict[int, tuple[dict, dict]] = {}  # existing claim id: (before, after) of what the file changed
     for claim, before in run.edited:
         after = {"first_reported_at": claim.first, "expected_by": claim.expected_by or claim.stored_expected}
         changed = [k for k in after if after[k] != before[k]]
         if changed:
-            connection.execute(update(Claim).where(Claim.id == claim.id).values(version=Claim.version + 1))
-            version = connection.execute(select(Claim.version).where(Claim.id == claim.id)).scalar_one()
-            connection.execute(insert(AuditEvent).values(
-                at=w.now, actor=w.actor.name, account_id=w.actor.account_id, action="claim.edit", entity="claim",
-                entity_id=claim.id, claim_id=claim.id, claim_version=version,
-                before=audit.encode({k: before[k] for k in changed}), after=audit.encode({k: after[k] for k in changed}),
-                reason=f"import of {label}" if label else "import"))
+            edits[claim.id] = ({k: before[k] for k in changed}, {k: after[k] for k in changed})
+    for cid, (held, added) in run.topics_added.items():
+        old, new = edits.setdefault(cid, ({}, {}))
+        old["topics"], new["topics"] = held or None, sorted(set(held) | set(added))
+    for cid, (old, new) in sorted(edits.items()):
+        connection.execute(update(Claim).where(Claim.id == cid).values(version=Claim.version + 1))
+        version = connection.execute(select(Claim.version).where(Claim.id == cid)).scalar_one()
+        connection.execute(insert(AuditEvent).values(
+            at=w.now, actor=w.actor.name, account_id=w.actor.account_id, action="claim.edit", entity="claim",
+            entity_id=cid, claim_id=cid, claim_version=version, before=audit.encode(old), after=audit.encode(new),
+            reason=f"import of {label}" if label else "import"))
     head = ("INSERT INTO audit_event (at, actor, account_id, action, entity, entity_id, claim_id, source_id, "
             "claim_version, after) SELECT :at, :actor, :account_id, ")
     obj = lambda pairs: _json_object(connection, pairs)
