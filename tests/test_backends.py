@@ -12,6 +12,7 @@ from tracker import store
 from tracker.errors import DuplicateError, ImportRejected, ValidationError
 from tracker.evidence import load_evidence
 from tracker.interchange import import_file, import_text, write_csv, write_json
+from tracker.ledger import Ledger
 from tracker.scoring import score_sources
 
 GOOD = (
@@ -84,3 +85,48 @@ def test_the_example_scores_the_same_on_both(any_ledger, tmp_path):
     assert table.loc["The Duran", "grade"] == "D"
     assert table.loc["The Duran", "resolved"] == 6 and table.loc["The Duran", "pending"] == 2
     assert round(table.loc["The Duran", "reliability"], 2) == 0.62
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def empty_url(request, tmp_path) -> str:
+    """The URL of an empty database on SQLite and, in a second run, on the throwaway PostgreSQL."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'old.db'}"
+        return
+    server = request.getfixturevalue("postgres")
+    name = f"u{abs(hash(request.node.nodeid)) % 10**12}"
+    yield server.create(name)
+    server.drop(name)
+
+
+def test_a_store_of_the_previous_schema_upgrades_with_its_data(empty_url):
+    engine = store.make_engine(empty_url)
+    store.upgrade(engine, "0004")  # as the previous release left it, with rows it wrote (ids from the database)
+    with engine.begin() as connection:
+        for sql in (
+            "INSERT INTO source (name, name_key, kind, created_at) VALUES ('Kremlin', 'kremlin', 'government', "
+            "'2016-12-13 10:00:00'), ('Presidency', 'presidency', 'other', '2016-12-13 10:00:00')",
+            "INSERT INTO claim (statement, first_reported_at, logged_at) VALUES "
+            "('Ceasefire agreed', '2016-12-13 12:00:00', '2016-12-13 12:05:00')",
+            "INSERT INTO report (claim_id, source_id, stance, reported_at, logged_at) VALUES "
+            "(1, 1, 'confirmed', '2016-12-13 12:00:00', '2016-12-13 12:05:00'), "
+            "(1, 2, 'confirmed', '2016-12-13 12:00:00', '2016-12-13 12:05:00')",
+            "INSERT INTO outcome (claim_id, verdict, decided_at, recorded_at) VALUES "
+            "(1, 'false', '2016-12-14 00:00:00', '2016-12-14 01:00:00')",
+        ):
+            connection.exec_driver_sql(sql)
+    engine.dispose()
+    ledger = Ledger.open(empty_url)
+    try:
+        assert store.current_revision(ledger.engine) == store.head_revision()
+        assert ledger.counts() == {"sources": 2, "claims": 1, "reports": 2, "outcomes": 1}
+        view = ledger.get_claim(1)
+        assert view.claim.version == 1 and not view.retracted and view.outcome.verdict == "false"
+        assert ledger.local_mode() and ledger.history() == []
+        # the new kinds of change work on the old rows
+        ledger.merge_sources("Presidency", "Kremlin")
+        ledger.record_outcome(1, "true", "2016-12-15", version=ledger.get_claim(1).claim.version)
+        assert [c.action for c in ledger.history()] == ["outcome.record", "source.merge"]
+        assert ledger.get_claim(1).outcome.verdict == "true"
+    finally:
+        ledger.engine.dispose()
