@@ -307,3 +307,16 @@ def test_a_disabled_accounts_session_says_so(team):
     team["admin"].set_disabled("Rita", True)
     with pytest.raises(LoginFailed, match="'Rita' is disabled"):
         team["local"].session_actor(token)
+
+
+def test_single_sign_on_admits_only_enabled_accounts_an_admin_made(team):
+    team["admin"].add_account("rita@example.org", "reviewer", "unused but required")
+    token, actor = team["local"].login_verified("Rita@Example.org")
+    assert actor.name == "rita@example.org" and actor.role == Role.reviewer
+    assert team["local"].session_actor(token).name == "rita@example.org"
+    with pytest.raises(LoginFailed, match="no account called 'eve@example.org'"):
+        team["local"].login_verified("eve@example.org")
+    team["admin"].set_disabled("rita@example.org", True)
+    with pytest.raises(LoginFailed, match="disabled"):
+        team["local"].login_verified("rita@example.org")
+    assert not any(a["name"] == "eve@example.org" for a in team["local"].list_accounts())

@@ -463,3 +463,34 @@ def test_an_analyst_imports_reports_but_not_outcomes_and_the_import_is_in_histor
     assert "Imported verdicts.csv: 2 claim(s) created" in at.success[0].value
     event = audit.history(team.engine, action="import", limit=1)[0]
     assert event.actor == "Rita" and "verdicts.csv" in str(event.after)
+
+
+@pytest.fixture
+def single_sign_on(monkeypatch):
+    """OpenID Connect as if set up, with the e-mail address the provider vouches for (no provider here)."""
+    vouched = {"email": None}
+    monkeypatch.setattr(ui_access, "single_sign_on", lambda: "Example SSO")
+    monkeypatch.setattr(ui_access, "identity", lambda: vouched["email"])
+    return vouched
+
+
+def test_the_sign_in_page_offers_single_sign_on_when_set_up(team, single_sign_on):
+    at = ok(app().run())
+    assert at.title[0].value == "Sign in"
+    assert "Sign in with Example SSO" in [b.label for b in at.button]
+
+
+def test_single_sign_on_signs_in_the_account_named_by_the_address(team, single_sign_on):
+    as_user(team, "Ada").add_account("rita@example.org", "reviewer", "a long unused secret")
+    single_sign_on["email"] = "rita@example.org"
+    at = ok(app(claim=8).run())
+    assert at.title[0].value == "Claim"
+    assert "Signed in as **rita@example.org** (reviewer)" in texts(at.sidebar.markdown)
+
+
+def test_single_sign_on_without_an_account_stays_on_the_sign_in_page(team, single_sign_on):
+    single_sign_on["email"] = "eve@example.org"
+    at = ok(app().run())
+    assert at.title[0].value == "Sign in" and not token_of(at)
+    assert "no account called 'eve@example.org'; ask an admin" in texts(at.warning)
+    assert "eve@example.org" not in [a["name"] for a in team.list_accounts()]

@@ -1059,6 +1059,30 @@ class Ledger:
         finally:
             session.close()
 
+    def login_verified(self, name: str) -> tuple[str, Actor]:
+        """Sign in an account whose owner an identity provider has just vouched for (no password).
+
+        Only for a caller that checked the identity itself: the dashboard, after Streamlit's
+        `st.login` (OpenID Connect). The account must exist and be enabled: single sign-on admits
+        people to accounts an admin made (named by their e-mail address); it creates none.
+        """
+        now = self.clock()
+        session = self._begin(bump=False)
+        try:
+            account = session.exec(select(Account).where(Account.name_key == name_key(name or ""))).first()
+            if account is None:
+                raise LoginFailed(f"{name} signed in with single sign-on, but this tracker has no account called "
+                                  f"{name!r}; ask an admin to add one with that name")
+            if account.disabled_at is not None:
+                raise LoginFailed(f"the account {account.name!r} is disabled; ask an admin")
+            token = accounts.new_token()
+            session.add(LoginSession(token_hash=accounts.token_hash(token), account_id=account.id, created_at=now,
+                                     expires_at=now + accounts.session_length()))
+            session.commit()
+            return token, Actor(account.name, Role(account.role), account.id)
+        finally:
+            session.close()
+
     def session_actor(self, token: str | None) -> Actor:
         """The Actor a session token stands for, or LoginFailed when it ended, expired or is unknown."""
         if not token:

@@ -5,12 +5,16 @@ otherwise the browser session holds a login token in `st.session_state` and ever
 again (`Ledger.session_actor`), so an expired or ended session, or a disabled account, is back on
 the sign-in page at once. `sync_cookie` keeps the token in a cookie too (SameSite=Strict, Secure on
 HTTPS, as long as the session lasts), so a reload or a second tab stays signed in; signing out
-ends the session in the store and clears the cookie. Every write goes through `acting_ledger()`, the ledger acting for that
+ends the session in the store and clears the cookie. When OpenID Connect is set up for Streamlit
+(`[auth]` in `.streamlit/secrets.toml`), the sign-in page also offers the identity provider, and
+an address it vouches for signs in the account of that name (`Ledger.login_verified`). Every write goes through `acting_ledger()`, the ledger acting for that
 person (`act` makes one change and leaves a refusal for `form_error`); pages only hide what a role
 may not do.
 """
 
 from __future__ import annotations
+
+import importlib.util
 
 import streamlit as st
 import streamlit.components.v1 as components
@@ -32,6 +36,7 @@ TOKEN = "auth_token"  # the login token in this browser session's state (never i
 NOTICE = "auth_notice"  # why the browser is on the sign-in page: (kind, text)
 COOKIE = "tracker_session"  # the same token in the browser, so that a reload stays signed in
 _COOKIE_SEEN = "auth_cookie"  # what this browser session last read from or wrote to the cookie
+_SSO_LOGOUT = "auth_sso_logout"  # signed out: forget the identity provider's word too
 
 
 def access() -> str:
@@ -47,7 +52,7 @@ def actor() -> Actor | None:
         return LOCAL_OPERATOR
     token = st.session_state.get(TOKEN)
     if not token and TOKEN not in st.session_state:  # a new browser session: signed in in another tab?
-        token = _cookie_token()
+        token = _cookie_token() or _single_sign_on_token()
         st.session_state[TOKEN] = token
     if not token:
         return None
@@ -57,6 +62,63 @@ def actor() -> Actor | None:
         st.session_state[TOKEN] = None
         st.session_state[NOTICE] = ("warning", str(exc))
         return None
+
+
+def single_sign_on() -> str | None:
+    """The identity provider's label when OpenID Connect is set up (`[auth]` in secrets.toml), else None."""
+    try:
+        auth = st.secrets.get("auth")
+    except Exception:  # no secrets.toml at all (Streamlit raises its own error type)  # noqa: BLE001
+        return None
+    if not auth or not auth.get("redirect_uri"):
+        return None
+    return str(auth.get("tracker_label") or "single sign-on")
+
+
+def _provider() -> str | None:
+    """The one named provider of `[auth.NAME]`, if the configuration names one."""
+    named = [name for name, value in st.secrets.get("auth", {}).items() if hasattr(value, "keys")]
+    return named[0] if len(named) == 1 else None
+
+
+def identity() -> str | None:
+    """The e-mail address the identity provider vouched for in this browser, if any."""
+    try:
+        return st.user.get("email") if st.user.is_logged_in else None
+    except (AttributeError, KeyError, RuntimeError):
+        return None
+
+
+def _single_sign_on_token() -> str | None:
+    """A login session for the account named by the provider's e-mail address (None: no such account)."""
+    if single_sign_on() is None:
+        return None
+    email = identity()
+    if not email:
+        return None
+    try:
+        return ledger().login_verified(email)[0]
+    except LoginFailed as exc:
+        st.session_state[NOTICE] = ("warning", str(exc))
+        return None
+
+
+def single_sign_on_button() -> None:
+    """The "Sign in with ..." button, when single sign-on is set up."""
+    label = single_sign_on()
+    if label is None:
+        return
+    if identity():  # vouched for, but no (enabled) account: signing in again would change nothing
+        if st.button("Sign out of " + label, key="sso_logout"):
+            st.logout()
+        return
+    if any(importlib.util.find_spec(package) is None for package in ("authlib", "httpx")):
+        st.warning("Single sign-on is set up in secrets.toml, but the packages it needs are missing: "
+                   "install them with `pip install -e '.[oidc]'` and restart the dashboard.")
+        return
+    if st.button(f"Sign in with {label}", key="sso_login", icon=":material/key:"):
+        provider = _provider()
+        st.login(provider) if provider else st.login()
 
 
 def _cookie_token() -> str | None:
@@ -73,14 +135,15 @@ def sync_cookie() -> None:
     if _COOKIE_SEEN not in state:
         state[_COOKIE_SEEN] = _cookie_token()
     token = state.get(TOKEN) or None
-    if token == state[_COOKIE_SEEN]:
-        return
-    state[_COOKIE_SEEN] = token
-    # the token is URL-safe base64: nothing in it needs quoting in JavaScript or in a cookie
-    age = int(session_length().total_seconds()) if token else 0
-    script = (f"document.cookie = '{COOKIE}={token or ''}; path=/; max-age={age}; SameSite=Strict'"
-              " + (location.protocol === 'https:' ? '; Secure' : '');")
-    components.html(f"<script>{script}</script>", height=0)
+    if token != state[_COOKIE_SEEN]:
+        state[_COOKIE_SEEN] = token
+        # the token is URL-safe base64: nothing in it needs quoting in JavaScript or in a cookie
+        age = int(session_length().total_seconds()) if token else 0
+        script = (f"document.cookie = '{COOKIE}={token or ''}; path=/; max-age={age}; SameSite=Strict'"
+                  " + (location.protocol === 'https:' ? '; Secure' : '');")
+        components.html(f"<script>{script}</script>", height=0)
+    if state.pop(_SSO_LOGOUT, False) and identity():
+        st.logout()  # Streamlit's identity cookie goes too, or the next load would sign in again
 
 
 def acting_ledger() -> Ledger:
@@ -146,6 +209,7 @@ def sign_in_form() -> None:
         st.text_input("Password", type="password", key="sign_in_password", autocomplete="current-password")
         st.form_submit_button("Sign in", type="primary", key="sign_in_submit", on_click=_sign_in)
     form_error("sign_in")
+    single_sign_on_button()
 
 
 def _sign_in() -> None:
@@ -162,6 +226,7 @@ def _sign_out() -> None:
     ledger().logout(st.session_state.get(TOKEN))
     st.session_state[TOKEN] = None  # signed out here: not even the cookie signs this session in again
     st.session_state[NOTICE] = ("info", "You signed out.")
+    st.session_state[_SSO_LOGOUT] = True  # and out of single sign-on (see sync_cookie)
 
 
 def _create_first_admin() -> None:
