@@ -8,6 +8,7 @@ test's temporary folder, or into `docs/screenshots/` (which the README shows) wh
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import subprocess
@@ -35,16 +36,15 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-@pytest.fixture
-def dashboard(tmp_path):
-    """The dashboard served on a free localhost port over a fresh store; yields (url, store URL)."""
-    port = free_port()
-    store = f"sqlite:///{tmp_path / 'e2e.db'}"
+@contextlib.contextmanager
+def serve(store: str, *, port: int | None = None, cwd: Path = REPO):
+    """`streamlit run dashboard.py` on a localhost port over `store`, from `cwd`; yields its URL."""
+    port = port or free_port()
     env = {**os.environ, "TRACKER_DATABASE_URL": store}
     server = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "dashboard.py", "--server.headless", "true",
+        [sys.executable, "-m", "streamlit", "run", str(REPO / "dashboard.py"), "--server.headless", "true",
          "--server.port", str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"],
-        cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 60
@@ -57,13 +57,21 @@ def dashboard(tmp_path):
                 if server.poll() is not None or time.monotonic() > deadline:
                     raise RuntimeError(f"streamlit did not start:\n{server.stdout.read()}") from None
                 time.sleep(0.3)
-        yield url, store
+        yield url
     finally:
         server.terminate()
         try:
             server.wait(timeout=10)
         except subprocess.TimeoutExpired:
             server.kill()
+
+
+@pytest.fixture
+def dashboard(tmp_path):
+    """The dashboard served on a free localhost port over a fresh store; yields (url, store URL)."""
+    store = f"sqlite:///{tmp_path / 'e2e.db'}"
+    with serve(store) as url:
+        yield url, store
 
 
 @pytest.fixture
@@ -288,3 +296,46 @@ def test_an_analyst_and_a_reviewer_each_see_only_what_they_may_do(dashboard, pag
     assert not page.locator("[data-testid=stException]").count()
     shoot(page, shots, "history")
     ledger.engine.dispose()
+
+
+
+def test_single_sign_on_through_an_openid_connect_provider(tmp_path, page):
+    from tests.oidc_provider import Provider
+
+    pytest.importorskip("authlib", reason="needs the test extras (streamlit[auth])")
+    store = f"sqlite:///{tmp_path / 'sso.db'}"
+    ledger = Ledger.open(store)
+    load_example(ledger)
+    ledger.add_account("Ada", "admin", "the admin's long secret")
+    admin = ledger.acting_as(ledger.authenticate("Ada", "the admin's long secret"))
+    admin.add_account("rita@example.org", "reviewer", "never typed: she signs in through the provider")
+    provider = Provider("rita@example.org")
+    port = free_port()
+    settings = tmp_path / "site" / ".streamlit"
+    settings.mkdir(parents=True)
+    (settings / "secrets.toml").write_text(
+        "[auth]\n"
+        f'redirect_uri = "http://127.0.0.1:{port}/oauth2callback"\n'
+        f'cookie_secret = "{"x" * 40}"\n'
+        'client_id = "tracker"\n'
+        'client_secret = "the client secret"\n'
+        f'server_metadata_url = "{provider.url}/.well-known/openid-configuration"\n'
+        'tracker_label = "Example SSO"\n', encoding="utf-8")
+    try:
+        with serve(store, port=port, cwd=settings.parent) as url:
+            page.goto(url)
+            settle(page)
+            page.get_by_role("button", name="Sign in with Example SSO").click()
+            settle(page)  # provider -> /oauth2callback (code exchange, token checks) -> back to the app
+            page.get_by_text("Signed in as rita@example.org (reviewer)").wait_for()
+            page.get_by_role("heading", name="Overview").wait_for()  # st.login returns to the front page
+            page.get_by_role("button", name="Sign out").click()
+            settle(page)
+            page.get_by_role("heading", name="Sign in").wait_for()
+            page.reload()
+            settle(page)
+            page.get_by_role("heading", name="Sign in").wait_for()
+            assert not page.get_by_text("Signed in as").count()
+    finally:
+        provider.stop()
+        ledger.engine.dispose()
