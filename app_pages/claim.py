@@ -13,7 +13,7 @@ from tracker.scoring import CREDIBILITY_WORDS
 st.title("Claim")
 ui.flash()
 ledger = ui.ledger()
-who = ui_access.actor()
+who = ui_access.current()
 claim_id = ui.query_id("claim")
 
 if claim_id is None:

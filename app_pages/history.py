@@ -29,7 +29,7 @@ if state.get("history_user") not in users:
 sources = {i: name for name, i in sorted(queries.source_id_by_name(ledger).items(), key=lambda kv: kv[0].casefold())}
 picked = state.get("history_source")
 if picked is not None and picked not in sources:  # a merged source, linked from its page
-    sources = {picked: ui_history.source_names([picked]).get(picked, f"source #{picked}"), **sources}
+    sources = {picked: queries.source_names(ledger, [picked]).get(picked, f"source #{picked}"), **sources}
 
 who, claim, source, action = st.columns([2, 1, 3, 2])
 who.selectbox("User", users, key="history_user", on_change=ui.reset_page, args=("history",))

@@ -10,7 +10,7 @@ from tracker.models import Role
 st.title("Review queue")
 ui.flash()
 ledger = ui.ledger()
-who = ui_access.actor()
+who = ui_access.current()
 counts = queries.overview_counts(ledger)
 left, right, _ = st.columns([1, 1, 4])
 left.metric("Open", counts["open"])

@@ -13,7 +13,7 @@ from tracker.scoring import GRADE_WORDS
 st.title("Source")
 ui.flash()
 ledger = ui.ledger()
-who = ui_access.actor()
+who = ui_access.current()
 source_id = ui.query_id("source")
 
 if source_id is None:

@@ -13,7 +13,7 @@ state = st.session_state
 
 st.title("Users")
 ui.flash()
-who = ui_access.actor()
+who = ui_access.current()
 if who is None or who.is_local or not who.may(Role.admin):
     ui_access.refusals("user_add", "user_role", "user_password", "user_state")
     st.error("Only admins manage accounts.")

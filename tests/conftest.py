@@ -60,16 +60,20 @@ def postgres():
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
-def any_ledger(request, tmp_path) -> Ledger:
-    """A fresh ledger on SQLite and, in a second run of the test, on a real PostgreSQL database."""
+def any_url(request, tmp_path) -> str:
+    """The URL of an empty store: a SQLite file and, in a second run of the test, a real PostgreSQL database."""
     if request.param == "sqlite":
-        opened = Ledger.open(str(tmp_path / "any.db"), clock=lambda: NOW)
-        yield opened
-        opened.engine.dispose()
+        yield f"sqlite:///{tmp_path / 'any.db'}"
         return
     server = request.getfixturevalue("postgres")
     name = f"t{abs(hash(request.node.nodeid)) % 10**12}"
-    opened = Ledger.open(server.create(name), clock=lambda: NOW)
+    yield server.create(name)
+    server.drop(name)
+
+
+@pytest.fixture
+def any_ledger(any_url) -> Ledger:
+    """A fresh ledger with a fixed clock over `any_url` (SQLite, then PostgreSQL)."""
+    opened = Ledger.open(any_url, clock=lambda: NOW)
     yield opened
     opened.engine.dispose()
-    server.drop(name)

@@ -112,7 +112,8 @@ def test_an_analyst_cannot_record_an_outcome_by_import(team, tmp_path):
     before = analyst.counts()
     with pytest.raises(ImportRejected) as refused:
         import_text(analyst, OUTCOME_CSV, "csv")
-    assert "row 2: recording an outcome needs the reviewer role" in str(refused.value)
+    assert ("row 2: Andy is an analyst and may not record or revise an outcome: that needs the reviewer role"
+            in str(refused.value))
     assert analyst.counts() == before  # all or nothing: not even the claim
     # the same file without its outcome goes in; re-importing the example (outcomes already there) too
     import_text(analyst, OUTCOME_CSV.replace(",true,16 Dec 2016", ",,"), "csv")

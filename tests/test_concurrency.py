@@ -53,22 +53,10 @@ def fixed_now() -> datetime:
     return NOW
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def store_url(request, db_path) -> str:
-    """The URL of a fresh, file-backed store: a SQLite file, then a real PostgreSQL database."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{db_path}"
-        return
-    server = request.getfixturevalue("postgres")
-    name = f"c{abs(hash(request.node.nodeid)) % 10**12}"
-    yield server.create(name)
-    server.drop(name)
-
-
 @pytest.fixture
-def shared(store_url) -> Ledger:
+def shared(any_url) -> Ledger:
     """One ledger (one engine, shared by threads) over the fresh store, acting as the local operator."""
-    opened = Ledger.open(store_url, clock=fixed_now)
+    opened = Ledger.open(any_url, clock=fixed_now)
     yield opened
     opened.engine.dispose()
 
@@ -365,8 +353,8 @@ def _write_behind(ledger: Ledger, url: str, seconds: float):
     return result, bool(released) and finished > released[0]
 
 
-def test_a_write_behind_a_long_write_transaction_waits_and_succeeds(shared, store_url):
-    result, waited = _write_behind(shared, store_url, 1.5)
+def test_a_write_behind_a_long_write_transaction_waits_and_succeeds(shared, any_url):
+    result, waited = _write_behind(shared, any_url, 1.5)
     assert isinstance(result, Claim), repr(result)
     assert waited  # it queued behind the other transaction rather than failing at once
     assert shared.counts()["claims"] == 1 and len(shared.history(action="claim.create")) == 1

@@ -80,6 +80,13 @@ class Change:
     reason: str | None
 
     @property
+    def about_source(self) -> int | None:
+        """The source this change is filed under: the one it touched, or the source it changed."""
+        if self.source_id is not None:
+            return self.source_id
+        return self.entity_id if self.entity == "source" else None
+
+    @property
     def summary(self) -> str:
         """A short sentence: what was done to what."""
         what = ACTIONS.get(self.action, self.action)

@@ -35,6 +35,7 @@ from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Connection
 
 from tracker import audit
+from tracker.accounts import PermissionDenied
 from tracker.dates import parse_many
 from tracker.errors import ImportRejected, LedgerError, RowError
 from tracker.ledger import (
@@ -55,7 +56,6 @@ from tracker.models import (
     ClaimTopic,
     Outcome,
     Report,
-    Role,
     Source,
     SourceAlias,
     SourceKind,
@@ -476,7 +476,7 @@ class _Run:
                     held[cid].add(topic)
             for cid, topic in rows:
                 if cid in held and topic not in held[cid]:
-                    before, added = self.topics_added.setdefault(cid, (sorted(held[cid]), []))
+                    added = self.topics_added.setdefault(cid, (sorted(held[cid]), []))[1]
                     if topic not in added:
                         added.append(topic)
         if rows:
@@ -584,10 +584,10 @@ class _Run:
                 key = (claim.id, outcome.verdict, outcome.decided_at)
                 if key not in stored:
                     stored.add(key)
-                    if not self.w.actor.may(Role.reviewer):
-                        self.fail(outcome.row, f"recording an outcome needs the reviewer role and "
-                                               f"{self.w.actor.name} is an analyst; import the file without its "
-                                               "outcome columns, or ask a reviewer to import it")
+                    try:
+                        self.w.require("outcome.record")
+                    except PermissionDenied as exc:
+                        self.fail(outcome.row, f"{exc}; or import the file without its outcome columns")
                         continue
                     rows.append((claim.id, outcome.verdict, outcome.decided_at, outcome.evidence, outcome.note,
                                  outcome.reviewer or self.w.user))

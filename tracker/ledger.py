@@ -509,12 +509,6 @@ class Writer:
         return list(self.session.exec(select(Claim).where(Claim.statement == cleaned,
                                                           col(Claim.retracted_at).is_(None))).all())
 
-    def live_claim(self, claim_id: int) -> Claim:
-        """The claim with this id, refused (ValidationError) when it was retracted."""
-        claim = self.claim(claim_id)
-        self._not_retracted(claim)
-        return claim
-
     def _not_retracted(self, claim: Claim) -> None:
         if claim.retracted_at is not None:
             raise ValidationError(
@@ -846,6 +840,22 @@ class Writer:
             LoginSession.account_id == account.id, col(LoginSession.ended_at).is_(None)).values(ended_at=self.now))
 
 
+def _enabled_actor(account: Account) -> Actor:
+    """The Actor for an account, or LoginFailed when it is disabled."""
+    if account.disabled_at is not None:
+        raise LoginFailed(f"the account {account.name!r} is disabled; ask an admin")
+    return Actor(account.name, Role(account.role), account.id)
+
+
+def _start_session(session: Session, account: Account, now: datetime) -> tuple[str, Actor]:
+    """Commit a new login session for `account` in `session`: its token (the store keeps the hash) and Actor."""
+    token = accounts.new_token()
+    session.add(LoginSession(token_hash=accounts.token_hash(token), account_id=account.id, created_at=now,
+                             expires_at=now + accounts.session_length()))
+    session.commit()
+    return token, _enabled_actor(account)
+
+
 def describe_change(change: audit.Change) -> str:
     """One line for a change: when, who, what, and the fields it changed."""
     parts = [f"{change.at:%Y-%m-%d %H:%M} UTC {change.actor} {change.summary}"]
@@ -929,9 +939,9 @@ class Ledger:
                 )
             return actor
         account = session.get(Account, actor.account_id)
-        if account is None or account.disabled_at is not None:
-            raise LoginFailed(f"the account {actor.name!r} is disabled or gone; ask an admin")
-        return Actor(account.name, Role(account.role), account.id)
+        if account is None:
+            raise LoginFailed(f"the account {actor.name!r} is gone; ask an admin")
+        return _enabled_actor(account)
 
     @contextmanager
     def transaction(self, *, bump: bool = True, bootstrap: bool = False) -> Iterator[Writer]:
@@ -1010,8 +1020,7 @@ class Ledger:
         if account is None:
             accounts.verify_password(_DUMMY_HASH, password or "")  # the same time as a real check
             raise failed
-        if account.disabled_at is not None:
-            raise LoginFailed(f"the account {account.name!r} is disabled; ask an admin")
+        _enabled_actor(account)  # a disabled account is refused before its password is checked
         if account.locked_until is not None and account.locked_until > now:
             raise LoginFailed(f"too many wrong passwords: {account.name!r} is locked until "
                               f"{account.locked_until:%H:%M} UTC; try again then or ask an admin to reset it")
@@ -1042,7 +1051,7 @@ class Ledger:
         session, account = self._check_login(name, password, self.clock())
         try:
             session.commit()
-            return Actor(account.name, Role(account.role), account.id)
+            return _enabled_actor(account)
         finally:
             session.close()
 
@@ -1051,11 +1060,7 @@ class Ledger:
         now = self.clock()
         session, account = self._check_login(name, password, now)
         try:
-            token = accounts.new_token()
-            session.add(LoginSession(token_hash=accounts.token_hash(token), account_id=account.id, created_at=now,
-                                     expires_at=now + accounts.session_length()))
-            session.commit()
-            return token, Actor(account.name, Role(account.role), account.id)
+            return _start_session(session, account, now)
         finally:
             session.close()
 
@@ -1073,13 +1078,8 @@ class Ledger:
             if account is None:
                 raise LoginFailed(f"{name} signed in with single sign-on, but this tracker has no account called "
                                   f"{name!r}; ask an admin to add one with that name")
-            if account.disabled_at is not None:
-                raise LoginFailed(f"the account {account.name!r} is disabled; ask an admin")
-            token = accounts.new_token()
-            session.add(LoginSession(token_hash=accounts.token_hash(token), account_id=account.id, created_at=now,
-                                     expires_at=now + accounts.session_length()))
-            session.commit()
-            return token, Actor(account.name, Role(account.role), account.id)
+            _enabled_actor(account)
+            return _start_session(session, account, now)
         finally:
             session.close()
 
@@ -1094,14 +1094,13 @@ class Ledger:
             if row is None:
                 raise LoginFailed("this session is not known; sign in again")
             login_session, account = row
-            if account.disabled_at is not None:
-                raise LoginFailed(f"the account {account.name!r} is disabled; ask an admin")
+            actor = _enabled_actor(account)  # "disabled" says more than "ended", which disabling also does
             if login_session.ended_at is not None:
                 raise LoginFailed("this session has ended (signed out, or the password changed); sign in again")
             if login_session.expires_at <= now:
                 raise LoginFailed(f"your session expired at {login_session.expires_at:%Y-%m-%d %H:%M} UTC; "
                                   "sign in again")
-            return Actor(account.name, Role(account.role), account.id)
+            return actor
 
     def logout(self, token: str | None) -> None:
         """End a session (signing out); an unknown or ended token is left alone."""

@@ -159,6 +159,12 @@ def _names(connection, ids) -> dict[int, str]:
     return dict(connection.execute(select(_S.c.id, _S.c.name).where(_S.c.id.in_(ids))).all())
 
 
+def source_names(ledger: Ledger, ids) -> dict[int, str]:
+    """Source names by id (merged sources included, since history and old reports name them)."""
+    with ledger.engine.connect() as connection:
+        return _names(connection, ids)
+
+
 def _page_details(connection, ids: list[int]) -> tuple[dict, dict, dict, dict]:
     """Report counts, source names, topics and status of the claims on one page."""
     if not ids:

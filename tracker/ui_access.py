@@ -37,6 +37,7 @@ NOTICE = "auth_notice"  # why the browser is on the sign-in page: (kind, text)
 COOKIE = "tracker_session"  # the same token in the browser, so that a reload stays signed in
 _COOKIE_SEEN = "auth_cookie"  # what this browser session last read from or wrote to the cookie
 _SSO_LOGOUT = "auth_sso_logout"  # signed out: forget the identity provider's word too
+_THIS_RUN = "auth_actor"  # who this run acts as (set by `actor()`, read by `current()`)
 
 
 def access() -> str:
@@ -47,7 +48,19 @@ def access() -> str:
 
 
 def actor() -> Actor | None:
-    """Who this browser session acts as: the local operator in local mode, the signed-in user, or None."""
+    """Who this browser session acts as, checked in the store now: the local operator in local mode,
+    the signed-in user, or None. dashboard.py checks once per run; pages then read `current()`."""
+    who = _check()
+    st.session_state[_THIS_RUN] = who
+    return who
+
+
+def current() -> Actor | None:
+    """Who this run acts as, as dashboard.py checked it when the run began (no second look-up)."""
+    return st.session_state[_THIS_RUN] if _THIS_RUN in st.session_state else actor()
+
+
+def _check() -> Actor | None:
     if access() == "local":
         return LOCAL_OPERATOR
     token = st.session_state.get(TOKEN)

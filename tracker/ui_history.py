@@ -11,25 +11,14 @@ from datetime import UTC, datetime
 
 import pandas as pd
 import streamlit as st
-from sqlmodel import col, select
 
 from tracker import audit, queries
-from tracker.models import Source
 from tracker.ui import HISTORY_PAGE, ledger, table, when
 
 HISTORY_COLUMNS = {"claim_id": None, "source_id": None,
                    "changes": st.column_config.TextColumn("changes (before → after)", width="large")}
 HISTORY_FIELDS = ["when", "who", "what", "claim", "source", "changes", "reason", "claim_id", "source_id"]
 _ISO_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}")
-
-
-def source_names(ids) -> dict[int, str]:
-    """Source names by id, merged sources included."""
-    wanted = [int(i) for i in ids if i is not None]
-    if not wanted:
-        return {}
-    with ledger().session() as session:
-        return dict(session.exec(select(Source.id, Source.name).where(col(Source.id).in_(wanted))).all())
 
 
 def _short(value, width: int = 80) -> str:
@@ -54,15 +43,11 @@ def _changes(change: audit.Change) -> str:
 
 def history_frame(changes: list[audit.Change]) -> pd.DataFrame:
     """Audit events as shown: when, who, what, claim, source, the fields changed (before → after), reason."""
-    def source_of(change: audit.Change) -> int | None:
-        return change.source_id if change.source_id is not None else (
-            change.entity_id if change.entity == "source" else None)
-
-    names = source_names({source_of(c) for c in changes})
+    names = queries.source_names(ledger(), {c.about_source for c in changes})
     frame = pd.DataFrame([{
         "when": when(c.at), "who": c.actor, "what": c.summary, "claim": f"#{c.claim_id}" if c.claim_id else "",
-        "source": names.get(source_of(c), ""), "changes": _changes(c), "reason": c.reason or "",
-        "claim_id": c.claim_id, "source_id": source_of(c),
+        "source": names.get(c.about_source, ""), "changes": _changes(c), "reason": c.reason or "",
+        "claim_id": c.claim_id, "source_id": c.about_source,
     } for c in changes], columns=HISTORY_FIELDS)
     return frame.astype({"claim_id": "Int64", "source_id": "Int64"})
 
