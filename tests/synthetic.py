@@ -61,6 +61,7 @@ class World:
     def evidence(self) -> Evidence:
         """The world as the Evidence frames `tracker.evidence.load_evidence` would return."""
         sources = self.sources[["name", "kind"]].copy()
+        sources["parent_id"] = self.sources["parent_id"] if "parent_id" in self.sources else -1
         sources.index.name = "id"
         claims = self.claims[["ref", "statement", "first_reported_at"]].copy()
         claims.index.name = "id"
@@ -273,11 +274,12 @@ def build_evidence(claims: Sequence[dict], sources: Sequence | None = None) -> E
     Each claim is a dict: `ref`, `reports` (tuples `(source, stance, reported_at[, via])`),
     optional `outcomes` (tuples `(verdict, decided_at)`, in recording order: the last is in
     force), optional `topics` and `first_reported_at`. `sources` lists extra source names (or
-    `(name, kind)` pairs) so that sources without reports appear too; names are given ids in
-    first-seen order, sources first.
+    `(name, kind)` pairs, or `(name, kind, parent name)` triples) so that sources without reports
+    appear too; names are given ids in first-seen order, sources first.
     """
     names: dict[str, int] = {}
     kinds: dict[str, str] = {}
+    parents: dict[str, str] = {}
 
     def sid(name: str) -> int:
         if name not in names:
@@ -286,9 +288,14 @@ def build_evidence(claims: Sequence[dict], sources: Sequence | None = None) -> E
         return names[name]
 
     for item in sources or ():
-        name, kind = (item, "other") if isinstance(item, str) else item
+        item = (item,) if isinstance(item, str) else tuple(item)
+        name, kind, parent = (*item, "other", None)[:3] if len(item) == 1 else (*item, None)[:3]
         sid(name)
         kinds[name] = kind
+        if parent:
+            parents[name] = parent
+    for parent in list(parents.values()):
+        sid(parent)
     claim_rows, report_rows, outcome_rows, topic_rows = [], [], [], []
     for i, claim in enumerate(claims, start=1):
         times = []
@@ -304,7 +311,8 @@ def build_evidence(claims: Sequence[dict], sources: Sequence | None = None) -> E
         first = claim.get("first_reported_at")
         first = _utc(first) if first is not None else min(times)
         claim_rows.append((i, claim.get("ref", f"c{i}"), claim.get("statement", f"claim {i}"), first))
-    source_frame = pd.DataFrame({"name": list(names), "kind": [kinds[n] for n in names]},
+    source_frame = pd.DataFrame({"name": list(names), "kind": [kinds[n] for n in names],
+                                 "parent_id": [names[parents[n]] if n in parents else -1 for n in names]},
                                 index=pd.Index(list(names.values()), name="id", dtype=np.int64))
     claim_frame = pd.DataFrame(claim_rows, columns=["id", "ref", "statement", "first_reported_at"]).set_index("id")
     report_frame = pd.DataFrame(report_rows, columns=["claim_id", "source_id", "stance", "reported_at", "via_source_id"])

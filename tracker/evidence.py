@@ -30,7 +30,7 @@ from tracker.models import Claim, ClaimTopic, Outcome, Report, Source
 class Evidence:
     """The store's sources, claims, reports and verdict history, as frames."""
 
-    sources: pd.DataFrame  # index id; name, kind
+    sources: pd.DataFrame  # index id; name, kind, parent_id (-1: none)
     claims: pd.DataFrame  # index id; ref, statement, first_reported_at
     reports: pd.DataFrame  # claim_id, source_id, stance, reported_at, via_source_id (-1: none)
     outcomes: pd.DataFrame  # id, claim_id, verdict, decided_at (every revision)
@@ -50,7 +50,8 @@ class Evidence:
 
 # what each frame holds: (column, SQL expression, kind); kinds: int, text, time, stance, via
 _TABLES = {
-    "sources": (Source, [("id", Source.id, "int"), ("name", Source.name, "text"), ("kind", Source.kind, "text")]),
+    "sources": (Source, [("id", Source.id, "int"), ("name", Source.name, "text"), ("kind", Source.kind, "text"),
+                         ("parent_id", Source.parent_id, "via")]),
     "claims": (Claim, [("id", Claim.id, "int"), ("ref", Claim.ref, "text"), ("statement", Claim.statement, "text"),
                        ("first_reported_at", Claim.first_reported_at, "time")]),
     "reports": (Report, [("claim_id", Report.claim_id, "int"), ("source_id", Report.source_id, "int"),
