@@ -10,6 +10,7 @@ grades have fixed colours everywhere so that one chart reads like the next.
 from __future__ import annotations
 
 import altair as alt
+import numpy as np
 import pandas as pd
 
 from tracker.scoring import GRADE_WORDS
@@ -193,3 +194,67 @@ def truth_rate_chart(by_stance: pd.DataFrame, *, base_rate: float | None = None,
             strokeDash=[4, 4], color="gray").encode(
             y="base_rate:Q", tooltip=[alt.Tooltip("base_rate:Q", title="All resolved claims", format=".0%")]))
     return alt.layer(*layers).properties(title=title, height=260, width="container", autosize=_FIT_WIDTH)
+
+
+def corp_reliability_chart(diagram: pd.DataFrame, forecasts=None, *,
+                           title: str = "Reliability diagram (CORP)") -> alt.LayerChart:
+    """The CORP reliability diagram: the recalibrated (PAV) forecast as a step line against the
+    forecast, beside the diagonal of perfect calibration, with a histogram of the forecasts along
+    the bottom when `forecasts` is given.
+
+    `diagram`: block, lower, upper, mean_forecast, recalibrated, claims
+    (`evaluation.reliability_diagram`); `forecasts`: the scored forecasts, one per claim.
+    """
+    blocks = diagram.copy()
+    blocks["range"] = [f"{lo:.2f}-{hi:.2f}" for lo, hi in zip(blocks["lower"], blocks["upper"])]
+    # each block is a flat run from its lowest to its highest forecast; runs join in order
+    steps = pd.concat([blocks.assign(forecast=blocks["lower"], end=0),
+                       blocks.assign(forecast=blocks["upper"], end=1)]).sort_values(["block", "end"])
+    steps["order"] = range(len(steps))
+    x = alt.X("forecast:Q", title="Forecast p_true", scale=_UNIT)
+    y = alt.Y("recalibrated:Q", title="Share that turned out true (PAV-recalibrated)", scale=_UNIT)
+    tooltip = [alt.Tooltip("range:N", title="Forecasts"),
+               alt.Tooltip("mean_forecast:Q", title="Mean forecast", format=".2f"),
+               alt.Tooltip("recalibrated:Q", title="Turned out true", format=".2f"),
+               alt.Tooltip("claims:Q", title="Claims")]
+    diagonal = alt.Chart(pd.DataFrame({"forecast": [0.0, 1.0], "recalibrated": [0.0, 1.0]})).mark_line(
+        strokeDash=[5, 5], color="gray").encode(x=x, y=y)
+    line = alt.Chart(steps).mark_line(color="#1f77b4").encode(x=x, y=y, order="order:Q", tooltip=tooltip)
+    points = alt.Chart(blocks).mark_circle(color="#1f77b4", opacity=0.85).encode(
+        x=alt.X("mean_forecast:Q", scale=_UNIT), y=alt.Y("recalibrated:Q", scale=_UNIT),
+        size=alt.Size("claims:Q", title="Claims"), tooltip=tooltip)
+    chart = alt.layer(diagonal, line, points)
+    if forecasts is not None and len(forecasts):
+        counts, edges = np.histogram(np.asarray(forecasts, dtype=float), bins=20, range=(0.0, 1.0))
+        histogram = pd.DataFrame({"start": edges[:-1], "stop": edges[1:], "claims": counts})
+        # drawn against its own axis, scaled so the tallest bar fills the bottom fifth of the plot
+        bars = alt.Chart(histogram).mark_bar(opacity=0.3, color="gray").encode(
+            x=alt.X("start:Q", scale=_UNIT), x2="stop:Q",
+            y=alt.Y("claims:Q", axis=None, scale=alt.Scale(domain=[0, 5 * max(int(counts.max()), 1)])),
+            tooltip=[alt.Tooltip("start:Q", title="Forecasts from", format=".2f"),
+                     alt.Tooltip("stop:Q", title="to", format=".2f"), alt.Tooltip("claims:Q", title="Claims")])
+        chart = alt.layer(chart, bars).resolve_scale(y="independent")
+    return chart.properties(title=title, height=320, width="container", autosize=_FIT_WIDTH)
+
+
+def comparison_chart(table: pd.DataFrame, *, title: str = "Brier score by forecaster") -> alt.LayerChart:
+    """One bar per forecaster, in the order given, for its Brier score (lower is better),
+    with its log loss, skill scores and claims in the tooltip.
+
+    `table`: forecaster, brier, log_loss, claims, skill_vs_coin, skill_vs_base_rate
+    (`evaluation.compare`).
+    """
+    data = table.copy()
+    data["label"] = data["brier"].map(lambda v: "" if pd.isna(v) else f"{v:.3f}")
+    y = alt.Y("forecaster:N", title=None, sort=list(data["forecaster"]), axis=alt.Axis(labelLimit=260))
+    tooltip = [alt.Tooltip("forecaster:N", title="Forecaster"),
+               alt.Tooltip("brier:Q", title="Brier score", format=".3f"),
+               alt.Tooltip("log_loss:Q", title="Log loss", format=".3f"),
+               alt.Tooltip("skill_vs_coin:Q", title="Skill vs constant 0.5", format="+.1%"),
+               alt.Tooltip("skill_vs_base_rate:Q", title="Skill vs running base rate", format="+.1%"),
+               alt.Tooltip("claims:Q", title="Claims scored")]
+    bars = alt.Chart(data).mark_bar().encode(
+        x=alt.X("brier:Q", title="Brier score (lower is better)"), y=y, tooltip=tooltip)
+    labels = alt.Chart(data).mark_text(align="left", dx=4).encode(x="brier:Q", y=y, text="label:N")
+    return alt.layer(bars, labels).properties(title=title, height=_row_height(len(data)), width="container",
+                                              autosize=_FIT_WIDTH)
