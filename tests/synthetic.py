@@ -23,6 +23,15 @@
   revised to the truth days later (the revision has the higher id and is in force); the CSV
   contract carries only the verdict in force, so such a world written to a ledger has no history.
 
+**World types** (`make_world_type(name, seed)`, presets in `WORLD_TYPES`) switch on what the
+defaults leave out: rumours weaker than confirmations (`rumour_share_false`: the rumour share of
+assertions of false claims), topics with their own base rates (`topic_base_rates`), sources whose
+reliability turns to its mirror halfway through (`drift_share`), copiers that repeat a leader's
+stance without a `via` (`copy_share`, `copy_rate`), and reliability that follows a source's kind and
+parent (`reliability="hierarchical"`, sources get a `parent_id`). Every world keeps what it planted
+(each report's `origin_id` and `planted_reliability`, each claim's `base_rate`, `World.planted`), so
+`World.bayes_limit` gives the posterior of the model fed those values: the floor for any scorer.
+
 `World.evidence()` gives the `tracker.evidence.Evidence` frames directly (fast, no database);
 `World.csv_text()` / `World.write_to_ledger(ledger)` write the same world through the public CSV
 contract (`tracker.interchange.import_text`) for end-to-end tests.
@@ -34,7 +43,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -42,6 +51,9 @@ import pandas as pd
 from tracker.evidence import Evidence
 
 DIRECT_KINDS = ("government", "military", "official", "ngo", "social_account", "wire_agency")
+# the mean reliability of each kind in a world with reliability="hierarchical"
+KIND_RELIABILITY = {"government": 0.3, "military": 0.42, "official": 0.65, "ngo": 0.78, "social_account": 0.55,
+                    "wire_agency": 0.88}
 TOPICS = ("military", "diplomacy", "humanitarian", "economy")
 _MINUTE_NS = 60 * 10**9
 
@@ -56,6 +68,7 @@ class World:
     outcomes: pd.DataFrame  # id, claim_id, verdict, decided_at
     topics: pd.DataFrame  # claim_id, topic
     seed: int = 0
+    planted: dict = field(default_factory=dict)  # rumour shares, topic base rates, drift time (see make_world)
 
     # -- views ----------------------------------------------------------------------------
     def evidence(self) -> Evidence:
@@ -79,6 +92,32 @@ class World:
     def resolved_claims(self) -> pd.Index:
         """Ids of the claims that have a verdict."""
         return self.claims.index[~self.claims["open"].to_numpy()]
+
+    # -- the oracle -----------------------------------------------------------------------------
+    def bayes_limit(self, claim_ids=None, at_report_time: bool = False) -> pd.Series:
+        """`p_true` of the model fed the planted values: the best any scorer can do on this world.
+
+        Log-odds of the claim's planted topic base rate plus, per independent origin (relays and
+        copies collapse into the source whose judgement they repeat), log P(stance | true) /
+        P(stance | false) from that origin's planted reliability when it judged and the planted
+        rumour shares. With `at_report_time`, only the reports made by the claim's first report.
+        """
+        claims = self.claims if claim_ids is None else self.claims.loc[list(claim_ids)]
+        reports = self.reports[self.reports["claim_id"].isin(claims.index)]
+        if at_report_time:
+            first = self.claims["first_reported_at"].reindex(reports["claim_id"]).to_numpy()
+            reports = reports[reports["reported_at"].to_numpy() <= first]
+        votes = reports.drop_duplicates(["claim_id", "origin_id"])
+        r = votes["planted_reliability"].clip(1e-6, 1 - 1e-6).to_numpy()
+        s_true, s_false = self.planted.get("rumour_share_true", 0.4), self.planted.get("rumour_share_false", 0.4)
+        stance = votes["stance"].to_numpy()
+        llr = np.select(
+            [stance == "confirmed", stance == "rumoured"],
+            [np.log(r * (1 - s_true)) - np.log((1 - r) * (1 - s_false)), np.log(r * s_true) - np.log((1 - r) * s_false)],
+            default=np.log(1 - r) - np.log(r))
+        total = pd.Series(llr).groupby(votes["claim_id"].to_numpy()).sum().reindex(claims.index, fill_value=0.0)
+        prior = _logit(claims["base_rate"].clip(1e-6, 1 - 1e-6).to_numpy())
+        return pd.Series(1.0 / (1.0 + np.exp(-(prior + total.to_numpy()))), index=claims.index, name="p_true")
 
     # -- the CSV contract -----------------------------------------------------------------
     def csv_rows(self) -> pd.DataFrame:
@@ -137,6 +176,31 @@ def _planted_reliability(rng: np.random.Generator, n: int, reliability) -> np.nd
     return values
 
 
+def _hierarchical_reliability(rng: np.random.Generator, kind: np.ndarray, activity: np.ndarray):
+    """Reliabilities that follow kind and parent: (reliability, parent id or -1, kind) per source.
+
+    One source in 15 is a parent (five times as active); 60% of the others belong to one, share
+    its kind and scatter around its reliability; the rest scatter around their kind's mean.
+    """
+    n = kind.size
+    is_parent = rng.random(n) < 1 / 15
+    is_parent[0] = True
+    parents = np.flatnonzero(is_parent)
+    activity[parents] *= 5.0
+    kind_logit = _logit(pd.Series(KIND_RELIABILITY).reindex(kind).to_numpy())
+    parent = np.where(~is_parent & (rng.random(n) < 0.6), parents[rng.integers(0, parents.size, size=n)], -1)
+    kind = np.where(parent >= 0, kind[np.maximum(parent, 0)], kind)
+    logit = kind_logit + rng.normal(0.0, 0.5, size=n)  # parents and loners around their kind
+    child = parent >= 0
+    logit[child] = kind_logit[parent[child]] + (logit[parent[child]] - kind_logit[parent[child]]) \
+        + rng.normal(0.0, 0.3, size=child.sum())
+    return 1.0 / (1.0 + np.exp(-logit)), np.where(child, parent + 1, -1), kind
+
+
+def _logit(p):
+    return np.log(p) - np.log1p(-p)
+
+
 def _times(minutes: np.ndarray, start: pd.Timestamp) -> pd.Series:
     """Minute offsets from `start` as UTC timestamps (microsecond unit, as load_evidence gives)."""
     stamps = pd.to_datetime(start.value + minutes.astype(np.int64) * _MINUTE_NS, utc=True)
@@ -150,32 +214,58 @@ def make_world(seed: int, n_sources: int = 100, n_claims: int = 2000, *,
                open_rate: float = 0.1, unverifiable_rate: float = 0.0, revision_rate: float = 0.0,
                activity_sigma: float = 1.0, days: float = 365.0, start: str = "2016-01-01",
                report_lag_days: float = 1.0,
-               decide_days: tuple[float, float] = (2.0, 10.0)) -> World:
+               decide_days: tuple[float, float] = (2.0, 10.0),
+               rumour_share_false: float | None = None, topic_base_rates: dict[str, float] | None = None,
+               drift_share: float = 0.0, copy_share: float = 0.0, copy_rate: float = 0.8) -> World:
     """A reproducible synthetic world (see the module doc); `n_sources` judging sources plus aggregators."""
     rng = np.random.default_rng(seed)
     start_at = pd.Timestamp(start, tz="UTC")
     if n_aggregators is None:
         n_aggregators = max(1, n_sources // 10) if relay_rate > 0 else 0
+    rumour_false = rumour_share if rumour_share_false is None else rumour_share_false
 
     # -- sources ------------------------------------------------------------------------------
-    planted = _planted_reliability(rng, n_sources, reliability)
+    hierarchical = isinstance(reliability, str) and reliability == "hierarchical"
+    planted = np.zeros(n_sources) if hierarchical else _planted_reliability(rng, n_sources, reliability)
     activity = rng.lognormal(0.0, activity_sigma, size=n_sources)
     n_all = n_sources + n_aggregators
     source_ids = np.arange(1, n_all + 1)
     aggregator = np.arange(n_all) >= n_sources
+    kind = np.where(aggregator, "news_outlet", rng.choice(DIRECT_KINDS, size=n_all))
+    parent = np.full(n_all, -1)
+    if hierarchical:
+        planted, parent[:n_sources], kind[:n_sources] = _hierarchical_reliability(rng, kind[:n_sources], activity)
+    late = planted.copy()
+    if drift_share > 0:  # from halfway through, a share of sources turn to the mirror of what they were
+        drifted = rng.random(n_sources) < drift_share
+        late[drifted] = 1.0 - planted[drifted]
+    copies = np.full(n_all, -1)
+    if copy_share > 0:  # copiers never judge: they repeat a leader's stance, without saying so
+        copier = rng.random(n_sources) < copy_share
+        leaders = np.flatnonzero(~copier)
+        copies[:n_sources][copier] = source_ids[rng.choice(leaders, size=copier.sum(), p=activity[leaders] /
+                                                           activity[leaders].sum())]
+        activity[copier] = 1e-9
+        planted[copier] = late[copier] = np.nan
     sources = pd.DataFrame({
         "name": [f"Agency {i:03d}" if agg else f"Source {i:03d}" for i, agg in zip(source_ids, aggregator)],
-        "kind": np.where(aggregator, "news_outlet", rng.choice(DIRECT_KINDS, size=n_all)),
+        "kind": kind,
         "reliability": np.concatenate([planted, np.full(n_aggregators, np.nan)]),
         "aggregator": aggregator,
         "activity": np.concatenate([activity, np.zeros(n_aggregators)]),
+        "parent_id": parent,
+        "reliability_late": np.concatenate([late, np.full(n_aggregators, np.nan)]),
+        "copies": copies,
     }, index=pd.Index(source_ids, name="id"))
 
     # -- claims -------------------------------------------------------------------------------
     claim_ids = np.arange(1, n_claims + 1)
     t0 = np.sort(rng.uniform(0, days * 1440, size=n_claims)).round()  # minutes, in id order
-    truth = rng.random(n_claims) < base_rate
+    draw = rng.random(n_claims)
     topic = rng.choice(TOPICS, size=n_claims)
+    rates = {name: base_rate for name in TOPICS} | (topic_base_rates or {})
+    claim_rate = pd.Series(rates, dtype=float).reindex(topic).to_numpy()
+    truth = draw < claim_rate
 
     # -- who reports what: distinct sources per claim, weighted by activity (exponential race)
     k = np.clip(1 + rng.poisson(max(reports_per_claim - 1.0, 0.0), size=n_claims), 1, n_sources)
@@ -194,10 +284,32 @@ def make_world(seed: int, n_sources: int = 100, n_claims: int = 2000, *,
     r_source = picked[mask]  # 0-based among judging sources
     lag = np.where(r_slot == 0, 0.0, rng.exponential(report_lag_days * 1440, size=r_claim.size))
     r_time = t0[r_claim] + lag.round()
-    r_correct = rng.random(r_claim.size) < planted[r_source]
+    drift_minute = days * 1440 / 2
+    r_reliability = np.where(r_time >= drift_minute, late[r_source], planted[r_source])
+    r_correct = rng.random(r_claim.size) < r_reliability
     thinks_true = truth[r_claim] == r_correct
-    stance = np.where(thinks_true, np.where(rng.random(r_claim.size) < rumour_share, "rumoured", "confirmed"),
+    rumour_rate = np.where(truth[r_claim], rumour_share, rumour_false)
+    stance = np.where(thinks_true, np.where(rng.random(r_claim.size) < rumour_rate, "rumoured", "confirmed"),
                       "denied")
+    r_origin = r_source.copy()  # whose judgement the stance is (planted; a copy is its leader's)
+    if copy_share > 0:
+        pairs = [(row, c) for c in np.flatnonzero(copies > 0)
+                 for row in np.flatnonzero(r_source == copies[c] - 1)]
+        row, copier_pos = (np.array(x, dtype=np.int64) for x in zip(*pairs)) if pairs else (
+            np.zeros(0, np.int64), np.zeros(0, np.int64))
+        copied = rng.random(row.size) < copy_rate
+        row, copier_pos = row[copied], copier_pos[copied]
+        k = k + np.bincount(r_claim[row], minlength=n_claims)
+        r_claim = np.concatenate([r_claim, r_claim[row]])
+        r_source = np.concatenate([r_source, copier_pos])
+        r_origin = np.concatenate([r_origin, r_origin[row]])
+        r_time = np.concatenate([r_time, r_time[row] + rng.exponential(report_lag_days * 360, size=row.size).round()])
+        r_correct = np.concatenate([r_correct, r_correct[row]])
+        r_reliability = np.concatenate([r_reliability, r_reliability[row]])
+        stance = np.concatenate([stance, stance[row]])
+        grouped = np.argsort(r_claim, kind="stable")  # relays below pick a claim's rows from one block
+        r_claim, r_source, r_origin, r_time = r_claim[grouped], r_source[grouped], r_origin[grouped], r_time[grouped]
+        r_correct, r_reliability, stance = r_correct[grouped], r_reliability[grouped], stance[grouped]
     via = np.full(r_claim.size, -1)
     keep = np.ones(r_claim.size, dtype=bool)
 
@@ -215,6 +327,8 @@ def make_world(seed: int, n_sources: int = 100, n_claims: int = 2000, *,
         r_source = np.concatenate([r_source[keep], relay_source])
         r_time = np.concatenate([r_time[keep], relay_time])
         r_correct = np.concatenate([r_correct[keep], r_correct[origin_row]])
+        r_reliability = np.concatenate([r_reliability[keep], r_reliability[origin_row]])
+        r_origin = np.concatenate([r_origin[keep], r_origin[origin_row]])
         stance = np.concatenate([stance[keep], stance[origin_row]])
         via = np.concatenate([via[keep], source_ids[origin_source]])
     order = np.lexsort((r_time, r_claim))
@@ -225,6 +339,8 @@ def make_world(seed: int, n_sources: int = 100, n_claims: int = 2000, *,
         "reported_at": _times(r_time[order], start_at),
         "via_source_id": via[order].astype(np.int64),
         "correct": r_correct[order],
+        "origin_id": source_ids[r_origin[order]],  # planted: whose judgement (relays and copies: the origin's)
+        "planted_reliability": r_reliability[order],  # planted: the origin's reliability when it judged
     })
 
     # -- claims' first report and outcomes ------------------------------------------------------
@@ -262,9 +378,38 @@ def make_world(seed: int, n_sources: int = 100, n_claims: int = 2000, *,
         "truth": truth,
         "open": is_open,
         "topic": topic,
+        "base_rate": claim_rate,  # planted: the prior truth rate of the claim's topic
     }, index=pd.Index(claim_ids, name="id"))
     topics = pd.DataFrame({"claim_id": claim_ids, "topic": topic})
-    return World(sources, claims, reports, outcomes, topics, seed)
+    planted_params = {"rumour_share_true": rumour_share, "rumour_share_false": rumour_false,
+                      "topic_base_rates": rates, "drift_at": _times(np.array([drift_minute]), start_at)[0]
+                      if drift_share > 0 else None}
+    return World(sources, claims, reports, outcomes, topics, seed, planted_params)
+
+
+# -- world types: each built to expose something a scorer may miss ---------------------------------
+WORLD_TYPES = {
+    # rumours are weaker evidence than confirmations: a false claim is more often only rumoured
+    "weak_rumours": dict(rumour_share=0.3, rumour_share_false=0.75),
+    # rumours are as good as confirmations, and most assertions are rumours
+    "reliable_rumours": dict(rumour_share=0.75),
+    # 30% of the sources repeat (60% of the time) a leader's stance without a `via`: their errors are correlated
+    "copying": dict(copy_share=0.3, copy_rate=0.6),
+    # half of the sources turn to the mirror of their reliability halfway through
+    "drift": dict(drift_share=0.5),
+    # topics with clearly different base rates
+    "topics": dict(topic_base_rates={"military": 0.2, "diplomacy": 0.5, "humanitarian": 0.85, "economy": 0.35}),
+    # many sources with a claim or two, whose reliability follows their kind and parent
+    "sparse": dict(reliability="hierarchical", n_sources=1200, activity_sigma=1.5),
+}
+
+
+def make_world_type(name: str, seed: int, n_claims: int = 3000, **options) -> World:
+    """A world of one of `WORLD_TYPES` (120 sources, a quarter of claims held open unless overridden)."""
+    if name not in WORLD_TYPES:
+        raise ValueError(f"unknown world type {name!r}; use one of {', '.join(WORLD_TYPES)}")
+    settings = dict(n_sources=120, open_rate=0.25) | WORLD_TYPES[name] | options
+    return make_world(seed, n_claims=n_claims, **settings)
 
 
 # -- small hand-made evidence ---------------------------------------------------------------------
