@@ -226,10 +226,10 @@ def corp_reliability_chart(diagram: pd.DataFrame, forecasts=None, *,
     chart = alt.layer(diagonal, line, points)
     if forecasts is not None and len(forecasts):
         counts, edges = np.histogram(np.asarray(forecasts, dtype=float), bins=20, range=(0.0, 1.0))
-        histogram = pd.DataFrame({"start": edges[:-1], "stop": edges[1:], "claims": counts})
+        histogram = pd.DataFrame({"start": edges[:-1], "stop": edges[1:], "claims": counts, "zero": 0})
         # drawn against its own axis, scaled so the tallest bar fills the bottom fifth of the plot
-        bars = alt.Chart(histogram).mark_bar(opacity=0.3, color="gray").encode(
-            x=alt.X("start:Q", scale=_UNIT), x2="stop:Q",
+        bars = alt.Chart(histogram).mark_rect(opacity=0.3, color="gray").encode(
+            x=alt.X("start:Q", scale=_UNIT), x2="stop:Q", y2="zero:Q",
             y=alt.Y("claims:Q", axis=None, scale=alt.Scale(domain=[0, 5 * max(int(counts.max()), 1)])),
             tooltip=[alt.Tooltip("start:Q", title="Forecasts from", format=".2f"),
                      alt.Tooltip("stop:Q", title="to", format=".2f"), alt.Tooltip("claims:Q", title="Claims")])
