@@ -227,6 +227,7 @@ def test_corp_chart_draws_the_step_line_diagonal_and_histogram():
     assert {t["field"] for t in points["encoding"]["tooltip"]} >= {"range", "recalibrated", "claims"}
     bars = spec["datasets"][histogram["data"]["name"]]
     assert sum(b["claims"] for b in bars) == len(P) and histogram["encoding"]["y"]["axis"] is None
+    assert histogram["mark"]["type"] == "rect" and histogram["encoding"]["y2"]["field"] == "zero"
     assert "layer" not in charts.corp_reliability_chart(diagram).to_dict()["layer"][0]  # no histogram
 
 
