@@ -49,17 +49,26 @@ if view.retracted:
              "history are kept.", icon=":material/block:")
 
 fp = ui.fingerprint()
-predicted, drivers = ui.prediction(fp, (claim.id,))
+predicted, priors, drivers, p_line = ui.explanation(fp, claim.id)
 row = predicted[predicted["claim_id"] == claim.id]
 cells = st.columns(4)
 cells[0].metric("Reported status", view.status.value, help="What the sources said: each source's latest stance counts")
 cells[1].metric("Outcome", view.outcome.verdict if view.outcome else "open",
                 help="The verdict in force" + (f", as of {ui.when(view.outcome.decided_at)}" if view.outcome else ""))
+resolved = bool(len(row)) and bool(row["resolved"].iloc[0])
 if len(row):
     p_true, credibility = float(row["p_true"].iloc[0]), int(row["credibility"].iloc[0])
-    cells[2].metric("Likely true (p_true)", f"{p_true:.2f}",
-                    help="From the base rate and the track record of every independent source "
-                         "that asserted or denied it")
+    first = float(row["p_true_at_first_report"].iloc[0])
+    if resolved:
+        cells[2].metric("p_true before the verdict", f"{p_true:.2f}",
+                        delta=f"{first:.2f} at first report", delta_color="off",
+                        help="What the tracker said before the verdict was known, from earlier outcomes only; "
+                             "the claim's own verdict never enters its forecast")
+    else:
+        cells[2].metric("Likely true (p_true)", f"{p_true:.2f}",
+                        delta=f"{first:.2f} at first report", delta_color="off",
+                        help="From the topics' record and the track record of every independent source "
+                             "that asserted or denied it")
     cells[3].metric("Credibility", f"{credibility}",
                     help=f"{credibility}: {CREDIBILITY_WORDS[credibility]} (1 best, 6 cannot be judged)")
 
@@ -75,16 +84,18 @@ if len(live):
 else:
     st.info("No source has reported this claim yet.")
 
-mine = drivers[drivers["claim_id"] == claim.id] if len(drivers) else drivers
-if len(mine):
-    st.subheader("What drives p_true")
-    table = mine[["source", "stance", "llr"]].rename(columns={"llr": "weight of evidence"})
-    table["pushes toward"] = table["weight of evidence"].map(lambda w: "true" if w > 0 else "false" if w < 0 else "-")
-    ui.table(table, "claim_drivers",
-             column_config={"weight of evidence": st.column_config.NumberColumn(format="%+.2f")})
-    st.caption("Each independent source's vote in log-odds: its accuracy when asserting (or denying) beside the base "
-               f"rate ({predicted.attrs.get('base_rate', float('nan')):.2f} of resolved claims were true). "
-               "Relays count as their origin.")
+if len(row):
+    st.subheader("What drives p_true" + (" (as it stood before the verdict)" if resolved else ""))
+    mine = priors[priors["claim_id"] == claim.id] if len(priors) else priors
+    lines = [f"- Prior: {ui.md(text)}" for text in mine["explanation"]]
+    votes = drivers[drivers["claim_id"] == claim.id] if len(drivers) else drivers
+    lines += [f"- {ui.md(text)}" for text in votes["explanation"]]
+    st.markdown("\n".join(lines) if lines else "No source has taken a stance yet: p_true is the prior.")
+    st.caption("Each independent origin counts once (relays count as their origin). A stance never pushes "
+               "against its own direction unless the record shows, with 90% confidence, that it is more often "
+               "wrong than right.")
+    if len(p_line) > 1:
+        st.altair_chart(charts.p_true_timeline_chart(p_line), key="claim_p_true_timeline", width="stretch")
 
 st.subheader("Reports")
 shown = reports.assign(reported_at=reports["reported_at"].map(ui.when), url=reports["url"].map(ui.safe_url))

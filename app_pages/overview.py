@@ -56,6 +56,7 @@ if counts["claims"]:
         st.subheader("Calibration at a glance")
         with st.spinner("Scoring the tracker's own predictions..."):
             result = ui.calibration(fp)
+        result = result.calibration if result is not None else None
         if result is None or result.claims == 0 or math.isnan(result.brier):
             st.caption("No resolved claim to check the predictions against yet.")
         else:

@@ -9,7 +9,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from tests.conftest import REPO
-from tracker import queries, ui
+from tracker import forecast, queries, ui
 from tracker.evidence import load_evidence
 from tracker.interchange import load_example
 from tracker.ledger import Ledger
@@ -255,9 +255,14 @@ def test_deep_links_open_the_claim_and_source_pages(aleppo):
     assert at.subheader[0].value == "#8: The evacuation of eastern Aleppo is back on track and will happen shortly"
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["Reported status"] == "contested" and metrics["Outcome"] == "true"
-    assert 0 < float(metrics["Likely true (p_true)"]) < 1
-    drivers = table(at, "weight of evidence")
-    assert set(drivers["source"]) == {"Russian Defence Ministry", "ICRC", "The Duran", "Jihadi sources"}
+    # resolved: what the tracker said before the verdict, never a value computed with hindsight
+    said = forecast.predict(load_evidence(aleppo.engine), claim_ids=[8])
+    assert metrics["p_true before the verdict"] == f"{said['p_true'].iloc[0]:.2f}"
+    assert "Likely true (p_true)" not in metrics
+    words = " ".join(m.value for m in at.markdown)
+    for source in ("Russian Defence Ministry", "ICRC", "The Duran", "Jihadi sources"):
+        assert source in words
+    assert "Prior: topic aleppo" in words
     assert len(table(at, "via")) == 5
 
     at = ok(app(source=16).run())
@@ -293,7 +298,12 @@ def test_calibration_page_scores_the_predictions(aleppo):
     at = ok(on("calibration"))
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["Claims scored"] == "9" and float(metrics["Brier score"]) < 0.25
-    assert table(at, "observed")["claims"].sum() == 9
+    assert float(metrics["Log loss"]) > 0
+    compared = table(at, "forecaster").set_index("forecaster")
+    assert list(compared.index) == ["tracker", "previous scorer", "running base rate", "majority vote", "constant 0.5"]
+    assert (compared["claims"] == 9).all() and compared.loc["constant 0.5", "brier"] == pytest.approx(8 * 0.25 / 9)  # one claim is partly true
+    assert table(at, "truth_rate")["claims"].sum() >= 9  # by topic
+    assert "defaults (a fit needs 30 resolved claims)" in " ".join(c.value for c in at.caption)
 
 
 # -- import and export ----------------------------------------------------------------------

@@ -18,7 +18,7 @@ from click.testing import CliRunner
 from scipy.stats import spearmanr
 
 from tests.synthetic import build_evidence, make_world
-from tracker import scoring
+from tracker import forecast, scoring
 from tracker.cli import main
 from tracker.evidence import Evidence, load_evidence
 
@@ -317,7 +317,7 @@ def test_end_to_end_through_the_csv_contract_and_the_cli(ledger, db_path):
     assert isinstance(predicted, list) and all(PREDICT_KEYS <= row.keys() for row in predicted)
     open_refs = set(world.claims.loc[world.open_claims, "ref"])
     assert {row["claim_ref"] for row in predicted} == open_refs and open_refs
-    expected = scoring.predict(world.evidence()).set_index("claim_ref")["p_true"]
+    expected = forecast.predict(world.evidence()).set_index("claim_ref")["p_true"]
     for row in predicted:
         assert 0 < row["p_true"] < 1
         assert row["p_true"] == pytest.approx(expected[row["claim_ref"]], abs=1e-9)

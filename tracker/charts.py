@@ -258,3 +258,20 @@ def comparison_chart(table: pd.DataFrame, *, title: str = "Brier score by foreca
     labels = alt.Chart(data).mark_text(align="left", dx=4).encode(x="brier:Q", y=y, text="label:N")
     return alt.layer(bars, labels).properties(title=title, height=_row_height(len(data)), width="container",
                                               autosize=_FIT_WIDTH)
+
+
+def p_true_timeline_chart(line: pd.DataFrame, *, title: str = "p_true as the reports arrived") -> alt.LayerChart:
+    """A claim's forecast after each report (a step line), with the report that moved it.
+
+    `line`: at, p_true, source, stance (`forecast.timeline`).
+    """
+    data = line.assign(label=[f"{s} {st}" if isinstance(s, str) else "" for s, st in zip(line["source"], line["stance"])])
+    x = alt.X("at:T", title="Reported at")
+    y = alt.Y("p_true:Q", title="p_true", scale=_UNIT)
+    tooltip = [alt.Tooltip("at:T", title="At", format="%Y-%m-%d %H:%M"),
+               alt.Tooltip("p_true:Q", title="p_true", format=".2f"), alt.Tooltip("label:N", title="Report")]
+    half = alt.Chart(pd.DataFrame({"p": [0.5]})).mark_rule(strokeDash=[4, 4], color="gray").encode(y="p:Q")
+    steps = alt.Chart(data).mark_line(interpolate="step-after", color="#1f77b4").encode(x=x, y=y)
+    points = alt.Chart(data).mark_circle(size=70, color="#1f77b4").encode(x=x, y=y, tooltip=tooltip)
+    return alt.layer(half, steps, points).properties(title=title, height=220, width="container",
+                                                     autosize=_FIT_WIDTH)

@@ -29,12 +29,9 @@ from tracker.ledger import ClaimView, Ledger, describe_change
 from tracker.models import ClaimStatus, Role, SourceKind, Stance, Verdict
 from tracker.scoring import (
     ScoringConfig,
-    predict_at_report_time,
     score_by_kind,
     score_sources,
 )
-from tracker.scoring import calibration as score_calibration
-from tracker.scoring import predict as predict_claims
 
 FORMAT = click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table",
                       show_default=True, help="table for people, json for programs")
@@ -611,53 +608,117 @@ def scores(ctx: click.Context, as_of: str | None, topic: str | None, by_kind: bo
 @click.option("--at-report-time", is_flag=True,
               help="every claim as it stood when first reported (only outcomes known before then)")
 @click.option("--topic", help="only claims with this topic")
+@click.option("--claim", "claim_ids", type=int, multiple=True, metavar="ID",
+              help="these claims (repeatable), resolved ones as the tracker saw them before the verdict")
+@click.option("--explain", is_flag=True, help="say in words what drives each p_true (table format)")
 @REPORT_FORMAT
 @click.pass_context
-def predict(ctx: click.Context, as_of: str | None, at_report_time: bool, topic: str | None, fmt: str) -> None:
-    """How likely each open claim is to be true, given who carried it."""
+def predict(ctx: click.Context, as_of: str | None, at_report_time: bool, topic: str | None,
+            claim_ids: tuple[int, ...], explain: bool, fmt: str) -> None:
+    """How likely each open claim is to be true, given who carried it (see `calibration` for how
+    well these forecasts have held up, and the parameters fitted from the record)."""
+    from tracker import forecast
+
     evidence = _evidence(ctx, topic)
     if at_report_time:
-        if as_of:
-            raise click.UsageError("--at-report-time already fixes the date of each prediction; drop --as-of")
-        table = predict_at_report_time(evidence)
+        if as_of or claim_ids:
+            raise click.UsageError("--at-report-time already fixes the date of each prediction; drop --as-of/--claim")
+        table = forecast.predict_at_report_time(evidence)
         table = table.drop(columns=["outcome"])
     else:
-        table = predict_claims(evidence, _when_option(as_of))
+        table = forecast.predict(evidence, _when_option(as_of), claim_ids=list(claim_ids) or None)
     width = max(30, shutil.get_terminal_size((120, 20)).columns - 60)
+    shown = table
     if fmt == "table":
-        table = table.assign(statement=[_shorten(t, width) for t in table["statement"]])
+        shown = table.assign(statement=[_shorten(t, width) for t in table["statement"]])
     columns = {"claim_ref": "claim", "statement": "statement", "p_true": "p_true", "credibility": "credibility"}
     if at_report_time:
         columns["verdict"] = "verdict"
-    _emit(table, fmt, columns)
+    elif claim_ids:
+        columns["p_true_at_first_report"] = "at first report"
+    if fmt == "json" and not at_report_time:
+        records = json.loads(table.to_json(orient="records", date_format="iso", force_ascii=False))
+        drivers, priors = table.attrs["drivers"], table.attrs["priors"]
+        for record in records:
+            record["drivers"] = drivers.loc[drivers["claim_id"] == record["claim_id"], "explanation"].tolist()
+            record["prior"] = priors.loc[priors["claim_id"] == record["claim_id"], "explanation"].tolist()
+        click.echo(json.dumps(records, indent=2, ensure_ascii=False))
+        return
+    _emit(shown, fmt, columns)
+    if explain and fmt == "table" and not at_report_time:
+        drivers, priors = table.attrs["drivers"], table.attrs["priors"]
+        for row in table.itertuples():
+            click.echo(f"\n{row.claim_ref}: p_true {row.p_true:.2f}"
+                       + (f" (said before its verdict; {row.p_true_at_first_report:.2f} at first report)"
+                          if row.resolved else ""))
+            for line in priors.loc[priors["claim_id"] == row.claim_id, "explanation"]:
+                click.echo(f"  prior: {line}")
+            for line in drivers.loc[drivers["claim_id"] == row.claim_id, "explanation"]:
+                click.echo(f"  {line}")
 
 
 @main.command()
-@click.option("--bins", default=10, show_default=True, help="bins of the reliability table")
+@click.option("--bins", type=click.IntRange(min=1), default=10, show_default=True,
+              help="bins of the equal-width table in --format json/csv (the reliability diagram itself "
+                   "needs no bins: it is the isotonic fit)")
+@click.option("--by-topic", is_flag=True, help="also score the forecasts topic by topic")
 @REPORT_FORMAT
 @click.pass_context
-def calibration(ctx: click.Context, bins: int, fmt: str) -> None:
-    """How the tracker's own at-report-time predictions held up: Brier score and calibration."""
-    result = score_calibration(_evidence(ctx, None), bins=bins)
+def calibration(ctx: click.Context, bins: int, by_topic: bool, fmt: str) -> None:
+    """How the tracker's own at-report-time predictions held up, beside baselines, and the model's
+    parameters fitted from the record."""
+    from tracker import selfscore
+
+    result = selfscore.assess(_evidence(ctx, None), bins=bins)
+    legacy = result.calibration
     if fmt == "json":
+        records = lambda frame: json.loads(frame.to_json(orient="records", date_format="iso"))  # noqa: E731
         click.echo(json.dumps({
-            "claims": result.claims, "brier": result.brier, "base_rate_brier": result.base_rate_brier,
-            "accuracy": result.accuracy,
-            "table": json.loads(result.table.to_json(orient="records")),
-            "by_stance": json.loads(result.by_stance.to_json(orient="records")),
-            "by_source_stance": json.loads(result.by_source_stance.to_json(orient="records")),
+            "claims": legacy.claims, "brier": legacy.brier, "base_rate_brier": legacy.base_rate_brier,
+            "accuracy": legacy.accuracy,
+            "table": records(legacy.table),
+            "by_stance": records(legacy.by_stance),
+            "by_source_stance": records(legacy.by_source_stance),
+            "log_loss": _finite(result.log_loss),
+            "brier_decomposition": {"mcb": _finite(result.evaluation.brier.mcb),
+                                    "dsc": _finite(result.evaluation.brier.dsc),
+                                    "unc": _finite(result.evaluation.brier.unc)},
+            "reliability_diagram": records(result.evaluation.diagram),
+            "comparison": records(result.comparison),
+            "by_topic": records(result.by_topic),
+            "params": result.params.as_dict(),
+            "checkpoints": records(result.checkpoints),
         }, indent=2))
         return
     if fmt == "csv":
-        click.echo(result.table.to_csv(index=False), nl=False)
+        click.echo(legacy.table.to_csv(index=False), nl=False)
         return
-    click.echo(f"{result.claims} resolved claim(s) scored at report time")
-    click.echo(f"Brier score {result.brier:.4f} (base rate alone: {result.base_rate_brier:.4f}; lower is better); "
-               f"accuracy {result.accuracy:.0%}\n")
-    _emit(result.table, "table", {"bin": "predicted", "predicted": "mean predicted", "observed": "observed",
-                                  "claims": "claims"})
+    click.echo(f"{legacy.claims} resolved claim(s) scored at report time")
+    click.echo(f"Brier score {legacy.brier:.4f} (base rate alone: {legacy.base_rate_brier:.4f}; lower is better); "
+               f"log loss {result.log_loss:.4f}; accuracy {legacy.accuracy:.0%}")
+    click.echo(f"model: {selfscore.describe_params(result.params)}\n")
+    click.echo("against the baselines (same claims, each forecast made at first report):")
+    numbers = ["brier", "log_loss", "mcb", "dsc", "unc", "accuracy"]
+    _emit(result.comparison.assign(**{c: result.comparison[c].map(_four) for c in numbers}), "table", {"forecaster": "forecaster", "brier": "Brier", "log_loss": "log loss",
+                                       "mcb": "miscalibration", "dsc": "discrimination", "unc": "uncertainty",
+                                       "accuracy": "accuracy", "claims": "claims"})
+    click.echo("\nreliability diagram (isotonic fit: each row a run of forecasts that earned one observed rate):")
+    _emit(result.evaluation.diagram, "table", {"lower": "from", "upper": "to", "mean_forecast": "mean predicted",
+                                               "recalibrated": "observed", "claims": "claims"})
+    if by_topic:
+        click.echo("\nby topic:")
+        _emit(result.by_topic, "table", {"topic": "topic", "claims": "claims", "truth_rate": "truth rate",
+                                         "brier": "Brier", "log_loss": "log loss", "accuracy": "accuracy"})
     click.echo("\ntruth rate by stance:")
-    _emit(result.by_stance, "table", {"stance": "stance", "claims": "claims", "truth_rate": "truth rate"})
+    _emit(legacy.by_stance, "table", {"stance": "stance", "claims": "claims", "truth_rate": "truth rate"})
+
+
+def _four(value: float) -> str:
+    return "" if value != value else f"{value:.4f}"
+
+
+def _finite(value: float):
+    return None if value != value else value
 
 
 @main.command("pheme-csv")

@@ -19,7 +19,7 @@ from datetime import datetime
 import pandas as pd
 import streamlit as st
 
-from tracker import queries, scoring
+from tracker import forecast, queries, scoring, selfscore
 from tracker.dates import DateError, format_when, parse_when
 from tracker.evidence import Evidence, load_evidence
 from tracker.ledger import ClaimView, Ledger
@@ -74,22 +74,37 @@ def scores(fp: tuple, topic: str | None = None) -> pd.DataFrame:
     return scoring.score_sources(found.for_topic(topic) if topic else found)
 
 
+@st.cache_resource(max_entries=1, ttl=CACHE_TTL, show_spinner=False)
+def model(fp: tuple) -> forecast.Model:
+    """The forecasting model fitted to the store as it is (refitted when the store changes)."""
+    return forecast.fit(evidence(fp))
+
+
 @st.cache_data(max_entries=64, ttl=CACHE_TTL, show_spinner=False)
 def prediction(fp: tuple, claim_ids: tuple[int, ...]) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """p_true and credibility of these claims now, and the votes that drive them (largest first)."""
+    """p_true and credibility of these claims (open: now; resolved: what the tracker said before
+    the verdict), and the votes that drive them with their explanations (largest first)."""
     if not claim_ids:
         return pd.DataFrame(columns=["claim_id", "p_true", "credibility"]), pd.DataFrame()
-    out = scoring.predict(evidence(fp), claim_ids=list(claim_ids))
+    out = forecast.predict(evidence(fp), claim_ids=list(claim_ids), model=model(fp))
     return out, out.attrs.get("drivers", pd.DataFrame())
 
 
+@st.cache_data(max_entries=64, ttl=CACHE_TTL, show_spinner=False)
+def explanation(fp: tuple, claim_id: int) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """One claim's forecast with its prior's source and drivers in words, and its p_true timeline."""
+    out = forecast.predict(evidence(fp), claim_ids=[claim_id], model=model(fp))
+    line = forecast.timeline(evidence(fp), claim_id, model=model(fp))
+    return out, out.attrs.get("priors", pd.DataFrame()), out.attrs.get("drivers", pd.DataFrame()), line
+
+
 @st.cache_data(max_entries=16, ttl=CACHE_TTL, show_spinner=False)
-def calibration(fp: tuple, bins: int = 10) -> scoring.Calibration | None:
-    """How the at-report-time predictions held up; None while the store has no claim."""
+def calibration(fp: tuple, bins: int = 10) -> selfscore.Assessment | None:
+    """How the at-report-time predictions held up beside the baselines; None without claims."""
     found = evidence(fp)
     if found.claims.empty:
         return None
-    return scoring.calibration(found, bins=bins)
+    return selfscore.assess(found, model(fp), bins=bins)
 
 
 @st.cache_data(max_entries=64, ttl=CACHE_TTL, show_spinner=False)

@@ -1,0 +1,784 @@
+"""The likelihood that a claim is true: a stated model, fitted from the store's own record.
+
+**The model.** Each claim is true (T) or false (F). Its prior comes from its topics: every topic
+has a truth rate drawn around the store's topic mean (each topic counted once, with one
+pseudo-topic at 0.5), and a topic's rate is its record shrunk to that mean by `topic_strength`
+pseudo-claims; a claim with several topics takes the mean of their log-odds, an untagged claim
+belongs to the pseudo-topic "(untagged)". Each source, when it speaks on a claim, takes one of
+three stances (confirmed, rumoured, denied) with probabilities that depend on whether the claim
+is true: its *confusion rows* P(stance | T) and P(stance | F). Those rows are drawn from its
+parent's rows, the parent's from its kind's, the kind's from the store's (Dirichlet shrinkage:
+`source_strength` pseudo-claims toward the parent or kind, `group_strength` from parent to
+kind and from kind to store). Independent origins speak independently given the truth (relays
+collapse into their origin), so
+
+    logit p_true = prior_weight * logit(prior) + sum over origins of w[stance] * log LR,
+    LR = P(stance | T) / P(stance | F) of that origin,
+
+where the weights `w[confirmed]`, `w[rumoured]`, `w[denied]` say how much each kind of stance
+counts (how much a rumour counts next to a confirmation is learned, not set) and `prior_weight`
+how much the topic prior does. A source that takes a stance on true and false claims alike has an
+LR of 1 and moves nothing, whatever its share of true claims.
+
+**Learned, not hand-set.** The five strengths and weights are fitted by maximising the likelihood
+of the tracker's own at-report-time forecasts of resolved claims (each built only from outcomes
+known before the claim was first reported), with a weak pull toward the defaults. The fit is the
+self-correction: when past forecasts leaned too far (a misleading topic prior, over-counted
+rumours), the weights shrink and forecasts move back toward 0.5. Below `MIN_FIT_CLAIMS` resolved
+claims the defaults apply. The chronological forecasts never look ahead: the parameters a claim is
+forecast with were fitted at the last checkpoint before its first report (checkpoints double the
+number of resolved claims: 30, 60, 120, ...) on claims resolved by then.
+
+**Direction.** A stance never pushes against its own direction (a denial raising `p_true`, a
+confirmation lowering it) unless the record shows, with the interval's confidence, that this source
+(or, without a record of that stance, its parent group, then its kind) is more often wrong than
+right when taking that stance (the upper end of the Jeffreys interval of its right-share below
+one half). Otherwise that vote's term is 0.
+
+**No hindsight.** A claim's forecast only ever uses outcomes known strictly before the time it is
+made and before the claim's own first verdict: a resolved claim is shown with what the tracker said
+at its first report and as each report arrived, never with a value computed after the fact.
+
+The replay behind it reads as a walk over time: verdicts (and the revisions that replace them)
+are events that change per-entity running sums (source, parent group, kind, store, topic); each
+forecast reads those sums as they stood at its time. The walk is done in bulk with sorted
+cumulative sums (`_RunningSums`), so a million reports take well under a second.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+import pandas as pd
+
+from tracker.evidence import Evidence
+from tracker.scoring import (
+    VERDICT_VALUE,
+    _as_timestamp,
+    _claim_refs,
+    _Stances,
+    credibility,
+    latest_stances,
+    verdicts_as_of,
+)
+
+STANCES = ("confirmed", "rumoured", "denied")  # column order of the confusion counts
+ASSERTING = np.array([True, True, False])
+UNTAGGED = "(untagged)"
+MIN_FIT_CLAIMS = 30
+FIT_SAMPLE = 12_000  # the fit reads at most this many of the latest resolved claims
+LEVELS = ("source", "group", "kind", "store")
+_EPS = 1e-6
+
+
+@dataclass(frozen=True)
+class Params:
+    """The model's strengths and weights (defaults until the record is large enough to fit)."""
+
+    source_strength: float = 4.0
+    stance_strength: float = 4.0
+    group_strength: float = 4.0
+    topic_strength: float = 10.0
+    prior_weight: float = 1.0
+    weight_confirmed: float = 1.0
+    weight_rumoured: float = 1.0
+    weight_denied: float = 1.0
+    fitted_on: int = 0  # resolved claims the fit rests on (0: defaults)
+    level: float = 0.9  # confidence of the direction rule
+
+    @property
+    def weights(self) -> np.ndarray:
+        """The stance weights in `STANCES` order."""
+        return np.array([self.weight_confirmed, self.weight_rumoured, self.weight_denied])
+
+    def as_dict(self) -> dict:
+        """The parameters as plain numbers (for JSON and display)."""
+        return {name: getattr(self, name) for name in self.__dataclass_fields__}
+
+
+DEFAULTS = Params()
+_FREE = ("source_strength", "stance_strength", "group_strength", "topic_strength", "prior_weight",
+         "weight_confirmed", "weight_rumoured", "weight_denied")
+_LOG_SCALED = {"source_strength", "stance_strength", "group_strength", "topic_strength"}
+_BOUNDS = {"source_strength": (0.25, 500.0), "stance_strength": (0.25, 500.0), "group_strength": (0.25, 500.0), "topic_strength": (0.5, 2000.0),
+           "prior_weight": (0.0, 1.0), "weight_confirmed": (0.0, 3.0), "weight_rumoured": (0.0, 3.0),
+           "weight_denied": (0.0, 3.0)}
+_PULL = 2.0  # the weak pull toward the defaults, in claims' worth of log loss
+
+
+def _logit(p):
+    p = np.clip(p, _EPS, 1 - _EPS)
+    return np.log(p) - np.log1p(-p)
+
+
+def _sigmoid(x):
+    return 1.0 / (1.0 + np.exp(-np.asarray(x, dtype=float)))
+
+
+# -- the walk over time ----------------------------------------------------------------------
+class _RunningSums:
+    """Per-entity running sums of event vectors, readable as they stood before any step."""
+
+    def __init__(self, entity: np.ndarray, step: np.ndarray, amounts: np.ndarray, n_steps: int) -> None:
+        order = np.lexsort((step, entity))
+        self.width = n_steps + 1
+        self.key = entity[order].astype(np.int64) * self.width + step[order]
+        amounts = amounts[order]
+        cum = np.cumsum(amounts, axis=0)
+        entity = entity[order]
+        starts = np.flatnonzero(np.r_[True, entity[1:] != entity[:-1]]) if len(entity) else np.array([], int)
+        # a running sum restarts at each entity: take away what the entities before it added
+        before = np.zeros_like(cum)
+        if len(starts):
+            offset = np.where(starts > 0, starts - 1, 0)
+            base = np.where((starts > 0)[:, None], cum[offset], 0.0)
+            lengths = np.diff(np.r_[starts, len(entity)])
+            before = np.repeat(base, lengths, axis=0)
+        self.cum = cum - before
+        self.dims = amounts.shape[1]
+
+    def before(self, entity: np.ndarray, seen: np.ndarray) -> np.ndarray:
+        """The sums of each entity's events at steps below `seen` (zeros when there are none)."""
+        if not len(self.key):
+            return np.zeros((len(entity), self.dims))
+        at = np.searchsorted(self.key, entity.astype(np.int64) * self.width + seen, side="left") - 1
+        safe = np.maximum(at, 0)
+        ok = (at >= 0) & (self.key[safe] // self.width == entity)
+        return np.where(ok[:, None], self.cum[safe], 0.0)
+
+
+@dataclass
+class _Walk:
+    """Verdict events in time order and the running sums they drive."""
+
+    decided: pd.Series  # decided_at of each step, sorted
+    n_steps: int
+    levels: dict  # level name -> _RunningSums over 6 columns (stance x truth)
+    entity_of: dict  # level name -> Series source_id -> entity code
+    topics: _RunningSums | None  # per topic: (true, resolved)
+    topic_codes: dict
+    topic_mean_steps: np.ndarray  # steps of the topic-mean changes, sorted
+    topic_mean_sum: np.ndarray  # running sum of topic rates after each change
+    topic_mean_count: np.ndarray  # running number of topics with a record
+    first_verdict: pd.Series  # claim_id -> earliest decided_at of its verdicts
+    claims: _RunningSums  # the store's (true, resolved) claims
+
+
+def _entity_maps(sources: pd.DataFrame) -> dict:
+    """Source id -> entity code at each level (group: the parent, or the source itself)."""
+    parent = sources["parent_id"] if "parent_id" in sources else pd.Series(-1, index=sources.index)
+    parent = parent.fillna(-1).astype(np.int64)
+    group = np.where(parent.to_numpy() >= 0, parent.to_numpy(), sources.index.to_numpy())
+    kinds = pd.factorize(sources["kind"].fillna("other"))[0]
+    return {
+        "source": pd.Series(sources.index.to_numpy(dtype=np.int64), index=sources.index),
+        "group": pd.Series(group.astype(np.int64), index=sources.index),
+        "kind": pd.Series(kinds.astype(np.int64), index=sources.index),
+        "store": pd.Series(np.zeros(len(sources), np.int64), index=sources.index),
+    }
+
+
+def _claim_topics(evidence: Evidence) -> pd.DataFrame:
+    """One row per (claim, topic); claims without a topic get the pseudo-topic `UNTAGGED`."""
+    tagged = evidence.topics[evidence.topics["claim_id"].isin(evidence.claims.index)]
+    untagged = evidence.claims.index.difference(tagged["claim_id"].unique())
+    return pd.concat([tagged[["claim_id", "topic"]],
+                      pd.DataFrame({"claim_id": untagged.to_numpy(), "topic": UNTAGGED})], ignore_index=True)
+
+
+def _walk(evidence: Evidence, pairs: pd.DataFrame) -> _Walk:
+    """Replay every verdict (a revision replacing the one it revises) into running sums."""
+    revisions = evidence.outcomes[evidence.outcomes["claim_id"].isin(evidence.claims.index)]
+    revisions = revisions.sort_values(["decided_at", "id"], kind="stable").reset_index(drop=True)
+    n = len(revisions)
+    value = revisions["verdict"].map(VERDICT_VALUE).astype(float).to_numpy()
+    claim = revisions["claim_id"].to_numpy()
+    # a revision takes effect unless a newer one (higher id) of the same claim is already in force
+    by_claim = np.argsort(claim, kind="stable")
+    claim_sorted = claim[by_claim]
+    new_claim = np.r_[True, claim_sorted[1:] != claim_sorted[:-1]] if n else np.zeros(0, bool)
+    ids = revisions["id"].to_numpy()[by_claim]
+    newest = pd.Series(ids).groupby(np.cumsum(new_claim)).cummax().to_numpy() if n else ids
+    applied = new_claim.copy()
+    if n:
+        applied[1:] |= ids[1:] >= newest[:-1]
+    steps = by_claim[applied]
+    replaces = np.full(len(steps), -1)
+    same = ~new_claim[applied][1:]
+    replaces[1:][same] = steps[:-1][same]
+    # events: (step, revision whose credit moves, sign)
+    back = replaces >= 0
+    ev_step = np.r_[steps[back], steps]
+    ev_rev = np.r_[replaces[back], steps]
+    ev_sign = np.r_[-np.ones(back.sum()), np.ones(len(steps))]
+    live = ~np.isnan(value[ev_rev])
+    ev_step, ev_rev, ev_sign = ev_step[live], ev_rev[live], ev_sign[live]
+
+    # the credit rows each revision brings: every speaker's latest stance by its decision time
+    reps = evidence.reports.merge(pd.DataFrame({"claim_id": claim, "revision": np.arange(n),
+                                                "decided_at": revisions["decided_at"].to_numpy()}), on="claim_id")
+    reps = reps[(reps["reported_at"] <= reps["decided_at"]) & ~np.isnan(value[reps["revision"].to_numpy()])]
+    rows = latest_stances(reps, key="revision") if len(reps) else pd.DataFrame(
+        {"revision": [], "source_id": [], "stance": []})
+    rows = rows[rows["stance"].isin(STANCES)]
+    row_rev = rows["revision"].to_numpy(dtype=np.int64)
+    row_code = pd.Categorical(rows["stance"], categories=STANCES).codes.astype(np.int64)
+    row_source = rows["source_id"].to_numpy(dtype=np.int64)
+    # each event brings its revision's rows with its sign
+    by_rev = np.argsort(row_rev, kind="stable")
+    row_rev, row_code, row_source = row_rev[by_rev], row_code[by_rev], row_source[by_rev]
+    count = np.bincount(row_rev, minlength=n) if n else np.zeros(0, np.int64)
+    start = np.cumsum(count) - count
+    lengths = count[ev_rev]
+    take = np.repeat(start[ev_rev] - (np.cumsum(lengths) - lengths), lengths) + np.arange(lengths.sum())
+    r_step = np.repeat(ev_step, lengths)
+    r_sign = np.repeat(ev_sign, lengths)
+    r_value = value[row_rev[take]] if len(take) else np.zeros(0)
+    r_code = row_code[take]
+    amounts = np.zeros((len(take), 6))
+    if len(take):
+        amounts[np.arange(len(take)), r_code * 2] = r_sign * r_value
+        amounts[np.arange(len(take)), r_code * 2 + 1] = r_sign * (1.0 - r_value)
+    maps = _entity_maps(evidence.sources)
+    source_ids = row_source[take]
+    levels = {}
+    for name in LEVELS:
+        entity = maps[name].reindex(source_ids).fillna(-1).to_numpy(dtype=np.int64)
+        levels[name] = _RunningSums(entity, r_step, amounts, n)
+
+    # topics: (true, resolved) per topic, and the mean of the topics' rates
+    codes, names = pd.factorize(pairs["topic"])
+    topic_codes = dict(zip(names, range(len(names))))
+    pair_claim = pairs["claim_id"].to_numpy()
+    ev_claim = claim[ev_rev]
+    joined = pd.DataFrame({"claim_id": ev_claim, "event": np.arange(len(ev_claim))}).merge(
+        pd.DataFrame({"claim_id": pair_claim, "code": codes}), on="claim_id")
+    e = joined["event"].to_numpy()
+    t_entity = joined["code"].to_numpy(dtype=np.int64)
+    t_amounts = np.c_[ev_sign[e] * value[ev_rev[e]], ev_sign[e]]
+    topics = _RunningSums(t_entity, ev_step[e], t_amounts, n)
+    mean_steps, mean_sum, mean_count = _topic_mean(t_entity, ev_step[e], t_amounts)
+    first_verdict = revisions.groupby("claim_id")["decided_at"].min()
+    claim_sums = _RunningSums(np.zeros(len(ev_step), np.int64), ev_step, np.c_[ev_sign * value[ev_rev], ev_sign], n)
+    return _Walk(pd.to_datetime(revisions["decided_at"], utc=True), n, levels, maps, topics, topic_codes, mean_steps, mean_sum, mean_count,
+                 first_verdict, claim_sums)
+
+
+def _topic_mean(entity: np.ndarray, step: np.ndarray, amounts: np.ndarray):
+    """Running sum and count of the topics' Laplace rates, as changes ordered by step."""
+    if not len(entity):
+        return np.zeros(0, np.int64), np.zeros(0), np.zeros(0)
+    order = np.lexsort((step, entity))
+    ent, stp, amt = entity[order], step[order], amounts[order]
+    starts = np.r_[True, ent[1:] != ent[:-1]]
+    cum = np.cumsum(amt, axis=0)
+    seg = np.cumsum(starts) - 1
+    first = np.flatnonzero(starts)
+    base = np.where(first > 0, 1, 0)[:, None] * cum[np.maximum(first - 1, 0)]
+    cum = cum - base[seg]
+    present = cum[:, 1] > 0.5
+    rate = np.where(present, (cum[:, 0] + 1.0) / (cum[:, 1] + 2.0), 0.0)
+    prev_rate = np.where(starts, 0.0, np.r_[0.0, rate[:-1]])
+    prev_present = np.where(starts, False, np.r_[False, present[:-1]])
+    d_rate = rate - prev_rate
+    d_count = present.astype(float) - prev_present.astype(float)
+    by_step = np.argsort(stp, kind="stable")
+    return stp[by_step], np.cumsum(d_rate[by_step]), np.cumsum(d_count[by_step])
+
+
+# -- features: what each forecast reads from the walk ---------------------------------------
+@dataclass
+class _Features:
+    """The counts behind a set of forecasts, independent of the parameters."""
+
+    queries: pd.DataFrame  # query (0..n-1), claim_id, at
+    seen: np.ndarray  # per query: the verdict steps it may read (those decided strictly before)
+    vote_query: np.ndarray  # query index of each vote
+    vote_code: np.ndarray  # stance code (STANCES order)
+    vote_source: np.ndarray  # source id
+    vote_has_group: np.ndarray  # the source has a parent
+    counts: dict  # level -> (votes, 4): n(stance, T), n(stance, F), n(T), n(F) of the vote's stance;
+    # "asserted": the source's confirmations and rumours together, (votes, 2): n(T), n(F)
+    confident_wrong: np.ndarray  # the direction rule's exception holds for this vote
+    topic_query: np.ndarray  # query index of each (query, topic) pair
+    topic_name: np.ndarray
+    topic_true: np.ndarray
+    topic_resolved: np.ndarray
+    topic_mean: np.ndarray  # per query: the mean of the topics' rates (with the pseudo-topic at 0.5)
+    topic_count: np.ndarray  # per query: topics with a record
+    votes: pd.DataFrame = field(default_factory=pd.DataFrame)  # claim_id, source_id, stance, query
+
+
+def _features(evidence: Evidence, walk: _Walk, pairs: pd.DataFrame, queries: pd.DataFrame,
+              level: float) -> _Features:
+    """The counts each query's forecast reads: as they stood strictly before its time."""
+    queries = queries.reset_index(drop=True)
+    queries["at"] = pd.to_datetime(queries["at"], utc=True)
+    q_claim = queries["claim_id"].to_numpy()
+    cutoff = queries["at"]
+    own = walk.first_verdict.reindex(q_claim)
+    cutoff = cutoff.where(own.isna().to_numpy() | (cutoff.to_numpy() <= own.to_numpy()), own.to_numpy())
+    seen = walk.decided.array.searchsorted(pd.DatetimeIndex(cutoff).array, side="left").astype(np.int64)
+
+    # the votes: each independent origin's latest stance by the query's time
+    reps = evidence.reports.merge(pd.DataFrame({"claim_id": q_claim, "query": np.arange(len(queries)),
+                                                "at": queries["at"].to_numpy()}), on="claim_id")
+    reps = reps[reps["reported_at"] <= reps["at"]]
+    if len(reps):
+        rows = _Stances(reps, key="query").latest()
+        votes = rows[(rows["origin"] == rows["source_id"]) & rows["stance"].isin(STANCES)]
+    else:
+        votes = pd.DataFrame({"query": pd.Series([], dtype=np.int64), "claim_id": [], "source_id": [], "stance": []})
+    v_query = votes["query"].to_numpy(dtype=np.int64)
+    v_source = votes["source_id"].to_numpy(dtype=np.int64)
+    v_code = pd.Categorical(votes["stance"], categories=STANCES).codes.astype(np.int64)
+    v_seen = seen[v_query]
+    counts = {}
+    rows = np.arange(len(v_code))
+    for name in LEVELS:
+        entity = walk.entity_of[name].reindex(v_source).fillna(-1).to_numpy(dtype=np.int64)
+        c = walk.levels[name].before(entity, v_seen)
+        counts[name] = np.c_[c[rows, v_code * 2], c[rows, v_code * 2 + 1], c[:, 0::2].sum(axis=1),
+                             c[:, 1::2].sum(axis=1)]
+        if name == "source":
+            counts["asserted"] = np.c_[c[:, 0] + c[:, 2], c[:, 1] + c[:, 3]]
+    parent = evidence.sources["parent_id"] if "parent_id" in evidence.sources else None
+    has_group = (parent.reindex(v_source).fillna(-1).to_numpy() >= 0) if parent is not None else np.zeros(len(v_source), bool)
+    wrong = _confident_wrong(counts, v_code, has_group, level)
+
+    # the topics' records and their mean, as they stood
+    q_pairs = pd.DataFrame({"claim_id": q_claim, "query": np.arange(len(queries))}).merge(pairs, on="claim_id")
+    t_query = q_pairs["query"].to_numpy(dtype=np.int64)
+    t_code = q_pairs["topic"].map(walk.topic_codes).to_numpy(dtype=np.int64)
+    t_counts = walk.topics.before(t_code, seen[t_query])
+    at = np.searchsorted(walk.topic_mean_steps, seen, side="left") - 1
+    total = np.where(at >= 0, walk.topic_mean_sum[np.maximum(at, 0)] if len(walk.topic_mean_sum) else 0.0, 0.0)
+    number = np.where(at >= 0, walk.topic_mean_count[np.maximum(at, 0)] if len(walk.topic_mean_count) else 0.0, 0.0)
+    return _Features(queries, seen, v_query, v_code, v_source, has_group, counts, wrong, t_query,
+                     q_pairs["topic"].to_numpy(dtype=object), t_counts[:, 0], t_counts[:, 1],
+                     (0.5 + total) / (1.0 + number), number,
+                     votes[["claim_id", "source_id", "stance", "query"]].reset_index(drop=True))
+
+
+def _confident_wrong(counts: dict, code: np.ndarray, has_group: np.ndarray, level: float) -> np.ndarray:
+    """Whether the most specific record of each vote's stance (source, parent group, kind) shows,
+    with `level` confidence, that the stance is more often wrong than right."""
+    from scipy.special import betaincinv
+
+    right = np.zeros(len(code))
+    wrong = np.zeros(len(code))
+    found = np.zeros(len(code), bool)
+    for name in ("source", "group", "kind"):
+        c = counts[name]
+        if not len(c):
+            break
+        true_n, false_n = c[:, 0], c[:, 1]
+        r = np.where(ASSERTING[code], true_n, false_n)
+        w = np.where(ASSERTING[code], false_n, true_n)
+        usable = ~found & (r + w > 0.5)
+        if name == "group":
+            usable &= has_group
+        right, wrong = np.where(usable, r, right), np.where(usable, w, wrong)
+        found |= usable
+    upper = betaincinv(right + 0.5, wrong + 0.5, 1 - (1 - level) / 2) if len(code) else np.zeros(0)
+    return found & (upper < 0.5)
+
+
+# -- the model's arithmetic ----------------------------------------------------------------
+def _stance_accuracy(f: _Features, p: Params) -> tuple[np.ndarray, np.ndarray]:
+    """Each vote's P(true | this source took this stance), shrunk source -> parent group -> kind ->
+    store -> the truth rate of every stance on record; and that last rate.
+
+    The likelihood ratio of the stance is the odds of the first over the odds of the second, which
+    is P(stance | T) / P(stance | F): with no record anywhere it is 1, and a source that takes the
+    stance on true and false claims alike moves nothing.
+    """
+    store = f.counts["store"]
+    rate = (store[:, 2] + 1.0) / (store[:, 2] + store[:, 3] + 2.0)
+    acc = rate
+    for name in ("store", "kind", "group"):
+        c = f.counts[name]
+        shrunk = (c[:, 0] + p.group_strength * acc) / (c[:, 0] + c[:, 1] + p.group_strength)
+        acc = np.where(f.vote_has_group, shrunk, acc) if name == "group" else shrunk
+    # a confirmation or rumour first borrows from everything the source asserted, then its own kind
+    pooled = f.counts["asserted"]
+    asserting = (pooled[:, 0] + p.source_strength * acc) / (pooled[:, 0] + pooled[:, 1] + p.source_strength)
+    own = f.counts["source"]
+    acc_assert = (own[:, 0] + p.stance_strength * asserting) / (own[:, 0] + own[:, 1] + p.stance_strength)
+    acc_deny = (own[:, 0] + p.source_strength * acc) / (own[:, 0] + own[:, 1] + p.source_strength)
+    return np.where(ASSERTING[f.vote_code], acc_assert, acc_deny), rate
+
+
+def _vote_terms(f: _Features, p: Params) -> np.ndarray:
+    """Each vote's term in the log-odds: weighted log LR, held to its stance's direction."""
+    acc, rate = _stance_accuracy(f, p)
+    llr = (_logit(acc) - _logit(rate)) * p.weights[f.vote_code]
+    against = np.where(ASSERTING[f.vote_code], llr < 0, llr > 0)
+    return np.where(against & ~f.confident_wrong, 0.0, llr)
+
+
+def _topic_rates(f: _Features, p: Params) -> np.ndarray:
+    """Each (query, topic) pair's truth rate: its record shrunk toward the topics' mean."""
+    mean = f.topic_mean[f.topic_query]
+    return (f.topic_true + p.topic_strength * mean) / (f.topic_resolved + p.topic_strength)
+
+
+def _prior_logit(f: _Features, p: Params) -> np.ndarray:
+    """Each query's prior log-odds: the mean over its topics of their rates' log-odds."""
+    n = len(f.queries)
+    logits = _logit(_topic_rates(f, p))
+    total = np.bincount(f.topic_query, weights=logits, minlength=n)
+    count = np.bincount(f.topic_query, minlength=n)
+    return np.where(count > 0, total / np.maximum(count, 1), _logit(f.topic_mean))
+
+
+def _log_odds(f: _Features, p: Params) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per query: the prior's log-odds (weighted), the votes' sum; and each vote's term."""
+    prior = p.prior_weight * _prior_logit(f, p)
+    terms = _vote_terms(f, p)
+    votes = np.bincount(f.vote_query, weights=terms, minlength=len(f.queries))
+    return prior, votes, terms
+
+
+def _p_true(f: _Features, p: Params) -> np.ndarray:
+    prior, votes, _ = _log_odds(f, p)
+    return _sigmoid(prior + votes)
+
+
+# -- fitting ---------------------------------------------------------------------------------
+def _subset(f: _Features, keep: np.ndarray) -> _Features:
+    """The features of the queries in `keep` (a boolean mask over queries), renumbered."""
+    new_index = np.cumsum(keep) - 1
+    v = keep[f.vote_query]
+    t = keep[f.topic_query]
+    return _Features(
+        f.queries[keep].reset_index(drop=True), f.seen[keep], new_index[f.vote_query[v]], f.vote_code[v], f.vote_source[v],
+        f.vote_has_group[v], {k: c[v] for k, c in f.counts.items()}, f.confident_wrong[v],
+        new_index[f.topic_query[t]], f.topic_name[t], f.topic_true[t], f.topic_resolved[t],
+        f.topic_mean[keep], f.topic_count[keep], f.votes[v].reset_index(drop=True))
+
+
+def _to_vector(p: Params) -> np.ndarray:
+    return np.array([np.log(getattr(p, n)) if n in _LOG_SCALED else getattr(p, n) for n in _FREE])
+
+
+def _from_vector(x: np.ndarray, base: Params) -> Params:
+    values = {n: float(np.exp(v)) if n in _LOG_SCALED else float(v) for n, v in zip(_FREE, x)}
+    return replace(base, **values)
+
+
+def fit_params(f: _Features, outcome: np.ndarray, start: Params = DEFAULTS) -> Params:
+    """Parameters maximising the log-likelihood of these forecasts' outcomes (0, 0.5, 1), with a
+    weak pull toward the defaults; the defaults while fewer than `MIN_FIT_CLAIMS` are resolved."""
+    from scipy.optimize import minimize
+
+    scored = ~np.isnan(outcome)
+    n = int(scored.sum())
+    if n < MIN_FIT_CLAIMS:
+        return replace(start, fitted_on=0)
+    if n > FIT_SAMPLE:  # the latest claims carry the most record; their count bounds the cost
+        latest = np.flatnonzero(scored)[-FIT_SAMPLE:]
+        scored = np.zeros_like(scored)
+        scored[latest] = True
+        n = FIT_SAMPLE
+    sub = _subset(f, scored)
+    y = outcome[scored]
+    x0 = _to_vector(DEFAULTS)
+    scale = np.array([1.0 if name in _LOG_SCALED else 0.5 for name in _FREE])
+
+    def loss(x: np.ndarray) -> float:
+        p = np.clip(_p_true(sub, _from_vector(x, start)), _EPS, 1 - _EPS)
+        nll = -np.sum(y * np.log(p) + (1 - y) * np.log1p(-p))
+        return float(nll + _PULL * np.sum(((x - x0) / scale) ** 2)) / n
+
+    bounds = [(np.log(_BOUNDS[name][0]), np.log(_BOUNDS[name][1])) if name in _LOG_SCALED else _BOUNDS[name]
+              for name in _FREE]
+    best = minimize(loss, np.clip(_to_vector(start), [b[0] for b in bounds], [b[1] for b in bounds]),
+                    method="L-BFGS-B", bounds=bounds, options={"maxiter": 60})
+    return replace(_from_vector(best.x, start), fitted_on=n)
+
+
+# -- the public surface ----------------------------------------------------------------------
+@dataclass
+class Model:
+    """A fitted model of one store: the walk, the fitted parameters, and what they rest on."""
+
+    evidence: Evidence
+    walk: _Walk
+    pairs: pd.DataFrame
+    params: Params
+    history: pd.DataFrame  # the at-report-time forecasts of every claim (see `predict_at_report_time`)
+    checkpoints: pd.DataFrame  # from (time), resolved, params fitted then
+    fits: list  # the Params of each checkpoint, in order (the first: the defaults)
+    first_report: _Features  # what each claim's first-report forecast read (rows of `history`)
+    level: float = 0.9
+
+
+def fit(evidence: Evidence, level: float = 0.9) -> Model:
+    """Replay the store, forecast every claim at its first report without look-ahead (refitting at
+    each checkpoint), and fit the parameters the current forecasts use."""
+    pairs = _claim_topics(evidence)
+    walk = _walk(evidence, pairs)
+    claims = evidence.claims.sort_values("first_reported_at", kind="stable")
+    queries = pd.DataFrame({"claim_id": claims.index.to_numpy(), "at": claims["first_reported_at"].to_numpy()})
+    feats = _features(evidence, walk, pairs, queries, level)
+    now = verdicts_as_of(evidence.outcomes)
+    outcome = now["value"].reindex(queries["claim_id"]).to_numpy(dtype=float)
+    decided = now["decided_at"].reindex(queries["claim_id"])
+
+    # checkpoints: the times at which the number of resolved claims reaches 30, 60, 120, ...
+    scored = now[now["value"].notna()].sort_values("decided_at", kind="stable")
+    marks, target = [], MIN_FIT_CLAIMS
+    while target <= len(scored):
+        marks.append(target)
+        target *= 2
+    params_at = np.zeros(len(queries), dtype=np.int64)  # which fit each claim's forecast used
+    fits, start = [replace(DEFAULTS, level=level)], replace(DEFAULTS, level=level)
+    rows = [{"from": pd.NaT, "resolved": 0, **start.as_dict()}]
+    first_at = queries["at"]
+    for mark in marks:
+        when = scored["decided_at"].iloc[mark - 1]
+        # resolved by then (their own verdict decided at or before the checkpoint), known before their report
+        known = ~np.isnan(outcome) & (decided <= when).to_numpy(dtype=bool)
+        start = fit_params(feats, np.where(known, outcome, np.nan), start)
+        fits.append(start)
+        rows.append({"from": when, "resolved": int(known.sum()), **start.as_dict()})
+        params_at[(first_at > when).to_numpy(dtype=bool)] = len(fits) - 1
+    p_hist = np.empty(len(queries))
+    for k, params in enumerate(fits):
+        mask = params_at == k
+        if mask.any():
+            p_hist[mask] = _p_true(_subset(feats, mask), params)
+    final = fit_params(feats, outcome, start) if len(marks) else replace(DEFAULTS, level=level)
+    cred = _credibility(feats)
+    history = pd.DataFrame({
+        "claim_id": queries["claim_id"].to_numpy(),
+        "claim_ref": _claim_refs(claims),
+        "statement": claims["statement"].to_numpy(),
+        "first_reported_at": claims["first_reported_at"].to_numpy(),
+        "p_true": p_hist,
+        "base_rate": _running_base_rate(walk, feats),
+        "credibility": cred,
+        "verdict": now["verdict"].reindex(queries["claim_id"]).to_numpy(),
+        "outcome": outcome,
+        "fitted_on": np.array([fits[k].fitted_on for k in params_at], dtype=np.int64),
+    })
+    return Model(evidence, walk, pairs, final, history, pd.DataFrame(rows), fits, feats, level)
+
+
+def _running_base_rate(walk: _Walk, f: _Features) -> np.ndarray:
+    """The share of true claims among those resolved before each forecast (Laplace's rule)."""
+    sums = walk.claims.before(np.zeros(len(f.seen), np.int64), f.seen)
+    return (sums[:, 0] + 1.0) / (sums[:, 1] + 2.0)
+
+
+def _credibility(f: _Features) -> np.ndarray:
+    votes = f.votes.assign(claim_id=f.vote_query)
+    return credibility(votes, np.arange(len(f.queries))).to_numpy()
+
+
+def _params_index(model: Model, times: pd.Series) -> np.ndarray:
+    """Which checkpoint's parameters a forecast made at each time uses (no later fit)."""
+    starts = model.checkpoints["from"].iloc[1:]
+    if not len(starts):
+        return np.zeros(len(times), dtype=np.int64)
+    return np.searchsorted(starts.array, pd.DatetimeIndex(times).array, side="left").astype(np.int64)
+
+
+def _forecast(model: Model, queries: pd.DataFrame, params: list[Params] | None = None) -> tuple[np.ndarray, _Features]:
+    """p_true of each query (claim_id, at), each with the parameters of its time (or `params`)."""
+    feats = _features(model.evidence, model.walk, model.pairs, queries, model.level)
+    out = np.empty(len(feats.queries))
+    which = _params_index(model, feats.queries["at"]) if params is None else np.zeros(len(feats.queries), np.int64)
+    fits = model.fits if params is None else params
+    for k in np.unique(which):
+        mask = which == k
+        out[mask] = _p_true(_subset(feats, mask), fits[k])
+    return out, feats
+
+
+_FUTURE = pd.Timestamp("2200-01-01", tz="UTC")
+
+
+def _restricted(evidence: Evidence, stamp: pd.Timestamp) -> Evidence:
+    """The evidence as it stood at `stamp`: reports, claims and verdicts known by then."""
+    return Evidence(
+        evidence.sources,
+        evidence.claims[evidence.claims["first_reported_at"] <= stamp],
+        evidence.reports[evidence.reports["reported_at"] <= stamp].reset_index(drop=True),
+        evidence.outcomes[evidence.outcomes["decided_at"] <= stamp].reset_index(drop=True),
+        evidence.topics,
+    )
+
+
+def predict(evidence: Evidence, as_of=None, claim_ids=None, model: Model | None = None,
+            level: float = 0.9) -> pd.DataFrame:
+    """`p_true` of the claims open as of a date (or of `claim_ids`), with what drives it.
+
+    An open claim gets its current forecast (every outcome known by then, the parameters fitted
+    now). A resolved claim gets what the tracker said before its verdict was known: its last
+    forecast before the verdict (`p_true`) and its forecast at first report (`p_true_at_first_report`);
+    its own verdict never enters either. Drivers (`attrs["drivers"]`) explain each vote in words.
+    """
+    stamp = _as_timestamp(as_of)
+    if stamp is not None:
+        evidence = _restricted(evidence, stamp)
+    model = model or fit(evidence, level)
+    claims = evidence.claims
+    verdicts = verdicts_as_of(evidence.outcomes)
+    if claim_ids is None:
+        claims = claims[~claims.index.isin(verdicts.index)]
+    else:
+        claims = claims[claims.index.isin(list(claim_ids))]
+    first_verdict = model.walk.first_verdict.reindex(claims.index)
+    resolved = first_verdict.notna().to_numpy()
+    # an open claim is forecast now; a resolved one just before its first verdict became known
+    at = first_verdict.where(first_verdict.notna(), _FUTURE if stamp is None else stamp)
+    queries = pd.DataFrame({"claim_id": claims.index.to_numpy(), "at": at.to_numpy()})
+    now_params = [model.params] if stamp is None else None
+    p_open, feats_open = _forecast(model, queries[~resolved], now_params)
+    p_closed, feats_closed = _forecast(model, queries[resolved])
+    p = np.empty(len(queries))
+    p[~resolved], p[resolved] = p_open, p_closed
+    first = model.history.set_index("claim_id")["p_true"].reindex(claims.index).to_numpy()
+    cred = np.empty(len(queries), dtype=np.int64)
+    cred[~resolved], cred[resolved] = _credibility(feats_open), _credibility(feats_closed)
+    sources = np.empty(len(queries), dtype=np.int64)
+    sources[~resolved] = np.bincount(feats_open.vote_query, minlength=len(feats_open.queries))
+    sources[resolved] = np.bincount(feats_closed.vote_query, minlength=len(feats_closed.queries))
+    out = pd.DataFrame({
+        "claim_id": claims.index,
+        "claim_ref": _claim_refs(claims),
+        "statement": claims["statement"].to_numpy(),
+        "first_reported_at": claims["first_reported_at"].to_numpy(),
+        "p_true": p,
+        "credibility": cred,
+        "independent_sources": sources,
+        "p_true_at_first_report": first,
+        "resolved": resolved,
+        "said_at": at.where(resolved).to_numpy(),
+    })
+    out.attrs.update(params=model.params.as_dict(), as_of=stamp,
+                     drivers=pd.concat([_drivers(model, feats_open, now_params[0] if now_params else None),
+                                        _drivers(model, feats_closed, None)], ignore_index=True),
+                     priors=pd.concat([_prior_notes(model, feats_open), _prior_notes(model, feats_closed)],
+                                      ignore_index=True))
+    return out.sort_values("p_true", ascending=False, kind="stable").reset_index(drop=True)
+
+
+def predict_at_report_time(evidence: Evidence, model: Model | None = None, level: float = 0.9) -> pd.DataFrame:
+    """Every claim's `p_true` as it stood at its first report, from outcomes known strictly before
+    (and parameters fitted on claims resolved before): the tracker's own chronological record."""
+    return (model or fit(evidence, level)).history.copy()
+
+
+def timeline(evidence: Evidence, claim_id: int, model: Model | None = None) -> pd.DataFrame:
+    """One claim's `p_true` as each of its reports arrived (up to its first verdict), with the
+    report that moved it: at, p_true, source, stance."""
+    model = model or fit(evidence)
+    reports = evidence.reports[evidence.reports["claim_id"] == claim_id]
+    first = evidence.claims["first_reported_at"].get(claim_id)
+    if first is None or pd.isna(first):
+        return pd.DataFrame(columns=["at", "p_true", "source", "stance"])
+    verdict = model.walk.first_verdict.get(claim_id)
+    times = reports["reported_at"]
+    if verdict is not None and not pd.isna(verdict):
+        times = times[times < verdict]
+    times = pd.Series(sorted(set(times.tolist()) | {first}))
+    times = times[times >= first].reset_index(drop=True)
+    queries = pd.DataFrame({"claim_id": claim_id, "at": times.to_numpy()})
+    p, _ = _forecast(model, queries)
+    names = evidence.sources["name"]
+    last = reports.sort_values("reported_at", kind="stable").drop_duplicates("reported_at", keep="last")
+    last = last.set_index("reported_at").reindex(times)
+    return pd.DataFrame({
+        "at": times.to_numpy(),
+        "p_true": p,
+        "source": names.reindex(last["source_id"].fillna(-1).astype(np.int64)).to_numpy(),
+        "stance": last["stance"].to_numpy(),
+    })
+
+
+# -- explanations ----------------------------------------------------------------------------
+_PLURAL = {"confirmed": "confirmations", "rumoured": "rumours", "denied": "denials"}
+_LEVEL_WORDS = {"source": "its own", "group": "its parent's group", "kind": "its kind's", "store": "the store's"}
+
+
+def _record_words(f: _Features) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """For each vote: the most specific level with a record of its stance, right and total there."""
+    n = len(f.vote_code)
+    level = np.full(n, "store", dtype=object)
+    right = np.zeros(n)
+    total = np.zeros(n)
+    found = np.zeros(n, bool)
+    for name in LEVELS:
+        c = f.counts[name]
+        r = np.where(ASSERTING[f.vote_code], c[:, 0], c[:, 1])
+        t = c[:, 0] + c[:, 1]
+        usable = ~found & (t > 0.5)
+        if name == "group":
+            usable &= f.vote_has_group
+        level = np.where(usable, name, level)
+        right, total = np.where(usable, r, right), np.where(usable, t, total)
+        found |= usable
+    return level, right, total
+
+
+def _drivers(model: Model, f: _Features, params: Params | None) -> pd.DataFrame:
+    """Each vote's term and a sentence an analyst can check, largest push first."""
+    columns = ["claim_id", "source_id", "source", "stance", "llr", "direction", "explanation"]
+    if not len(f.vote_code):
+        return pd.DataFrame(columns=columns)
+    which = _params_index(model, f.queries["at"]) if params is None else np.zeros(len(f.queries), np.int64)
+    fits = model.fits if params is None else [params]
+    terms = np.zeros(len(f.vote_code))
+    for k in np.unique(which):
+        mask = which[f.vote_query] == k
+        terms[mask] = _vote_terms(_subset(f, which == k), fits[k])
+    names = model.evidence.sources["name"].reindex(f.vote_source).to_numpy()
+    level, right, total = _record_words(f)
+    stance = np.array(STANCES, dtype=object)[f.vote_code]
+    words = []
+    for name, st, term, lv, r, t in zip(names, stance, terms, level, right, total):
+        record = (f"{_LEVEL_WORDS[lv]} {_PLURAL[st]} were right {_count(r)} time(s) in {_count(t)}"
+                  if t > 0 else f"no {_PLURAL[st][:-1]} on record yet")
+        if term > 0.05:
+            push = "toward true"
+        elif term < -0.05:
+            push = "toward false"
+        elif (st == "denied" and term == 0) or term == 0:
+            push = "no push (the record does not show it either way)"
+        else:
+            push = "hardly any push (taken on true and false claims alike)"
+        words.append(f"{name} {st}; {record} -> {push}")
+    out = pd.DataFrame({
+        "claim_id": f.queries["claim_id"].to_numpy()[f.vote_query],
+        "source_id": f.vote_source, "source": names, "stance": stance, "llr": terms,
+        "direction": np.sign(terms), "explanation": words,
+    })
+    return out.sort_values("llr", key=np.abs, ascending=False, kind="stable").reset_index(drop=True)
+
+
+def _count(value: float) -> str:
+    return f"{value:g}" if value == int(value) else f"{value:.1f}"
+
+
+def _prior_notes(model: Model, f: _Features) -> pd.DataFrame:
+    """Where each claim's prior comes from, per topic: 'topic aleppo: 7 of 10 resolved claims true'."""
+    if not len(f.topic_query):
+        return pd.DataFrame(columns=["claim_id", "topic", "true", "resolved", "rate", "explanation"])
+    which = _params_index(model, f.queries["at"])
+    strength = np.array([model.fits[k].topic_strength for k in which])[f.topic_query]
+    mean = f.topic_mean[f.topic_query]
+    rate = (f.topic_true + strength * mean) / (f.topic_resolved + strength)
+    words = []
+    for topic, t, n, m, r in zip(f.topic_name, f.topic_true, f.topic_resolved, mean, rate):
+        label = "untagged claims" if topic == UNTAGGED else f"topic {topic}"
+        if n > 0.5:
+            words.append(f"{label}: {_count(t)} of {_count(n)} resolved claims true -> prior {r:.2f} "
+                         f"(shrunk toward the topics' mean {m:.2f})")
+        else:
+            words.append(f"{label}: no resolved claim yet -> the topics' mean {m:.2f}")
+    return pd.DataFrame({"claim_id": f.queries["claim_id"].to_numpy()[f.topic_query], "topic": f.topic_name,
+                         "true": f.topic_true, "resolved": f.topic_resolved, "rate": rate, "explanation": words})

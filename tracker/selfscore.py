@@ -1,0 +1,87 @@
+"""The tracker scoring itself: its at-report-time forecasts against what happened, beside baselines.
+
+One place assembles what `tracker calibration` and the Calibration page show: the model's own
+chronological forecasts (`forecast.predict_at_report_time`), the same claims forecast by the
+previous scorer (`scoring.predict_at_report_time`, kept as a named baseline), the running base
+rate, majority vote of the origins on record at first report, and a constant 0.5; every one scored
+by `tracker.evaluation` (Brier with its CORP decomposition, log loss, accuracy), the CORP
+reliability diagram, per-topic scores, the fitted parameters with the claims they rest on, and the
+legacy binned table and truth rates by stance of `scoring.calibration`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from tracker import evaluation, forecast, scoring
+from tracker.evidence import Evidence
+
+FORECASTERS = {
+    "tracker": "p_true",
+    "previous scorer": "previous",
+    "running base rate": "base_rate",
+    "majority vote": "majority_vote",
+    "constant 0.5": 0.5,
+}
+
+
+@dataclass
+class Assessment:
+    """How the tracker's own forecasts held up, and what they were made with."""
+
+    calibration: scoring.Calibration  # claims, brier, base_rate_brier, accuracy, binned table, by stance
+    predictions: pd.DataFrame  # claim_id, p_true, outcome, base_rate, previous, majority_vote, ...
+    comparison: pd.DataFrame  # evaluation.compare over FORECASTERS
+    evaluation: evaluation.Evaluation  # the tracker's own: log loss, decompositions, CORP diagram
+    by_topic: pd.DataFrame  # evaluation.scores_by_topic of the tracker's forecasts
+    params: forecast.Params  # what current forecasts use
+    checkpoints: pd.DataFrame  # the chronological refits: from, resolved, parameters
+
+    @property
+    def log_loss(self) -> float:
+        """The tracker's log loss at report time (nats; lower is better)."""
+        return self.evaluation.log_loss.score
+
+
+def majority_at_first_report(model: forecast.Model) -> np.ndarray:
+    """Per claim of `model.history`: the share of independent origins asserting it at its first
+    report (0.5 with none) — majority vote with no look-ahead."""
+    votes = model.first_report.votes
+    asserting = votes["stance"].isin(("confirmed", "rumoured")).to_numpy(dtype=float)
+    n = len(model.history)
+    total = np.bincount(model.first_report.vote_query, weights=asserting, minlength=n)
+    count = np.bincount(model.first_report.vote_query, minlength=n)
+    return np.where(count > 0, total / np.maximum(count, 1), 0.5)
+
+
+def assess(evidence: Evidence, model: forecast.Model | None = None, bins: int = 10) -> Assessment:
+    """Score the tracker's at-report-time forecasts and its baselines on the resolved claims."""
+    model = model or forecast.fit(evidence)
+    predictions = model.history.copy()
+    previous = scoring.predict_at_report_time(evidence).set_index("claim_id")["p_true"]
+    predictions["previous"] = previous.reindex(predictions["claim_id"]).to_numpy()
+    predictions["majority_vote"] = majority_at_first_report(model)
+    legacy = scoring.calibration(evidence, predictions=predictions, bins=bins)
+    return Assessment(
+        calibration=legacy,
+        predictions=predictions,
+        comparison=evaluation.compare(predictions, FORECASTERS),
+        evaluation=evaluation.evaluate(predictions),
+        by_topic=evaluation.scores_by_topic(predictions, evidence.topics),
+        params=model.params,
+        checkpoints=model.checkpoints,
+    )
+
+
+def describe_params(params: forecast.Params) -> str:
+    """One line on what the forecasts use: fitted (on how many claims) or the defaults."""
+    values = (f"source strength {params.source_strength:.2g}, stance strength {params.stance_strength:.2g}, "
+              f"group strength {params.group_strength:.2g}, topic strength {params.topic_strength:.2g}, "
+              f"prior weight {params.prior_weight:.2f}, weights: confirmed {params.weight_confirmed:.2f}, "
+              f"rumoured {params.weight_rumoured:.2f}, denied {params.weight_denied:.2f}")
+    if params.fitted_on:
+        return f"fitted on {params.fitted_on} resolved claim(s): {values}"
+    return (f"defaults (a fit needs {forecast.MIN_FIT_CLAIMS} resolved claims): {values}")
