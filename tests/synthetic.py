@@ -392,7 +392,7 @@ WORLD_TYPES = {
     # rumours are weaker evidence than confirmations: a false claim is more often only rumoured
     "weak_rumours": dict(rumour_share=0.3, rumour_share_false=0.75),
     # rumours are as good as confirmations, and most assertions are rumours
-    "reliable_rumours": dict(rumour_share=0.75),
+    "reliable_rumours": dict(rumour_share=0.85),
     # 30% of the sources repeat (60% of the time) a leader's stance without a `via`: their errors are correlated
     "copying": dict(copy_share=0.3, copy_rate=0.6),
     # half of the sources turn to the mirror of their reliability halfway through
