@@ -76,8 +76,9 @@ def new_module():
 
 def _module_scorer(module) -> Callable[[World, Evidence], Scored]:
     def score(world: World, evidence: Evidence) -> Scored:
-        now = module.predict(evidence, claim_ids=world.open_claims).set_index("claim_id")["p_true"]
-        then = module.predict_at_report_time(evidence).set_index("claim_id")["p_true"]
+        fitted = {"model": module.fit(evidence)} if hasattr(module, "fit") else {}  # one fit serves both
+        now = module.predict(evidence, claim_ids=world.open_claims, **fitted).set_index("claim_id")["p_true"]
+        then = module.predict_at_report_time(evidence, **fitted).set_index("claim_id")["p_true"]
         return Scored(now.reindex(world.open_claims), then.reindex(_resolved(world)))
     return score
 
