@@ -1,0 +1,226 @@
+"""The forecasting model's rules: direction, no hindsight, fitted versus default parameters, no
+look-ahead in the fit, explanations, timelines. Each test fails when its rule is broken."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from tests.synthetic import build_evidence, make_world
+from tests.test_scoring_properties import BASE, SOURCES, _hours, stores
+from tracker import forecast
+from tracker.evidence import Evidence, load_evidence
+
+SETTINGS = settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+def _p(evidence: Evidence, claim_ref: str) -> float:
+    out = forecast.predict(evidence, claim_ids=[_id(evidence, claim_ref)])
+    return float(out["p_true"].iloc[0])
+
+
+def _id(evidence: Evidence, claim_ref: str) -> int:
+    return int(evidence.claims.index[evidence.claims["ref"] == claim_ref][0])
+
+
+def _record(source: str, stance: str, verdict: str, n: int, start: int = 0) -> list[dict]:
+    """`n` resolved claims on which `source` took `stance` and the verdict was `verdict`."""
+    return [{"ref": f"{source}-{stance}-{i}", "reports": [(source, stance, BASE + _hours(start + 10 * i))],
+             "outcomes": [(verdict, BASE + _hours(start + 10 * i + 5))]} for i in range(n)]
+
+
+OPEN_AT = BASE + _hours(5000)
+
+
+def _open(ref: str, *reports) -> dict:
+    return {"ref": ref, "reports": [(s, stance, OPEN_AT + _hours(k)) for k, (s, stance) in enumerate(reports)]}
+
+
+# -- direction -------------------------------------------------------------------------------
+def test_a_denial_from_a_source_with_no_record_never_raises_p_true():
+    # the store's denials were mostly wrong (denied claims turned out true), on a small record
+    past = _record("Old", "denied", "true", 2) + _record("Old", "confirmed", "true", 3, start=100)
+    # the newcomer is of another kind: no record of its own, its parent's or its kind's
+    base = build_evidence(past + [_open("x", ("Known", "confirmed"))], sources=[("Newcomer", "official")])
+    denied = build_evidence(past + [_open("x", ("Known", "confirmed"), ("Newcomer", "denied"))],
+                            sources=[("Newcomer", "official")])
+    assert _p(denied, "x") <= _p(base, "x") + 1e-12
+
+
+def test_a_confirmation_from_a_source_with_no_record_never_lowers_p_true():
+    past = _record("Old", "confirmed", "false", 3) + _record("Old", "denied", "false", 2, start=100)
+    base = build_evidence(past + [_open("x", ("Known", "denied"))], sources=[("Newcomer", "official")])
+    confirmed = build_evidence(past + [_open("x", ("Known", "denied"), ("Newcomer", "confirmed"))],
+                               sources=[("Newcomer", "official")])
+    assert _p(confirmed, "x") >= _p(base, "x") - 1e-12
+
+
+def test_a_denial_raises_p_true_only_when_the_record_shows_it_is_usually_wrong_with_confidence():
+    strong = _record("Contrarian", "denied", "true", 12) + _record("Other", "confirmed", "false", 6, start=500)
+    weak = _record("Contrarian", "denied", "true", 1) + _record("Other", "confirmed", "false", 6, start=500)
+    for past, raises in ((strong, True), (weak, False)):
+        without = build_evidence(past + [_open("x", ("Other", "confirmed"))], sources=["Contrarian"])
+        with_denial = build_evidence(past + [_open("x", ("Other", "confirmed"), ("Contrarian", "denied"))])
+        moved = _p(with_denial, "x") - _p(without, "x")
+        assert (moved > 0.01) if raises else (moved <= 1e-12), (raises, moved)
+
+
+@SETTINGS
+@given(claims=stores(), source=st.sampled_from(SOURCES + ["Nobody"]), stance=st.sampled_from(["confirmed",
+                                                                                                "rumoured", "denied"]))
+def test_no_stance_pushes_against_its_direction_without_a_confident_record(claims, source, stance):
+    """On random stores: add one stance to a new open claim that already has another vote; p_true
+    moves the stance's way, or against it only when the vote's record is confidently wrong."""
+    later = BASE + _hours(90 * 24)
+    first = ("First", "confirmed", later)  # a vote the added one cannot replace
+    before = build_evidence(claims + [{"ref": "new", "reports": [first]}], sources=SOURCES + ["Nobody"])
+    after = build_evidence(claims + [{"ref": "new", "reports": [first, (source, stance, later + _hours(1))]}],
+                           sources=SOURCES + ["Nobody"])
+    moved = _p(after, "new") - _p(before, "new")
+    drivers = forecast.predict(after, claim_ids=[_id(after, "new")]).attrs["drivers"]
+    term = drivers.loc[drivers["source"] == source, "llr"]
+    towards = 1 if stance != "denied" else -1
+    if moved * towards < -1e-12:
+        model = forecast.fit(after)
+        queries = pd.DataFrame({"claim_id": [_id(after, "new")], "at": [forecast._FUTURE]})
+        feats = forecast._features(after, model.walk, model.pairs, queries, 0.9)
+        mine = feats.vote_source == after.sources.index[after.sources["name"] == source][0]
+        assert feats.confident_wrong[mine].all(), (moved, term.tolist())
+
+
+def test_on_the_aleppo_example_no_vote_pushes_against_its_stance(seeded):
+    evidence = load_evidence(seeded.engine)
+    out = forecast.predict(evidence, claim_ids=list(evidence.claims.index))
+    drivers = out.attrs["drivers"]
+    asserting = drivers["stance"] != "denied"
+    assert (drivers.loc[asserting, "llr"] >= 0).all() and (drivers.loc[~asserting, "llr"] <= 0).all()
+
+
+# -- no hindsight ----------------------------------------------------------------------------
+def _flip(evidence: Evidence, claim_id: int, verdict: str = "false", shift_days: float = 0.0) -> Evidence:
+    outcomes = evidence.outcomes.copy()
+    mine = outcomes["claim_id"] == claim_id
+    outcomes.loc[mine, "verdict"] = verdict
+    outcomes.loc[mine, "decided_at"] = outcomes.loc[mine, "decided_at"] + pd.Timedelta(days=shift_days)
+    return Evidence(evidence.sources, evidence.claims, evidence.reports, outcomes, evidence.topics)
+
+
+@pytest.mark.parametrize("verdict,shift", [("false", 0.0), ("true", 3.0), ("unverifiable", 0.0)])
+def test_changing_a_claims_own_verdict_never_changes_the_forecast_shown_for_it(verdict, shift):
+    world = make_world(11, 30, 400)
+    evidence = world.evidence()
+    model = forecast.fit(evidence)
+    history = model.history.set_index("claim_id")["p_true"]
+    for claim_id in [int(c) for c in world.resolved_claims[::90]]:
+        shown = forecast.predict(evidence, claim_ids=[claim_id], model=model)
+        line = forecast.timeline(evidence, claim_id, model=model)
+        changed_store = _flip(evidence, claim_id, verdict, shift)
+        refit = forecast.fit(changed_store)
+        changed = forecast.predict(changed_store, claim_ids=[claim_id], model=refit)
+        if not shift:  # a later verdict lets the tracker say more before it: only the value is compared
+            assert changed["p_true"].iloc[0] == pytest.approx(shown["p_true"].iloc[0], abs=1e-12)
+        assert changed["p_true_at_first_report"].iloc[0] == pytest.approx(shown["p_true_at_first_report"].iloc[0],
+                                                                           abs=1e-12)
+        assert refit.history.set_index("claim_id").loc[claim_id, "p_true"] == pytest.approx(history[claim_id],
+                                                                                            abs=1e-12)
+        again = forecast.timeline(changed_store, claim_id, model=refit)["p_true"].to_numpy()
+        assert np.allclose(again[:len(line)], line["p_true"], atol=1e-12)
+        assert shown["resolved"].iloc[0] and shown["said_at"].iloc[0] == evidence.outcomes.loc[
+            evidence.outcomes["claim_id"] == claim_id, "decided_at"].min()
+
+
+def test_a_resolved_claim_is_shown_as_it_stood_before_its_verdict_not_with_hindsight(seeded):
+    evidence = load_evidence(seeded.engine)
+    claim = _id(evidence, "aleppo-08")
+    shown = forecast.predict(evidence, claim_ids=[claim]).iloc[0]
+    line = forecast.timeline(evidence, claim)
+    first = forecast.predict_at_report_time(evidence).set_index("claim_id").loc[claim, "p_true"]
+    assert shown["p_true_at_first_report"] == pytest.approx(first) == pytest.approx(line["p_true"].iloc[0])
+    assert shown["p_true"] == pytest.approx(line["p_true"].iloc[-1])
+    verdict_at = evidence.outcomes.loc[evidence.outcomes["claim_id"] == claim, "decided_at"].min()
+    assert (line["at"] < verdict_at).all()
+    reports = evidence.reports[(evidence.reports["claim_id"] == claim) & (evidence.reports["reported_at"] < verdict_at)]
+    assert len(line) == reports["reported_at"].nunique()
+    assert list(line["source"]) == ["Jihadi sources", "Western media", "The Duran", "Russian Defence Ministry", "ICRC"]
+
+
+# -- fitted or default parameters ------------------------------------------------------------
+def test_defaults_while_the_record_is_small_and_fitted_values_once_it_is_large():
+    small = make_world(3, 10, 25).evidence()
+    model = forecast.fit(small)
+    resolved = model.history["outcome"].notna().sum()
+    assert resolved < forecast.MIN_FIT_CLAIMS
+    assert replace(model.params, level=0.9) == forecast.DEFAULTS and model.params.fitted_on == 0
+    assert (model.history["fitted_on"] == 0).all()
+
+    large = make_world(3, 40, 1500).evidence()
+    model = forecast.fit(large)
+    assert model.params.fitted_on >= 1000
+    assert model.params != replace(forecast.DEFAULTS, fitted_on=model.params.fitted_on)
+    assert model.history["fitted_on"].max() > 0 and model.history["fitted_on"].iloc[0] == 0
+    # the current forecasts use the fitted values: forcing the defaults changes them
+    fitted = forecast.predict(large, model=model)["p_true"].to_numpy()
+    forced = forecast.predict(large, model=replace(model, params=forecast.DEFAULTS))["p_true"].to_numpy()
+    assert not np.allclose(fitted, forced)
+
+
+def test_a_store_where_rumours_are_as_good_as_confirmations_learns_to_count_them_fully():
+    world = make_world(5, 40, 2500, rumour_share=0.8)
+    model = forecast.fit(world.evidence())
+    assert model.params.weight_rumoured > 0.7
+
+
+# -- no look-ahead in the fit ----------------------------------------------------------------
+def test_forecasts_made_before_a_date_do_not_change_when_later_verdicts_change():
+    world = make_world(8, 30, 1200)
+    evidence = world.evidence()
+    cut = evidence.claims["first_reported_at"].quantile(0.6)
+    later = evidence.outcomes["decided_at"] >= cut
+    flipped = evidence.outcomes.copy()
+    flipped.loc[later, "verdict"] = flipped.loc[later, "verdict"].map({"true": "false", "false": "true"})
+    changed = Evidence(evidence.sources, evidence.claims, evidence.reports, flipped, evidence.topics)
+    a = forecast.fit(evidence)
+    b = forecast.fit(changed)
+    early = (a.history["first_reported_at"] < cut).to_numpy()
+    assert early.sum() > 300 and (a.checkpoints["resolved"] >= 120).any()
+    assert np.allclose(a.history["p_true"][early], b.history["p_true"][early], atol=1e-12)
+    assert not np.allclose(a.history["p_true"][~early], b.history["p_true"][~early])
+    # the refits made before the cut are the same; the final fit saw the change
+    before = a.checkpoints["from"].isna() | (a.checkpoints["from"] < cut)
+    pd.testing.assert_frame_equal(a.checkpoints[before], b.checkpoints[before.to_numpy()])
+    assert a.params != b.params
+
+
+# -- explanations ----------------------------------------------------------------------------
+def test_drivers_and_the_prior_are_explained_in_words(seeded):
+    evidence = load_evidence(seeded.engine)
+    out = forecast.predict(evidence, claim_ids=[_id(evidence, "aleppo-11"), _id(evidence, "aleppo-03")])
+    words = dict(zip(out.attrs["drivers"]["source"] + "/" + out.attrs["drivers"]["claim_id"].astype(str),
+                     out.attrs["drivers"]["explanation"]))
+    c11, c3 = _id(evidence, "aleppo-11"), _id(evidence, "aleppo-03")
+    assert words[f"Western media/{c11}"] == ("Western media rumoured; its own rumours were right 1.5 time(s) in 3 "
+                                             "-> no push (the record does not show it either way)")
+    assert words[f"Russian Reconciliation Centre at Khmeimim/{c3}"].endswith(
+        "confirmed; its own confirmations were right 2 time(s) in 2 -> toward true")
+    priors = out.attrs["priors"]
+    assert ("topic aleppo: 5.5 of 9 resolved claims true -> prior 0.59 (shrunk toward the topics' mean 0.56)"
+            in set(priors.loc[priors["claim_id"] == c11, "explanation"]))
+
+
+def test_an_untagged_claim_takes_the_untagged_record_and_a_new_topic_the_topics_mean():
+    past = [{"ref": f"t{i}", "reports": [("A", "confirmed", BASE + _hours(i))], "topics": ["war"],
+             "outcomes": [("true" if i % 4 else "false", BASE + _hours(i + 1))]} for i in range(8)]
+    past += [{"ref": f"u{i}", "reports": [("A", "confirmed", BASE + _hours(i))],
+              "outcomes": [("false", BASE + _hours(i + 1))]} for i in range(4)]
+    evidence = build_evidence(past + [{"ref": "new", "reports": [], "topics": ["elections"],
+                                       "first_reported_at": OPEN_AT},
+                                      {"ref": "bare", "reports": [], "first_reported_at": OPEN_AT}])
+    priors = forecast.predict(evidence).attrs["priors"].set_index("claim_id")["explanation"]
+    assert priors[_id(evidence, "new")].startswith("topic elections: no resolved claim yet -> the topics' mean")
+    assert priors[_id(evidence, "bare")].startswith("untagged claims: 0 of 4 resolved claims true")
+    assert _p(evidence, "bare") < _p(evidence, "new")
