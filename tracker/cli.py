@@ -726,17 +726,32 @@ def _finite(value: float):
 @click.argument("dest", metavar="OUT", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--settle-after-days", type=click.FloatRange(min=0), metavar="N",
               help="assume each verdict was known N days after its tweet [default: 1]")
+@click.option("--settle-after-minutes", type=click.FloatRange(min=0), metavar="N",
+              help="assume each verdict was known N minutes after its tweet (e.g. 1: a quick verdict)")
 @click.option("--settle-at-event-end", is_flag=True,
               help="assume verdicts were known a day after the event's last tweet")
-def pheme_csv(src: Path, dest: Path, settle_after_days: float | None, settle_at_event_end: bool) -> None:
-    """Convert a PHEME rumour CSV into this tracker's CSV contract (see docs/pheme.md)."""
+def pheme_csv(src: Path, dest: Path, settle_after_days: float | None, settle_after_minutes: float | None,
+              settle_at_event_end: bool) -> None:
+    """Convert a PHEME rumour CSV into this tracker's CSV contract (see docs/pheme.md). Give at most
+    one of --settle-after-days, --settle-after-minutes and --settle-at-event-end."""
     from tracker import pheme
 
-    if settle_at_event_end and settle_after_days is not None:
-        raise click.UsageError("give --settle-after-days or --settle-at-event-end, not both")
+    given = [name for name, value in (("--settle-after-days", settle_after_days is not None),
+                                      ("--settle-after-minutes", settle_after_minutes is not None),
+                                      ("--settle-at-event-end", settle_at_event_end)) if value]
+    if len(given) > 1:
+        raise click.UsageError(f"give one of --settle-after-days, --settle-after-minutes or "
+                               f"--settle-at-event-end, not both ({' and '.join(given)} were given)")
     days = 1.0 if settle_after_days is None else settle_after_days
+    if settle_after_minutes is not None:
+        days = settle_after_minutes / (24 * 60)
     count = pheme.convert(src, dest, settle_after_days=days, event_end=settle_at_event_end)
-    assumption = "a day after each event's last tweet" if settle_at_event_end else f"{days:g} day(s) after each tweet"
+    if settle_at_event_end:
+        assumption = "a day after each event's last tweet"
+    elif settle_after_minutes is not None:
+        assumption = f"{settle_after_minutes:g} minute(s) after each tweet"
+    else:
+        assumption = f"{days:g} day(s) after each tweet"
     click.echo(f"wrote {count} rows to {dest} (outcomes assumed known {assumption})")
 
 
