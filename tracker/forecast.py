@@ -67,7 +67,8 @@ STANCES = ("confirmed", "rumoured", "denied")  # column order of the confusion c
 ASSERTING = np.array([True, True, False])
 UNTAGGED = "(untagged)"
 MIN_FIT_CLAIMS = 30
-FIT_SAMPLE = 12_000  # the fit reads at most this many of the latest resolved claims
+FIT_SAMPLE = 5_000  # the fit reads at most this many of the latest resolved claims
+MAX_CHECKPOINTS = 10  # the chronological refits, spaced evenly in log(resolved claims)
 LEVELS = ("source", "group", "kind", "store")
 _EPS = 1e-6
 
@@ -107,6 +108,14 @@ _BOUNDS = {"source_strength": (0.25, 500.0), "stance_strength": (0.25, 500.0), "
 _PULL = 2.0  # the weak pull toward the defaults, in claims' worth of log loss
 
 
+_NAT = np.iinfo(np.int64).min
+
+
+def _ns(times) -> np.ndarray:
+    """UTC times as int64 nanoseconds (NaT: the int64 minimum), without building Timestamps."""
+    return pd.DatetimeIndex(pd.to_datetime(times, utc=True)).as_unit("ns").asi8
+
+
 def _logit(p):
     p = np.clip(p, _EPS, 1 - _EPS)
     return np.log(p) - np.log1p(-p)
@@ -121,21 +130,19 @@ class _RunningSums:
     """Per-entity running sums of event vectors, readable as they stood before any step."""
 
     def __init__(self, entity: np.ndarray, step: np.ndarray, amounts: np.ndarray, n_steps: int) -> None:
-        order = np.lexsort((step, entity))
         self.width = n_steps + 1
-        self.key = entity[order].astype(np.int64) * self.width + step[order]
-        amounts = amounts[order]
-        cum = np.cumsum(amounts, axis=0)
+        key = entity.astype(np.int64) * self.width + step
+        order = np.argsort(key, kind="stable")  # by entity, then step; equal keys in event order
+        self.key = key[order]
+        cum = np.cumsum(amounts[order], axis=0)
         entity = entity[order]
         starts = np.flatnonzero(np.r_[True, entity[1:] != entity[:-1]]) if len(entity) else np.array([], int)
         # a running sum restarts at each entity: take away what the entities before it added
-        before = np.zeros_like(cum)
-        if len(starts):
-            offset = np.where(starts > 0, starts - 1, 0)
-            base = np.where((starts > 0)[:, None], cum[offset], 0.0)
-            lengths = np.diff(np.r_[starts, len(entity)])
-            before = np.repeat(base, lengths, axis=0)
-        self.cum = cum - before
+        if len(starts) > 1:
+            base = cum[starts[1:] - 1]
+            segment = np.cumsum(np.r_[False, entity[1:] != entity[:-1]])
+            cum[starts[1]:] -= base[segment[starts[1]:] - 1]
+        self.cum = cum
         self.dims = amounts.shape[1]
 
     def before(self, entity: np.ndarray, seen: np.ndarray) -> np.ndarray:
@@ -163,6 +170,14 @@ class _Walk:
     topic_mean_count: np.ndarray  # running number of topics with a record
     first_verdict: pd.Series  # claim_id -> earliest decided_at of its verdicts
     claims: _RunningSums  # the store's (true, resolved) claims
+
+
+def _stance_codes(stance: pd.Series) -> np.ndarray:
+    """Each stance's place in `STANCES` (-1 for anything else), compared without Python strings."""
+    codes = np.full(len(stance), -1, dtype=np.int64)
+    for code, name in enumerate(STANCES):
+        codes[(stance == name).fillna(False).to_numpy(dtype=bool)] = code
+    return codes
 
 
 def _entity_maps(sources: pd.DataFrame) -> dict:
@@ -217,13 +232,13 @@ def _walk(evidence: Evidence, pairs: pd.DataFrame) -> _Walk:
 
     # the credit rows each revision brings: every speaker's latest stance by its decision time
     reps = evidence.reports.merge(pd.DataFrame({"claim_id": claim, "revision": np.arange(n),
-                                                "decided_at": revisions["decided_at"].to_numpy()}), on="claim_id")
+                                                "decided_at": revisions["decided_at"].array}), on="claim_id")
     reps = reps[(reps["reported_at"] <= reps["decided_at"]) & ~np.isnan(value[reps["revision"].to_numpy()])]
     rows = latest_stances(reps, key="revision") if len(reps) else pd.DataFrame(
         {"revision": [], "source_id": [], "stance": []})
-    rows = rows[rows["stance"].isin(STANCES)]
+    rows = rows[_stance_codes(rows["stance"]) >= 0]
     row_rev = rows["revision"].to_numpy(dtype=np.int64)
-    row_code = pd.Categorical(rows["stance"], categories=STANCES).codes.astype(np.int64)
+    row_code = _stance_codes(rows["stance"])
     row_source = rows["source_id"].to_numpy(dtype=np.int64)
     # each event brings its revision's rows with its sign
     by_rev = np.argsort(row_rev, kind="stable")
@@ -316,23 +331,24 @@ def _features(evidence: Evidence, walk: _Walk, pairs: pd.DataFrame, queries: pd.
     queries = queries.reset_index(drop=True)
     queries["at"] = pd.to_datetime(queries["at"], utc=True)
     q_claim = queries["claim_id"].to_numpy()
-    cutoff = queries["at"]
-    own = walk.first_verdict.reindex(q_claim)
-    cutoff = cutoff.where(own.isna().to_numpy() | (cutoff.to_numpy() <= own.to_numpy()), own.to_numpy())
-    seen = walk.decided.array.searchsorted(pd.DatetimeIndex(cutoff).array, side="left").astype(np.int64)
+    # strictly before the query's time and before the claim's own first verdict (as int64 ns)
+    own = _ns(walk.first_verdict.reindex(q_claim))
+    cutoff = _ns(queries["at"])
+    cutoff = np.where(own == _NAT, cutoff, np.minimum(cutoff, own))
+    seen = np.searchsorted(_ns(walk.decided), cutoff, side="left").astype(np.int64)
 
     # the votes: each independent origin's latest stance by the query's time
     reps = evidence.reports.merge(pd.DataFrame({"claim_id": q_claim, "query": np.arange(len(queries)),
-                                                "at": queries["at"].to_numpy()}), on="claim_id")
+                                                "at": queries["at"].array}), on="claim_id")
     reps = reps[reps["reported_at"] <= reps["at"]]
     if len(reps):
         rows = _Stances(reps, key="query").latest()
-        votes = rows[(rows["origin"] == rows["source_id"]) & rows["stance"].isin(STANCES)]
+        votes = rows[(rows["origin"] == rows["source_id"]).to_numpy() & (_stance_codes(rows["stance"]) >= 0)]
     else:
         votes = pd.DataFrame({"query": pd.Series([], dtype=np.int64), "claim_id": [], "source_id": [], "stance": []})
     v_query = votes["query"].to_numpy(dtype=np.int64)
     v_source = votes["source_id"].to_numpy(dtype=np.int64)
-    v_code = pd.Categorical(votes["stance"], categories=STANCES).codes.astype(np.int64)
+    v_code = _stance_codes(votes["stance"])
     v_seen = seen[v_query]
     counts = {}
     rows = np.arange(len(v_code))
@@ -381,8 +397,12 @@ def _confident_wrong(counts: dict, code: np.ndarray, has_group: np.ndarray, leve
             usable &= has_group
         right, wrong = np.where(usable, r, right), np.where(usable, w, wrong)
         found |= usable
-    upper = betaincinv(right + 0.5, wrong + 0.5, 1 - (1 - level) / 2) if len(code) else np.zeros(0)
-    return found & (upper < 0.5)
+    # the interval's upper end can only fall below one half when the stance was wrong more often
+    maybe = np.flatnonzero(found & (wrong > right))
+    out = np.zeros(len(code), bool)
+    if len(maybe):
+        out[maybe] = betaincinv(right[maybe] + 0.5, wrong[maybe] + 0.5, 1 - (1 - level) / 2) < 0.5
+    return out
 
 
 # -- the model's arithmetic ----------------------------------------------------------------
@@ -495,7 +515,7 @@ def fit_params(f: _Features, outcome: np.ndarray, start: Params = DEFAULTS) -> P
     bounds = [(np.log(_BOUNDS[name][0]), np.log(_BOUNDS[name][1])) if name in _LOG_SCALED else _BOUNDS[name]
               for name in _FREE]
     best = minimize(loss, np.clip(_to_vector(start), [b[0] for b in bounds], [b[1] for b in bounds]),
-                    method="L-BFGS-B", bounds=bounds, options={"maxiter": 60})
+                    method="L-BFGS-B", bounds=bounds, options={"maxiter": 40, "ftol": 1e-7})
     return replace(_from_vector(best.x, start), fitted_on=n)
 
 
@@ -521,7 +541,7 @@ def fit(evidence: Evidence, level: float = 0.9) -> Model:
     pairs = _claim_topics(evidence)
     walk = _walk(evidence, pairs)
     claims = evidence.claims.sort_values("first_reported_at", kind="stable")
-    queries = pd.DataFrame({"claim_id": claims.index.to_numpy(), "at": claims["first_reported_at"].to_numpy()})
+    queries = pd.DataFrame({"claim_id": claims.index.to_numpy(), "at": claims["first_reported_at"].array})
     feats = _features(evidence, walk, pairs, queries, level)
     now = verdicts_as_of(evidence.outcomes)
     outcome = now["value"].reindex(queries["claim_id"]).to_numpy(dtype=float)
@@ -529,10 +549,11 @@ def fit(evidence: Evidence, level: float = 0.9) -> Model:
 
     # checkpoints: the times at which the number of resolved claims reaches 30, 60, 120, ...
     scored = now[now["value"].notna()].sort_values("decided_at", kind="stable")
-    marks, target = [], MIN_FIT_CLAIMS
+    growth = max(2.0, (len(scored) / MIN_FIT_CLAIMS) ** (1 / MAX_CHECKPOINTS))
+    marks, target = [], float(MIN_FIT_CLAIMS)
     while target <= len(scored):
-        marks.append(target)
-        target *= 2
+        marks.append(int(target))
+        target *= growth
     params_at = np.zeros(len(queries), dtype=np.int64)  # which fit each claim's forecast used
     fits, start = [replace(DEFAULTS, level=level)], replace(DEFAULTS, level=level)
     rows = [{"from": pd.NaT, "resolved": 0, **start.as_dict()}]
@@ -556,13 +577,13 @@ def fit(evidence: Evidence, level: float = 0.9) -> Model:
         "claim_id": queries["claim_id"].to_numpy(),
         "claim_ref": _claim_refs(claims),
         "statement": claims["statement"].to_numpy(),
-        "first_reported_at": claims["first_reported_at"].to_numpy(),
+        "first_reported_at": claims["first_reported_at"].array,
         "p_true": p_hist,
         "base_rate": _running_base_rate(walk, feats),
         "credibility": cred,
         "verdict": now["verdict"].reindex(queries["claim_id"]).to_numpy(),
         "outcome": outcome,
-        "fitted_on": np.array([fits[k].fitted_on for k in params_at], dtype=np.int64),
+        "fitted_on": np.array([f.fitted_on for f in fits], dtype=np.int64)[params_at],
     })
     return Model(evidence, walk, pairs, final, history, pd.DataFrame(rows), fits, feats, level)
 
@@ -635,7 +656,7 @@ def predict(evidence: Evidence, as_of=None, claim_ids=None, model: Model | None 
     resolved = first_verdict.notna().to_numpy()
     # an open claim is forecast now; a resolved one just before its first verdict became known
     at = first_verdict.where(first_verdict.notna(), _FUTURE if stamp is None else stamp)
-    queries = pd.DataFrame({"claim_id": claims.index.to_numpy(), "at": at.to_numpy()})
+    queries = pd.DataFrame({"claim_id": claims.index.to_numpy(), "at": at.array})
     now_params = [model.params] if stamp is None else None
     p_open, feats_open = _forecast(model, queries[~resolved], now_params)
     p_closed, feats_closed = _forecast(model, queries[resolved])
@@ -651,13 +672,13 @@ def predict(evidence: Evidence, as_of=None, claim_ids=None, model: Model | None 
         "claim_id": claims.index,
         "claim_ref": _claim_refs(claims),
         "statement": claims["statement"].to_numpy(),
-        "first_reported_at": claims["first_reported_at"].to_numpy(),
+        "first_reported_at": claims["first_reported_at"].array,
         "p_true": p,
         "credibility": cred,
         "independent_sources": sources,
         "p_true_at_first_report": first,
         "resolved": resolved,
-        "said_at": at.where(resolved).to_numpy(),
+        "said_at": at.where(resolved).array,
     })
     out.attrs.update(params=model.params.as_dict(), as_of=stamp,
                      drivers=pd.concat([_drivers(model, feats_open, now_params[0] if now_params else None),
@@ -687,13 +708,13 @@ def timeline(evidence: Evidence, claim_id: int, model: Model | None = None) -> p
         times = times[times < verdict]
     times = pd.Series(sorted(set(times.tolist()) | {first}))
     times = times[times >= first].reset_index(drop=True)
-    queries = pd.DataFrame({"claim_id": claim_id, "at": times.to_numpy()})
+    queries = pd.DataFrame({"claim_id": claim_id, "at": times.array})
     p, _ = _forecast(model, queries)
     names = evidence.sources["name"]
     last = reports.sort_values("reported_at", kind="stable").drop_duplicates("reported_at", keep="last")
     last = last.set_index("reported_at").reindex(times)
     return pd.DataFrame({
-        "at": times.to_numpy(),
+        "at": times.array,
         "p_true": p,
         "source": names.reindex(last["source_id"].fillna(-1).astype(np.int64)).to_numpy(),
         "stance": last["stance"].to_numpy(),
