@@ -1,48 +1,54 @@
 """The likelihood that a claim is true: a stated model, fitted from the store's own record.
 
-**The model.** Each claim is true (T) or false (F). Its prior comes from its topics: every topic
-has a truth rate drawn around the store's topic mean (each topic counted once, with one
-pseudo-topic at 0.5), and a topic's rate is its record shrunk to that mean by `topic_strength`
-pseudo-claims; a claim with several topics takes the mean of their log-odds, an untagged claim
-belongs to the pseudo-topic "(untagged)". Each source, when it speaks on a claim, takes one of
-three stances (confirmed, rumoured, denied) with probabilities that depend on whether the claim
-is true: its *confusion rows* P(stance | T) and P(stance | F). Those rows are drawn from its
-parent's rows, the parent's from its kind's, the kind's from the store's (Dirichlet shrinkage:
-`source_strength` pseudo-claims toward the parent or kind, `group_strength` from parent to
-kind and from kind to store). Independent origins speak independently given the truth (relays
-collapse into their origin), so
+**The model.** Each claim is true or false. Its prior comes from its topics: every topic has a
+truth rate drawn around the topics' mean (each topic counted once, beside one pseudo-topic at 0.5),
+and a topic's rate is its record shrunk toward that mean by `topic_strength` pseudo-claims; a claim
+with several topics takes the mean of their log-odds, an untagged claim belongs to the pseudo-topic
+"(untagged)". When a source speaks on a claim it takes one of three stances (confirmed, rumoured,
+denied), and each source has an *accuracy per stance*: how often a claim it confirmed (rumoured,
+denied) turned out true, or false for a denial. These accuracies are drawn hierarchically: a
+source's from its parent's group (the parent and its children), the group's from the source's kind,
+the kind's from the store's, the store's from the truth rate of every stance on record. Each step
+is a Beta shrinkage by a number of pseudo-claims: `group_strength` for store, kind and group;
+`source_strength` for what a source asserted (confirmations and rumours together) or denied;
+`stance_strength` from what it asserted to how it confirmed or rumoured. Independent origins speak
+independently given the truth (relays collapse into their origin), so
 
     logit p_true = prior_weight * logit(prior) + sum over origins of w[stance] * log LR,
-    LR = P(stance | T) / P(stance | F) of that origin,
+    log LR = logit(accuracy of that origin's stance) - logit(truth rate of all stances on record),
 
-where the weights `w[confirmed]`, `w[rumoured]`, `w[denied]` say how much each kind of stance
-counts (how much a rumour counts next to a confirmation is learned, not set) and `prior_weight`
-how much the topic prior does. A source that takes a stance on true and false claims alike has an
-LR of 1 and moves nothing, whatever its share of true claims.
+the log-likelihood ratio P(stance | true) / P(stance | false) written with the accuracies. With no
+record anywhere an LR is 1; a source that takes a stance on true and false claims alike moves
+nothing, whatever its share of true claims. The weights `w[confirmed]`, `w[rumoured]`, `w[denied]`
+say how much each kind of stance counts (how much a rumour counts next to a confirmation is learned,
+not set), `prior_weight` how much the topic prior does.
 
-**Learned, not hand-set.** The five strengths and weights are fitted by maximising the likelihood
-of the tracker's own at-report-time forecasts of resolved claims (each built only from outcomes
-known before the claim was first reported), with a weak pull toward the defaults. The fit is the
-self-correction: when past forecasts leaned too far (a misleading topic prior, over-counted
-rumours), the weights shrink and forecasts move back toward 0.5. Below `MIN_FIT_CLAIMS` resolved
-claims the defaults apply. The chronological forecasts never look ahead: the parameters a claim is
-forecast with were fitted at the last checkpoint before its first report (checkpoints double the
-number of resolved claims: 30, 60, 120, ...) on claims resolved by then.
+**Learned, not hand-set.** The four strengths and four weights are fitted by maximising the
+likelihood of the tracker's own at-report-time forecasts of resolved claims (each built only from
+outcomes known before the claim was first reported), with a weak pull toward the defaults
+(`DEFAULTS`). The fit is the self-correction: when past forecasts leaned too far (a misleading
+topic prior, over-counted rumours), the weights shrink and the forecasts move back toward 0.5.
+Below `MIN_FIT_CLAIMS` resolved claims the defaults apply. The chronological forecasts never look
+ahead: the parameters a claim is forecast with were fitted at the last checkpoint before its first
+report (checkpoints at 30, 60, 120, ... resolved claims, at most `MAX_CHECKPOINTS`) on the claims
+resolved by then; current forecasts use a fit on the latest `FIT_SAMPLE` resolved claims.
 
 **Direction.** A stance never pushes against its own direction (a denial raising `p_true`, a
-confirmation lowering it) unless the record shows, with the interval's confidence, that this source
-(or, without a record of that stance, its parent group, then its kind) is more often wrong than
-right when taking that stance (the upper end of the Jeffreys interval of its right-share below
-one half). Otherwise that vote's term is 0.
+confirmation lowering it) unless the record shows, with the interval's confidence (90%), that this
+source (or, without a record of that stance, its parent's group, then its kind) is more often wrong
+than right when taking that stance: the upper end of the Jeffreys interval of its share of right
+calls is below one half. Otherwise that vote's term is 0.
 
-**No hindsight.** A claim's forecast only ever uses outcomes known strictly before the time it is
-made and before the claim's own first verdict: a resolved claim is shown with what the tracker said
-at its first report and as each report arrived, never with a value computed after the fact.
+**No hindsight.** A forecast only ever uses outcomes known strictly before the time it is made and
+before the claim's own first verdict. A resolved claim is shown with what the tracker said before
+its verdict (`predict`), at its first report (`predict_at_report_time`), and as each report
+arrived (`timeline`), never with a value computed after the fact.
 
-The replay behind it reads as a walk over time: verdicts (and the revisions that replace them)
-are events that change per-entity running sums (source, parent group, kind, store, topic); each
-forecast reads those sums as they stood at its time. The walk is done in bulk with sorted
-cumulative sums (`_RunningSums`), so a million reports take well under a second.
+**The replay.** Verdicts (and the revisions that replace them) are events on a time line. Each
+event changes per-entity running sums of right and wrong calls per stance (source, parent group,
+kind, store) and of true and resolved claims per topic. Every forecast reads those sums as they
+stood before its time (`_RunningSums.before`), so one claim's forecast is computed from what the
+tracker had seen then. The walk is done in bulk with sorted cumulative sums rather than a loop.
 """
 
 from __future__ import annotations

@@ -1,5 +1,9 @@
 """Reliability scoring: how each source's claims held up, with honest uncertainty.
 
+Source reliability, grades and credibility live here. `p_true` is now `tracker.forecast`'s (a
+stated, fitted model); `predict` and `predict_at_report_time` below are the *previous scorer*,
+kept as a named baseline (`tracker calibration` and the Calibration page compare against it).
+
 Pure functions over `tracker.evidence.Evidence` frames (no I/O, no Streamlit), vectorised with
 pandas, numpy and scipy.
 
