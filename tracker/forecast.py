@@ -91,7 +91,9 @@ class Params:
     weight_confirmed: float = 1.0
     weight_rumoured: float = 1.0
     weight_denied: float = 1.0
+    half_life_days: float | None = None  # records weighted by closeness in time to the stance (None: all alike)
     fitted_on: int = 0  # resolved claims the fit rests on (0: defaults)
+    fit_loss: float = float("nan")  # the fit's penalised log loss per claim
     level: float = 0.9  # confidence of the direction rule
 
     @property
@@ -140,16 +142,19 @@ class _RunningSums:
         key = entity.astype(np.int64) * self.width + step
         order = np.argsort(key, kind="stable")  # by entity, then step; equal keys in event order
         self.key = key[order]
-        cum = np.cumsum(amounts[order], axis=0)
+        self.amounts = amounts[order]
+        self.step = step[order]
+        cum = np.cumsum(self.amounts, axis=0)
         entity = entity[order]
+        self.segment = np.cumsum(np.r_[False, entity[1:] != entity[:-1]]) if len(entity) else entity
         starts = np.flatnonzero(np.r_[True, entity[1:] != entity[:-1]]) if len(entity) else np.array([], int)
         # a running sum restarts at each entity: take away what the entities before it added
         if len(starts) > 1:
             base = cum[starts[1:] - 1]
-            segment = np.cumsum(np.r_[False, entity[1:] != entity[:-1]])
-            cum[starts[1]:] -= base[segment[starts[1]:] - 1]
+            cum[starts[1]:] -= base[self.segment[starts[1]:] - 1]
         self.cum = cum
         self.dims = amounts.shape[1]
+        self._decayed: dict = {}
 
     def before(self, entity: np.ndarray, seen: np.ndarray) -> np.ndarray:
         """The sums of each entity's events at steps below `seen` (zeros when there are none)."""
@@ -159,6 +164,41 @@ class _RunningSums:
         safe = np.maximum(at, 0)
         ok = (at >= 0) & (self.key[safe] // self.width == entity)
         return np.where(ok[:, None], self.cum[safe], 0.0)
+
+    def decayed_before(self, entity: np.ndarray, seen: np.ndarray, split: np.ndarray, t_ref: np.ndarray,
+                       half_life: float, step_days: np.ndarray) -> np.ndarray:
+        """As `before`, each event weighted by 2 ** (-|its time - t_ref| / half_life): the record as
+        it bears on a stance taken at `t_ref` (events at steps below `split` came before it)."""
+        if not len(self.key):
+            return np.zeros((len(entity), self.dims))
+        rising, falling, first, last = self._weighted(half_life, step_days)
+        base = entity.astype(np.int64) * self.width
+        lower = np.minimum(split, seen)
+        at = np.searchsorted(self.key, base + lower, side="left") - 1
+        safe = np.maximum(at, 0)
+        ok = (at >= 0) & (self.key[safe] // self.width == entity)
+        early = np.where(ok[:, None], rising[safe], 0.0) * np.exp2((last - t_ref) / half_life)[:, None]
+        # events between the stance and the cut-off: a suffix sum less the one past the cut-off
+        start = np.searchsorted(self.key, base + lower, side="left")
+        stop = np.searchsorted(self.key, base + np.maximum(seen, lower), side="left")
+        padded = np.vstack([falling, np.zeros((1, self.dims))])
+        stop_in = (stop < len(self.key)) & (self.key[np.minimum(stop, len(self.key) - 1)] // self.width == entity)
+        late = padded[start] - np.where(stop_in[:, None], padded[stop], 0.0)
+        late = np.where((stop > start)[:, None], late, 0.0) * np.exp2((t_ref - first) / half_life)[:, None]
+        return early + late
+
+    def _weighted(self, half_life: float, step_days: np.ndarray):
+        """Per-entity prefix sums of events weighted 2 ** ((t - last) / h) and suffix sums of events
+        weighted 2 ** ((first - t) / h): no weight above 1, and no subtraction across entities."""
+        if half_life not in self._decayed:
+            t = step_days[self.step]
+            first, last = float(step_days.min()), float(step_days.max())
+            up = pd.DataFrame(self.amounts * np.exp2((t - last) / half_life)[:, None])
+            rising = up.groupby(self.segment, sort=False).cumsum().to_numpy()
+            down = pd.DataFrame((self.amounts * np.exp2((first - t) / half_life)[:, None])[::-1])
+            falling = down.groupby(self.segment[::-1], sort=False).cumsum().to_numpy()[::-1]
+            self._decayed[half_life] = (rising, np.ascontiguousarray(falling), first, last)
+        return self._decayed[half_life]
 
 
 @dataclass
@@ -176,6 +216,7 @@ class _Walk:
     topic_mean_count: np.ndarray  # running number of topics with a record
     first_verdict: pd.Series  # claim_id -> earliest decided_at of its verdicts
     claims: _RunningSums  # the store's (true, resolved) claims
+    step_days: np.ndarray  # the time of each step, in days since the epoch
 
 
 def _stance_codes(stance: pd.Series) -> np.ndarray:
@@ -282,8 +323,9 @@ def _walk(evidence: Evidence, pairs: pd.DataFrame) -> _Walk:
     mean_steps, mean_sum, mean_count = _topic_mean(t_entity, ev_step[e], t_amounts)
     first_verdict = revisions.groupby("claim_id")["decided_at"].min()
     claim_sums = _RunningSums(np.zeros(len(ev_step), np.int64), ev_step, np.c_[ev_sign * value[ev_rev], ev_sign], n)
-    return _Walk(pd.to_datetime(revisions["decided_at"], utc=True), n, levels, maps, topics, topic_codes, mean_steps, mean_sum, mean_count,
-                 first_verdict, claim_sums)
+    decided = pd.to_datetime(revisions["decided_at"], utc=True)
+    return _Walk(decided, n, levels, maps, topics, topic_codes, mean_steps, mean_sum, mean_count,
+                 first_verdict, claim_sums, _ns(decided) / 86400e9)
 
 
 def _topic_mean(entity: np.ndarray, step: np.ndarray, amounts: np.ndarray):
@@ -322,6 +364,9 @@ class _Features:
     counts: dict  # level -> (votes, 4): n(stance, T), n(stance, F), n(T), n(F) of the vote's stance;
     # "asserted": the source's confirmations and rumours together, (votes, 2): n(T), n(F)
     confident_wrong: np.ndarray  # the direction rule's exception holds for this vote
+    vote_seen: np.ndarray  # the verdict steps the vote's forecast may read
+    vote_split: np.ndarray  # the steps decided before the vote's stance was taken
+    vote_days: np.ndarray  # when the stance was taken, in days since the epoch
     topic_query: np.ndarray  # query index of each (query, topic) pair
     topic_name: np.ndarray
     topic_true: np.ndarray
@@ -332,7 +377,7 @@ class _Features:
 
 
 def _features(evidence: Evidence, walk: _Walk, pairs: pd.DataFrame, queries: pd.DataFrame,
-              level: float) -> _Features:
+              level: float, half_life: float | None = None) -> _Features:
     """The counts each query's forecast reads: as they stood strictly before its time."""
     queries = queries.reset_index(drop=True)
     queries["at"] = pd.to_datetime(queries["at"], utc=True)
@@ -356,15 +401,10 @@ def _features(evidence: Evidence, walk: _Walk, pairs: pd.DataFrame, queries: pd.
     v_source = votes["source_id"].to_numpy(dtype=np.int64)
     v_code = _stance_codes(votes["stance"])
     v_seen = seen[v_query]
-    counts = {}
-    rows = np.arange(len(v_code))
-    for name in LEVELS:
-        entity = walk.entity_of[name].reindex(v_source).fillna(-1).to_numpy(dtype=np.int64)
-        c = walk.levels[name].before(entity, v_seen)
-        counts[name] = np.c_[c[rows, v_code * 2], c[rows, v_code * 2 + 1], c[:, 0::2].sum(axis=1),
-                             c[:, 1::2].sum(axis=1)]
-        if name == "source":
-            counts["asserted"] = np.c_[c[:, 0] + c[:, 2], c[:, 1] + c[:, 3]]
+    taken = _ns(votes["reported_at"]) if len(votes) else np.zeros(0, np.int64)
+    v_split = np.searchsorted(_ns(walk.decided), taken, side="left").astype(np.int64)
+    v_days = taken / 86400e9
+    counts = _level_counts(walk, v_source, v_code, v_seen, v_split, v_days, half_life)
     parent = evidence.sources["parent_id"] if "parent_id" in evidence.sources else None
     has_group = (parent.reindex(v_source).fillna(-1).to_numpy() >= 0) if parent is not None else np.zeros(len(v_source), bool)
     wrong = _confident_wrong(counts, v_code, has_group, level)
@@ -377,10 +417,33 @@ def _features(evidence: Evidence, walk: _Walk, pairs: pd.DataFrame, queries: pd.
     at = np.searchsorted(walk.topic_mean_steps, seen, side="left") - 1
     total = np.where(at >= 0, walk.topic_mean_sum[np.maximum(at, 0)] if len(walk.topic_mean_sum) else 0.0, 0.0)
     number = np.where(at >= 0, walk.topic_mean_count[np.maximum(at, 0)] if len(walk.topic_mean_count) else 0.0, 0.0)
-    return _Features(queries, seen, v_query, v_code, v_source, has_group, counts, wrong, t_query,
+    return _Features(queries, seen, v_query, v_code, v_source, has_group, counts, wrong, v_seen, v_split, v_days,
+                     t_query,
                      q_pairs["topic"].to_numpy(dtype=object), t_counts[:, 0], t_counts[:, 1],
                      (0.5 + total) / (1.0 + number), number,
                      votes[["claim_id", "source_id", "stance", "query"]].reset_index(drop=True))
+
+
+def _level_counts(walk: _Walk, source: np.ndarray, code: np.ndarray, seen: np.ndarray, split: np.ndarray,
+                  days: np.ndarray, half_life: float | None) -> dict:
+    """Each vote's record at every level: right and wrong calls of its stance, and all calls."""
+    counts = {}
+    rows = np.arange(len(code))
+    for name in LEVELS:
+        entity = walk.entity_of[name].reindex(source).fillna(-1).to_numpy(dtype=np.int64)
+        sums = walk.levels[name]
+        c = (sums.before(entity, seen) if half_life is None
+             else sums.decayed_before(entity, seen, split, days, half_life, walk.step_days))
+        counts[name] = np.c_[c[rows, code * 2], c[rows, code * 2 + 1], c[:, 0::2].sum(axis=1), c[:, 1::2].sum(axis=1)]
+        if name == "source":
+            counts["asserted"] = np.c_[c[:, 0] + c[:, 2], c[:, 1] + c[:, 3]]
+    return counts
+
+
+def _with_half_life(f: _Features, walk: _Walk, half_life: float | None, level: float) -> _Features:
+    """The same forecasts with every record weighted by its distance in time from the stance."""
+    counts = _level_counts(walk, f.vote_source, f.vote_code, f.vote_seen, f.vote_split, f.vote_days, half_life)
+    return replace(f, counts=counts, confident_wrong=_confident_wrong(counts, f.vote_code, f.vote_has_group, level))
 
 
 def _confident_wrong(counts: dict, code: np.ndarray, has_group: np.ndarray, level: float) -> np.ndarray:
@@ -480,7 +543,8 @@ def _subset(f: _Features, keep: np.ndarray) -> _Features:
     t = keep[f.topic_query]
     return _Features(
         f.queries[keep].reset_index(drop=True), f.seen[keep], new_index[f.vote_query[v]], f.vote_code[v], f.vote_source[v],
-        f.vote_has_group[v], {k: c[v] for k, c in f.counts.items()}, f.confident_wrong[v],
+        f.vote_has_group[v], {k: c[v] for k, c in f.counts.items()}, f.confident_wrong[v], f.vote_seen[v],
+        f.vote_split[v], f.vote_days[v],
         new_index[f.topic_query[t]], f.topic_name[t], f.topic_true[t], f.topic_resolved[t],
         f.topic_mean[keep], f.topic_count[keep], f.votes[v].reset_index(drop=True))
 
@@ -522,7 +586,25 @@ def fit_params(f: _Features, outcome: np.ndarray, start: Params = DEFAULTS) -> P
               for name in _FREE]
     best = minimize(loss, np.clip(_to_vector(start), [b[0] for b in bounds], [b[1] for b in bounds]),
                     method="L-BFGS-B", bounds=bounds, options={"maxiter": 40, "ftol": 1e-7})
-    return replace(_from_vector(best.x, start), fitted_on=n)
+    return replace(_from_vector(best.x, start), fitted_on=n, fit_loss=float(best.fun))
+
+
+def _half_lives(walk: _Walk) -> list:
+    """The half-lives tried: none, and a third and a tenth of the span of the verdicts on record."""
+    span = float(walk.step_days.max() - walk.step_days.min()) if len(walk.step_days) else 0.0
+    return [None] + ([round(span / 3, 1), round(span / 10, 1)] if span >= 1.0 else [])
+
+
+def fit_best(by_half_life: dict, outcome: np.ndarray, start: Params) -> Params:
+    """`fit_params` under each half-life's records; the half-life whose fit explains the outcomes best."""
+    best = None
+    for half_life, f in by_half_life.items():
+        got = replace(fit_params(f, outcome, replace(start, half_life_days=half_life)), half_life_days=half_life)
+        if got.fitted_on == 0:
+            return replace(got, half_life_days=None)  # too few to fit: the defaults, no decay
+        if best is None or got.fit_loss < best.fit_loss - 1e-4:  # a half-life must earn its place
+            best = got
+    return best
 
 
 # -- the public surface ----------------------------------------------------------------------
@@ -549,6 +631,7 @@ def fit(evidence: Evidence, level: float = 0.9) -> Model:
     claims = evidence.claims.sort_values("first_reported_at", kind="stable")
     queries = pd.DataFrame({"claim_id": claims.index.to_numpy(), "at": claims["first_reported_at"].array})
     feats = _features(evidence, walk, pairs, queries, level)
+    by_half_life = {h: feats if h is None else _with_half_life(feats, walk, h, level) for h in _half_lives(walk)}
     now = verdicts_as_of(evidence.outcomes)
     outcome = now["value"].reindex(queries["claim_id"]).to_numpy(dtype=float)
     decided = now["decided_at"].reindex(queries["claim_id"])
@@ -568,7 +651,7 @@ def fit(evidence: Evidence, level: float = 0.9) -> Model:
         when = scored["decided_at"].iloc[mark - 1]
         # resolved by then (their own verdict decided at or before the checkpoint), known before their report
         known = ~np.isnan(outcome) & (decided <= when).to_numpy(dtype=bool)
-        start = fit_params(feats, np.where(known, outcome, np.nan), start)
+        start = fit_best(by_half_life, np.where(known, outcome, np.nan), start)
         fits.append(start)
         rows.append({"from": when, "resolved": int(known.sum()), **start.as_dict()})
         params_at[(first_at > when).to_numpy(dtype=bool)] = len(fits) - 1
@@ -576,8 +659,8 @@ def fit(evidence: Evidence, level: float = 0.9) -> Model:
     for k, params in enumerate(fits):
         mask = params_at == k
         if mask.any():
-            p_hist[mask] = _p_true(_subset(feats, mask), params)
-    final = fit_params(feats, outcome, start) if len(marks) else replace(DEFAULTS, level=level)
+            p_hist[mask] = _p_true(_subset(by_half_life[params.half_life_days], mask), params)
+    final = fit_best(by_half_life, outcome, start) if len(marks) else replace(DEFAULTS, level=level)
     cred = _credibility(feats)
     history = pd.DataFrame({
         "claim_id": queries["claim_id"].to_numpy(),
@@ -613,16 +696,30 @@ def _params_index(model: Model, times: pd.Series) -> np.ndarray:
     return np.searchsorted(starts.array, pd.DatetimeIndex(times).array, side="left").astype(np.int64)
 
 
-def _forecast(model: Model, queries: pd.DataFrame, params: list[Params] | None = None) -> tuple[np.ndarray, _Features]:
-    """p_true of each query (claim_id, at), each with the parameters of its time (or `params`)."""
+def _forecast(model: Model, queries: pd.DataFrame, params: Params | None = None) -> tuple[np.ndarray, list]:
+    """p_true of each query (claim_id, at), with the parameters of its time (or `params`), and the
+    parts it was computed in: (positions, features under that fit's half-life, parameters)."""
     feats = _features(model.evidence, model.walk, model.pairs, queries, model.level)
     out = np.empty(len(feats.queries))
     which = _params_index(model, feats.queries["at"]) if params is None else np.zeros(len(feats.queries), np.int64)
-    fits = model.fits if params is None else params
+    fits = model.fits if params is None else [params]
+    parts = []
     for k in np.unique(which):
         mask = which == k
-        out[mask] = _p_true(_subset(feats, mask), fits[k])
-    return out, feats
+        part = _subset(feats, mask)
+        if fits[k].half_life_days is not None:
+            part = _with_half_life(part, model.walk, fits[k].half_life_days, model.level)
+        out[mask] = _p_true(part, fits[k])
+        parts.append((np.flatnonzero(mask), part, fits[k]))
+    return out, parts
+
+
+def _gather(parts: list, n: int, per_part) -> np.ndarray:
+    """One value per query from a function of each part (its features and parameters)."""
+    out = np.zeros(n, dtype=np.int64)
+    for positions, part, params in parts:
+        out[positions] = per_part(part, params)
+    return out
 
 
 _FUTURE = pd.Timestamp("2200-01-01", tz="UTC")
@@ -663,17 +760,18 @@ def predict(evidence: Evidence, as_of=None, claim_ids=None, model: Model | None 
     # an open claim is forecast now; a resolved one just before its first verdict became known
     at = first_verdict.where(first_verdict.notna(), _FUTURE if stamp is None else stamp)
     queries = pd.DataFrame({"claim_id": claims.index.to_numpy(), "at": at.array})
-    now_params = [model.params] if stamp is None else None
-    p_open, feats_open = _forecast(model, queries[~resolved], now_params)
-    p_closed, feats_closed = _forecast(model, queries[resolved])
+    p_open, open_parts = _forecast(model, queries[~resolved], model.params if stamp is None else None)
+    p_closed, closed_parts = _forecast(model, queries[resolved])
     p = np.empty(len(queries))
     p[~resolved], p[resolved] = p_open, p_closed
     first = model.history.set_index("claim_id")["p_true"].reindex(claims.index).to_numpy()
     cred = np.empty(len(queries), dtype=np.int64)
-    cred[~resolved], cred[resolved] = _credibility(feats_open), _credibility(feats_closed)
     sources = np.empty(len(queries), dtype=np.int64)
-    sources[~resolved] = np.bincount(feats_open.vote_query, minlength=len(feats_open.queries))
-    sources[resolved] = np.bincount(feats_closed.vote_query, minlength=len(feats_closed.queries))
+    for mask, parts in ((~resolved, open_parts), (resolved, closed_parts)):
+        n = int(mask.sum())
+        cred[mask] = _gather(parts, n, lambda f, _p: _credibility(f))
+        sources[mask] = _gather(parts, n, lambda f, _p: np.bincount(f.vote_query, minlength=len(f.queries)))
+    parts = open_parts + closed_parts
     out = pd.DataFrame({
         "claim_id": claims.index,
         "claim_ref": _claim_refs(claims),
@@ -686,11 +784,12 @@ def predict(evidence: Evidence, as_of=None, claim_ids=None, model: Model | None 
         "resolved": resolved,
         "said_at": at.where(resolved).array,
     })
+    drivers = [_drivers(model, f, params) for _, f, params in parts]
+    priors = [_prior_notes(f, params) for _, f, params in parts]
     out.attrs.update(params=model.params.as_dict(), as_of=stamp,
-                     drivers=pd.concat([_drivers(model, feats_open, now_params[0] if now_params else None),
-                                        _drivers(model, feats_closed, None)], ignore_index=True),
-                     priors=pd.concat([_prior_notes(model, feats_open), _prior_notes(model, feats_closed)],
-                                      ignore_index=True))
+                     drivers=_concat(drivers, _DRIVER_COLUMNS).sort_values(
+                         "llr", key=np.abs, ascending=False, kind="stable").reset_index(drop=True),
+                     priors=_concat(priors, _PRIOR_COLUMNS))
     return out.sort_values("p_true", ascending=False, kind="stable").reset_index(drop=True)
 
 
@@ -752,23 +851,27 @@ def _record_words(f: _Features) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return level, right, total
 
 
-def _drivers(model: Model, f: _Features, params: Params | None) -> pd.DataFrame:
+_DRIVER_COLUMNS = ["claim_id", "source_id", "source", "stance", "llr", "direction", "explanation"]
+_PRIOR_COLUMNS = ["claim_id", "topic", "true", "resolved", "rate", "explanation"]
+
+
+def _concat(frames: list, columns: list) -> pd.DataFrame:
+    frames = [f for f in frames if len(f)]
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=columns)
+
+
+def _drivers(model: Model, f: _Features, params: Params) -> pd.DataFrame:
     """Each vote's term and a sentence an analyst can check, largest push first."""
-    columns = ["claim_id", "source_id", "source", "stance", "llr", "direction", "explanation"]
     if not len(f.vote_code):
-        return pd.DataFrame(columns=columns)
-    which = _params_index(model, f.queries["at"]) if params is None else np.zeros(len(f.queries), np.int64)
-    fits = model.fits if params is None else [params]
-    terms = np.zeros(len(f.vote_code))
-    for k in np.unique(which):
-        mask = which[f.vote_query] == k
-        terms[mask] = _vote_terms(_subset(f, which == k), fits[k])
+        return pd.DataFrame(columns=_DRIVER_COLUMNS)
+    terms = _vote_terms(f, params)
+    recency = " (recent calls weigh more)" if params.half_life_days is not None else ""
     names = model.evidence.sources["name"].reindex(f.vote_source).to_numpy()
     level, right, total = _record_words(f)
     stance = np.array(STANCES, dtype=object)[f.vote_code]
     words = []
     for name, st, term, lv, r, t in zip(names, stance, terms, level, right, total):
-        record = (f"{_LEVEL_WORDS[lv]} {_PLURAL[st]} were right {_count(r)} time(s) in {_count(t)}"
+        record = (f"{_LEVEL_WORDS[lv]} {_PLURAL[st]} were right {_count(r)} time(s) in {_count(t)}{recency}"
                   if t > 0 else f"no {_PLURAL[st][:-1]} on record yet")
         if term > 0.05:
             push = "toward true"
@@ -791,12 +894,11 @@ def _count(value: float) -> str:
     return f"{value:g}" if value == int(value) else f"{value:.1f}"
 
 
-def _prior_notes(model: Model, f: _Features) -> pd.DataFrame:
+def _prior_notes(f: _Features, params: Params) -> pd.DataFrame:
     """Where each claim's prior comes from, per topic: 'topic aleppo: 7 of 10 resolved claims true'."""
     if not len(f.topic_query):
-        return pd.DataFrame(columns=["claim_id", "topic", "true", "resolved", "rate", "explanation"])
-    which = _params_index(model, f.queries["at"])
-    strength = np.array([model.fits[k].topic_strength for k in which])[f.topic_query]
+        return pd.DataFrame(columns=_PRIOR_COLUMNS)
+    strength = params.topic_strength
     mean = f.topic_mean[f.topic_query]
     rate = (f.topic_true + strength * mean) / (f.topic_resolved + strength)
     words = []
