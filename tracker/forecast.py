@@ -558,7 +558,7 @@ def _from_vector(x: np.ndarray, base: Params) -> Params:
     return replace(base, **values)
 
 
-def fit_params(f: _Features, outcome: np.ndarray, start: Params = DEFAULTS) -> Params:
+def fit_params(f: _Features, outcome: np.ndarray, start: Params = DEFAULTS, steps: int = 40) -> Params:
     """Parameters maximising the log-likelihood of these forecasts' outcomes (0, 0.5, 1), with a
     weak pull toward the defaults; the defaults while fewer than `MIN_FIT_CLAIMS` are resolved."""
     from scipy.optimize import minimize
@@ -585,7 +585,7 @@ def fit_params(f: _Features, outcome: np.ndarray, start: Params = DEFAULTS) -> P
     bounds = [(np.log(_BOUNDS[name][0]), np.log(_BOUNDS[name][1])) if name in _LOG_SCALED else _BOUNDS[name]
               for name in _FREE]
     best = minimize(loss, np.clip(_to_vector(start), [b[0] for b in bounds], [b[1] for b in bounds]),
-                    method="L-BFGS-B", bounds=bounds, options={"maxiter": 40, "ftol": 1e-7})
+                    method="L-BFGS-B", bounds=bounds, options={"maxiter": steps, "ftol": 1e-7})
     return replace(_from_vector(best.x, start), fitted_on=n, fit_loss=float(best.fun))
 
 
@@ -595,11 +595,11 @@ def _half_lives(walk: _Walk) -> list:
     return [None] + ([round(span / 3, 1), round(span / 10, 1)] if span >= 1.0 else [])
 
 
-def fit_best(by_half_life: dict, outcome: np.ndarray, start: Params) -> Params:
+def fit_best(by_half_life: dict, outcome: np.ndarray, start: Params, steps: int = 40) -> Params:
     """`fit_params` under each half-life's records; the half-life whose fit explains the outcomes best."""
     best = None
     for half_life, f in by_half_life.items():
-        got = replace(fit_params(f, outcome, replace(start, half_life_days=half_life)), half_life_days=half_life)
+        got = replace(fit_params(f, outcome, replace(start, half_life_days=half_life), steps), half_life_days=half_life)
         if got.fitted_on == 0:
             return replace(got, half_life_days=None)  # too few to fit: the defaults, no decay
         if best is None or got.fit_loss < best.fit_loss - 1e-4:  # a half-life must earn its place
@@ -651,7 +651,8 @@ def fit(evidence: Evidence, level: float = 0.9) -> Model:
         when = scored["decided_at"].iloc[mark - 1]
         # resolved by then (their own verdict decided at or before the checkpoint), known before their report
         known = ~np.isnan(outcome) & (decided <= when).to_numpy(dtype=bool)
-        start = fit_best(by_half_life, np.where(known, outcome, np.nan), start)
+        # each refit starts from the last one, which it rarely moves far from
+        start = fit_best(by_half_life, np.where(known, outcome, np.nan), start, steps=20)
         fits.append(start)
         rows.append({"from": when, "resolved": int(known.sum()), **start.as_dict()})
         params_at[(first_at > when).to_numpy(dtype=bool)] = len(fits) - 1
