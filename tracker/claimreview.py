@@ -407,8 +407,9 @@ def to_incoming(reviews: list[Review], ratings: RatingMap) -> tuple[Incoming, li
     if undated:
         notes.append(f"{undated} claimant report(s) had no claim date and are dated by the claim's first review")
     if disagreements:
+        more = f" | and {len(disagreements) - 5} more" if len(disagreements) > 5 else ""
         notes.append(f"{len(disagreements)} claim(s) reviewed with different verdicts; every review is kept as an "
-                     "outcome revision in date order, the latest in force: " + " | ".join(disagreements))
+                     "outcome revision in date order, the latest in force: " + " | ".join(disagreements[:5]) + more)
     if scaled:
         notes.append(f"{scaled} review(s) rated by their numeric ratingValue (their text is not in the mapping)")
     if unknown:
