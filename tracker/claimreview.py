@@ -37,7 +37,7 @@ from tracker import interchange
 from tracker.dates import DateError, format_when, parse_when
 from tracker.errors import ImportRejected, RowError, ValidationError
 from tracker.importer import ClaimIn, ImportSummary, Incoming, OutcomeIn, apply_incoming
-from tracker.ledger import MAX_STATEMENT, ClaimView, Ledger
+from tracker.ledger import MAX_STATEMENT, Ledger
 from tracker.ratings import RatingMap
 
 MAX_URL = 2000
@@ -87,21 +87,29 @@ class ClaimReviewImport:
 # -- reading -------------------------------------------------------------------------------
 def looks_like(path: str | Path, fmt: str | None = None) -> bool:
     """Whether `path` is to be read as ClaimReview: `--format`, else its extension or, for .json, its start."""
-    if fmt:
-        return fmt == "claimreview"
-    suffix = Path(path).suffix.lower()
-    if suffix in (".html", ".htm", ".jsonld"):
-        return True
-    if suffix != ".json":
-        return False
+    if fmt or Path(path).suffix.lower() != ".json":
+        return is_claimreview(str(path), "", fmt)
     try:
         with open(path, encoding="utf-8-sig", errors="replace") as stream:
             head = stream.read(SNIFF_BYTES)
     except OSError:
         return False  # the JSON reader names the problem
+    return is_claimreview(str(path), head, fmt)
+
+
+def is_claimreview(name: str, head: str, fmt: str | None = None) -> bool:
+    """Whether a file named `name` that starts with `head` is ClaimReview (`fmt`, when given, decides)."""
+    if fmt:
+        return fmt == "claimreview"
+    suffix = Path(name).suffix.lower()
+    if suffix in (".html", ".htm", ".jsonld"):
+        return True
+    if suffix != ".json":
+        return False
+    head = head[:SNIFF_BYTES]
     ours, theirs = _TRACKER_MARKERS.search(head), _MARKERS.search(head)
     if ours and theirs:
-        raise ValidationError(f"{str(path)!r} could be this tracker's JSON or ClaimReview; "
+        raise ValidationError(f"{name!r} could be this tracker's JSON or ClaimReview; "
                               "pass --format json or --format claimreview")
     return bool(theirs)
 
@@ -479,13 +487,12 @@ def preview(text: str, ratings: RatingMap | None = None) -> list[dict]:
 
 
 # -- writing -------------------------------------------------------------------------------
-def review_url(pattern: str, view: ClaimView) -> str:
+def review_url(pattern: str, ref: str | None, claim_id: int) -> str:
     """The url of a claim's fact-check page from a pattern with `{ref}` and `{id}` (`{ref}` is the id when unset)."""
-    ref = view.claim.ref or str(view.claim.id)
     try:
-        return pattern.format(ref=quote(ref, safe=""), id=view.claim.id)
-    except (KeyError, IndexError, ValueError) as exc:
-        raise ValidationError(f"the review url pattern {pattern!r} is not usable ({exc}); write it like "
+        return pattern.format(ref=quote(ref or str(claim_id), safe=""), id=claim_id)
+    except (KeyError, IndexError, ValueError, AttributeError) as exc:
+        raise ValidationError(f"the review url pattern {pattern!r} is not usable ({exc!r}); write it like "
                               "'https://factcheck.example.org/claims/{ref}' with {ref} or {id}") from exc
 
 
@@ -497,6 +504,7 @@ def to_claimreviews(ledger: Ledger, publisher: str | None, review_url_pattern: s
     if not review_url_pattern:
         raise ValidationError("a ClaimReview needs the url of its fact-check page; pass --review-url "
                               "'https://factcheck.example.org/claims/{ref}' (or set TRACKER_REVIEW_URL)")
+    review_url(review_url_pattern, "ref", 1)  # a bad pattern is refused before anything is read
     kinds = {s["name"]: s["kind"] for s in ledger.list_sources()}
     author = {"@type": "Organization", "name": publisher}
     if publisher_url:
@@ -522,7 +530,7 @@ def to_claimreviews(ledger: Ledger, publisher: str | None, review_url_pattern: s
             claim["appearance"] = [{"@type": "CreativeWork", "url": u} for u in dict.fromkeys(urls)]
         out.append({
             "@context": "https://schema.org", "@type": "ClaimReview",
-            "url": review_url(review_url_pattern, view),
+            "url": review_url(review_url_pattern, view.claim.ref, view.claim.id),
             "claimReviewed": view.claim.statement,
             "datePublished": format_when(outcome.decided_at),
             "author": author,
