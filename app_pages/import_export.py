@@ -27,6 +27,14 @@ st.caption("CSV (one row per report) or JSON, in the formats the README describe
            "nothing.")
 upload = st.file_uploader("CSV, JSON or ClaimReview file", type=["csv", "json", "jsonld", "html", "htm"],
                           key="import_file", on_change=lambda: st.session_state.pop("import_error", None))
+
+
+@st.cache_data(max_entries=4, show_spinner="Reading the reviews...")
+def _preview(text: str, overrides: tuple, unknown: str | None) -> pd.DataFrame:
+    """The reviews of an upload as they would be imported, kept while the file and the mapping stay the same."""
+    return pd.DataFrame(claimreview.preview(text, RatingMap(dict(overrides), unknown)))
+
+
 chosen = st.selectbox("Format", ["from the file", "csv", "json", "claimreview"], key="import_format")
 ratings = None
 is_review = False
@@ -55,7 +63,7 @@ if upload is not None:
                 ui.table(pd.DataFrame(ratings.table(), columns=["rating text", "verdict"]), "import_rating_map")
             try:
                 st.markdown("**Preview**: each review as it would be imported (nothing is written yet)")
-                ui.table(pd.DataFrame(claimreview.preview(text, ratings)), "import_preview",
+                ui.table(_preview(text, tuple(ratings.overrides.items()), ratings.unknown), "import_preview",
                          column_config={"problem": st.column_config.TextColumn("problem", width="large")})
             except (ImportRejected, ValidationError) as exc:
                 st.error(str(exc))

@@ -314,3 +314,13 @@ def test_exported_refs_are_quoted_in_urls(ledger):
     ledger.record_outcome(claim.id, "true", "2016-12-14")
     (item,) = claimreview.to_claimreviews(ledger, "Desk", "https://x.example.org/{ref}")
     assert item["url"] == "https://x.example.org/a%20b%2F..%2Fc"
+
+
+def test_fact_check_import_on_sqlite_and_postgresql(any_ledger):
+    first = import_text(any_ledger, PAGES)
+    assert first.summary.outcomes_added == 6
+    import_file(any_ledger, HERE / "fact-check-page.html")
+    counts = any_ledger.counts()
+    assert import_text(any_ledger, PAGES).summary.outcomes_added == 0 and any_ledger.counts() == counts
+    buses = next(v for v in any_ledger.claim_views() if v.claim.statement.startswith("Rebel fighters"))
+    assert [o.verdict for o in buses.outcomes] == ["unverifiable", "partly_true"]
