@@ -324,3 +324,16 @@ def test_fact_check_import_on_sqlite_and_postgresql(any_ledger):
     assert import_text(any_ledger, PAGES).summary.outcomes_added == 0 and any_ledger.counts() == counts
     buses = next(v for v in any_ledger.claim_views() if v.claim.statement.startswith("Rebel fighters"))
     assert [o.verdict for o in buses.outcomes] == ["unverifiable", "partly_true"]
+
+
+def test_malformed_fact_check_results_are_named(ledger):
+    page = {"claims": [{"text": "fine", "claimant": "A", "claimDate": "2016-12-13",
+                        "claimReview": [{"url": "https://c.example.org/1", "reviewDate": "2016-12-14",
+                                         "textualRating": "False"}, "oops"]},
+                       "not a claim", {"text": "no reviews"}]}
+    with pytest.raises(ImportRejected) as caught:
+        import_text(ledger, json.dumps(page))
+    assert [str(e) for e in caught.value.errors] == [
+        "claims[0].claimReview[1]: each claimReview must be an object",
+        "claims[1]: each claim must be an object",
+        "claims[2]: the claim has no claimReview list; a Fact Check Tools result always has one, so check the file"]

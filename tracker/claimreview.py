@@ -71,6 +71,7 @@ class Review:
     title: str | None = None
     appearances: list[str] = field(default_factory=list)
     first_appearance: str | None = None
+    problem: str | None = None  # what makes the item unreadable as a review at all
 
 
 @dataclass
@@ -189,11 +190,18 @@ def _page_reviews(page: dict, number: int | None) -> list[Review]:
     reviews = []
     for i, claim in enumerate(page["claims"]):
         row = f"{prefix}claims[{i}]"
-        if not isinstance(claim, dict) or not isinstance(claim.get("claimReview", []), list):
-            reviews.append(Review(row, None))
+        if not isinstance(claim, dict):
+            reviews.append(Review(row, None, problem="each claim must be an object"))
             continue
-        for j, review in enumerate(claim.get("claimReview") or [{}]):
-            review = review if isinstance(review, dict) else {}
+        found = claim.get("claimReview")
+        if not isinstance(found, list) or not found:
+            reviews.append(Review(row, _str(claim.get("text")), problem="the claim has no claimReview list; a "
+                                  "Fact Check Tools result always has one, so check the file"))
+            continue
+        for j, review in enumerate(found):
+            if not isinstance(review, dict):
+                reviews.append(Review(f"{row}.claimReview[{j}]", None, problem="each claimReview must be an object"))
+                continue
             reviews.append(Review(
                 f"{row}.claimReview[{j}]", _str(claim.get("text")), claimant=_str(claim.get("claimant")),
                 claim_date=_str(claim.get("claimDate")), url=_str(review.get("url")),
@@ -326,6 +334,9 @@ def check_reviews(reviews: list[Review], ratings: RatingMap) -> tuple[list[_Chec
     good: list[_Checked] = []
     errors: list[RowError] = []
     for review in reviews:
+        if review.problem:
+            errors.append(RowError(review.row, review.problem))
+            continue
         bad = len(errors)
         statement = review.statement
         if not statement:
