@@ -64,7 +64,8 @@ if upload is not None:
             try:
                 st.markdown("**Preview**: each review as it would be imported (nothing is written yet)")
                 ui.table(_preview(text, tuple(ratings.overrides.items()), ratings.unknown), "import_preview",
-                         column_config={"problem": st.column_config.TextColumn("problem", width="large")})
+                         column_config={"claim": st.column_config.TextColumn("claim", width="medium"),
+                                        "problem": st.column_config.TextColumn("problem", width="large")})
             except (ImportRejected, ValidationError) as exc:
                 st.error(str(exc))
 if st.button("Import", type="primary", key="import_button",

@@ -489,11 +489,12 @@ def preview(text: str, ratings: RatingMap | None = None) -> list[dict]:
     out = []
     for review in reviews:
         item = by_row.get(review.row)
-        out.append({"row": review.row, "claim": review.statement or "", "claimant": review.claimant or "",
-                    "claim date": review.claim_date or "", "publisher": review.publisher or "",
+        out.append({"row": review.row, "claim": review.statement or "",
                     "rating": review.rating or ("" if review.rating_value is None else str(review.rating_value)),
-                    "verdict": item.verdict if item else "", "review date": review.reviewed_at or "",
-                    "url": review.url or "", "problem": "; ".join(problems.get(review.row, []))})
+                    "verdict": item.verdict if item else "", "problem": "; ".join(problems.get(review.row, [])),
+                    "publisher": review.publisher or "", "review date": review.reviewed_at or "",
+                    "claimant": review.claimant or "", "claim date": review.claim_date or "",
+                    "url": review.url or ""})
     return out
 
 
