@@ -99,3 +99,10 @@ def test_export_stix(run, tmp_path):
     bundle = json.loads(out.read_text())
     assert bundle["type"] == "bundle"
     assert {o["name"] for o in bundle["objects"] if o["type"] == "identity"} >= {"Aleppo Desk", "The Duran"}
+
+
+def test_rating_options_are_refused_for_other_formats(run, tmp_path):
+    path = tmp_path / "claims.csv"
+    path.write_text("claim_ref,claim,source,stance,reported_at,outcome,outcome_at\n")
+    result = run("import", str(path), "--rating", "Sorta=true")
+    assert result.exit_code == 2 and "add --format claimreview" in result.output

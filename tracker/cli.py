@@ -150,6 +150,9 @@ def import_(ctx: click.Context, file: Path, fmt: str | None, ratings: tuple[str,
                             unknown=None if unknown_ratings == "refuse" else unknown_ratings)
         click.echo(f"imported {file}: {claimreview.import_file(_ledger(ctx), file, mapping)}")
         return
+    if ratings or ratings_file or unknown_ratings != "refuse":
+        raise click.UsageError("--rating, --ratings and --unknown-ratings are for fact-checks; "
+                               "add --format claimreview if FILE is one")
     summary = interchange.import_file(_ledger(ctx), file, fmt)
     click.echo(f"imported {file}: {summary}")
 
