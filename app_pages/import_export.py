@@ -1,6 +1,8 @@
-"""Import and export: upload a CSV or JSON file (all or nothing: a file with any bad row changes
-nothing and every bad row is listed), and download the whole store as CSV or JSON. An import is
-made as the signed-in user; only reviewers and admins may import outcomes."""
+"""Import and export: upload a CSV, JSON or ClaimReview file (all or nothing: a file with any bad
+row changes nothing and every bad row is listed), and download the whole store as CSV, JSON,
+ClaimReview or STIX. A ClaimReview file (schema.org JSON-LD, a saved fact-check page, or Fact
+Check Tools results) is previewed review by review, with the rating mapping in force, before it is
+imported. An import is made as the signed-in user; only reviewers and admins may import outcomes."""
 
 import io
 from pathlib import Path
@@ -8,27 +10,76 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from tracker import queries, ui, ui_access
+from tracker import claimreview, queries, ui, ui_access
 from tracker.errors import ImportRejected, LedgerError, ValidationError
 from tracker.interchange import import_text, write_csv, write_json
+from tracker.ratings import RatingMap, parse_overrides
+from tracker.stix_export import write_stix
 
 st.title("Import and export")
 ui.flash()
 ledger = ui.ledger()
 
 st.subheader("Import")
-st.caption("CSV (one row per report) or JSON, in the formats the README describes. Every row is checked; "
-           "a file with any bad row changes nothing. Importing the same file twice adds nothing.")
-upload = st.file_uploader("CSV or JSON file", type=["csv", "json"], key="import_file",
-                          on_change=lambda: st.session_state.pop("import_error", None))
-if st.button("Import", type="primary", key="import_button", disabled=upload is None) and upload is not None:
-    fmt = Path(upload.name).suffix.lower().lstrip(".")
+st.caption("CSV (one row per report) or JSON, in the formats the README describes, or published fact-checks: "
+           "schema.org ClaimReview (JSON-LD, or a saved fact-check page) and Google Fact Check Tools results. "
+           "Every row is checked; a file with any bad row changes nothing. Importing the same file twice adds "
+           "nothing.")
+upload = st.file_uploader("CSV, JSON or ClaimReview file", type=["csv", "json", "jsonld", "html", "htm"],
+                          key="import_file", on_change=lambda: st.session_state.pop("import_error", None))
+
+
+@st.cache_data(max_entries=4, show_spinner="Reading the reviews...")
+def _preview(text: str, overrides: tuple, unknown: str | None) -> pd.DataFrame:
+    """The reviews of an upload as they would be imported, kept while the file and the mapping stay the same."""
+    return pd.DataFrame(claimreview.preview(text, RatingMap(dict(overrides), unknown)))
+
+
+chosen = st.selectbox("Format", ["from the file", "csv", "json", "claimreview"], key="import_format")
+ratings = None
+is_review = False
+if upload is not None:
+    try:
+        text = upload.getvalue().decode("utf-8-sig")
+        is_review = claimreview.is_claimreview(upload.name, text, None if chosen == "from the file" else chosen)
+    except UnicodeDecodeError:
+        text = None
+    except ValidationError as exc:
+        st.warning(str(exc))
+        text = None
+    if is_review and text is not None:
+        st.markdown("**Rating mapping** (used before the built-in one; one `TEXT=VERDICT` per line)")
+        left, right = st.columns([2, 1])
+        own = left.text_area("Your ratings", key="import_ratings", placeholder="Mostly false=false")
+        unknown = right.radio("Ratings not in the mapping", ["refuse the file", "import as unverifiable"],
+                              key="import_unknown")
+        try:
+            ratings = RatingMap(parse_overrides(line for line in own.splitlines() if line.strip()),
+                                unknown="unverifiable" if unknown == "import as unverifiable" else None)
+        except ValidationError as exc:
+            st.error(str(exc))
+        if ratings is not None:
+            with st.expander("The rating mapping in force"):
+                ui.table(pd.DataFrame(ratings.table(), columns=["rating text", "verdict"]), "import_rating_map")
+            try:
+                st.markdown("**Preview**: each review as it would be imported (nothing is written yet)")
+                ui.table(_preview(text, tuple(ratings.overrides.items()), ratings.unknown), "import_preview",
+                         column_config={"claim": st.column_config.TextColumn("claim", width="medium"),
+                                        "problem": st.column_config.TextColumn("problem", width="large")})
+            except (ImportRejected, ValidationError) as exc:
+                st.error(str(exc))
+if st.button("Import", type="primary", key="import_button",
+             disabled=upload is None or (is_review and ratings is None)) and upload is not None:
+    fmt = chosen if chosen != "from the file" else Path(upload.name).suffix.lower().lstrip(".")
     with st.status(f"Importing {upload.name}...", expanded=True) as status:
         try:
             st.write("Reading the file...")
             text = upload.getvalue().decode("utf-8-sig")
             st.write("Checking every row and writing, in one transaction...")
-            summary = import_text(ui_access.acting_ledger(), text, fmt, label=upload.name)
+            if is_review:
+                summary = ui.md(claimreview.import_text(ui_access.acting_ledger(), text, ratings, label=upload.name))
+            else:
+                summary = import_text(ui_access.acting_ledger(), text, fmt, label=upload.name)
         except ValidationError as exc:  # too large, or not a format the tracker reads
             status.update(label=f"{upload.name} was not imported", state="error")
             st.session_state["import_error"] = (str(exc), None)
@@ -85,3 +136,36 @@ left.download_button("Download CSV", _csv, file_name="tracker.csv", mime="text/c
                      disabled=counts["claims"] == 0, on_click="ignore")
 right.download_button("Download JSON", _json, file_name="tracker.json", mime="application/json",
                       key="export_json", disabled=counts["claims"] == 0, on_click="ignore")
+
+st.markdown("**For other tools**: ClaimReview (one schema.org fact-check per resolved claim, for search engines "
+            "and fact-check archives) and STIX 2.1 (for OpenCTI and other threat-intelligence platforms: each "
+            "source with its computed reliability, each claim with its confidence, each verdict an opinion).")
+left, right = st.columns(2)
+publisher = left.text_input("Publishing organisation", key="export_publisher")
+pattern = right.text_input("Url of each fact-check page ({ref} or {id})", key="export_review_url",
+                           placeholder="https://factcheck.example.org/claims/{ref}")
+try:
+    usable = bool(pattern) and bool(claimreview.review_url(pattern, "ref", 1))
+except ValidationError as exc:
+    st.error(str(exc))
+    usable = False
+
+
+def _claimreview() -> bytes:
+    stream = io.StringIO()
+    claimreview.write_claimreview(ledger, stream, publisher, pattern)
+    return stream.getvalue().encode("utf-8")
+
+
+def _stix() -> bytes:
+    stream = io.StringIO()
+    write_stix(ledger, stream, publisher or "tracker")
+    return stream.getvalue().encode("utf-8")
+
+
+left, right, _ = st.columns([1, 1, 3])
+left.download_button("Download ClaimReview", _claimreview, file_name="claimreview.jsonld", mime="application/ld+json",
+                     key="export_claimreview", disabled=counts["outcomes"] == 0 or not publisher or not usable,
+                     on_click="ignore", help="needs the publishing organisation and the url pattern")
+right.download_button("Download STIX", _stix, file_name="tracker.stix.json", mime="application/json",
+                      key="export_stix", disabled=counts["claims"] == 0, on_click="ignore")

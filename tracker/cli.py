@@ -12,6 +12,7 @@ account: whoever can open the store's file or database can read it anyway.
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import shutil
@@ -21,17 +22,19 @@ from pathlib import Path
 import click
 from sqlalchemy.exc import ArgumentError, OperationalError
 
-from tracker import accounts, audit, interchange, queries, store
+from tracker import accounts, audit, claimreview, interchange, queries, store
 from tracker.dates import DateError, format_when, parse_when
 from tracker.errors import LedgerError
 from tracker.evidence import load_evidence
 from tracker.ledger import ClaimView, Ledger, describe_change
 from tracker.models import ClaimStatus, Role, SourceKind, Stance, Verdict
+from tracker.ratings import RatingMap, parse_overrides
 from tracker.scoring import (
     ScoringConfig,
     score_by_kind,
     score_sources,
 )
+from tracker.stix_export import write_stix
 
 FORMAT = click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table",
                       show_default=True, help="table for people, json for programs")
@@ -126,21 +129,76 @@ def demo(ctx: click.Context) -> None:
 
 @main.command("import")
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--format", "fmt", type=click.Choice(interchange.FORMATS), help="default: from the file's extension")
+@click.option("--format", "fmt", type=click.Choice(interchange.FORMATS + ("claimreview",)),
+              help="default: from the file's extension (.html and .jsonld are claimreview; a .json file holding "
+                   "ClaimReview or Fact Check Tools results is recognised)")
+@click.option("--rating", "ratings", multiple=True, metavar="TEXT=VERDICT",
+              help="claimreview: map a rating text to a verdict, before the built-in mapping (repeatable)")
+@click.option("--ratings", "ratings_file", type=click.Path(dir_okay=False, exists=True, path_type=Path),
+              help='claimreview: a JSON file {"rating text": "verdict", ...} read like --rating')
+@click.option("--unknown-ratings", type=click.Choice(["refuse", "unverifiable"]), default="refuse", show_default=True,
+              help="claimreview: what a rating outside the mapping (and without a numeric scale) becomes")
 @click.pass_context
-def import_(ctx: click.Context, file: Path, fmt: str | None) -> None:
-    """Import claims, reports and outcomes from a CSV or JSON file, all or nothing."""
+def import_(ctx: click.Context, file: Path, fmt: str | None, ratings: tuple[str, ...], ratings_file: Path | None,
+            unknown_ratings: str) -> None:
+    """Import claims, reports and outcomes from a CSV, JSON or ClaimReview file, all or nothing."""
+    if claimreview.looks_like(file, fmt):
+        mapping = RatingMap(_rating_overrides(ratings, ratings_file),
+                            unknown=None if unknown_ratings == "refuse" else unknown_ratings)
+        click.echo(f"imported {file}: {claimreview.import_file(_ledger(ctx), file, mapping)}")
+        return
+    if ratings or ratings_file or unknown_ratings != "refuse":
+        raise click.UsageError("--rating, --ratings and --unknown-ratings are for fact-checks; "
+                               "add --format claimreview if FILE is one")
     summary = interchange.import_file(_ledger(ctx), file, fmt)
     click.echo(f"imported {file}: {summary}")
 
 
+def _rating_overrides(pairs: tuple[str, ...], path: Path | None) -> dict[str, str]:
+    overrides = {}
+    if path is not None:
+        try:
+            data = json.loads(path.read_text(encoding="utf-8-sig"))
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise click.ClickException(f"--ratings {path}: not a JSON file ({exc})") from exc
+        if not isinstance(data, dict):
+            raise click.ClickException(f'--ratings {path}: expected an object {{"rating text": "verdict", ...}}')
+        overrides.update(parse_overrides(f"{text}={verdict}" for text, verdict in data.items()))
+    overrides.update(parse_overrides(pairs))
+    return overrides
+
+
+EXPORT_FORMATS = interchange.FORMATS + ("claimreview", "stix")
+
+
 @main.command()
 @click.argument("file", type=click.Path(dir_okay=False, allow_dash=True))
-@click.option("--format", "fmt", type=click.Choice(interchange.FORMATS), help="default: from the file's extension")
+@click.option("--format", "fmt", type=click.Choice(EXPORT_FORMATS),
+              help="default: from the file's extension (csv or json)")
+@click.option("--publisher", envvar="TRACKER_PUBLISHER", metavar="NAME",
+              help="claimreview and stix: the organisation publishing the file [env TRACKER_PUBLISHER]")
+@click.option("--publisher-url", envvar="TRACKER_PUBLISHER_URL", metavar="URL",
+              help="claimreview: the publishing organisation's site [env TRACKER_PUBLISHER_URL]")
+@click.option("--review-url", envvar="TRACKER_REVIEW_URL", metavar="PATTERN",
+              help="claimreview: the url of each claim's fact-check page, with {ref} or {id} "
+                   "[env TRACKER_REVIEW_URL]")
 @click.pass_context
-def export(ctx: click.Context, file: str, fmt: str | None) -> None:
-    """Write everything out as CSV (one row per report) or JSON (everything); '-' is stdout."""
+def export(ctx: click.Context, file: str, fmt: str | None, publisher: str | None, publisher_url: str | None,
+           review_url: str | None) -> None:
+    """Write everything out as CSV (one row per report), JSON (everything), ClaimReview or STIX; '-' is stdout."""
     ledger = _ledger(ctx)
+    if fmt in ("claimreview", "stix"):
+        stream = io.StringIO()  # written whole first: a refused export leaves no half-written file
+        if fmt == "claimreview":
+            count = claimreview.write_claimreview(ledger, stream, publisher, review_url, publisher_url)
+        else:
+            count = write_stix(ledger, stream, publisher or "tracker")
+        if file == "-":
+            sys.stdout.write(stream.getvalue())
+            return
+        Path(file).write_text(stream.getvalue(), encoding="utf-8")
+        click.echo(f"exported {count} {'resolved claims' if fmt == 'claimreview' else 'claims'} to {file}", err=True)
+        return
     if file == "-":
         fmt = fmt or "json"
         write = interchange.write_csv if fmt == "csv" else interchange.write_json

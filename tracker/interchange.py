@@ -57,7 +57,8 @@ def guess_format(path: str | Path, explicit: str | None = None) -> str:
         fmt = Path(path).suffix.lower().lstrip(".")
     if fmt not in FORMATS:
         raise ValidationError(
-            f"cannot tell the format of {str(path)!r}; name the file .csv or .json, or pass --format csv|json"
+            f"cannot tell the format of {str(path)!r}; name the file .csv or .json, or pass --format "
+            "(csv or json; claimreview for fact-checks, .html and .jsonld; stix to export)"
         )
     return fmt
 
