@@ -75,15 +75,15 @@ def _em(train: _Votes, label: np.ndarray, topic: np.ndarray, n_sources: int, n_t
     soft = ~known & (origins >= 2) if joint else np.zeros(label.size, bool)
     q = np.where(known, label, 0.5)
     cells = train.source * 3 + train.stance
-    for _step in range(EM_STEPS if joint else 1):
-        weight = (known | soft)[train.claim].astype(float)
+    for step in range(EM_STEPS if joint else 1):
+        counted = known | soft if step else known  # the first step is the supervised fit, EM's start
+        weight = counted[train.claim].astype(float)
         to_true = np.bincount(cells, weight * q[train.claim], minlength=n_sources * 3).reshape(n_sources, 3)
         to_false = np.bincount(cells, weight * (1 - q[train.claim]), minlength=n_sources * 3).reshape(n_sources, 3)
         rows = []
         for counts in (to_true, to_false):
             pooled = (counts.sum(axis=0) + 1.0) / (counts.sum() + 3.0)
             rows.append((counts + EM_STRENGTH * pooled) / (counts.sum(axis=1, keepdims=True) + EM_STRENGTH))
-        counted = known | soft
         store = (q[counted].sum() + 1.0) / (counted.sum() + 2.0)
         rates = ((np.bincount(topic[counted], q[counted], minlength=n_topics) + TOPIC_STRENGTH * store)
                  / (np.bincount(topic[counted], minlength=n_topics) + TOPIC_STRENGTH))

@@ -192,8 +192,7 @@ def _hierarchical_reliability(rng: np.random.Generator, kind: np.ndarray, activi
     kind = np.where(parent >= 0, kind[np.maximum(parent, 0)], kind)
     logit = kind_logit + rng.normal(0.0, 0.5, size=n)  # parents and loners around their kind
     child = parent >= 0
-    logit[child] = kind_logit[parent[child]] + (logit[parent[child]] - kind_logit[parent[child]]) \
-        + rng.normal(0.0, 0.3, size=child.sum())
+    logit[child] = logit[parent[child]] + rng.normal(0.0, 0.3, size=child.sum())  # children around their parent
     return 1.0 / (1.0 + np.exp(-logit)), np.where(child, parent + 1, -1), kind
 
 
