@@ -21,7 +21,9 @@ the log-likelihood ratio P(stance | true) / P(stance | false) written with the a
 record anywhere an LR is 1; a source that takes a stance on true and false claims alike moves
 nothing, whatever its share of true claims. The weights `w[confirmed]`, `w[rumoured]`, `w[denied]`
 say how much each kind of stance counts (how much a rumour counts next to a confirmation is learned,
-not set), `prior_weight` how much the topic prior does.
+not set), `prior_weight` how much the topic prior does; all four lie between 0 and 1, so the fit can
+discount what the record says (sources that copy each other, a prior that misled) but never
+amplify it.
 
 **Learned, not hand-set.** The four strengths and four weights are fitted by maximising the
 likelihood of the tracker's own at-report-time forecasts of resolved claims (each built only from
@@ -111,8 +113,8 @@ _FREE = ("source_strength", "stance_strength", "group_strength", "topic_strength
          "weight_confirmed", "weight_rumoured", "weight_denied")
 _LOG_SCALED = {"source_strength", "stance_strength", "group_strength", "topic_strength"}
 _BOUNDS = {"source_strength": (0.25, 500.0), "stance_strength": (0.25, 500.0), "group_strength": (0.25, 500.0), "topic_strength": (0.5, 2000.0),
-           "prior_weight": (0.0, 1.0), "weight_confirmed": (0.0, 3.0), "weight_rumoured": (0.0, 3.0),
-           "weight_denied": (0.0, 3.0)}
+           "prior_weight": (0.0, 1.0), "weight_confirmed": (0.0, 1.0), "weight_rumoured": (0.0, 1.0),
+           "weight_denied": (0.0, 1.0)}
 _PULL = 2.0  # the weak pull toward the defaults, in claims' worth of log loss
 
 
