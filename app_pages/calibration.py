@@ -32,17 +32,15 @@ cells[4].metric("Accuracy", "-" if math.isnan(legacy.accuracy) else f"{legacy.ac
 st.caption(f"Model: {selfscore.describe_params(result.params)}.")
 
 st.subheader("Against the baselines")
-left, right = st.columns(2)
-with left:
-    st.altair_chart(charts.comparison_chart(result.comparison), key="calibration_comparison", width="stretch")
-with right:
-    number = st.column_config.NumberColumn(format="%.4f")
-    ui.table(result.comparison[["forecaster", "brier", "log_loss", "mcb", "dsc", "accuracy", "claims"]],
-             "calibration_comparison_table",
-             column_config={"brier": number, "log_loss": st.column_config.NumberColumn("log loss", format="%.4f"),
-                            "mcb": st.column_config.NumberColumn("miscalibration", format="%.4f"),
-                            "dsc": st.column_config.NumberColumn("discrimination", format="%.4f"),
-                            "accuracy": st.column_config.NumberColumn(format="%.2f")})
+st.altair_chart(charts.comparison_chart(result.comparison), key="calibration_comparison", width="stretch")
+number = st.column_config.NumberColumn(format="%.4f")
+ui.table(result.comparison[["forecaster", "brier", "log_loss", "mcb", "dsc", "unc", "accuracy", "claims"]],
+         "calibration_comparison_table",
+         column_config={"brier": number, "log_loss": st.column_config.NumberColumn("log loss", format="%.4f"),
+                        "mcb": st.column_config.NumberColumn("miscalibration", format="%.4f"),
+                        "dsc": st.column_config.NumberColumn("discrimination", format="%.4f"),
+                        "unc": st.column_config.NumberColumn("uncertainty", format="%.4f"),
+                        "accuracy": st.column_config.NumberColumn(format="%.2f")})
 st.caption("Every forecaster made each claim's forecast at its first report, from earlier outcomes only. "
            "Brier = miscalibration − discrimination + uncertainty (CORP decomposition).")
 

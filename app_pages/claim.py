@@ -61,14 +61,13 @@ if len(row):
     first = float(row["p_true_at_first_report"].iloc[0])
     if resolved:
         cells[2].metric("p_true before the verdict", f"{p_true:.2f}",
-                        delta=f"{first:.2f} at first report", delta_color="off",
                         help="What the tracker said before the verdict was known, from earlier outcomes only; "
                              "the claim's own verdict never enters its forecast")
     else:
         cells[2].metric("Likely true (p_true)", f"{p_true:.2f}",
-                        delta=f"{first:.2f} at first report", delta_color="off",
                         help="From the topics' record and the track record of every independent source "
                              "that asserted or denied it")
+    cells[2].caption(f"{first:.2f} at first report")
     cells[3].metric("Credibility", f"{credibility}",
                     help=f"{credibility}: {CREDIBILITY_WORDS[credibility]} (1 best, 6 cannot be judged)")
 
