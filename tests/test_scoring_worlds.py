@@ -139,7 +139,7 @@ def test_bayes_limit_is_the_floor(name):
 
 
 BASELINES = ("previous", "majority", "dawid_skene")
-# Where tracker.forecast falls short today (benchmarks/bench_worlds.py, 1f8637b): marked, not hidden
+# Where tracker.forecast falls short today (benchmarks/bench_worlds.py, e5fda66): marked, not hidden
 # (`pytest -rxX` lists them; an XPASS says the mark can go). The new scorer is still changing, so the
 # marks are not strict.
 SHORTFALLS = {
