@@ -166,7 +166,7 @@ def test_a_bad_date_shows_an_error_and_writes_nothing(aleppo):
     at.text_input(key="log_r0_when").input("someday soon").run()
     assert "is not a date this tracker can read" in texts(at.caption)
     at.button(key="log_submit").click().run()
-    assert "report 1: reported at: 'someday soon' is not a date" in ok(at).error[0].value
+    assert "report 1: the report's time: 'someday soon' is not a date" in ok(at).error[0].value
     assert queries.fingerprint(aleppo) == before
     assert at.text_area(key="log_statement").value == "The ceasefire holds"  # nothing typed is lost
 

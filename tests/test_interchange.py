@@ -115,8 +115,8 @@ def test_bad_file_changes_nothing_and_names_every_bad_row(seeded, tmp_path):
     rows = [e.row for e in caught.value.errors]
     assert rows == [f"row {n}" for n in (3, 4, 5, 6, 7, 8, 9, 10)]
     reasons = " | ".join(e.reason for e in caught.value.errors)
-    for fragment in ("unknown stance 'maybe'", "not a date", "outcome_at", "before claim",
-                     "in the future", "'claim' is empty", "unknown outcome 'wrong'", "via"):
+    for fragment in ("unknown stance 'maybe'", "not a date", "outcome's time is empty", "before claim",
+                     "in the future", "statement is empty", "unknown verdict 'wrong'", "via"):
         assert fragment in reasons
     assert "nothing was changed" in str(caught.value)
     assert file_digest(seeded) == before

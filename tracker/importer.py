@@ -4,7 +4,7 @@
 tuple of text cells per report, in `ROW_FIELDS` order, with the row's label), plus, for JSON, the
 claims' own fields, their verdict history and the sources' details. `apply_incoming` works chunk by
 chunk, with pandas over whole columns rather than Python per row: it parses the dates, checks each
-row against the rules of the service layer (`tracker.ledger`), groups rows into claims, and writes
+row with the column form of the service layer's rules (`tracker.rules`: the same rule and message), groups rows into claims, and writes
 claims, topics and reports with a few bulk statements per chunk, all inside one transaction.
 Claim-level rules that need every row of a claim (the claim's first report, its outcome's date,
 its expected-by date) are checked at the end. Any bad row anywhere rolls the whole transaction
@@ -34,22 +34,11 @@ from sqlalchemy import text as sql_text
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Connection
 
-from tracker import audit
+from tracker import audit, rules
 from tracker.accounts import PermissionDenied
-from tracker.dates import parse_many
 from tracker.errors import ImportRejected, LedgerError, RowError
-from tracker.ledger import (
-    FUTURE_TOLERANCE,
-    MAX_NAME,
-    MAX_STATEMENT,
-    Ledger,
-    Writer,
-    check_expected_by,
-    check_not_future,
-    check_outcome_time,
-    name_key,
-    normalise_topics,
-)
+from tracker.ledger import Ledger, Writer
+from tracker.rules import MAX_NAME, check_expected_by, check_outcome_time, name_key
 from tracker.models import (
     AuditEvent,
     Claim,
@@ -59,8 +48,6 @@ from tracker.models import (
     Source,
     SourceAlias,
     SourceKind,
-    Stance,
-    Verdict,
 )
 
 # the cells of one report row, as every reader hands them over (text, "" when absent)
@@ -69,8 +56,6 @@ ROW_FIELDS = ("claim_ref", "claim", "source", "stance", "reported_at", "outcome"
 CHUNK_ROWS = 100_000
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")  # what makes a spreadsheet run a cell
 IN_LIST = 500  # values per IN (...) list: well under every backend's limit on bound parameters
-_STANCES = [m.value for m in Stance]
-_VERDICTS = [m.value for m in Verdict]
 _NO_CLAIM = -1
 
 
@@ -337,38 +322,26 @@ class _Run:
                 self.fail(label, text)
             bad |= mask
 
-        for name in ("claim", "source", "stance", "reported_at"):
-            refuse(frame[name] == "", f"'{name}' is empty")
-        stance = frame["stance"].str.lower()
-        refuse((frame["stance"] != "") & ~stance.isin(_STANCES),
-               lambda p: [f"unknown stance {v!r}; use one of: {', '.join(_STANCES)}" for v in p["stance"]])
-        verdict = frame["outcome"].str.lower()
-        refuse((frame["outcome"] != "") & ~verdict.isin(_VERDICTS),
-               lambda p: [f"unknown outcome {v!r}; use one of: {', '.join(_VERDICTS)}" for v in p["outcome"]])
-        refuse((frame["outcome"] != "") & (frame["outcome_at"] == ""),
-               "'outcome' is set but 'outcome_at' is empty; give the date the outcome became known")
+        def check(messages: pd.Series) -> None:
+            """Refuse the rows whose message (from a rule's column form) is not empty."""
+            refuse((messages != "").to_numpy(), lambda p: messages[p.index].tolist())
+
+        for rule, name in ((rules.STATEMENT, "claim"), (rules.SOURCE, "source"), (rules.VIA, "via"),
+                           (rules.CLAIM_REF, "claim_ref"), (rules.URL, "url"), (rules.EVIDENCE, "evidence")):
+            check(rule.column(frame[name]))
+        check(rules.topics_column(frame["topic"]))
+        stance, messages = rules.STANCE.column(frame["stance"])
+        check(messages)
+        verdict, messages = rules.VERDICT.column(frame["outcome"], optional=True)
+        check(messages)
         refuse((frame["outcome_at"] != "") & (frame["outcome"] == ""), "'outcome_at' is set but 'outcome' is empty")
-        relayed = frame["via"] != ""
-        same = np.zeros(len(frame), dtype=bool)
-        same[relayed.to_numpy()] = (frame["via"][relayed].str.casefold() == frame["source"][relayed].str.casefold())
-        refuse(same, "'via' names the same source as 'source'; leave it empty or name the origin")
-        refuse(frame["claim"].str.len() > MAX_STATEMENT,
-               f"the statement is longer than {MAX_STATEMENT} characters; shorten it to the claim itself")
-        for name in ("source", "via"):
-            refuse(frame[name].str.len() > MAX_NAME, f"the {name} name is longer than {MAX_NAME} characters")
         times = {}
-        for name in ("reported_at", "expected_by", "outcome_at"):
-            times[name], problems = parse_many(frame[name])
-            if problems:
-                mask = np.zeros(len(frame), dtype=bool)
-                mask[list(problems)] = True
-                refuse(mask, lambda p, name=name, problems=problems, mask=mask: [
-                    f"{name}: {problems[int(i)]}" for i in np.flatnonzero(mask)])
-        limit = self.now + FUTURE_TOLERANCE
-        for name, what in (("reported_at", "the report's time"), ("outcome_at", "the outcome's time")):
-            refuse(times[name] > limit, lambda p, name=name, what=what: [
-                f"{what} ({t:%Y-%m-%d %H:%M} UTC) is in the future; check the date and its time zone"
-                for t in times[name][p.index]])
+        for name, rule in (("reported_at", rules.REPORTED_AT), ("expected_by", rules.EXPECTED_BY),
+                           ("outcome_at", rules.DECIDED_AT)):
+            times[name], messages = rule.column(frame[name], None if name == "expected_by" else self.w.now)
+            if name == "outcome_at":
+                messages = messages.where(frame["outcome"] != "", "")  # an empty outcome is refused above
+            check(messages)
 
         texts = pd.unique(frame["claim"])
         folded = frame["claim"].map({t: " ".join(t.split()) for t in texts})
@@ -384,10 +357,11 @@ class _Run:
             return
         source_id = self.resolve_sources(good["source"])
         via_id = self.resolve_sources(good["via"])  # "" (no relay) maps to no id
-        self_relay = (via_id == source_id).to_numpy()
+        relays = rules.relay_column(good["source"], source_id, via_id)
+        self_relay = (relays != "").to_numpy()
         if self_relay.any():
-            for label, name in zip(good["row"][self_relay], good["source"][self_relay]):
-                self.fail(label, f"{name!r} cannot relay itself; leave 'via' empty or name the origin")
+            for label, message in zip(good["row"][self_relay], relays[self_relay]):
+                self.fail(label, message)
             good, source_id, via_id = good[~self_relay], source_id[~self_relay], via_id[~self_relay]
         earliest = good.groupby("key", sort=False)["at"].min()
         for key_, at in zip(earliest.index, earliest.dt.to_pydatetime()):
@@ -459,7 +433,7 @@ class _Run:
         for cid, raw in zip(pairs["claim_id"], pairs["raw"]):
             topics = cache.get(raw)
             if topics is None:
-                topics = cache[raw] = normalise_topics(raw)
+                topics = cache[raw] = rules.topics(raw)
             rows.update((int(cid), topic) for topic in topics)
         self.write_topics(rows)
 
@@ -540,7 +514,7 @@ class _Run:
             label = f"claim #{claim.id}" if claim.existing else f"claim {claim.ref or claim.statement[:40]!r}"
             if claim.declared_first is not None:
                 try:
-                    check_not_future(claim.declared_first, self.w.now, "the first-reported time")
+                    rules.FIRST_REPORTED.check_not_future(claim.declared_first, self.w.now)
                 except LedgerError as exc:
                     self.fail(claim.row, str(exc))
             if claim.expected_by is not None:
@@ -550,7 +524,7 @@ class _Run:
                     self.fail(claim.expected_row or claim.row, str(exc))
             for outcome in claim.outcomes:
                 try:
-                    check_not_future(outcome.decided_at, self.w.now, "the outcome's time")
+                    rules.DECIDED_AT.check_not_future(outcome.decided_at, self.w.now)
                     check_outcome_time(outcome.decided_at, claim.first, label)
                 except LedgerError as exc:
                     self.fail(outcome.row, str(exc))

@@ -25,7 +25,8 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import IO, Any
 
-from tracker.dates import DateError, format_when, parse_when
+from tracker import rules
+from tracker.dates import format_when
 from tracker.errors import ImportRejected, RowError, ValidationError
 from tracker.importer import (
     CHUNK_ROWS,
@@ -37,8 +38,7 @@ from tracker.importer import (
     SourceIn,
     apply_incoming,
 )
-from tracker.ledger import ClaimView, Ledger, normalise_topics
-from tracker.models import Verdict
+from tracker.ledger import ClaimView, Ledger
 
 EXAMPLE_FILE = Path(__file__).resolve().parent.parent / "seed" / "aleppo-2016-12.json"
 CSV_REQUIRED = ("claim_ref", "claim", "source", "stance", "reported_at", "outcome", "outcome_at")
@@ -141,22 +141,21 @@ def read_json(stream: IO[str]) -> Incoming:
         if not isinstance(item, dict):
             errors.append(RowError(row, "each claim must be an object"))
             continue
-        statement = " ".join((_text(item.get("statement")) or "").split())
-        if not statement:
-            errors.append(RowError(row, "'statement' is empty"))
+        try:
+            statement = rules.STATEMENT.check(_text(item.get("statement")))
+            ref = rules.CLAIM_REF.check(_text(item.get("claim_ref")))
+            topics = rules.topics(item.get("topics") or [])
+        except ValidationError as exc:
+            errors.append(RowError(row, str(exc)))
             continue
-        ref = _text(item.get("claim_ref"))
         if ref is not None:
             if ref in seen_refs:
                 errors.append(RowError(row, f"claim_ref {ref!r} is used again (first at {seen_refs[ref]})"))
                 continue
             seen_refs[ref] = row
-        topics = item.get("topics") or []
-        if isinstance(topics, str):
-            topics = topics.split(";")
-        claim = ClaimIn(row, ref, statement, topics=normalise_topics(topics),
-                        expected_by=_check_date(item.get("expected_by"), "expected_by", errors, row),
-                        first_reported_at=_check_date(item.get("first_reported_at"), "first_reported_at", errors, row))
+        claim = ClaimIn(row, ref, statement, topics=topics,
+                        expected_by=_check_date(item.get("expected_by"), rules.EXPECTED_BY, errors, row),
+                        first_reported_at=_check_date(item.get("first_reported_at"), rules.FIRST_REPORTED, errors, row))
         reports = item.get("reports") or []
         if not reports and claim.first_reported_at is None:
             errors.append(RowError(row, "a claim needs at least one report or a 'first_reported_at'"))
@@ -175,32 +174,26 @@ def read_json(stream: IO[str]) -> Incoming:
                 errors.append(RowError(orow, "each outcome must be an object"))
                 continue
             bad = len(errors)
-            verdict = (_text(out.get("verdict")) or "").lower()
-            if not verdict:
-                errors.append(RowError(orow, "'verdict' is empty"))
-            elif verdict not in _VERDICTS:
-                errors.append(RowError(orow, f"unknown verdict {out.get('verdict')!r}; use one of: {', '.join(_VERDICTS)}"))
-            if not out.get("decided_at"):
-                errors.append(RowError(orow, "'decided_at' is empty; give the date the outcome became known"))
-            when = _check_date(out.get("decided_at"), "decided_at", errors, orow)
+            try:
+                verdict = rules.VERDICT.check(_text(out.get("verdict")))
+                evidence = rules.EVIDENCE.check(_text(out.get("evidence")))
+                reviewer = rules.REVIEWER.check(_text(out.get("reviewer")))
+            except ValidationError as exc:
+                errors.append(RowError(orow, str(exc)))
+            when = _check_date(out.get("decided_at"), rules.DECIDED_AT, errors, orow)
             if len(errors) == bad:
-                claim.outcomes.append(OutcomeIn(orow, verdict, when, evidence=_text(out.get("evidence")),
-                                                note=_text(out.get("note")), reviewer=_text(out.get("reviewer"))))
+                claim.outcomes.append(OutcomeIn(orow, verdict, when, evidence=evidence,
+                                                note=_text(out.get("note")), reviewer=reviewer))
         incoming.claims.append(claim)
     incoming.chunks = [(labels, rows)] if rows else []
     return incoming
 
 
-_VERDICTS = tuple(m.value for m in Verdict)
-
-
-def _check_date(value: Any, what: str, errors: list[RowError], row: str) -> Any:
-    if value in (None, ""):
-        return None
+def _check_date(value: Any, rule: rules.Moment, errors: list[RowError], row: str) -> Any:
     try:
-        return parse_when(value)
-    except DateError as exc:
-        errors.append(RowError(row, f"{what}: {exc}"))
+        return rule.check(value if isinstance(value, str) or value is None else str(value))
+    except ValidationError as exc:
+        errors.append(RowError(row, str(exc)))
         return None
 
 
