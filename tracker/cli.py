@@ -130,11 +130,23 @@ def demo(ctx: click.Context) -> None:
 @main.command("import")
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--format", "fmt", type=click.Choice(interchange.FORMATS), help="default: from the file's extension")
+@click.option("--dry-run", is_flag=True, help="say what would be created, updated, left unchanged and refused; "
+                                              "write nothing")
 @click.pass_context
-def import_(ctx: click.Context, file: Path, fmt: str | None) -> None:
-    """Import claims, reports and outcomes from a CSV or JSON file, all or nothing."""
-    summary = interchange.import_file(_ledger(ctx), file, fmt)
-    click.echo(f"imported {file}: {summary}")
+def import_(ctx: click.Context, file: Path, fmt: str | None, dry_run: bool) -> None:
+    """Import claims, reports and outcomes from a CSV or JSON file, all or nothing.
+
+    Rows naming a report_ref or claim_ref the store holds update that report or claim in place.
+    """
+    summary = interchange.import_file(_ledger(ctx), file, fmt, dry_run=dry_run)
+    if not dry_run:
+        click.echo(f"imported {file}: {summary}")
+        return
+    click.echo(f"{file}: {summary}")
+    for error in summary.refused:
+        click.echo(f"  refused {error}")
+    if summary.refused:
+        raise click.exceptions.Exit(1)
 
 
 @main.command()

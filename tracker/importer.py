@@ -37,7 +37,7 @@ from sqlalchemy.engine import Connection
 from tracker import audit, rules
 from tracker.accounts import PermissionDenied
 from tracker.errors import ImportRejected, LedgerError, RowError
-from tracker.ledger import Ledger, Writer
+from tracker.ledger import Ledger, Writer, describe_change
 from tracker.rules import MAX_NAME, check_expected_by, check_outcome_time, name_key
 from tracker.models import (
     AuditEvent,
@@ -48,11 +48,15 @@ from tracker.models import (
     Source,
     SourceAlias,
     SourceKind,
+    new_ref,
 )
 
 # the cells of one report row, as every reader hands them over (text, "" when absent)
 ROW_FIELDS = ("claim_ref", "claim", "source", "stance", "reported_at", "outcome", "outcome_at", "via", "url",
               "topic", "expected_by", "note", "quote", "evidence")
+# cells a reader may add after those (this tracker's own stable identities; see the README)
+EXTRA_FIELDS = ("report_ref", "claim_version")
+ALL_FIELDS = ROW_FIELDS + EXTRA_FIELDS
 CHUNK_ROWS = 100_000
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")  # what makes a spreadsheet run a cell
 IN_LIST = 500  # values per IN (...) list: well under every backend's limit on bound parameters
@@ -82,6 +86,7 @@ class ClaimIn:
     expected_by: object = None
     first_reported_at: object = None
     outcomes: list[OutcomeIn] = field(default_factory=list)
+    version: int | None = None  # `claim_version` as exported: an older one than the store's is a conflict
 
 
 @dataclass
@@ -113,7 +118,7 @@ class Incoming:
 
 @dataclass
 class ImportSummary:
-    """What an import changed."""
+    """What an import changed (or, for a dry run, would change and which rows it would refuse)."""
 
     claims_created: int = 0
     claims_matched: int = 0
@@ -121,13 +126,28 @@ class ImportSummary:
     reports_skipped: int = 0
     outcomes_added: int = 0
     sources_created: int = 0
+    claims_updated: int = 0
+    reports_updated: int = 0
+    dry_run: bool = False
+    refused: list[RowError] = field(default_factory=list)  # a dry run's bad rows (a real import raises)
+
+    @property
+    def changed(self) -> bool:
+        """True when the import writes anything."""
+        return bool(self.claims_created or self.claims_updated or self.reports_added or self.reports_updated
+                    or self.outcomes_added or self.sources_created)
 
     def __str__(self) -> str:
-        return (
-            f"{self.claims_created} claim(s) created, {self.claims_matched} matched existing; "
-            f"{self.reports_added} report(s) added, {self.reports_skipped} already present; "
+        text = (
+            f"{self.claims_created} claim(s) created, {self.claims_updated} updated, "
+            f"{self.claims_matched - self.claims_updated} unchanged; "
+            f"{self.reports_added} report(s) added, {self.reports_updated} updated, "
+            f"{self.reports_skipped} unchanged; "
             f"{self.outcomes_added} outcome(s) added; {self.sources_created} source(s) created"
         )
+        if self.dry_run:
+            text = f"dry run, nothing written: would have {text}; {len(self.refused)} row(s) refused"
+        return text
 
 
 @dataclass(slots=True)
@@ -139,6 +159,11 @@ class _Claim:
     statement: str
     id: int | None = None
     existing: bool = False
+    by_ref: bool = False  # matched through its claim_ref: the file may edit it
+    stored_statement: str | None = None
+    stored_version: int | None = None
+    file_version: int | None = None  # claim_version as the file gives it
+    version_checked: bool = False
     stored_first: datetime | None = None  # first_reported_at as stored (None: not yet written)
     first: datetime | None = None  # the earliest time seen, in the store or the file
     declared_first: datetime | None = None
@@ -177,6 +202,10 @@ class _Run:
         self.marks = {table: self.connection.execute(select(func.coalesce(func.max(table.id), 0))).scalar_one()
                       for table in (Claim, Report, Outcome, Source)}
         self.claims: dict[str, _Claim] = {}
+        self.report_refs: dict[str, str] = {}  # report_ref -> the row that names it
+        self.report_edits: list[tuple[str, int, dict]] = []  # (row, report id, values) to correct in place
+        self.claims_edited: set[int] = set()
+        self.dry_run = False  # a preview: keep going past bad rows (it is all rolled back)
         self.source_ids: dict[str, int] = {}  # name as written -> id
         self.known_keys: dict[str, int] | None = None  # name key -> id
         # into an empty store every claim is new: no need to look any up
@@ -243,36 +272,45 @@ class _Run:
             self.claims[key] = _Claim(row, ref or None, statement)
         if not fresh or self.store_was_empty:
             return
-        columns = (Claim.id, Claim.statement, Claim.first_reported_at, Claim.expected_by)
+        columns = (Claim.id, Claim.statement, Claim.first_reported_at, Claim.expected_by, Claim.version,
+                   Claim.merged_into_id)
         by_ref = [c for c in (self.claims[k] for k, *_ in fresh) if c.ref]
         for chunk in _chunks(by_ref):
             wanted = {c.ref: c for c in chunk}
-            for ref, cid, statement, first, expected in self.connection.execute(
-                    select(Claim.ref, *columns).where(Claim.ref.in_(list(wanted)))):
-                claim = wanted[ref]
-                if statement != claim.statement:
-                    self.fail(claim.row, f"claim_ref {ref!r} is already claim #{cid} with a different statement "
-                                         f"({statement[:60]!r}); use another claim_ref or the same text")
-                self._matched(claim, cid, first, expected)
+            for ref, *row in self.connection.execute(select(Claim.ref, *columns).where(Claim.ref.in_(list(wanted)))):
+                self._matched(wanted[ref], *self._kept(row))
+                wanted[ref].by_ref = True
         by_text = [c for c in (self.claims[k] for k, *_ in fresh) if not c.ref]
         for chunk in _chunks(by_text):
+            # the same claim when the text is the same once white space and case are set aside
+            # (SQL's lower() narrows the search; statement_key decides)
             found: dict[str, list] = {}
-            for cid, statement, first, expected in self.connection.execute(
-                    select(*columns).where(Claim.statement.in_([c.statement for c in chunk]))):
-                found.setdefault(statement, []).append((cid, first, expected))
+            for row in self.connection.execute(
+                    select(*columns).where(func.lower(Claim.statement).in_([c.statement.lower() for c in chunk]),
+                                           Claim.retracted_at.is_(None))):
+                found.setdefault(rules.statement_key(row[1]), []).append(row)
             for claim in chunk:
-                same = found.get(claim.statement, [])
+                same = found.get(rules.statement_key(claim.statement), [])
                 if len(same) > 1:
                     self.fail(claim.row, f"{len(same)} claims already have this statement "
                                          f"(#{', #'.join(str(s[0]) for s in same)}); give the row a claim_ref "
                                          "to say which one")
                 elif same:
-                    self._matched(claim, *same[0])
+                    self._matched(claim, *same[0][:5])
+
+    def _kept(self, row) -> tuple:
+        """A claim row as (id, statement, first, expected, version), following merges to the claim that was kept."""
+        while row[5] is not None:
+            row = self.connection.execute(select(Claim.id, Claim.statement, Claim.first_reported_at,
+                                                 Claim.expected_by, Claim.version, Claim.merged_into_id)
+                                          .where(Claim.id == row[5])).one()
+        return tuple(row[:5])
 
     @staticmethod
-    def _matched(claim: _Claim, cid: int, first: datetime, expected: datetime | None) -> None:
+    def _matched(claim: _Claim, cid: int, statement: str, first: datetime, expected: datetime | None,
+                 version: int) -> None:
         claim.id, claim.existing, claim.stored_first, claim.first = cid, True, first, first
-        claim.stored_expected = expected
+        claim.stored_expected, claim.stored_statement, claim.stored_version = expected, statement, version
 
     def write_new_claims(self) -> None:
         """Insert the claims met so far that the store does not hold yet (their first time as known)."""
@@ -280,6 +318,8 @@ class _Run:
         if not new:
             return
         columns = ("ref", "statement", "first_reported_at", "expected_by")
+        for claim in new:
+            claim.ref = claim.ref or new_ref("c")
         rows = [(c.ref, c.statement, c.first, c.expected_by) for c in new]
         constants = {"logged_by": self.w.user, "logged_at": self.w.now}
         if self.sqlite:
@@ -327,8 +367,12 @@ class _Run:
             refuse((messages != "").to_numpy(), lambda p: messages[p.index].tolist())
 
         for rule, name in ((rules.STATEMENT, "claim"), (rules.SOURCE, "source"), (rules.VIA, "via"),
-                           (rules.CLAIM_REF, "claim_ref"), (rules.URL, "url"), (rules.EVIDENCE, "evidence")):
+                           (rules.CLAIM_REF, "claim_ref"), (rules.REPORT_REF, "report_ref"), (rules.URL, "url"),
+                           (rules.EVIDENCE, "evidence")):
             check(rule.column(frame[name]))
+        version = pd.to_numeric(frame["claim_version"].where(frame["claim_version"] != ""), errors="coerce")
+        refuse((frame["claim_version"] != "") & (version.isna() | (version < 1) | (version % 1 != 0)),
+               "'claim_version' is not a whole number; leave it as exported, or empty")
         check(rules.topics_column(frame["topic"]))
         stance, messages = rules.STANCE.column(frame["stance"])
         check(messages)
@@ -346,7 +390,7 @@ class _Run:
         texts = pd.unique(frame["claim"])
         folded = frame["claim"].map({t: " ".join(t.split()) for t in texts})
         key = np.where(frame["claim_ref"] != "", "ref\x00" + frame["claim_ref"], "text\x00" + folded)
-        frame = frame.assign(key=key, statement=folded, stance=stance, verdict=verdict,
+        frame = frame.assign(key=key, statement=folded, stance=stance, verdict=verdict, version=version,
                              at=times["reported_at"], expected=times["expected_by"], decided=times["outcome_at"])
         good = frame[~bad]
         firsts = good.drop_duplicates("key")
@@ -363,16 +407,83 @@ class _Run:
             for label, message in zip(good["row"][self_relay], relays[self_relay]):
                 self.fail(label, message)
             good, source_id, via_id = good[~self_relay], source_id[~self_relay], via_id[~self_relay]
+        versioned = good[good["version"].notna()].drop_duplicates("key")
+        for key_, number in zip(versioned["key"], versioned["version"]):
+            claim = self.claims[key_]
+            claim.file_version = int(number) if claim.file_version is None else claim.file_version
         earliest = good.groupby("key", sort=False)["at"].min()
         for key_, at in zip(earliest.index, earliest.dt.to_pydatetime()):
             claim = self.claims[key_]
             claim.first = at if claim.first is None else min(claim.first, at)
-        if self.errors:
+        known = self._known_reports(good, source_id, via_id)
+        if self.errors and not self.dry_run:
             return  # the import is lost already: keep checking, stop writing
         self.write_new_claims()
         claim_id = good["key"].map({k: self.claims[k].id for k in earliest.index})
-        self._write_reports(good, claim_id, source_id, via_id)
+        self._write_reports(good[~known], claim_id[~known], source_id[~known], via_id[~known])
         self._write_topics(good, claim_id)
+
+    def _known_reports(self, good: pd.DataFrame, source_id: pd.Series, via_id: pd.Series) -> np.ndarray:
+        """Rows naming a report the store holds (by report_ref): compared, and kept for correcting in place
+        where they differ (`report_edits`). Returns which rows those are (and rows refused for their ref)."""
+        named = (good["report_ref"] != "").to_numpy()
+        known = np.zeros(len(good), dtype=bool)
+        if not named.any():
+            return known
+        refs = good["report_ref"].to_numpy()
+        stored: dict[str, tuple] = {}
+        for chunk in _chunks(pd.unique(refs[named]).tolist()):
+            for row in self.connection.execute(
+                    select(Report.ref, Report.id, Report.claim_id, Report.source_id, Report.stance, Report.reported_at,
+                           Report.via_source_id, Report.url, Report.note, Report.quote).where(Report.ref.in_(chunk))):
+                stored[row[0]] = tuple(row[1:])
+        for i in np.flatnonzero(named):
+            ref, label = refs[i], good["row"].iat[i]
+            first = self.report_refs.setdefault(ref, label)
+            if first != label:
+                self.fail(label, f"report_ref {ref!r} is used again (first at {first}); one row per report")
+                known[i] = True
+                continue
+            if ref not in stored:
+                continue  # a new report, keeping the ref the file gives it
+            known[i] = True
+            rid, cid, *held = stored[ref]
+            claim = self.claims[good["key"].iat[i]]
+            if claim.id != cid:
+                self.fail(label, f"report_ref {ref!r} is report #{rid} of claim #{cid}, not of this row's claim; "
+                                 "give the row that claim's claim_ref, or leave report_ref empty for a new report")
+                continue
+            values = {"source": good["source"].iat[i], "stance": good["stance"].iat[i],
+                      "reported_at": good["at"].iat[i].to_pydatetime(), "via": good["via"].iat[i] or None,
+                      "url": rules.fold(good["url"].iat[i]), "note": good["note"].iat[i] or None,
+                      "quote": good["quote"].iat[i] or None}
+            via = via_id.iat[i]
+            wanted = (int(source_id.iat[i]), values["stance"], values["reported_at"],
+                      None if pd.isna(via) else int(via), values["url"], values["note"], values["quote"])
+            if wanted == tuple(held):
+                self.summary.reports_skipped += 1
+                continue
+            if self._version_ok(claim, label):
+                try:
+                    self.w.require("report.edit")
+                except PermissionDenied as exc:
+                    self.fail(label, f"{exc}; or import the file without changing this report")
+                    continue
+                self.report_edits.append((label, rid, values))
+        return known
+
+    def _version_ok(self, claim: _Claim, label: str) -> bool:
+        """False (and the row refused, once per claim) when the file's claim_version is older than the store's."""
+        if claim.file_version is None or claim.stored_version is None or claim.file_version >= claim.stored_version:
+            return True
+        if not claim.version_checked:
+            claim.version_checked = True
+            changes = audit.claim_changes_since(self.w.session, claim.id, claim.file_version)
+            lines = "; ".join(describe_change(c) for c in changes) or "(changes made before history was kept)"
+            self.fail(label, f"claim #{claim.id} was changed by someone else after this file was exported (the file "
+                             f"has claim_version {claim.file_version}, the store is at version {claim.stored_version}): "
+                             f"{lines}. Export again and make your changes on the new file")
+        return False
 
     def _consistent(self, good: pd.DataFrame) -> np.ndarray:
         """Rows that agree with their claim's other rows (text, expected-by, outcome); flags the rest."""
@@ -382,9 +493,8 @@ class _Run:
         for i in np.flatnonzero(differs):
             claim = known[good["key"].iat[i]]
             keep[i] = False
-            if not (claim.existing and claim.ref):  # that one was refused when it was matched
-                self.fail(good["row"].iat[i], f"claim_ref {claim.ref!r} has a different claim text than "
-                                              f"{claim.row}; one reference must mean one claim")
+            self.fail(good["row"].iat[i], f"claim_ref {claim.ref!r} has a different claim text than "
+                                          f"{claim.row}; one reference must mean one claim")
         conflicts: set[tuple] = set()
         dated = good[keep & good["expected"].notna().to_numpy()]
         for key, expected, label in dated[["key", "expected", "row"]].drop_duplicates(["key", "expected"]).itertuples(index=False):
@@ -416,8 +526,11 @@ class _Run:
         return keep
 
     def _write_reports(self, good: pd.DataFrame, claim_id: pd.Series, source_id: pd.Series, via_id: pd.Series) -> None:
-        columns = ("claim_id", "source_id", "stance", "reported_at", "via_source_id", "url", "quote", "note")
-        values = [claim_id.astype("int64"), source_id.astype("int64"), good["stance"], good["at"],
+        if good.empty:
+            return
+        columns = ("ref", "claim_id", "source_id", "stance", "reported_at", "via_source_id", "url", "quote", "note")
+        refs = [ref or new_ref("r") for ref in good["report_ref"]]
+        values = [refs, claim_id.astype("int64"), source_id.astype("int64"), good["stance"], good["at"],
                   via_id.astype("Int64").astype(object).where(via_id.notna(), None)]
         values += [good[name].where(good[name] != "", None) for name in ("url", "quote", "note")]
         added = self.insert_rows(Report.__table__, columns, by_column=values,
@@ -441,6 +554,10 @@ class _Run:
         """Tag claims with topics (pairs the store holds already are skipped; new tags on claims the
         store held before the import are kept in `topics_added`, for their history)."""
         rows = list(rows)
+        named = {c.id: c for c in self.claims.values() if c.by_ref}
+        for cid, topic in rows:
+            if cid in named:
+                named[cid].topics.add(topic)  # the file says what the claim's topics are (see finish)
         older = sorted({cid for cid, _ in rows if cid <= self.marks[Claim]})
         if older:
             held: dict[int, set[str]] = {cid: set() for cid in older}
@@ -528,7 +645,11 @@ class _Run:
                     check_outcome_time(outcome.decided_at, claim.first, label)
                 except LedgerError as exc:
                     self.fail(outcome.row, str(exc))
-        if self.errors:
+        claim_edits = self._claim_edits()
+        if self.errors and not self.dry_run:
+            return
+        self._apply_edits(claim_edits)
+        if self.errors and not self.dry_run:
             return
         changed = [{"cid": c.id, "first": c.first, "expected": c.expected_by or c.stored_expected}
                    for c in self.claims.values() if c.id is not None and
@@ -545,6 +666,57 @@ class _Run:
                             (c.expected_by is not None and c.expected_by != c.stored_expected))]
         self._write_outcomes()
         self.summary.claims_matched = sum(1 for c in self.claims.values() if c.existing and c.first is not None)
+
+    def _claim_edits(self) -> list[tuple[_Claim, dict]]:
+        """The edits the file makes to claims it names by claim_ref (statement, topics) and to expected-by
+        dates the store holds: checked for the claim_version and the editor's role, not yet made."""
+        named = [c for c in self.claims.values() if c.existing and c.by_ref and c.topics]
+        held: dict[int, set[str]] = {c.id: set() for c in named}
+        for chunk in _chunks(list(held)):
+            for cid, topic in self.connection.execute(
+                    select(ClaimTopic.claim_id, ClaimTopic.topic).where(ClaimTopic.claim_id.in_(chunk))):
+                held[cid].add(topic)
+        edits = []
+        for claim in self.claims.values():
+            if not claim.existing or claim.id is None:
+                continue
+            change: dict = {}
+            if claim.by_ref and claim.statement != claim.stored_statement:
+                change["statement"] = claim.statement
+            if claim.id in held and held[claim.id] != claim.topics:
+                change["topics"] = sorted(claim.topics)  # additions are written already; this takes the rest away
+            moves_expected = claim.expected_by is not None and claim.stored_expected is not None \
+                and claim.expected_by != claim.stored_expected
+            if not change and not moves_expected:
+                continue
+            label = claim.expected_row if not change else claim.row
+            if not self._version_ok(claim, label):
+                continue
+            try:
+                self.w.require("claim.edit")
+            except PermissionDenied as exc:
+                self.fail(label, f"{exc}; or import the file without changing claim #{claim.id}")
+                continue
+            if change:
+                edits.append((claim, change))
+        return edits
+
+    def _apply_edits(self, claim_edits: list[tuple[_Claim, dict]]) -> None:
+        """Correct the reports and claims the file changes, through the service layer (audited, versioned)."""
+        reason = "import"
+        for label, report_id, values in self.report_edits:
+            try:
+                if self.w.edit_report(self.w.report(report_id), **values, reason=reason):
+                    self.summary.reports_updated += 1
+            except LedgerError as exc:
+                self.fail(label, str(exc))
+        for claim, change in claim_edits:
+            try:
+                self.w.edit_claim(self.w.claim(claim.id), version=None, reason=reason, **change)
+                self.claims_edited.add(claim.id)
+            except LedgerError as exc:
+                self.fail(claim.row, str(exc))
+        self.w.session.flush()
 
     def _write_outcomes(self) -> None:
         existing = [c.id for c in self.claims.values() if c.existing and c.outcomes]
@@ -565,7 +737,7 @@ class _Run:
                         continue
                     rows.append((claim.id, outcome.verdict, outcome.decided_at, outcome.evidence, outcome.note,
                                  outcome.reviewer or self.w.user))
-        if self.errors:
+        if self.errors and not self.dry_run:
             return
         # in file order: the last revision of a claim is the one in force
         self.insert_rows(Outcome.__table__, ("claim_id", "verdict", "decided_at", "evidence_url", "note", "reviewer"),
@@ -584,6 +756,7 @@ class _Run:
         for key, item in declared.items():
             claim = self.claims[key]
             claim.outcomes = list(item.outcomes)
+            claim.file_version = item.version
             if item.expected_by is not None:
                 claim.expected_by, claim.expected_row = item.expected_by, item.row
             if item.first_reported_at is not None:
@@ -593,7 +766,7 @@ class _Run:
 
     def write_declared(self, declared: dict[str, ClaimIn]) -> None:
         """Claims that had no (good) report row still get created, with their topics."""
-        if self.errors:
+        if self.errors and not self.dry_run:
             return
         self.write_new_claims()
         self.write_topics((self.claims[k].id, t) for k, item in declared.items() for t in item.topics
@@ -601,10 +774,10 @@ class _Run:
 
 
 def _cells(rows: list, columns: tuple[str, ...]) -> pd.DataFrame:
-    """Report rows as a frame of ROW_FIELDS: cells trimmed, absent columns empty, formula guards removed."""
+    """Report rows as a frame of ALL_FIELDS: cells trimmed, absent columns empty, formula guards removed."""
     raw = pd.DataFrame.from_records(rows, columns=list(columns))
     frame = pd.DataFrame(index=raw.index)
-    for name in ROW_FIELDS:
+    for name in ALL_FIELDS:
         if name not in raw:
             frame[name] = ""
             continue
@@ -700,23 +873,45 @@ def _write_history(run: _Run, label: str | None) -> None:
     })
 
 
-def apply_incoming(ledger: Ledger, incoming: Incoming, label: str | None = None) -> ImportSummary:
-    """Write an import in one transaction as the ledger's user; on any bad row, roll back and raise ImportRejected."""
-    with ledger.transaction() as writer:
-        writer.require("import")
-        run = _Run(writer)
-        sources_before = run.connection.execute(select(func.count()).select_from(Source)).scalar_one()
-        run.apply_sources(incoming.sources)
-        declared = run.declare(incoming.claims) if incoming.claims else {}
-        for labels, rows in incoming.chunks:
-            run.take_chunk(labels, rows, incoming.columns)
-        if declared:
-            run.write_declared(declared)
-        run.finish()
-        errors = run.errors + incoming.errors  # the reader adds what it finds as it goes
-        if errors:
-            raise ImportRejected(sorted(errors, key=_row_order))
-        run.summary.sources_created = run.connection.execute(
-            select(func.count()).select_from(Source)).scalar_one() - sources_before
-        _write_history(run, label)
-        return run.summary
+class _Preview(Exception):
+    """Raised at the end of a dry run to roll its transaction back, carrying what it found."""
+
+    def __init__(self, summary: ImportSummary) -> None:
+        super().__init__("dry run")
+        self.summary = summary
+
+
+def apply_incoming(ledger: Ledger, incoming: Incoming, label: str | None = None, *,
+                   dry_run: bool = False) -> ImportSummary:
+    """Write an import in one transaction as the ledger's user; on any bad row, roll back and raise ImportRejected.
+
+    With `dry_run`, do everything but keep nothing: the summary says what would be created, updated
+    and left unchanged, and `refused` lists the rows that would be refused (nothing is raised for them).
+    """
+    try:
+        with ledger.transaction() as writer:
+            writer.require("import")
+            run = _Run(writer)
+            run.dry_run = dry_run
+            sources_before = run.connection.execute(select(func.count()).select_from(Source)).scalar_one()
+            run.apply_sources(incoming.sources)
+            declared = run.declare(incoming.claims) if incoming.claims else {}
+            for labels, rows in incoming.chunks:
+                run.take_chunk(labels, rows, incoming.columns)
+            if declared:
+                run.write_declared(declared)
+            run.finish()
+            errors = sorted(run.errors + incoming.errors, key=_row_order)  # the reader adds what it finds too
+            if errors and not dry_run:
+                raise ImportRejected(errors)
+            summary = run.summary
+            summary.sources_created = run.connection.execute(
+                select(func.count()).select_from(Source)).scalar_one() - sources_before
+            summary.claims_updated = len(run.claims_edited | {c.id for c, _ in run.edited} | set(run.topics_added))
+            if dry_run:
+                summary.dry_run, summary.refused = True, errors
+                raise _Preview(summary)
+            _write_history(run, label)
+            return summary
+    except _Preview as preview:
+        return preview.summary

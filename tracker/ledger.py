@@ -54,6 +54,7 @@ from tracker.models import (
     SourceAlias,
     SourceKind,
     StoreRevision,
+    new_ref,
 )
 from tracker.rules import (  # noqa: F401  (also imported from here by the formats' modules)
     FUTURE_TOLERANCE,
@@ -432,8 +433,19 @@ class Writer:
         return claim
 
     def claim_by_ref(self, ref: str) -> Claim | None:
-        """The claim imported under `ref`, if any."""
-        return self.session.exec(select(Claim).where(Claim.ref == ref)).first()
+        """The claim with this `claim_ref`, if any (a merged claim's ref finds the claim it joined)."""
+        claim = self.session.exec(select(Claim).where(Claim.ref == ref)).first()
+        while claim is not None and claim.merged_into_id is not None:
+            claim = self.session.get(Claim, claim.merged_into_id)
+        return claim
+
+    def unused_ref(self, kind: str) -> str:
+        """A new claim (`c`) or report (`r`) ref that nothing in the store uses."""
+        model = Claim if kind == "c" else Report
+        while True:
+            ref = new_ref(kind)
+            if self.session.exec(select(model.id).where(model.ref == ref)).first() is None:
+                return ref
 
     def claims_by_statement(self, statement: str) -> list[Claim]:
         """Live (not retracted) claims whose statement is exactly `statement` (white space folded)."""
@@ -467,7 +479,7 @@ class Writer:
         expected = rules.EXPECTED_BY.check(expected_by)
         if expected is not None:
             check_expected_by(expected, first)
-        claim = Claim(ref=ref, statement=cleaned, first_reported_at=first, expected_by=expected,
+        claim = Claim(ref=ref or self.unused_ref("c"), statement=cleaned, first_reported_at=first, expected_by=expected,
                       logged_by=self.user, logged_at=self.now)
         self.session.add(claim)
         self.session.flush()
@@ -551,6 +563,13 @@ class Writer:
         self.session.flush()
 
     # -- reports ---------------------------------------------------------------------------
+    def report(self, report_id: int) -> Report:
+        """The report with this id, or a NotFoundError."""
+        report = self.session.get(Report, report_id)
+        if report is None:
+            raise NotFoundError(f"there is no report #{report_id}; `tracker claims show ID` lists a claim's reports")
+        return report
+
     def find_report(self, claim: Claim, source: Source, stance: str, reported_at: datetime) -> Report | None:
         """The report with exactly this identity, if the store holds it."""
         return self.session.exec(
@@ -587,7 +606,7 @@ class Writer:
                 f"{src.name} already has a '{stance}' report on claim #{claim.id} at {when:%Y-%m-%d %H:%M}"
                 + (" (retracted)" if self.find_report(claim, src, stance, when).retracted_at else "")
             )
-        report = Report(claim_id=claim.id, source_id=src.id, stance=stance, reported_at=when,
+        report = Report(ref=self.unused_ref("r"), claim_id=claim.id, source_id=src.id, stance=stance, reported_at=when,
                         via_source_id=via_src.id if via_src else None, url=rules.URL.check(url),
                         quote=(quote or "").strip() or None, note=(note or "").strip() or None,
                         logged_by=self.user, logged_at=self.now)
@@ -605,12 +624,54 @@ class Writer:
         self.audit("report.create", "report", report.id, claim=claim, source_id=src.id, after=after)
         return report
 
+    def edit_report(self, report: Report, *, source: str, stance, reported_at, via: str | None = None,
+                    url: str | None = None, note: str | None = None, quote: str | None = None,
+                    version: int | None = None, reason: str | None = None) -> bool:
+        """Correct a report in place (reviewers): its source, stance, time, relay, url, note and quote.
+
+        Returns False (and needs no permission) when the values are what the store holds already;
+        `version` is its claim's version as the editor saw it (a stale edit is refused).
+        """
+        claim = self.claim(report.claim_id)
+        src, stance, when, via_src = self.prepare_report(source, stance, reported_at, via)
+        wanted = {"source_id": src.id, "stance": stance, "reported_at": when,
+                  "via_source_id": via_src.id if via_src else None, "url": rules.URL.check(url),
+                  "note": (note or "").strip() or None, "quote": (quote or "").strip() or None}
+        changed = [name for name, value in wanted.items() if getattr(report, name) != value]
+        if not changed:
+            return False
+        self.require("report.edit")
+        self._not_retracted(claim)
+        if report.retracted_at is not None:
+            raise ValidationError(f"report #{report.id} was retracted ({report.retraction_reason}); log a new report instead")
+        self.check_claim_version(claim, version)
+        twin = self.find_report(claim, src, stance, when)
+        if twin is not None and twin.id != report.id:
+            raise DuplicateError(f"{src.name} already has a '{stance}' report on claim #{claim.id} at "
+                                 f"{when:%Y-%m-%d %H:%M} (report #{twin.id}); retract one of the two instead")
+        names = _source_names(self.session)
+
+        def shown(name: str, value):
+            return names.get(value) if name in ("source_id", "via_source_id") else value
+
+        label = {"source_id": "source", "via_source_id": "via"}
+        before = {label.get(n, n): shown(n, getattr(report, n)) for n in changed}
+        for name in changed:
+            setattr(report, name, wanted[name])
+        after = {label.get(n, n): shown(n, wanted[n]) for n in changed}
+        if when < claim.first_reported_at:
+            claim.first_reported_at = when
+        self.bump(report)
+        self.bump(claim)
+        self.session.flush()
+        self.audit("report.edit", "report", report.id, claim=claim, source_id=src.id, before=before, after=after,
+                   reason=" ".join(str(reason).split()) if reason else None)
+        return True
+
     def retract_report(self, report_id: int, reason: str, *, version: int | None = None) -> Report:
         """Retract one report (reviewers) with a reason; `version` is its claim's version, if known."""
         self.require("report.retract")
-        report = self.session.get(Report, report_id)
-        if report is None:
-            raise NotFoundError(f"there is no report #{report_id}; `tracker claims show ID` lists a claim's reports")
+        report = self.report(report_id)
         claim = self.claim(report.claim_id)
         self.check_claim_version(claim, version)
         if report.retracted_at is not None:
@@ -1129,6 +1190,19 @@ class Ledger:
         """Retract a report with a reason (reviewers); `version` is its claim's version, if known."""
         with self.transaction() as w:
             return w.retract_report(report_id, reason, version=version)
+
+    def edit_report(self, report_id: int, *, version: int | None = None, reason: str | None = None,
+                    **values) -> Report:
+        """Correct a report's source, stance, reported_at, via, url, note or quote (reviewers); others stay."""
+        with self.transaction() as w:
+            report = w.report(report_id)
+            names = _source_names(w.session)
+            current = {"source": names[report.source_id], "stance": report.stance, "reported_at": report.reported_at,
+                       "via": names.get(report.via_source_id), "url": report.url, "note": report.note,
+                       "quote": report.quote}
+            if not w.edit_report(report, **{**current, **values}, version=version, reason=reason):
+                raise ValidationError(f"the edit changes nothing on report #{report_id}; change a field or cancel")
+            return report
 
     def history(self, **filters) -> list[audit.Change]:
         """The audit trail, newest first (see `tracker.audit.history` for the filters)."""
