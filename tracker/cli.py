@@ -410,6 +410,19 @@ def claims_edit(ctx: click.Context, claim_id: int, statement: str | None, expect
     click.echo(f"edited claim #{claim.id} (now version {claim.version})")
 
 
+@claims.command("merge")
+@click.argument("keep")
+@click.argument("duplicate")
+@click.option("--version", "version", type=int, metavar="N",
+              help="refuse if DUPLICATE is no longer at version N (shown by `claims show`)")
+@click.pass_context
+def claims_merge(ctx: click.Context, keep: str, duplicate: str, version: int | None) -> None:
+    """Merge the claim DUPLICATE into KEEP (ids or claim_refs; reviewers): its reports and topics move over."""
+    claim = _ledger(ctx).merge_claims(keep, duplicate, version=version)
+    click.echo(f"merged claim {duplicate} into claim #{claim.id} ({claim.ref}); {duplicate} stays in the history "
+               "and its ref now finds this claim")
+
+
 @claims.command("retract")
 @click.argument("claim_id", type=int)
 @click.option("--reason", required=True, help="why the claim is withdrawn (kept in the history)")

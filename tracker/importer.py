@@ -279,7 +279,8 @@ class _Run:
             wanted = {c.ref: c for c in chunk}
             for ref, *row in self.connection.execute(select(Claim.ref, *columns).where(Claim.ref.in_(list(wanted)))):
                 self._matched(wanted[ref], *self._kept(row))
-                wanted[ref].by_ref = True
+                # the ref of a claim merged into another finds that one, but edits nothing with its old text
+                wanted[ref].by_ref = row[5] is None
         by_text = [c for c in (self.claims[k] for k, *_ in fresh) if not c.ref]
         for chunk in _chunks(by_text):
             # the same claim when the text is the same once white space and case are set aside

@@ -549,6 +549,90 @@ class Writer:
         self.audit("claim.retract", "claim", claim.id, claim=claim, before={"retracted": False},
                    after={"retracted": True}, reason=cleaned)
         return claim
+    def claim_named(self, name: int | str) -> Claim:
+        """The claim a person names by id (`42`, `#42`) or claim_ref (a merged claim's ref names the kept one)."""
+        text = str(name).strip()
+        claim = self.claim_by_ref(text)
+        if claim is None and text.lstrip("#").isdigit():
+            claim = self.session.get(Claim, int(text.lstrip("#")))
+        if claim is None:
+            raise NotFoundError(f"no claim has the id or claim_ref {text!r}; list claims with `tracker claims`")
+        return claim
+
+    def merge_claims(self, keep: Claim, duplicate: Claim, *, version: int | None = None) -> Claim:
+        """Fold the claim `duplicate` into `keep` (reviewers): one claim that was logged twice.
+
+        The duplicate's live reports move to `keep` (one identical to a report of `keep` stays
+        behind, retracted as its duplicate), its topics join, an expected-by date `keep` lacks is
+        taken, and its verdicts move over when `keep` has none. Verdicts in force that differ are
+        refused, both shown. The duplicate stays in the store and its history, retracted as merged
+        and pointing at `keep`; its claim_ref still finds `keep` (later imports match it).
+        `version` is the duplicate's, as the person merging saw it.
+        """
+        self.require("claim.merge")
+        if keep.id == duplicate.id:
+            raise ValidationError(f"claim #{keep.id} cannot be merged into itself; name two different claims")
+        if duplicate.merged_into_id is not None:
+            raise ValidationError(f"claim #{duplicate.id} was merged into claim #{duplicate.merged_into_id} already")
+        for claim in (keep, duplicate):
+            self._not_retracted(claim)
+        self.check_claim_version(duplicate, version)
+        kept_outcomes, gone_outcomes = self.outcomes(keep), self.outcomes(duplicate)
+        if kept_outcomes and gone_outcomes and kept_outcomes[-1].verdict != gone_outcomes[-1].verdict:
+            a, b = kept_outcomes[-1], gone_outcomes[-1]
+            raise ValidationError(
+                f"the verdicts disagree: claim #{keep.id} is '{a.verdict}' (as of {a.decided_at:%Y-%m-%d}) and claim "
+                f"#{duplicate.id} is '{b.verdict}' (as of {b.decided_at:%Y-%m-%d}); record the right verdict on both "
+                "(or decide they are not the same claim), then merge"
+            )
+        held = {(r.source_id, r.stance, r.reported_at): r.id
+                for r in self.session.exec(select(Report).where(Report.claim_id == keep.id))}
+        moved, collapsed = [], []
+        for report in self.session.exec(select(Report).where(Report.claim_id == duplicate.id,
+                                                             col(Report.retracted_at).is_(None))).all():
+            twin = held.get((report.source_id, report.stance, report.reported_at))
+            if twin is not None:
+                report.retracted_at, report.retracted_by = self.now, self.user
+                report.retraction_reason = f"duplicate of report #{twin} after merging claim #{duplicate.id} into #{keep.id}"
+                collapsed.append(report.id)
+            else:
+                report.claim_id = keep.id
+                moved.append(report.id)
+            self.bump(report)
+        moved_outcomes = []
+        if not kept_outcomes:
+            for outcome in gone_outcomes:
+                outcome.claim_id = keep.id
+                self.session.add(outcome)
+                moved_outcomes.append(outcome.id)
+        before_topics = self.topics_of(keep)
+        topics = sorted(set(before_topics) | set(self.topics_of(duplicate)))
+        self.set_topics(keep, topics)
+        before = {"first_reported_at": keep.first_reported_at, "expected_by": keep.expected_by,
+                  "topics": before_topics or None}
+        keep.first_reported_at = min(keep.first_reported_at, duplicate.first_reported_at)
+        if keep.expected_by is None and duplicate.expected_by is not None:
+            keep.expected_by = duplicate.expected_by
+        for earlier in self.session.exec(select(Claim).where(Claim.merged_into_id == duplicate.id)).all():
+            earlier.merged_into_id = keep.id  # claims merged into the duplicate before now point at `keep`
+            self.session.add(earlier)
+        duplicate.merged_into_id = keep.id
+        duplicate.retracted_at, duplicate.retracted_by = self.now, self.user
+        duplicate.retraction_reason = f"merged into claim #{keep.id} ({keep.ref})"
+        self.bump(duplicate)
+        self.bump(keep)
+        self.session.flush()
+        after = {"merged_into": keep.id, "merged_into_ref": keep.ref, "reports_moved": moved or None,
+                 "reports_retracted_as_duplicates": collapsed or None, "outcomes_moved": moved_outcomes or None}
+        self.audit("claim.merge", "claim", duplicate.id, claim=duplicate,
+                   before={"statement": duplicate.statement, "ref": duplicate.ref, "retracted": False}, after=after)
+        changed = {k: v for k, v in (("first_reported_at", keep.first_reported_at), ("expected_by", keep.expected_by),
+                                     ("topics", topics or None)) if before[k] != v}
+        self.audit("claim.merge", "claim", keep.id, claim=keep, before={k: before[k] for k in changed},
+                   after={**changed, "merged_from": duplicate.id, "merged_from_ref": duplicate.ref,
+                          "reports_moved": moved or None})
+        return keep
+
     def set_topics(self, claim: Claim, topics: Iterable[str], *, replace: bool = False) -> None:
         """Add topic tags to a claim (or replace them all)."""
         current = {t.topic: t for t in self.session.exec(select(ClaimTopic).where(ClaimTopic.claim_id == claim.id))}
@@ -1180,6 +1264,11 @@ class Ledger:
         with self.transaction() as w:
             return w.edit_claim(w.claim(claim_id), version=version, statement=statement, expected_by=expected_by,
                                 topics=topics, clear_expected_by=clear_expected_by, reason=reason)
+
+    def merge_claims(self, keep: int | str, duplicate: int | str, *, version: int | None = None) -> Claim:
+        """Fold the claim `duplicate` into `keep` (ids or claim_refs; reviewers); see `Writer.merge_claims`."""
+        with self.transaction() as w:
+            return w.merge_claims(w.claim_named(keep), w.claim_named(duplicate), version=version)
 
     def retract_claim(self, claim_id: int, reason: str, *, version: int | None = None) -> Claim:
         """Retract a claim with a reason (reviewers); it stays in the store and its history."""
