@@ -157,6 +157,29 @@ def test_logging_a_claim_writes_it_to_the_store(aleppo):
     assert at.text_area(key="log_statement").value == ""  # the form is cleared for the next claim
 
 
+def test_the_source_picker_offers_what_exists_and_a_new_source_is_an_explicit_choice(aleppo):
+    at = ok(on("log_claim"))
+    picker = at.selectbox(key="log_r0_source")
+    # no free text: what is typed narrows the known names and aliases, and Enter takes the best of them
+    assert not picker.proto.accept_new_options
+    assert {"Sergei Lavrov", "Lavrov (alias of Sergei Lavrov)"} <= set(picker.options)
+    at.checkbox(key="log_r0_source_new").check().run()
+    at.text_input(key="log_r0_source_name").input("Lavrov Sergei").run()
+    assert "Known names close to it:" in texts(ok(at).caption)
+    at.button(key="log_r0_source_near0").click().run()
+    assert ok(at).selectbox(key="log_r0_source").value == "Sergei Lavrov"  # the near match, picked
+    at.checkbox(key="log_r0_via_new").check().run()
+    at.text_input(key="log_r0_via_name").input("E2E Wire").run()
+    assert "New source: E2E Wire will be created" in texts(ok(at).caption)
+    at.text_area(key="log_statement").input("The last convoy has left eastern Aleppo").run()
+    at.selectbox(key="log_r0_stance").select("confirmed").run()
+    at.text_input(key="log_r0_when").input("22 Dec 2016 18:00").run()
+    at.button(key="log_submit").click().run()
+    assert "Logged claim #14." in ok(at).success[0].value
+    assert [(s, v) for _, s, v in aleppo.get_claim(14).reports] == [("Sergei Lavrov", "E2E Wire")]
+    assert not at.checkbox(key="log_r0_via_new").value  # cleared for the next claim
+
+
 def test_a_bad_date_shows_an_error_and_writes_nothing(aleppo):
     before = queries.fingerprint(aleppo)
     at = ok(on("log_claim"))

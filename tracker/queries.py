@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import difflib
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -234,6 +235,23 @@ def source_choices(ledger: Ledger) -> dict[str, str | None]:
         aliases = list(connection.execute(select(_A.c.alias, _LIVE_S.c.name)
                                           .join(_LIVE_S, _LIVE_S.c.id == _A.c.source_id)).all())
     return dict(sorted(names + [(alias, of) for alias, of in aliases], key=lambda pair: pair[0].casefold()))
+
+
+def near_names(typed: str | None, names: Iterable[str], *, limit: int = 5, min_score: float = 0.6) -> list[str]:
+    """The names (or aliases) most like `typed`, best first: spelling (difflib) or the same words in any order."""
+    mine = " ".join((typed or "").split()).casefold()
+    if not mine:
+        return []
+    my_words = set(mine.split())
+    scored = []
+    for name in names:
+        theirs = " ".join(name.split()).casefold()
+        words = set(theirs.split())
+        score = max(difflib.SequenceMatcher(None, mine, theirs).ratio(), len(my_words & words) / len(my_words | words),
+                    1.0 if len(mine) >= 3 and (mine in theirs or theirs in mine) else 0.0)
+        if score >= min_score and theirs != mine:
+            scored.append((-score, name.casefold(), name))
+    return [name for *_, name in sorted(scored)[:limit]]
 
 
 def source_kinds(ledger: Ledger) -> list[str]:
