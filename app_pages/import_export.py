@@ -1,6 +1,8 @@
 """Import and export: upload a CSV or JSON file (all or nothing: a file with any bad row changes
-nothing and every bad row is listed), and download the whole store as CSV or JSON. An import is
-made as the signed-in user; only reviewers and admins may import outcomes."""
+nothing and every bad row is listed), and download the whole store as CSV or JSON. Before the
+button, a preview (a dry run) says what the file would create, update, leave unchanged and refuse.
+An import is made as the signed-in user; only reviewers and admins may import outcomes or change
+what the store holds."""
 
 import io
 from pathlib import Path
@@ -21,6 +23,43 @@ st.caption("CSV (one row per report) or JSON, in the formats the README describe
            "a file with any bad row changes nothing. Importing the same file twice adds nothing.")
 upload = st.file_uploader("CSV or JSON file", type=["csv", "json"], key="import_file",
                           on_change=lambda: st.session_state.pop("import_error", None))
+
+
+def preview(upload) -> None:
+    """What importing `upload` would do (a dry run: nothing is written), kept until the file or the store changes."""
+    state = st.session_state
+    marker = (upload.file_id, ledger.revision())
+    if state.get("import_preview_of") != marker:
+        try:
+            text = upload.getvalue().decode("utf-8-sig")
+            fmt = Path(upload.name).suffix.lower().lstrip(".")
+            state["import_preview"] = import_text(ui_access.acting_ledger(), text, fmt, label=upload.name, dry_run=True)
+        except (LedgerError, UnicodeDecodeError) as exc:
+            state["import_preview"] = exc
+        state["import_preview_of"] = marker
+    found = state["import_preview"]
+    if isinstance(found, Exception):
+        st.warning(f"{upload.name} cannot be imported as it is: {ui.md(found)}")
+        return
+    counts = pd.DataFrame([
+        {"": "claims", "created": found.claims_created, "updated": found.claims_updated,
+         "unchanged": found.claims_matched - found.claims_updated},
+        {"": "reports", "created": found.reports_added, "updated": found.reports_updated,
+         "unchanged": found.reports_skipped},
+    ])
+    st.markdown(f"**Preview of {ui.md(upload.name)}** (nothing written yet): {found.outcomes_added} outcome(s) and "
+                f"{found.sources_created} source(s) would be added.")
+    ui.table(counts, "import_preview_counts")
+    if found.refused:
+        st.error(f"{len(found.refused)} row(s) would be refused, and then nothing is imported:")
+        ui.table(pd.DataFrame([{"row": e.row, "problem": e.reason} for e in found.refused]), "import_preview_refused",
+                 column_config={"problem": st.column_config.TextColumn("problem", width="large")})
+    elif not found.changed:
+        st.info("Importing it would change nothing: the store holds all of it already.")
+
+
+if upload is not None:
+    preview(upload)
 if st.button("Import", type="primary", key="import_button", disabled=upload is None) and upload is not None:
     fmt = Path(upload.name).suffix.lower().lstrip(".")
     with st.status(f"Importing {upload.name}...", expanded=True) as status:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import re
 
@@ -11,7 +13,7 @@ from streamlit.testing.v1 import AppTest
 from tests.conftest import REPO
 from tracker import queries, ui
 from tracker.evidence import load_evidence
-from tracker.interchange import load_example
+from tracker.interchange import load_example, write_csv
 from tracker.ledger import Ledger
 from tracker.scoring import score_sources
 
@@ -332,8 +334,9 @@ def test_import_of_a_bad_file_shows_its_bad_rows_and_writes_nothing(aleppo):
     before = queries.fingerprint(aleppo)
     at = ok(on("import_export"))
     at.file_uploader(key="import_file").upload("bad.csv", BAD_CSV.encode(), "text/csv").run()
+    assert "3 row(s) would be refused" in ok(at).error[0].value  # the preview, before the button
     at.button(key="import_button").click().run()
-    assert "3 bad row(s); nothing was changed" in ok(at).error[0].value
+    assert any("3 bad row(s); nothing was changed" in e.value for e in ok(at).error)
     bad = table(at, "problem")
     assert list(bad["row"]) == ["row 3", "row 4", "row 4"]
     assert "unknown stance 'probably'" in bad["problem"].iloc[0]
@@ -351,3 +354,52 @@ def test_import_of_a_good_file(store_env):
     assert "Imported good.json: 1 claim(s) created" in ok(at).success[0].value
     assert queries.overview_counts(ui.ledger())["claims"] == 1
     assert not at.download_button(key="export_csv").disabled and not at.download_button(key="export_json").disabled
+
+
+def test_the_import_preview_says_what_would_change_and_writes_nothing(aleppo):
+    rows = list(csv.DictReader(io.StringIO(export_csv(aleppo))))
+    rows[0]["source"] = "Reuters"  # corrected in a spreadsheet, by its report_ref
+    rows.append({**rows[1], "report_ref": "", "source": "ICRC", "stance": "confirmed"})
+    stream = io.StringIO()
+    writer = csv.DictWriter(stream, fieldnames=list(rows[0]), lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    before = queries.fingerprint(aleppo)
+    at = ok(on("import_export"))
+    at.file_uploader(key="import_file").upload("edited.csv", stream.getvalue().encode(), "text/csv").run()
+    counts = table(ok(at), "updated").set_index("")
+    assert (counts.loc["reports", "created"], counts.loc["reports", "updated"]) == (1, 1)
+    assert counts.loc["reports", "unchanged"] == len(rows) - 2
+    assert queries.fingerprint(aleppo) == before  # a preview writes nothing
+    at.button(key="import_button").click().run()
+    assert "1 report(s) added, 1 updated" in ok(at).success[0].value
+    assert "Reuters" in [s for _, s, _ in aleppo.get_claim(1).reports]
+
+
+def export_csv(ledger: Ledger) -> str:
+    """The store as CSV text."""
+    stream = io.StringIO()
+    write_csv(ledger, stream)
+    return stream.getvalue()
+
+
+def test_a_claim_logged_twice_is_merged_from_its_page(aleppo):
+    copy = aleppo.log_claim("The evacuation of eastern Aleppo is back on track again", reports=[
+        {"source": "ICRC", "stance": "confirmed", "reported_at": "2016-12-15T08:00Z"}])
+    at = ok(on("claim", claim=8))
+    at.selectbox(key="claim_merge_pick").select(str(copy.id))  # a form: its fields are sent with the button
+    at.checkbox(key="claim_merge_sure").check()
+    at.button(key="claim_merge_submit").click().run()
+    assert f"Merged claim {copy.id} into claim #8." in ok(at).success[0].value
+    assert aleppo.get_claim(copy.id).claim.merged_into_id == 8
+    assert "ICRC" in [s for _, s, _ in aleppo.get_claim(8).reports]
+
+
+def test_claims_logged_twice_are_found_and_merged_from_the_claims_page(aleppo):
+    copy = aleppo.log_claim("The evacuation of eastern Aleppo is back on track!", first_reported_at="2016-12-15")
+    at = ok(on("claims"))
+    at.button(key="claims_duplicates_look").click().run()
+    assert any(f"**#8** and **#{copy.id}**" in m.value for m in ok(at).markdown)
+    at.button(key=f"claims_duplicates_8_{copy.id}").click().run()
+    assert f"Merged claim #{copy.id} into claim #8." in ok(at).success[0].value
+    assert aleppo.get_claim(copy.id).claim.merged_into_id == 8
