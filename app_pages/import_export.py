@@ -10,8 +10,9 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from tracker import queries, ui, ui_access
+from tracker import queries, ui, ui_access, ui_forms
 from tracker.errors import ImportRejected, LedgerError, ValidationError
+from tracker.models import Role
 from tracker.interchange import import_text, write_csv, write_json
 
 st.title("Import and export")
@@ -67,6 +68,7 @@ if st.button("Import", type="primary", key="import_button", disabled=upload is N
             st.write("Reading the file...")
             text = upload.getvalue().decode("utf-8-sig")
             st.write("Checking every row and writing, in one transaction...")
+            newest = queries.newest_claim_id(ledger)
             summary = import_text(ui_access.acting_ledger(), text, fmt, label=upload.name)
         except ValidationError as exc:  # too large, or not a format the tracker reads
             status.update(label=f"{upload.name} was not imported", state="error")
@@ -89,6 +91,7 @@ if st.button("Import", type="primary", key="import_button", disabled=upload is N
             status.update(label=f"Imported {upload.name}", state="complete", expanded=False)
             st.session_state["import_error"] = None
             st.session_state["flash"] = f"Imported {upload.name}: {summary}"
+            st.session_state["import_new_claims"] = queries.claims_after(ledger, newest)
             st.rerun()
 
 problem = st.session_state.get("import_error")
@@ -98,6 +101,13 @@ if problem:
     if rows is not None:
         ui.table(rows, "import_bad_rows",
                  column_config={"problem": st.column_config.TextColumn("problem", width="large")})
+
+created = st.session_state.get("import_new_claims")
+who = ui_access.current()
+if created and who is not None and who.may(Role.reviewer):
+    st.caption(f"The last import created {len(created)} claim(s) (the first {queries.AFTER_LIMIT} are checked): "
+               "some may be claims already logged under other words.")
+    ui_forms.likely_duplicates(created, "import_duplicates", label="Look for claims it logged twice")
 
 st.subheader("Export")
 counts = queries.overview_counts(ledger)

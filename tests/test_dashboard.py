@@ -403,3 +403,16 @@ def test_claims_logged_twice_are_found_and_merged_from_the_claims_page(aleppo):
     at.button(key=f"claims_duplicates_8_{copy.id}").click().run()
     assert f"Merged claim #{copy.id} into claim #8." in ok(at).success[0].value
     assert aleppo.get_claim(copy.id).claim.merged_into_id == 8
+
+
+def test_claims_an_import_logged_twice_are_offered_for_merging(aleppo):
+    text = ("claim_ref,claim,source,stance,reported_at,outcome,outcome_at\n"
+            "n-1,The evacuation of eastern Aleppo is back on track now,ICRC,confirmed,2016-12-15,,\n")
+    at = ok(on("import_export"))
+    at.file_uploader(key="import_file").upload("new.csv", text.encode(), "text/csv").run()
+    at.button(key="import_button").click().run()
+    at.button(key="import_duplicates_look").click().run()
+    assert any("**#8** and **#14**" in m.value for m in ok(at).markdown)
+    at.button(key="import_duplicates_8_14").click().run()
+    assert "Merged claim #14 into claim #8." in ok(at).success[0].value
+    assert aleppo.get_claim(14).claim.merged_into_id == 8

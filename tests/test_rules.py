@@ -118,10 +118,11 @@ def test_a_value_the_store_would_refuse_is_a_named_row_not_a_database_error(base
                                                                      + [""] * (len(CSV_COLUMNS) - 5)) + "\n"
     text += ",".join(["", "Third", "TASS", "confirmed", AT, "", "", "", "", "t" * 201]
                      + [""] * (len(CSV_COLUMNS) - 10)) + "\n"
+    text += csv_text(claim_ref="", claim="Fourth", report_ref="q" * 201).split("\n", 1)[1]
     with pytest.raises(ImportRejected) as caught:
         import_text(ledger, text, "csv")
-    assert [(e.row, e.reason) for e in caught.value.errors] == [
-        ("row 2", rules.CLAIM_REF.too_long()), ("row 4", rules.TOPIC.too_long())]  # every bad row, named
+    assert [(e.row, e.reason) for e in caught.value.errors] == [  # every bad row, named
+        ("row 2", rules.CLAIM_REF.too_long()), ("row 4", rules.TOPIC.too_long()), ("row 5", rules.REPORT_REF.too_long())]
 
 
 def test_the_store_refusing_a_value_says_so_in_one_line(any_ledger, monkeypatch):

@@ -413,6 +413,23 @@ def find_claims(ledger: Ledger, text: str | None, *, limit: int = 20) -> list[tu
         return [(r.id, r.statement) for r in connection.execute(query)]
 
 
+AFTER_LIMIT = 50  # how many claims an import created are looked at for likely duplicates
+
+
+def newest_claim_id(ledger: Ledger) -> int:
+    """The id of the newest claim (0 in an empty store): claims with a higher id came later."""
+    with ledger.engine.connect() as connection:
+        return connection.execute(select(func.coalesce(func.max(_CLAIM.c.id), 0))).scalar_one()
+
+
+def claims_after(ledger: Ledger, claim_id: int, *, limit: int = AFTER_LIMIT) -> dict[int, str]:
+    """{id: statement} of the first live claims logged after claim `claim_id` (those an import created)."""
+    with ledger.engine.connect() as connection:
+        rows = connection.execute(select(_C.c.id, _C.c.statement).where(_C.c.id > claim_id)
+                                  .order_by(_C.c.id).limit(limit))
+        return {r.id: r.statement for r in rows}
+
+
 def claim_statement(ledger: Ledger, claim_id: int) -> str | None:
     """A claim's statement, or None when the store has no such claim."""
     with ledger.engine.connect() as connection:

@@ -274,9 +274,9 @@ def _merge_claim(claim_id: int, key: str) -> None:
         state[f"{key}_other"], state[f"{key}_pick"], state[f"{key}_sure"] = "", None, False
 
 
-def likely_duplicates(claims: dict[int, str], key: str) -> None:
-    """Pairs among these claims that read alike, each with a button merging the newer into the older (reviewers)."""
-    if not st.button("Look for claims logged twice on this page", key=f"{key}_look"):
+def likely_duplicates(claims: dict[int, str], key: str, label: str = "Look for claims logged twice on this page") -> None:
+    """Claims that read like these (any claim in the store), each pair with a button merging the newer into the older."""
+    if not st.button(label, key=f"{key}_look"):
         form_error(key)
         return
     pairs = []
