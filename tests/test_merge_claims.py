@@ -4,28 +4,20 @@ and differing verdicts are refused with both shown."""
 
 from __future__ import annotations
 
-import io
-
 import pytest
 from click.testing import CliRunner
 
+from tests.conftest import store_json
 from tracker import cli
 from tracker.accounts import PermissionDenied
 from tracker.errors import DuplicateError, EditConflict, ValidationError
 from tracker.evidence import load_evidence
-from tracker.interchange import import_text, write_json
+from tracker.interchange import import_text
 from tracker.ledger import Ledger
 from tracker.scoring import score_sources
 
 DEAL = "Russia and Turkey agreed a deal for fighters to leave eastern Aleppo"
 AT = "2016-12-13T12:00Z"
-
-
-def store_json(ledger: Ledger) -> str:
-    """Everything the store holds, as JSON text."""
-    stream = io.StringIO()
-    write_json(ledger, stream)
-    return stream.getvalue()
 
 
 @pytest.fixture

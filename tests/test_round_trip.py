@@ -11,11 +11,11 @@ import json
 import pytest
 from click.testing import CliRunner
 
-from tests.conftest import NOW, REPO
+from tests.conftest import NOW, REPO, csv_of, store_json
 from tracker import cli
 from tracker.errors import ImportRejected
 from tracker.evidence import load_evidence
-from tracker.interchange import CSV_COLUMNS, import_file, import_text, write_csv, write_json
+from tracker.interchange import import_file, import_text, write_csv
 from tracker.ledger import Ledger
 from tracker.scoring import score_sources
 
@@ -28,22 +28,6 @@ def export_rows(ledger: Ledger) -> list[dict]:
     stream = io.StringIO()
     write_csv(ledger, stream)
     return list(csv.DictReader(io.StringIO(stream.getvalue())))
-
-
-def as_csv(rows: list[dict]) -> str:
-    """Rows back as CSV text, as a spreadsheet saves them."""
-    stream = io.StringIO()
-    writer = csv.DictWriter(stream, fieldnames=CSV_COLUMNS, lineterminator="\n")
-    writer.writeheader()
-    writer.writerows(rows)
-    return stream.getvalue()
-
-
-def store_json(ledger: Ledger) -> str:
-    """Everything the store holds, as JSON text."""
-    stream = io.StringIO()
-    write_json(ledger, stream)
-    return stream.getvalue()
 
 
 @pytest.fixture
@@ -60,7 +44,7 @@ def spreadsheet_edits(rows: list[dict]) -> tuple[str, str]:
     for row in rows:
         if row["claim_ref"] == DEAL:
             row["claim"] = NEW_STATEMENT
-    return fixed["report_ref"], as_csv(rows)
+    return fixed["report_ref"], csv_of(rows)
 
 
 def test_export_edit_import_changes_in_place_and_again_changes_nothing(aleppo):
@@ -95,7 +79,7 @@ def test_a_claim_logged_without_a_ref_gets_one_and_reimporting_its_export_adds_n
     rows = export_rows(any_ledger)
     assert rows[0]["claim_ref"] == claim.ref and rows[0]["report_ref"].startswith("r-")
     before = score_sources(load_evidence(any_ledger.engine)).set_index("source")
-    import_text(any_ledger, as_csv(rows), "csv")
+    import_text(any_ledger, csv_of(rows), "csv")
     assert any_ledger.counts()["claims"] == 1  # no second copy: its sources are not counted twice
     after = score_sources(load_evidence(any_ledger.engine)).set_index("source")
     assert after.loc["Sergei Lavrov", "resolved"] == before.loc["Sergei Lavrov", "resolved"] == 1
@@ -121,7 +105,7 @@ def test_an_unchanged_row_of_an_older_export_is_no_conflict(aleppo):
     rows = export_rows(aleppo)
     deal = next(v for v in aleppo.claim_views() if v.claim.ref == DEAL)
     aleppo.edit_claim(deal.claim.id, version=deal.claim.version, topics="aleppo;deal")
-    summary = import_text(aleppo, as_csv([r for r in rows if r["claim_ref"] == DEAL and r.update(topic="")
+    summary = import_text(aleppo, csv_of([r for r in rows if r["claim_ref"] == DEAL and r.update(topic="")
                                           is None]), "csv")
     assert not summary.changed
 
@@ -129,7 +113,7 @@ def test_an_unchanged_row_of_an_older_export_is_no_conflict(aleppo):
 def test_a_row_without_refs_joins_the_claim_with_the_same_statement_whatever_its_case_and_spacing(aleppo):
     deal = next(v for v in aleppo.claim_views() if v.claim.ref == DEAL)
     shouted = "  " + "   ".join(deal.claim.statement.upper().split()) + " "
-    summary = import_text(aleppo, as_csv([{"claim": shouted, "source": "ICRC", "stance": "confirmed",
+    summary = import_text(aleppo, csv_of([{"claim": shouted, "source": "ICRC", "stance": "confirmed",
                                            "reported_at": "2016-12-15T12:00Z"}]), "csv")
     assert (summary.claims_created, summary.claims_matched, summary.reports_added) == (0, 1, 1)
     assert "ICRC" in [s for _, s, _ in aleppo.get_claim(deal.claim.id).reports]
@@ -160,14 +144,14 @@ def test_report_refs_name_one_report_of_the_rows_claim(aleppo):
     deal_rows[0]["report_ref"] = other["report_ref"]
     deal_rows[1]["report_ref"] = deal_rows[2]["report_ref"]
     with pytest.raises(ImportRejected) as caught:
-        import_text(aleppo, as_csv(deal_rows), "csv")
+        import_text(aleppo, csv_of(deal_rows), "csv")
     reasons = [e.reason for e in caught.value.errors]
     assert any("not of this row's claim" in reason for reason in reasons)
     assert any("is used again (first at row 3)" in reason for reason in reasons)
 
 
 def test_a_new_report_ref_from_another_tool_is_kept(any_ledger):
-    import_text(any_ledger, as_csv([{"claim_ref": "x1", "claim": "Convoy left", "source": "ICRC", "stance": "confirmed",
+    import_text(any_ledger, csv_of([{"claim_ref": "x1", "claim": "Convoy left", "source": "ICRC", "stance": "confirmed",
                                      "reported_at": "2016-12-15T12:00Z", "report_ref": "icrc-15-dec"}]), "csv")
     assert export_rows(any_ledger)[0]["report_ref"] == "icrc-15-dec"
 
@@ -187,7 +171,7 @@ def test_json_carries_report_refs_and_versions_and_updates_in_place(aleppo):
 def test_a_dry_run_says_what_would_change_and_writes_nothing(aleppo):
     rows = export_rows(aleppo)
     _, edited = spreadsheet_edits(rows)
-    extra = as_csv([{"claim": "A new claim", "source": "ICRC", "stance": "confirmed", "reported_at": "2016-12-15"},
+    extra = csv_of([{"claim": "A new claim", "source": "ICRC", "stance": "confirmed", "reported_at": "2016-12-15"},
                     {"claim": "Bad", "source": "ICRC", "stance": "maybe", "reported_at": "2016-12-15"}])
     text = edited + extra.split("\n", 1)[1]
     before, revision = store_json(aleppo), aleppo.revision()

@@ -3,17 +3,15 @@ bad value with the same message, on SQLite and PostgreSQL, and write nothing."""
 
 from __future__ import annotations
 
-import csv
-import io
 from datetime import timedelta
 
 import pandas as pd
 import pytest
 
-from tests.conftest import NOW
+from tests.conftest import NOW, csv_of, store_json
 from tracker import rules
 from tracker.errors import ImportRejected, LedgerError, ValidationError
-from tracker.interchange import CSV_COLUMNS, import_text, write_json
+from tracker.interchange import import_text
 from tracker.ledger import Ledger
 
 LATE = (NOW + rules.FUTURE_TOLERANCE + timedelta(minutes=1)).strftime("%Y-%m-%dT%H:%MZ")
@@ -62,21 +60,8 @@ CASES = [
 
 def csv_text(**cells) -> str:
     """A CSV file with one report row: a good row of the claim `base`, with `cells` changed."""
-    row = {name: "" for name in CSV_COLUMNS}
-    row.update(claim_ref="base", claim="Deal reached", source="TASS", stance="confirmed", reported_at=AT)
-    row.update(cells)
-    stream = io.StringIO()
-    writer = csv.DictWriter(stream, fieldnames=CSV_COLUMNS, lineterminator="\n")
-    writer.writeheader()
-    writer.writerow(row)
-    return stream.getvalue()
-
-
-def store_text(ledger: Ledger) -> str:
-    """Everything the store holds, as JSON text."""
-    stream = io.StringIO()
-    write_json(ledger, stream)
-    return stream.getvalue()
+    return csv_of([{"claim_ref": "base", "claim": "Deal reached", "source": "TASS", "stance": "confirmed",
+                    "reported_at": AT, **cells}])
 
 
 @pytest.fixture
@@ -90,7 +75,7 @@ def base(any_ledger) -> tuple[Ledger, int]:
 
 def test_every_bad_case_is_refused_the_same_way_by_the_ledger_and_by_an_import(base):
     ledger, claim_id = base
-    before = store_text(ledger)
+    before = store_json(ledger)
     for case, call, cells in CASES:
         with pytest.raises(ValidationError) as by_service:
             call(ledger, claim_id)
@@ -98,7 +83,7 @@ def test_every_bad_case_is_refused_the_same_way_by_the_ledger_and_by_an_import(b
             import_text(ledger, csv_text(**cells), "csv")
         errors = by_import.value.errors
         assert [(e.row, e.reason) for e in errors] == [("row 2", str(by_service.value))], case
-        assert store_text(ledger) == before, case
+        assert store_json(ledger) == before, case
 
 
 def test_values_at_the_limits_are_taken_by_both(base):
@@ -114,11 +99,9 @@ def test_values_at_the_limits_are_taken_by_both(base):
 def test_a_value_the_store_would_refuse_is_a_named_row_not_a_database_error(base):
     """The 250-character claim_ref that SQLite took and PostgreSQL failed on with a DataError."""
     ledger, _ = base
-    text = csv_text(claim_ref="r" * 250, claim="Another") + "," .join(["ok", "Fine", "TASS", "confirmed", AT]
-                                                                     + [""] * (len(CSV_COLUMNS) - 5)) + "\n"
-    text += ",".join(["", "Third", "TASS", "confirmed", AT, "", "", "", "", "t" * 201]
-                     + [""] * (len(CSV_COLUMNS) - 10)) + "\n"
-    text += csv_text(claim_ref="", claim="Fourth", report_ref="q" * 201).split("\n", 1)[1]
+    good = {"source": "TASS", "stance": "confirmed", "reported_at": AT}
+    text = csv_of([{**good, "claim_ref": "r" * 250, "claim": "Another"}, {**good, "claim_ref": "ok", "claim": "Fine"},
+                   {**good, "claim": "Third", "topic": "t" * 201}, {**good, "claim": "Fourth", "report_ref": "q" * 201}])
     with pytest.raises(ImportRejected) as caught:
         import_text(ledger, text, "csv")
     assert [(e.row, e.reason) for e in caught.value.errors] == [  # every bad row, named
