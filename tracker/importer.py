@@ -426,43 +426,52 @@ class _Run:
 
     def _known_reports(self, good: pd.DataFrame, source_id: pd.Series, via_id: pd.Series) -> np.ndarray:
         """Rows naming a report the store holds (by report_ref): compared, and kept for correcting in place
-        where they differ (`report_edits`). Returns which rows those are (and rows refused for their ref)."""
-        named = (good["report_ref"] != "").to_numpy()
+        where they differ (`report_edits`). Returns which rows those are (and rows refused for their ref).
+
+        The comparison runs over whole columns: re-importing an export compares every row, and only
+        the few that differ are looked at one by one.
+        """
+        refs, labels = good["report_ref"], good["row"]
+        named = (refs != "").to_numpy()
         known = np.zeros(len(good), dtype=bool)
         if not named.any():
             return known
-        refs = good["report_ref"].to_numpy()
-        stored: dict[str, tuple] = {}
-        for chunk in _chunks(pd.unique(refs[named]).tolist()):
-            for row in self.connection.execute(
-                    select(Report.ref, Report.id, Report.claim_id, Report.source_id, Report.stance, Report.reported_at,
-                           Report.via_source_id, Report.url, Report.note, Report.quote).where(Report.ref.in_(chunk))):
-                stored[row[0]] = tuple(row[1:])
-        for i in np.flatnonzero(named):
-            ref, label = refs[i], good["row"].iat[i]
-            first = self.report_refs.setdefault(ref, label)
-            if first != label:
-                self.fail(label, f"report_ref {ref!r} is used again (first at {first}); one row per report")
-                known[i] = True
-                continue
-            if ref not in stored:
-                continue  # a new report, keeping the ref the file gives it
-            known[i] = True
-            rid, cid, *held = stored[ref]
-            claim = self.claims[good["key"].iat[i]]
+        repeated = named & (refs.duplicated() | refs.isin(list(self.report_refs))).to_numpy()
+        for i in np.flatnonzero(repeated):
+            first = self.report_refs.get(refs.iat[i]) or labels[(refs == refs.iat[i]).to_numpy()].iat[0]
+            self.fail(labels.iat[i], f"report_ref {refs.iat[i]!r} is used again (first at {first}); one row per report")
+        known |= repeated
+        firsts = named & ~repeated
+        self.report_refs.update(zip(refs[firsts], labels[firsts]))
+        columns = ("ref", "rid", "cid", "sid", "stance", "at", "vid", "url", "note", "quote")
+        stored = pd.DataFrame([tuple(row) for chunk in _chunks(refs[firsts].tolist()) for row in self.connection.execute(
+            select(Report.ref, Report.id, Report.claim_id, Report.source_id, Report.stance, Report.reported_at,
+                   Report.via_source_id, Report.url, Report.note, Report.quote).where(Report.ref.in_(chunk)))],
+            columns=list(columns)).set_index("ref")
+        held_rows = firsts & refs.isin(stored.index).to_numpy()  # the rest are new reports, keeping their refs
+        if not held_rows.any():
+            return known
+        known |= held_rows
+        rows, held = good[held_rows], stored.loc[refs[held_rows].to_numpy()]
+        ids = {key: self.claims[key].id for key in pd.unique(rows["key"])}
+
+        def text(values) -> np.ndarray:
+            return pd.Series(values).fillna("").astype(str).to_numpy()
+
+        same = ((rows["key"].map(ids).to_numpy() == held["cid"].to_numpy())
+                & (source_id[held_rows].to_numpy() == held["sid"].to_numpy())
+                & (rows["stance"].to_numpy() == held["stance"].to_numpy())
+                & (rows["at"].to_numpy() == pd.to_datetime(held["at"], utc=True).to_numpy())
+                & (via_id[held_rows].fillna(-1).to_numpy() == held["vid"].fillna(-1).to_numpy())
+                & (text(rows["url"].str.replace(r"\s+", " ", regex=True)) == text(held["url"]))
+                & (text(rows["note"]) == text(held["note"])) & (text(rows["quote"]) == text(held["quote"])))
+        self.summary.reports_skipped += int(same.sum())
+        for i in np.flatnonzero(~same):
+            ref, label, (rid, cid) = rows["report_ref"].iat[i], rows["row"].iat[i], held[["rid", "cid"]].iloc[i]
+            claim = self.claims[rows["key"].iat[i]]
             if claim.id != cid:
                 self.fail(label, f"report_ref {ref!r} is report #{rid} of claim #{cid}, not of this row's claim; "
                                  "give the row that claim's claim_ref, or leave report_ref empty for a new report")
-                continue
-            values = {"source": good["source"].iat[i], "stance": good["stance"].iat[i],
-                      "reported_at": good["at"].iat[i].to_pydatetime(), "via": good["via"].iat[i] or None,
-                      "url": rules.fold(good["url"].iat[i]), "note": good["note"].iat[i] or None,
-                      "quote": good["quote"].iat[i] or None}
-            via = via_id.iat[i]
-            wanted = (int(source_id.iat[i]), values["stance"], values["reported_at"],
-                      None if pd.isna(via) else int(via), values["url"], values["note"], values["quote"])
-            if wanted == tuple(held):
-                self.summary.reports_skipped += 1
                 continue
             if self._version_ok(claim, label):
                 try:
@@ -470,7 +479,11 @@ class _Run:
                 except PermissionDenied as exc:
                     self.fail(label, f"{exc}; or import the file without changing this report")
                     continue
-                self.report_edits.append((label, rid, values))
+                self.report_edits.append((label, int(rid), {
+                    "source": rows["source"].iat[i], "stance": rows["stance"].iat[i],
+                    "reported_at": rows["at"].iat[i].to_pydatetime(), "via": rows["via"].iat[i] or None,
+                    "url": rules.fold(rows["url"].iat[i]), "note": rows["note"].iat[i] or None,
+                    "quote": rows["quote"].iat[i] or None}))
         return known
 
     def _version_ok(self, claim: _Claim, label: str) -> bool:
