@@ -1,6 +1,7 @@
 """Claim: one claim (`?claim=42`): its statement, who said what when, its outcome history, how
 likely it is to be true and which sources drive that, and its history of changes. Reviewers and
-admins also record or revise the outcome, edit the claim, and retract it or one of its reports;
+admins also record or revise the outcome, edit the claim, retract it or one of its reports, and
+merge a claim logged twice into it;
 each form saves from the version of the claim this page showed."""
 
 import streamlit as st
@@ -138,8 +139,10 @@ if not view.retracted and who.may(Role.reviewer):
         ui_forms.retract_report_form(view)
     with st.expander("Retract the claim"):
         ui_forms.retract_claim_form(view)
+    with st.expander("Merge a duplicate into this claim"):
+        ui_forms.merge_claim_form(view)
 else:
-    ui_access.refusals("claim_outcome", "claim_edit", "report_retract", "claim_retract")
+    ui_access.refusals("claim_outcome", "claim_edit", "report_retract", "claim_retract", "claim_merge")
     if not view.retracted:
         ui_access.role_note(who, Role.reviewer, "record outcomes, edit claims and retract claims or reports")
 

@@ -1,9 +1,11 @@
-"""Claims: every claim, searchable and filterable by status, outcome, topic and source, a page at a time."""
+"""Claims: every claim, searchable and filterable by status, outcome, topic and source, a page at a time.
+Reviewers can look for claims logged twice among those shown and merge them."""
 
 import streamlit as st
 
-from tracker import queries, ui, ui_forms
+from tracker import queries, ui, ui_access, ui_forms
 from tracker.errors import LedgerError
+from tracker.models import Role
 
 st.title("Claims")
 ui.flash()
@@ -50,3 +52,6 @@ if page is not None:
     ui.open_control("Open a claim on this page", on_page, ui.CLAIM_PAGE, "claim", key="claims_open")
     st.caption("Select a row (or pick it above) to open the claim: its timeline, reports, outcome history "
                "and likely truth.")
+    who = ui_access.current()
+    if who is not None and who.may(Role.reviewer) and len(page.rows):
+        ui_forms.likely_duplicates({int(r.id): r.statement for r in page.rows.itertuples()}, "claims_duplicates")

@@ -2,7 +2,9 @@
 row changes nothing and every bad row is listed), and download the whole store as CSV, JSON,
 ClaimReview or STIX. A ClaimReview file (schema.org JSON-LD, a saved fact-check page, or Fact
 Check Tools results) is previewed review by review, with the rating mapping in force, before it is
-imported. An import is made as the signed-in user; only reviewers and admins may import outcomes."""
+imported; a CSV or JSON file is previewed too (a dry run: what it would create, update, leave
+unchanged and refuse). An import is made as the signed-in user; only reviewers and admins may
+import outcomes or change what the store holds."""
 
 import io
 from pathlib import Path
@@ -10,8 +12,9 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from tracker import claimreview, queries, ui, ui_access
+from tracker import claimreview, queries, ui, ui_access, ui_forms
 from tracker.errors import ImportRejected, LedgerError, ValidationError
+from tracker.models import Role
 from tracker.interchange import import_text, write_csv, write_json
 from tracker.ratings import RatingMap, parse_overrides
 from tracker.stix_export import write_stix
@@ -33,6 +36,38 @@ upload = st.file_uploader("CSV, JSON or ClaimReview file", type=["csv", "json", 
 def _preview(text: str, overrides: tuple, unknown: str | None) -> pd.DataFrame:
     """The reviews of an upload as they would be imported, kept while the file and the mapping stay the same."""
     return pd.DataFrame(claimreview.preview(text, RatingMap(dict(overrides), unknown)))
+
+
+def preview(upload, fmt: str) -> None:
+    """What importing `upload` would do (a dry run: nothing is written), kept until the file or the store changes."""
+    state = st.session_state
+    marker = (upload.file_id, fmt, ledger.revision())
+    if state.get("import_preview_of") != marker:
+        try:
+            text = upload.getvalue().decode("utf-8-sig")
+            state["import_preview"] = import_text(ui_access.acting_ledger(), text, fmt, label=upload.name, dry_run=True)
+        except (LedgerError, UnicodeDecodeError) as exc:
+            state["import_preview"] = exc
+        state["import_preview_of"] = marker
+    found = state["import_preview"]
+    if isinstance(found, Exception):
+        st.warning(f"{upload.name} cannot be imported as it is: {ui.md(found)}")
+        return
+    counts = pd.DataFrame([
+        {"": "claims", "created": found.claims_created, "updated": found.claims_updated,
+         "unchanged": found.claims_matched - found.claims_updated},
+        {"": "reports", "created": found.reports_added, "updated": found.reports_updated,
+         "unchanged": found.reports_skipped},
+    ])
+    st.markdown(f"**Preview of {ui.md(upload.name)}** (nothing written yet): {found.outcomes_added} outcome(s) and "
+                f"{found.sources_created} source(s) would be added.")
+    ui.table(counts, "import_preview_counts")
+    if found.refused:
+        st.error(f"{len(found.refused)} row(s) would be refused, and then nothing is imported:")
+        ui.table(pd.DataFrame([{"row": e.row, "problem": e.reason} for e in found.refused]), "import_preview_refused",
+                 column_config={"problem": st.column_config.TextColumn("problem", width="large")})
+    elif not found.changed:
+        st.info("Importing it would change nothing: the store holds all of it already.")
 
 
 chosen = st.selectbox("Format", ["from the file", "csv", "json", "claimreview"], key="import_format")
@@ -68,6 +103,8 @@ if upload is not None:
                                         "problem": st.column_config.TextColumn("problem", width="large")})
             except (ImportRejected, ValidationError) as exc:
                 st.error(str(exc))
+    elif text is not None:
+        preview(upload, chosen if chosen != "from the file" else Path(upload.name).suffix.lower().lstrip("."))
 if st.button("Import", type="primary", key="import_button",
              disabled=upload is None or (is_review and ratings is None)) and upload is not None:
     fmt = chosen if chosen != "from the file" else Path(upload.name).suffix.lower().lstrip(".")
@@ -76,6 +113,7 @@ if st.button("Import", type="primary", key="import_button",
             st.write("Reading the file...")
             text = upload.getvalue().decode("utf-8-sig")
             st.write("Checking every row and writing, in one transaction...")
+            newest = queries.newest_claim_id(ledger)
             if is_review:
                 summary = ui.md(claimreview.import_text(ui_access.acting_ledger(), text, ratings, label=upload.name))
             else:
@@ -100,6 +138,7 @@ if st.button("Import", type="primary", key="import_button",
         else:
             status.update(label=f"Imported {upload.name}", state="complete", expanded=False)
             st.session_state["import_error"] = None
+            st.session_state["import_new_claims"] = queries.claims_after(ledger, newest)
             st.session_state["flash"] = f"Imported {upload.name}: {summary}"
             st.rerun()
 
@@ -110,6 +149,13 @@ if problem:
     if rows is not None:
         ui.table(rows, "import_bad_rows",
                  column_config={"problem": st.column_config.TextColumn("problem", width="large")})
+
+created = st.session_state.get("import_new_claims")
+who = ui_access.current()
+if created and who is not None and who.may(Role.reviewer):
+    st.caption(f"The last import created {len(created)} claim(s) (the first {queries.AFTER_LIMIT} are checked): "
+               "some may be claims already logged under other words.")
+    ui_forms.likely_duplicates(created, "import_duplicates", label="Look for claims it logged twice")
 
 st.subheader("Export")
 counts = queries.overview_counts(ledger)

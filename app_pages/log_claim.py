@@ -1,6 +1,8 @@
 """Log a claim: a new claim with the sources that carried it (each with its stance and when), or one
 more source's report on a claim already logged. Dates are written as people write them and
 previewed as read; similar claims already logged are offered before a new one is created. The
+source pickers take the best existing match of what is typed; a new source is an explicit choice,
+with the known names close to it listed. The
 service layer checks everything and writes the claim with its reports in one transaction, as
 the signed-in user (every role may log claims and reports)."""
 
@@ -42,14 +44,17 @@ def _remove_row(row: int) -> None:
 
 def _report(prefix: str) -> dict:
     values = {field: state.get(f"{prefix}_{field}") for field in REPORT_FIELDS}
-    return {"source": values["source"] or "", "stance": values["stance"] or "", "reported_at": values["when"] or "",
-            "via": values["via"] or None, "url": values["url"] or None, "quote": values["quote"] or None,
+    return {"source": ui.picked_source(f"{prefix}_source") or "", "stance": values["stance"] or "",
+            "reported_at": values["when"] or "", "via": ui.picked_source(f"{prefix}_via"), "url": values["url"] or None, "quote": values["quote"] or None,
             "note": values["note"] or None}
 
 
 def _clear(prefix: str) -> None:
     for field in REPORT_FIELDS:
-        state[f"{prefix}_{field}"] = None if field in ("source", "stance", "via") else ""
+        if field in ("source", "via"):
+            ui.clear_source_picker(f"{prefix}_{field}")
+        else:
+            state[f"{prefix}_{field}"] = None if field == "stance" else ""
 
 
 def _log_claim() -> None:
@@ -89,13 +94,6 @@ def _use_existing(claim_id: int) -> None:
     state["log_claim_pick"] = claim_id
 
 
-def source_picker(label: str, key: str, names: dict[str, str | None], **options) -> None:
-    """Pick a source by name or alias (aliases show whose they are), or type a new one; preview it."""
-    st.selectbox(label, list(names), index=None, accept_new_options=True, key=key,
-                 format_func=lambda n: f"{n} (alias of {names[n]})" if names.get(n) else n, **options)
-    ui.source_preview(state.get(key))
-
-
 def report_fields(prefix: str, names: dict[str, str | None], number: int | None = None,
                   removable: bool = False) -> None:
     """One source's report: who, stance, when (previewed), relaying whom, link, quote, note."""
@@ -104,8 +102,8 @@ def report_fields(prefix: str, names: dict[str, str | None], number: int | None 
             st.markdown(f"**Source {number}**")
         who, stance, at = st.columns([3, 2, 3])
         with who:
-            source_picker("Source", f"{prefix}_source", names, placeholder="Pick a source or type a new name",
-                          help="A name or an alias, any case; a new name creates the source")
+            ui.source_picker("Source", f"{prefix}_source", names, placeholder="Type to find a source; Enter takes it",
+                             help="A name or an alias, any case; Enter takes the best match")
         stance.selectbox("Stance", STANCES, index=None, key=f"{prefix}_stance",
                          placeholder="rumoured, confirmed or denied")
         with at:
@@ -114,8 +112,8 @@ def report_fields(prefix: str, names: dict[str, str | None], number: int | None 
             ui.date_preview(state.get(f"{prefix}_when"))
         via, url = st.columns([3, 5])
         with via:
-            source_picker("Relaying (via)", f"{prefix}_via", names, placeholder="optional: the source it passes on",
-                          help="'Western media, drawing on Jihadi sources'")
+            ui.source_picker("Relaying (via)", f"{prefix}_via", names, placeholder="optional: the source it passes on",
+                             help="'Western media, drawing on Jihadi sources'")
         url.text_input("Link", key=f"{prefix}_url", placeholder="optional: https://...")
         quote, note = st.columns(2)
         quote.text_input("Quote", key=f"{prefix}_quote", placeholder="optional: the words used")

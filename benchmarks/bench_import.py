@@ -6,6 +6,8 @@ claims and 5,000 sources by default), then times, each in this one process after
 - `tracker.interchange.import_file` into an empty SQLite store (the whole import: reading,
   parsing dates, checking every row, writing in one transaction);
 - the same file imported again (nothing to add: every report is found already present);
+- the store's own export imported again (every row names its report by `report_ref`, and is
+  compared with it field by field: nothing changes);
 - floors: sqlite3's own `.import` of the same CSV into an empty table (no checks, no indexes),
   and Python's csv module reading the file (no checks, no writes).
 
@@ -31,7 +33,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import make_store
 
-from tracker.interchange import import_file
+from tracker.interchange import export_file, import_file
 from tracker.ledger import Ledger
 
 
@@ -84,15 +86,20 @@ def main(argv: list[str] | None = None) -> int:
         floor_csv = csv_read_floor(csv_path)
         first, summary = timed(lambda: import_file(ledger, csv_path))
         again, repeat = timed(lambda: import_file(ledger, csv_path))
+        export_path = scratch / "export.csv"
+        export_file(ledger, export_path)
+        own, own_summary = timed(lambda: import_file(ledger, export_path))
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
 
     print(f"import benchmark: {reports:,} reports, {args.claims:,} claims, {args.sources:,} sources "
           f"({csv_path.name}, {time.strftime('%Y-%m-%d')})")
     print(f"  first import:  {summary}")
     print(f"  import again:  {repeat}")
+    print(f"  own export:    {own_summary}")
     print(f"{'step':<34}{'seconds':>9}{'reports/s':>12}{'x sqlite3 .import':>19}{'x csv read':>12}")
     rows = [("sqlite3 .import (floor)", floor_sqlite), ("python csv read (floor)", floor_csv),
-            ("tracker import, empty store", first), ("tracker import, same file again", again)]
+            ("tracker import, empty store", first), ("tracker import, same file again", again),
+            ("tracker import, its own export", own)]
     for name, seconds in rows:
         if seconds is None:
             print(f"{name:<34}{'(no sqlite3 CLI: apt-get install sqlite3)':>40}")

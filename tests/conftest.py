@@ -2,17 +2,36 @@
 
 from __future__ import annotations
 
+import csv
+import io
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
+from tracker.interchange import CSV_COLUMNS, write_json
 from tracker.ledger import Ledger
 
 REPO = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 # a fixed "now" well after the Aleppo example, so future-date checks are deterministic
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
+
+
+def store_json(ledger: Ledger) -> str:
+    """Everything the store holds, as JSON text (to show that a refused change wrote nothing)."""
+    stream = io.StringIO()
+    write_json(ledger, stream)
+    return stream.getvalue()
+
+
+def csv_of(rows: list[dict]) -> str:
+    """CSV text with every column of the contract, from rows of cells (absent cells empty)."""
+    stream = io.StringIO()
+    writer = csv.DictWriter(stream, fieldnames=CSV_COLUMNS, restval="", lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    return stream.getvalue()
 
 
 @pytest.fixture(autouse=True)

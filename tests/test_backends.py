@@ -118,3 +118,35 @@ def test_a_store_of_the_previous_schema_upgrades_with_its_data(any_url):
         assert ledger.get_claim(1).outcome.verdict == "true"
     finally:
         ledger.engine.dispose()
+
+
+def test_a_store_of_schema_0005_gets_a_ref_for_every_claim_and_report(any_url):
+    engine = store.make_engine(any_url)
+    store.upgrade(engine, "0005")  # as the previous release left it: a claim logged without a ref
+    with engine.begin() as connection:
+        for sql in (
+            "INSERT INTO source (name, name_key, kind, created_at) VALUES ('Kremlin', 'kremlin', 'government', "
+            "'2016-12-13 10:00:00'), ('Presidency', 'presidency', 'other', '2016-12-13 10:00:00')",
+            "INSERT INTO claim (ref, statement, first_reported_at, logged_at) VALUES "
+            "(NULL, 'Ceasefire agreed', '2016-12-13 12:00:00', '2016-12-13 12:05:00'), "
+            "('mine-1', 'Talks resume', '2016-12-13 12:00:00', '2016-12-13 12:05:00')",
+            "INSERT INTO report (claim_id, source_id, stance, reported_at, logged_at) VALUES "
+            "(1, 1, 'confirmed', '2016-12-13 12:00:00', '2016-12-13 12:05:00'), "
+            "(1, 2, 'confirmed', '2016-12-13 12:00:00', '2016-12-13 12:05:00'), "
+            "(2, 2, 'rumoured', '2016-12-13 12:00:00', '2016-12-13 12:05:00')",
+        ):
+            connection.exec_driver_sql(sql)
+    engine.dispose()
+    ledger = Ledger.open(any_url)
+    try:
+        assert store.current_revision(ledger.engine) == store.head_revision()
+        views = ledger.claim_views()
+        assert views[0].claim.ref.startswith("c-") and views[1].claim.ref == "mine-1"  # a given ref is kept
+        refs = [r.ref for view in views for r, _, _ in view.reports]
+        assert len(set(refs)) == 3 and all(ref.startswith("r-") for ref in refs)
+        csv_text = exported(ledger, "csv")
+        summary = import_text(ledger, csv_text, "csv")  # its own export names every row: nothing to change
+        assert not summary.changed and summary.reports_skipped == 3
+        assert exported(ledger, "csv") == csv_text
+    finally:
+        ledger.engine.dispose()

@@ -153,18 +153,24 @@ def test_the_whole_loop_in_a_browser(dashboard, page, shots):
     settle(page)
     shoot(page, shots, "sources-before")
 
-    # log a claim carried by two sources: one new, one known by its alias
+    # log a claim carried by two sources: one new (an explicit choice), one known by its alias
     page.goto(f"{url}/log")
     settle(page)
     fill(page, "log_statement", "The last convoy has left eastern Aleppo")
     fill(page, "log_topics", "aleppo; evacuation")
-    pick(page, "log_r0_source", "E2E Wire")
+    pick(page, "log_r0_source", "E2E Wire")  # Enter takes no new name: nothing is called that yet
+    assert not page.get_by_text("New source: E2E Wire").count()
+    page.locator(".st-key-log_r0_source_new label").click()
+    settle(page)
+    fill(page, "log_r0_source_name", "E2E Wire")
+    page.get_by_text("New source: E2E Wire will be created").wait_for()
     pick(page, "log_r0_stance", "confirmed")
     fill(page, "log_r0_when", "22 December 2016 15:00")
     page.get_by_text("Read as 2016-12-22T15:00Z").wait_for()
     page.locator(".st-key-log_add_row button").click()
     settle(page)
-    pick(page, "log_r1_source", "Lavrov")
+    pick(page, "log_r1_source", "lavr")  # typed in part: Enter takes the best existing match
+    page.get_by_text("Lavrov is an alias of Sergei Lavrov").wait_for()
     pick(page, "log_r1_stance", "denied")
     fill(page, "log_r1_when", "22 Dec 2016 16:00")
     shoot(page, shots, "log-a-claim")

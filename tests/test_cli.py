@@ -45,7 +45,7 @@ def test_database_url_from_the_environment(tmp_path, monkeypatch):
 
 def test_demo_loads_the_example_and_is_safe_to_run_twice(run):
     assert "13 claim(s) created" in run("demo").output
-    assert "0 claim(s) created, 13 matched" in run("demo").output
+    assert "0 claim(s) created, 0 updated, 13 unchanged" in run("demo").output
     claims = json.loads(run("claims", "--format", "json").output)
     sources = json.loads(run("sources", "--format", "json").output)
     assert len(claims) >= 10 and len(sources) >= 8

@@ -41,7 +41,7 @@ def test_fact_check_pages_with_the_summary_notes(run, tmp_path):
     assert "note: 1 claim(s) reviewed with different verdicts" in result.output
     assert "note: 1 claimant report(s) had no claim date" in result.output
     again = run("import", str(pages), "--format", "claimreview")
-    assert "0 claim(s) created, 4 matched existing; 0 report(s) added" in again.output
+    assert "0 claim(s) created, 0 updated, 4 unchanged; 0 report(s) added" in again.output
 
 
 def test_unknown_ratings_refused_then_mapped_or_taken_as_unverifiable(run, tmp_path):

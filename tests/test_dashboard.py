@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import re
 
@@ -11,7 +13,7 @@ from streamlit.testing.v1 import AppTest
 from tests.conftest import REPO
 from tracker import forecast, queries, ui
 from tracker.evidence import load_evidence
-from tracker.interchange import load_example
+from tracker.interchange import load_example, write_csv
 from tracker.ledger import Ledger
 from tracker.scoring import score_sources
 
@@ -157,6 +159,29 @@ def test_logging_a_claim_writes_it_to_the_store(aleppo):
     assert at.text_area(key="log_statement").value == ""  # the form is cleared for the next claim
 
 
+def test_the_source_picker_offers_what_exists_and_a_new_source_is_an_explicit_choice(aleppo):
+    at = ok(on("log_claim"))
+    picker = at.selectbox(key="log_r0_source")
+    # no free text: what is typed narrows the known names and aliases, and Enter takes the best of them
+    assert not picker.proto.accept_new_options
+    assert {"Sergei Lavrov", "Lavrov (alias of Sergei Lavrov)"} <= set(picker.options)
+    at.checkbox(key="log_r0_source_new").check().run()
+    at.text_input(key="log_r0_source_name").input("Lavrov Sergei").run()
+    assert "Known names close to it:" in texts(ok(at).caption)
+    at.button(key="log_r0_source_near0").click().run()
+    assert ok(at).selectbox(key="log_r0_source").value == "Sergei Lavrov"  # the near match, picked
+    at.checkbox(key="log_r0_via_new").check().run()
+    at.text_input(key="log_r0_via_name").input("E2E Wire").run()
+    assert "New source: E2E Wire will be created" in texts(ok(at).caption)
+    at.text_area(key="log_statement").input("The last convoy has left eastern Aleppo").run()
+    at.selectbox(key="log_r0_stance").select("confirmed").run()
+    at.text_input(key="log_r0_when").input("22 Dec 2016 18:00").run()
+    at.button(key="log_submit").click().run()
+    assert "Logged claim #14." in ok(at).success[0].value
+    assert [(s, v) for _, s, v in aleppo.get_claim(14).reports] == [("Sergei Lavrov", "E2E Wire")]
+    assert not at.checkbox(key="log_r0_via_new").value  # cleared for the next claim
+
+
 def test_a_bad_date_shows_an_error_and_writes_nothing(aleppo):
     before = queries.fingerprint(aleppo)
     at = ok(on("log_claim"))
@@ -166,7 +191,7 @@ def test_a_bad_date_shows_an_error_and_writes_nothing(aleppo):
     at.text_input(key="log_r0_when").input("someday soon").run()
     assert "is not a date this tracker can read" in texts(at.caption)
     at.button(key="log_submit").click().run()
-    assert "report 1: reported at: 'someday soon' is not a date" in ok(at).error[0].value
+    assert "report 1: the report's time: 'someday soon' is not a date" in ok(at).error[0].value
     assert queries.fingerprint(aleppo) == before
     assert at.text_area(key="log_statement").value == "The ceasefire holds"  # nothing typed is lost
 
@@ -319,8 +344,9 @@ def test_import_of_a_bad_file_shows_its_bad_rows_and_writes_nothing(aleppo):
     before = queries.fingerprint(aleppo)
     at = ok(on("import_export"))
     at.file_uploader(key="import_file").upload("bad.csv", BAD_CSV.encode(), "text/csv").run()
+    assert "3 row(s) would be refused" in ok(at).error[0].value  # the preview, before the button
     at.button(key="import_button").click().run()
-    assert "3 bad row(s); nothing was changed" in ok(at).error[0].value
+    assert any("3 bad row(s); nothing was changed" in e.value for e in ok(at).error)
     bad = table(at, "problem")
     assert list(bad["row"]) == ["row 3", "row 4", "row 4"]
     assert "unknown stance 'probably'" in bad["problem"].iloc[0]
@@ -338,3 +364,65 @@ def test_import_of_a_good_file(store_env):
     assert "Imported good.json: 1 claim(s) created" in ok(at).success[0].value
     assert queries.overview_counts(ui.ledger())["claims"] == 1
     assert not at.download_button(key="export_csv").disabled and not at.download_button(key="export_json").disabled
+
+
+def test_the_import_preview_says_what_would_change_and_writes_nothing(aleppo):
+    rows = list(csv.DictReader(io.StringIO(export_csv(aleppo))))
+    rows[0]["source"] = "Reuters"  # corrected in a spreadsheet, by its report_ref
+    rows.append({**rows[1], "report_ref": "", "source": "ICRC", "stance": "confirmed"})
+    stream = io.StringIO()
+    writer = csv.DictWriter(stream, fieldnames=list(rows[0]), lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    before = queries.fingerprint(aleppo)
+    at = ok(on("import_export"))
+    at.file_uploader(key="import_file").upload("edited.csv", stream.getvalue().encode(), "text/csv").run()
+    counts = table(ok(at), "updated").set_index("")
+    assert (counts.loc["reports", "created"], counts.loc["reports", "updated"]) == (1, 1)
+    assert counts.loc["reports", "unchanged"] == len(rows) - 2
+    assert queries.fingerprint(aleppo) == before  # a preview writes nothing
+    at.button(key="import_button").click().run()
+    assert "1 report(s) added, 1 updated" in ok(at).success[0].value
+    assert "Reuters" in [s for _, s, _ in aleppo.get_claim(1).reports]
+
+
+def export_csv(ledger: Ledger) -> str:
+    """The store as CSV text."""
+    stream = io.StringIO()
+    write_csv(ledger, stream)
+    return stream.getvalue()
+
+
+def test_a_claim_logged_twice_is_merged_from_its_page(aleppo):
+    copy = aleppo.log_claim("The evacuation of eastern Aleppo is back on track again", reports=[
+        {"source": "ICRC", "stance": "confirmed", "reported_at": "2016-12-15T08:00Z"}])
+    at = ok(on("claim", claim=8))
+    at.selectbox(key="claim_merge_pick").select(str(copy.id))  # a form: its fields are sent with the button
+    at.checkbox(key="claim_merge_sure").check()
+    at.button(key="claim_merge_submit").click().run()
+    assert f"Merged claim {copy.id} into claim #8." in ok(at).success[0].value
+    assert aleppo.get_claim(copy.id).claim.merged_into_id == 8
+    assert "ICRC" in [s for _, s, _ in aleppo.get_claim(8).reports]
+
+
+def test_claims_logged_twice_are_found_and_merged_from_the_claims_page(aleppo):
+    copy = aleppo.log_claim("The evacuation of eastern Aleppo is back on track!", first_reported_at="2016-12-15")
+    at = ok(on("claims"))
+    at.button(key="claims_duplicates_look").click().run()
+    assert any(f"**#8** and **#{copy.id}**" in m.value for m in ok(at).markdown)
+    at.button(key=f"claims_duplicates_8_{copy.id}").click().run()
+    assert f"Merged claim #{copy.id} into claim #8." in ok(at).success[0].value
+    assert aleppo.get_claim(copy.id).claim.merged_into_id == 8
+
+
+def test_claims_an_import_logged_twice_are_offered_for_merging(aleppo):
+    text = ("claim_ref,claim,source,stance,reported_at,outcome,outcome_at\n"
+            "n-1,The evacuation of eastern Aleppo is back on track now,ICRC,confirmed,2016-12-15,,\n")
+    at = ok(on("import_export"))
+    at.file_uploader(key="import_file").upload("new.csv", text.encode(), "text/csv").run()
+    at.button(key="import_button").click().run()
+    at.button(key="import_duplicates_look").click().run()
+    assert any("**#8** and **#14**" in m.value for m in ok(at).markdown)
+    at.button(key="import_duplicates_8_14").click().run()
+    assert "Merged claim #14 into claim #8." in ok(at).success[0].value
+    assert aleppo.get_claim(14).claim.merged_into_id == 8

@@ -162,7 +162,7 @@ def test_empty_database_has_no_revision(engine):
 def test_upgrade_empty_database_to_head_creates_every_table(engine):
     store.upgrade(engine)
     assert LEDGER_TABLES <= set(inspect(engine).get_table_names())
-    assert store.current_revision(engine) == store.head_revision() == "0005"
+    assert store.current_revision(engine) == store.head_revision() == "0006"
     assert "note" in columns(engine, "report")
 
 
@@ -181,7 +181,7 @@ def test_ensure_schema_twice_is_a_no_op(engine):
         )
     store.ensure_schema(engine)
     assert schema_of(engine) == schema
-    assert store.current_revision(engine) == "0005"
+    assert store.current_revision(engine) == "0006"
     assert [row[1] for row in table_rows(engine, "source")] == ["Kremlin"]
 
 
@@ -237,7 +237,7 @@ def upgraded(db_path) -> Ledger:
 
 
 def test_opening_a_0001_store_upgrades_it_to_head(upgraded):
-    assert store.current_revision(upgraded.engine) == store.head_revision() == "0005"
+    assert store.current_revision(upgraded.engine) == store.head_revision() == "0006"
     with upgraded.engine.connect() as connection:
         assert compare_metadata(MigrationContext.configure(connection), SQLModel.metadata) == []
         assert connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall() == []
@@ -266,7 +266,9 @@ def test_upgrade_keeps_every_row_of_a_0001_store(upgraded):
     ]
     assert ceasefire.status == ClaimStatus.confirmed
     soon = upgraded.get_claim(2)
-    assert soon.claim.ref is None
+    assert soon.claim.ref.startswith("c-")  # a claim logged without a ref is given one on upgrade
+    refs = [r.ref for view in upgraded.claim_views() for r, _, _ in view.reports]
+    assert len(set(refs)) == 3 and all(ref.startswith("r-") and len(ref) == 18 for ref in refs)
     assert soon.claim.expected_by == utc(2016, 12, 17, 8, 45)
     assert soon.reports[0][0].quote.startswith("Expects the situation")
     assert soon.outcome is None
@@ -300,8 +302,12 @@ def test_downgrade_and_upgrade_again_keeps_data(upgraded):
     assert store.current_revision(engine) == "0001"
     assert "note" not in columns(engine, "report")
     store.upgrade(engine)
-    assert store.current_revision(engine) == "0005"
-    assert {table: table_rows(engine, table) for table in LEDGER_TABLES} == before
+    assert store.current_revision(engine) == "0006"
+    after = {table: table_rows(engine, table) for table in LEDGER_TABLES}
+    # report refs (the last column, from 0006) went with the downgrade: the upgrade gives new ones
+    assert {r[-1] for r in after["report"]}.isdisjoint({r[-1] for r in before["report"]})
+    after["report"], before["report"] = [r[:-1] for r in after["report"]], [r[:-1] for r in before["report"]]
+    assert after == before
     with engine.connect() as connection:
         assert compare_metadata(MigrationContext.configure(connection), SQLModel.metadata) == []
         assert connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall() == []

@@ -98,6 +98,8 @@ NEEDS = {
     "claim.edit": (Role.reviewer, "edit a claim"),
     "claim.retract": (Role.reviewer, "retract a claim"),
     "report.retract": (Role.reviewer, "retract a report"),
+    "report.edit": (Role.reviewer, "change a report"),
+    "claim.merge": (Role.reviewer, "merge claims"),
     "outcome.record": (Role.reviewer, "record or revise an outcome"),
     "source.edit": (Role.admin, "edit a source"),
     "source.rename": (Role.admin, "rename a source"),

@@ -456,14 +456,16 @@ def _check_size(size: int, what: str) -> None:
 
 
 def import_text(ledger: Ledger, text: str, ratings: RatingMap | None = None,
-                label: str | None = None) -> ClaimReviewImport:
-    """Import ClaimReview or Fact Check Tools text, all-or-nothing; `label` names it in history."""
+                label: str | None = None, *, dry_run: bool = False) -> ClaimReviewImport:
+    """Import ClaimReview or Fact Check Tools text, all-or-nothing; `label` names it in history
+    (`dry_run`: say what would change and write nothing)."""
     _check_size(len(text.encode("utf-8")), "the file")
     incoming, notes = to_incoming(read_reviews(text), ratings or RatingMap())
-    return ClaimReviewImport(apply_incoming(ledger, incoming, label=label), notes)
+    return ClaimReviewImport(apply_incoming(ledger, incoming, label=label, dry_run=dry_run), notes)
 
 
-def import_file(ledger: Ledger, path: str | Path, ratings: RatingMap | None = None) -> ClaimReviewImport:
+def import_file(ledger: Ledger, path: str | Path, ratings: RatingMap | None = None, *,
+                dry_run: bool = False) -> ClaimReviewImport:
     """Import a ClaimReview, HTML or Fact Check Tools file, all-or-nothing (see the module doc)."""
     path = Path(path)
     if not path.is_file():
@@ -473,7 +475,7 @@ def import_file(ledger: Ledger, path: str | Path, ratings: RatingMap | None = No
         text = path.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError as exc:
         raise ValidationError(f"{str(path)!r} is not UTF-8 text; save it as UTF-8") from exc
-    return import_text(ledger, text, ratings, label=path.name)
+    return import_text(ledger, text, ratings, label=path.name, dry_run=dry_run)
 
 
 def preview(text: str, ratings: RatingMap | None = None) -> list[dict]:

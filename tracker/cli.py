@@ -138,20 +138,35 @@ def demo(ctx: click.Context) -> None:
               help='claimreview: a JSON file {"rating text": "verdict", ...} read like --rating')
 @click.option("--unknown-ratings", type=click.Choice(["refuse", "unverifiable"]), default="refuse", show_default=True,
               help="claimreview: what a rating outside the mapping (and without a numeric scale) becomes")
+@click.option("--dry-run", is_flag=True, help="say what would be created, updated, left unchanged and refused; "
+                                              "write nothing")
 @click.pass_context
 def import_(ctx: click.Context, file: Path, fmt: str | None, ratings: tuple[str, ...], ratings_file: Path | None,
-            unknown_ratings: str) -> None:
-    """Import claims, reports and outcomes from a CSV, JSON or ClaimReview file, all or nothing."""
+            unknown_ratings: str, dry_run: bool) -> None:
+    """Import claims, reports and outcomes from a CSV, JSON or ClaimReview file, all or nothing.
+
+    Rows naming a report_ref or claim_ref the store holds update that report or claim in place.
+    """
     if claimreview.looks_like(file, fmt):
         mapping = RatingMap(_rating_overrides(ratings, ratings_file),
                             unknown=None if unknown_ratings == "refuse" else unknown_ratings)
-        click.echo(f"imported {file}: {claimreview.import_file(_ledger(ctx), file, mapping)}")
+        result = claimreview.import_file(_ledger(ctx), file, mapping, dry_run=dry_run)
+        summary = result.summary
+        text = str(result)
+    else:
+        if ratings or ratings_file or unknown_ratings != "refuse":
+            raise click.UsageError("--rating, --ratings and --unknown-ratings are for fact-checks; "
+                                   "add --format claimreview if FILE is one")
+        summary = interchange.import_file(_ledger(ctx), file, fmt, dry_run=dry_run)
+        text = str(summary)
+    if not dry_run:
+        click.echo(f"imported {file}: {text}")
         return
-    if ratings or ratings_file or unknown_ratings != "refuse":
-        raise click.UsageError("--rating, --ratings and --unknown-ratings are for fact-checks; "
-                               "add --format claimreview if FILE is one")
-    summary = interchange.import_file(_ledger(ctx), file, fmt)
-    click.echo(f"imported {file}: {summary}")
+    click.echo(f"{file}: {text}")
+    for error in summary.refused:
+        click.echo(f"  refused {error}")
+    if summary.refused:
+        raise click.exceptions.Exit(1)
 
 
 def _rating_overrides(pairs: tuple[str, ...], path: Path | None) -> dict[str, str]:
@@ -451,6 +466,19 @@ def claims_edit(ctx: click.Context, claim_id: int, statement: str | None, expect
     claim = _ledger(ctx).edit_claim(claim_id, version=version, statement=statement, expected_by=expected_by,
                                     clear_expected_by=no_expected_by, topics=topics, reason=reason)
     click.echo(f"edited claim #{claim.id} (now version {claim.version})")
+
+
+@claims.command("merge")
+@click.argument("keep")
+@click.argument("duplicate")
+@click.option("--version", "version", type=int, metavar="N",
+              help="refuse if DUPLICATE is no longer at version N (shown by `claims show`)")
+@click.pass_context
+def claims_merge(ctx: click.Context, keep: str, duplicate: str, version: int | None) -> None:
+    """Merge the claim DUPLICATE into KEEP (ids or claim_refs; reviewers): its reports and topics move over."""
+    claim = _ledger(ctx).merge_claims(keep, duplicate, version=version)
+    click.echo(f"merged claim {duplicate} into claim #{claim.id} ({claim.ref}); {duplicate} stays in the history "
+               "and its ref now finds this claim")
 
 
 @claims.command("retract")

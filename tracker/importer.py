@@ -4,7 +4,7 @@
 tuple of text cells per report, in `ROW_FIELDS` order, with the row's label), plus, for JSON, the
 claims' own fields, their verdict history and the sources' details. `apply_incoming` works chunk by
 chunk, with pandas over whole columns rather than Python per row: it parses the dates, checks each
-row against the rules of the service layer (`tracker.ledger`), groups rows into claims, and writes
+row with the column form of the service layer's rules (`tracker.rules`: the same rule and message), groups rows into claims, and writes
 claims, topics and reports with a few bulk statements per chunk, all inside one transaction.
 Claim-level rules that need every row of a claim (the claim's first report, its outcome's date,
 its expected-by date) are checked at the end. Any bad row anywhere rolls the whole transaction
@@ -34,22 +34,11 @@ from sqlalchemy import text as sql_text
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Connection
 
-from tracker import audit
+from tracker import audit, rules
 from tracker.accounts import PermissionDenied
-from tracker.dates import parse_many
 from tracker.errors import ImportRejected, LedgerError, RowError
-from tracker.ledger import (
-    FUTURE_TOLERANCE,
-    MAX_NAME,
-    MAX_STATEMENT,
-    Ledger,
-    Writer,
-    check_expected_by,
-    check_not_future,
-    check_outcome_time,
-    name_key,
-    normalise_topics,
-)
+from tracker.ledger import Ledger, Writer, describe_change
+from tracker.rules import MAX_NAME, check_expected_by, check_outcome_time, name_key
 from tracker.models import (
     AuditEvent,
     Claim,
@@ -59,18 +48,18 @@ from tracker.models import (
     Source,
     SourceAlias,
     SourceKind,
-    Stance,
-    Verdict,
+    new_ref,
 )
 
 # the cells of one report row, as every reader hands them over (text, "" when absent)
 ROW_FIELDS = ("claim_ref", "claim", "source", "stance", "reported_at", "outcome", "outcome_at", "via", "url",
               "topic", "expected_by", "note", "quote", "evidence")
+# cells a reader may add after those (this tracker's own stable identities; see the README)
+EXTRA_FIELDS = ("report_ref", "claim_version")
+ALL_FIELDS = ROW_FIELDS + EXTRA_FIELDS
 CHUNK_ROWS = 100_000
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")  # what makes a spreadsheet run a cell
 IN_LIST = 500  # values per IN (...) list: well under every backend's limit on bound parameters
-_STANCES = [m.value for m in Stance]
-_VERDICTS = [m.value for m in Verdict]
 _NO_CLAIM = -1
 
 
@@ -97,6 +86,7 @@ class ClaimIn:
     expected_by: object = None
     first_reported_at: object = None
     outcomes: list[OutcomeIn] = field(default_factory=list)
+    version: int | None = None  # `claim_version` as exported: an older one than the store's is a conflict
 
 
 @dataclass
@@ -128,7 +118,7 @@ class Incoming:
 
 @dataclass
 class ImportSummary:
-    """What an import changed."""
+    """What an import changed (or, for a dry run, would change and which rows it would refuse)."""
 
     claims_created: int = 0
     claims_matched: int = 0
@@ -136,13 +126,28 @@ class ImportSummary:
     reports_skipped: int = 0
     outcomes_added: int = 0
     sources_created: int = 0
+    claims_updated: int = 0
+    reports_updated: int = 0
+    dry_run: bool = False
+    refused: list[RowError] = field(default_factory=list)  # a dry run's bad rows (a real import raises)
+
+    @property
+    def changed(self) -> bool:
+        """True when the import writes anything."""
+        return bool(self.claims_created or self.claims_updated or self.reports_added or self.reports_updated
+                    or self.outcomes_added or self.sources_created)
 
     def __str__(self) -> str:
-        return (
-            f"{self.claims_created} claim(s) created, {self.claims_matched} matched existing; "
-            f"{self.reports_added} report(s) added, {self.reports_skipped} already present; "
+        text = (
+            f"{self.claims_created} claim(s) created, {self.claims_updated} updated, "
+            f"{self.claims_matched - self.claims_updated} unchanged; "
+            f"{self.reports_added} report(s) added, {self.reports_updated} updated, "
+            f"{self.reports_skipped} unchanged; "
             f"{self.outcomes_added} outcome(s) added; {self.sources_created} source(s) created"
         )
+        if self.dry_run:
+            text = f"dry run, nothing written: would have {text}; {len(self.refused)} row(s) refused"
+        return text
 
 
 @dataclass(slots=True)
@@ -154,6 +159,11 @@ class _Claim:
     statement: str
     id: int | None = None
     existing: bool = False
+    by_ref: bool = False  # matched through its claim_ref: the file may edit it
+    stored_statement: str | None = None
+    stored_version: int | None = None
+    file_version: int | None = None  # claim_version as the file gives it
+    version_checked: bool = False
     stored_first: datetime | None = None  # first_reported_at as stored (None: not yet written)
     first: datetime | None = None  # the earliest time seen, in the store or the file
     declared_first: datetime | None = None
@@ -192,6 +202,10 @@ class _Run:
         self.marks = {table: self.connection.execute(select(func.coalesce(func.max(table.id), 0))).scalar_one()
                       for table in (Claim, Report, Outcome, Source)}
         self.claims: dict[str, _Claim] = {}
+        self.report_refs: dict[str, str] = {}  # report_ref -> the row that names it
+        self.report_edits: list[tuple[str, int, dict]] = []  # (row, report id, values) to correct in place
+        self.claims_edited: set[int] = set()
+        self.dry_run = False  # a preview: keep going past bad rows (it is all rolled back)
         self.source_ids: dict[str, int] = {}  # name as written -> id
         self.known_keys: dict[str, int] | None = None  # name key -> id
         # into an empty store every claim is new: no need to look any up
@@ -258,36 +272,46 @@ class _Run:
             self.claims[key] = _Claim(row, ref or None, statement)
         if not fresh or self.store_was_empty:
             return
-        columns = (Claim.id, Claim.statement, Claim.first_reported_at, Claim.expected_by)
+        columns = (Claim.id, Claim.statement, Claim.first_reported_at, Claim.expected_by, Claim.version,
+                   Claim.merged_into_id)
         by_ref = [c for c in (self.claims[k] for k, *_ in fresh) if c.ref]
         for chunk in _chunks(by_ref):
             wanted = {c.ref: c for c in chunk}
-            for ref, cid, statement, first, expected in self.connection.execute(
-                    select(Claim.ref, *columns).where(Claim.ref.in_(list(wanted)))):
-                claim = wanted[ref]
-                if statement != claim.statement:
-                    self.fail(claim.row, f"claim_ref {ref!r} is already claim #{cid} with a different statement "
-                                         f"({statement[:60]!r}); use another claim_ref or the same text")
-                self._matched(claim, cid, first, expected)
+            for ref, *row in self.connection.execute(select(Claim.ref, *columns).where(Claim.ref.in_(list(wanted)))):
+                self._matched(wanted[ref], *self._kept(row))
+                # the ref of a claim merged into another finds that one, but edits nothing with its old text
+                wanted[ref].by_ref = row[5] is None
         by_text = [c for c in (self.claims[k] for k, *_ in fresh) if not c.ref]
         for chunk in _chunks(by_text):
+            # the same claim when the text is the same once white space and case are set aside
+            # (SQL's lower() narrows the search; statement_key decides)
             found: dict[str, list] = {}
-            for cid, statement, first, expected in self.connection.execute(
-                    select(*columns).where(Claim.statement.in_([c.statement for c in chunk]))):
-                found.setdefault(statement, []).append((cid, first, expected))
+            for row in self.connection.execute(
+                    select(*columns).where(func.lower(Claim.statement).in_([c.statement.lower() for c in chunk]),
+                                           Claim.retracted_at.is_(None))):
+                found.setdefault(rules.statement_key(row[1]), []).append(row)
             for claim in chunk:
-                same = found.get(claim.statement, [])
+                same = found.get(rules.statement_key(claim.statement), [])
                 if len(same) > 1:
                     self.fail(claim.row, f"{len(same)} claims already have this statement "
                                          f"(#{', #'.join(str(s[0]) for s in same)}); give the row a claim_ref "
                                          "to say which one")
                 elif same:
-                    self._matched(claim, *same[0])
+                    self._matched(claim, *same[0][:5])
+
+    def _kept(self, row) -> tuple:
+        """A claim row as (id, statement, first, expected, version), following merges to the claim that was kept."""
+        while row[5] is not None:
+            row = self.connection.execute(select(Claim.id, Claim.statement, Claim.first_reported_at,
+                                                 Claim.expected_by, Claim.version, Claim.merged_into_id)
+                                          .where(Claim.id == row[5])).one()
+        return tuple(row[:5])
 
     @staticmethod
-    def _matched(claim: _Claim, cid: int, first: datetime, expected: datetime | None) -> None:
+    def _matched(claim: _Claim, cid: int, statement: str, first: datetime, expected: datetime | None,
+                 version: int) -> None:
         claim.id, claim.existing, claim.stored_first, claim.first = cid, True, first, first
-        claim.stored_expected = expected
+        claim.stored_expected, claim.stored_statement, claim.stored_version = expected, statement, version
 
     def write_new_claims(self) -> None:
         """Insert the claims met so far that the store does not hold yet (their first time as known)."""
@@ -295,6 +319,8 @@ class _Run:
         if not new:
             return
         columns = ("ref", "statement", "first_reported_at", "expected_by")
+        for claim in new:
+            claim.ref = claim.ref or new_ref("c")
         rows = [(c.ref, c.statement, c.first, c.expected_by) for c in new]
         constants = {"logged_by": self.w.user, "logged_at": self.w.now}
         if self.sqlite:
@@ -337,43 +363,35 @@ class _Run:
                 self.fail(label, text)
             bad |= mask
 
-        for name in ("claim", "source", "stance", "reported_at"):
-            refuse(frame[name] == "", f"'{name}' is empty")
-        stance = frame["stance"].str.lower()
-        refuse((frame["stance"] != "") & ~stance.isin(_STANCES),
-               lambda p: [f"unknown stance {v!r}; use one of: {', '.join(_STANCES)}" for v in p["stance"]])
-        verdict = frame["outcome"].str.lower()
-        refuse((frame["outcome"] != "") & ~verdict.isin(_VERDICTS),
-               lambda p: [f"unknown outcome {v!r}; use one of: {', '.join(_VERDICTS)}" for v in p["outcome"]])
-        refuse((frame["outcome"] != "") & (frame["outcome_at"] == ""),
-               "'outcome' is set but 'outcome_at' is empty; give the date the outcome became known")
+        def check(messages: pd.Series) -> None:
+            """Refuse the rows whose message (from a rule's column form) is not empty."""
+            refuse((messages != "").to_numpy(), lambda p: messages[p.index].tolist())
+
+        for rule, name in ((rules.STATEMENT, "claim"), (rules.SOURCE, "source"), (rules.VIA, "via"),
+                           (rules.CLAIM_REF, "claim_ref"), (rules.REPORT_REF, "report_ref"), (rules.URL, "url"),
+                           (rules.EVIDENCE, "evidence")):
+            check(rule.column(frame[name]))
+        version = pd.to_numeric(frame["claim_version"].where(frame["claim_version"] != ""), errors="coerce")
+        refuse((frame["claim_version"] != "") & (version.isna() | (version < 1) | (version % 1 != 0)),
+               "'claim_version' is not a whole number; leave it as exported, or empty")
+        check(rules.topics_column(frame["topic"]))
+        stance, messages = rules.STANCE.column(frame["stance"])
+        check(messages)
+        verdict, messages = rules.VERDICT.column(frame["outcome"], optional=True)
+        check(messages)
         refuse((frame["outcome_at"] != "") & (frame["outcome"] == ""), "'outcome_at' is set but 'outcome' is empty")
-        relayed = frame["via"] != ""
-        same = np.zeros(len(frame), dtype=bool)
-        same[relayed.to_numpy()] = (frame["via"][relayed].str.casefold() == frame["source"][relayed].str.casefold())
-        refuse(same, "'via' names the same source as 'source'; leave it empty or name the origin")
-        refuse(frame["claim"].str.len() > MAX_STATEMENT,
-               f"the statement is longer than {MAX_STATEMENT} characters; shorten it to the claim itself")
-        for name in ("source", "via"):
-            refuse(frame[name].str.len() > MAX_NAME, f"the {name} name is longer than {MAX_NAME} characters")
         times = {}
-        for name in ("reported_at", "expected_by", "outcome_at"):
-            times[name], problems = parse_many(frame[name])
-            if problems:
-                mask = np.zeros(len(frame), dtype=bool)
-                mask[list(problems)] = True
-                refuse(mask, lambda p, name=name, problems=problems, mask=mask: [
-                    f"{name}: {problems[int(i)]}" for i in np.flatnonzero(mask)])
-        limit = self.now + FUTURE_TOLERANCE
-        for name, what in (("reported_at", "the report's time"), ("outcome_at", "the outcome's time")):
-            refuse(times[name] > limit, lambda p, name=name, what=what: [
-                f"{what} ({t:%Y-%m-%d %H:%M} UTC) is in the future; check the date and its time zone"
-                for t in times[name][p.index]])
+        for name, rule in (("reported_at", rules.REPORTED_AT), ("expected_by", rules.EXPECTED_BY),
+                           ("outcome_at", rules.DECIDED_AT)):
+            times[name], messages = rule.column(frame[name], None if name == "expected_by" else self.w.now)
+            if name == "outcome_at":
+                messages = messages.where(frame["outcome"] != "", "")  # an empty outcome is refused above
+            check(messages)
 
         texts = pd.unique(frame["claim"])
         folded = frame["claim"].map({t: " ".join(t.split()) for t in texts})
         key = np.where(frame["claim_ref"] != "", "ref\x00" + frame["claim_ref"], "text\x00" + folded)
-        frame = frame.assign(key=key, statement=folded, stance=stance, verdict=verdict,
+        frame = frame.assign(key=key, statement=folded, stance=stance, verdict=verdict, version=version,
                              at=times["reported_at"], expected=times["expected_by"], decided=times["outcome_at"])
         good = frame[~bad]
         firsts = good.drop_duplicates("key")
@@ -384,21 +402,102 @@ class _Run:
             return
         source_id = self.resolve_sources(good["source"])
         via_id = self.resolve_sources(good["via"])  # "" (no relay) maps to no id
-        self_relay = (via_id == source_id).to_numpy()
+        relays = rules.relay_column(good["source"], source_id, via_id)
+        self_relay = (relays != "").to_numpy()
         if self_relay.any():
-            for label, name in zip(good["row"][self_relay], good["source"][self_relay]):
-                self.fail(label, f"{name!r} cannot relay itself; leave 'via' empty or name the origin")
+            for label, message in zip(good["row"][self_relay], relays[self_relay]):
+                self.fail(label, message)
             good, source_id, via_id = good[~self_relay], source_id[~self_relay], via_id[~self_relay]
+        versioned = good[good["version"].notna()].drop_duplicates("key")
+        for key_, number in zip(versioned["key"], versioned["version"]):
+            claim = self.claims[key_]
+            claim.file_version = int(number) if claim.file_version is None else claim.file_version
         earliest = good.groupby("key", sort=False)["at"].min()
         for key_, at in zip(earliest.index, earliest.dt.to_pydatetime()):
             claim = self.claims[key_]
             claim.first = at if claim.first is None else min(claim.first, at)
-        if self.errors:
+        known = self._known_reports(good, source_id, via_id)
+        if self.errors and not self.dry_run:
             return  # the import is lost already: keep checking, stop writing
         self.write_new_claims()
         claim_id = good["key"].map({k: self.claims[k].id for k in earliest.index})
-        self._write_reports(good, claim_id, source_id, via_id)
+        self._write_reports(good[~known], claim_id[~known], source_id[~known], via_id[~known])
         self._write_topics(good, claim_id)
+
+    def _known_reports(self, good: pd.DataFrame, source_id: pd.Series, via_id: pd.Series) -> np.ndarray:
+        """Rows naming a report the store holds (by report_ref): compared, and kept for correcting in place
+        where they differ (`report_edits`). Returns which rows those are (and rows refused for their ref).
+
+        The comparison runs over whole columns: re-importing an export compares every row, and only
+        the few that differ are looked at one by one.
+        """
+        refs, labels = good["report_ref"], good["row"]
+        named = (refs != "").to_numpy()
+        known = np.zeros(len(good), dtype=bool)
+        if not named.any():
+            return known
+        repeated = named & (refs.duplicated() | refs.isin(list(self.report_refs))).to_numpy()
+        for i in np.flatnonzero(repeated):
+            first = self.report_refs.get(refs.iat[i]) or labels[(refs == refs.iat[i]).to_numpy()].iat[0]
+            self.fail(labels.iat[i], f"report_ref {refs.iat[i]!r} is used again (first at {first}); one row per report")
+        known |= repeated
+        firsts = named & ~repeated
+        self.report_refs.update(zip(refs[firsts], labels[firsts]))
+        columns = ("ref", "rid", "cid", "sid", "stance", "at", "vid", "url", "note", "quote")
+        stored = pd.DataFrame([tuple(row) for chunk in _chunks(refs[firsts].tolist()) for row in self.connection.execute(
+            select(Report.ref, Report.id, Report.claim_id, Report.source_id, Report.stance, Report.reported_at,
+                   Report.via_source_id, Report.url, Report.note, Report.quote).where(Report.ref.in_(chunk)))],
+            columns=list(columns)).set_index("ref")
+        held_rows = firsts & refs.isin(stored.index).to_numpy()  # the rest are new reports, keeping their refs
+        if not held_rows.any():
+            return known
+        known |= held_rows
+        rows, held = good[held_rows], stored.loc[refs[held_rows].to_numpy()]
+        ids = {key: self.claims[key].id for key in pd.unique(rows["key"])}
+
+        def text(values) -> np.ndarray:
+            return pd.Series(values).fillna("").astype(str).to_numpy()
+
+        same = ((rows["key"].map(ids).to_numpy() == held["cid"].to_numpy())
+                & (source_id[held_rows].to_numpy() == held["sid"].to_numpy())
+                & (rows["stance"].to_numpy() == held["stance"].to_numpy())
+                & (rows["at"].to_numpy() == pd.to_datetime(held["at"], utc=True).to_numpy())
+                & (via_id[held_rows].fillna(-1).to_numpy() == held["vid"].fillna(-1).to_numpy())
+                & (text(rows["url"].str.replace(r"\s+", " ", regex=True)) == text(held["url"]))
+                & (text(rows["note"]) == text(held["note"])) & (text(rows["quote"]) == text(held["quote"])))
+        self.summary.reports_skipped += int(same.sum())
+        for i in np.flatnonzero(~same):
+            ref, label, (rid, cid) = rows["report_ref"].iat[i], rows["row"].iat[i], held[["rid", "cid"]].iloc[i]
+            claim = self.claims[rows["key"].iat[i]]
+            if claim.id != cid:
+                self.fail(label, f"report_ref {ref!r} is report #{rid} of claim #{cid}, not of this row's claim; "
+                                 "give the row that claim's claim_ref, or leave report_ref empty for a new report")
+                continue
+            if self._version_ok(claim, label):
+                try:
+                    self.w.require("report.edit")
+                except PermissionDenied as exc:
+                    self.fail(label, f"{exc}; or import the file without changing this report")
+                    continue
+                self.report_edits.append((label, int(rid), {
+                    "source": rows["source"].iat[i], "stance": rows["stance"].iat[i],
+                    "reported_at": rows["at"].iat[i].to_pydatetime(), "via": rows["via"].iat[i] or None,
+                    "url": rules.fold(rows["url"].iat[i]), "note": rows["note"].iat[i] or None,
+                    "quote": rows["quote"].iat[i] or None}))
+        return known
+
+    def _version_ok(self, claim: _Claim, label: str) -> bool:
+        """False (and the row refused, once per claim) when the file's claim_version is older than the store's."""
+        if claim.file_version is None or claim.stored_version is None or claim.file_version >= claim.stored_version:
+            return True
+        if not claim.version_checked:
+            claim.version_checked = True
+            changes = audit.claim_changes_since(self.w.session, claim.id, claim.file_version)
+            lines = "; ".join(describe_change(c) for c in changes) or "(changes made before history was kept)"
+            self.fail(label, f"claim #{claim.id} was changed by someone else after this file was exported (the file "
+                             f"has claim_version {claim.file_version}, the store is at version {claim.stored_version}): "
+                             f"{lines}. Export again and make your changes on the new file")
+        return False
 
     def _consistent(self, good: pd.DataFrame) -> np.ndarray:
         """Rows that agree with their claim's other rows (text, expected-by, outcome); flags the rest."""
@@ -408,9 +507,8 @@ class _Run:
         for i in np.flatnonzero(differs):
             claim = known[good["key"].iat[i]]
             keep[i] = False
-            if not (claim.existing and claim.ref):  # that one was refused when it was matched
-                self.fail(good["row"].iat[i], f"claim_ref {claim.ref!r} has a different claim text than "
-                                              f"{claim.row}; one reference must mean one claim")
+            self.fail(good["row"].iat[i], f"claim_ref {claim.ref!r} has a different claim text than "
+                                          f"{claim.row}; one reference must mean one claim")
         conflicts: set[tuple] = set()
         dated = good[keep & good["expected"].notna().to_numpy()]
         for key, expected, label in dated[["key", "expected", "row"]].drop_duplicates(["key", "expected"]).itertuples(index=False):
@@ -442,8 +540,11 @@ class _Run:
         return keep
 
     def _write_reports(self, good: pd.DataFrame, claim_id: pd.Series, source_id: pd.Series, via_id: pd.Series) -> None:
-        columns = ("claim_id", "source_id", "stance", "reported_at", "via_source_id", "url", "quote", "note")
-        values = [claim_id.astype("int64"), source_id.astype("int64"), good["stance"], good["at"],
+        if good.empty:
+            return
+        columns = ("ref", "claim_id", "source_id", "stance", "reported_at", "via_source_id", "url", "quote", "note")
+        refs = [ref or new_ref("r") for ref in good["report_ref"]]
+        values = [refs, claim_id.astype("int64"), source_id.astype("int64"), good["stance"], good["at"],
                   via_id.astype("Int64").astype(object).where(via_id.notna(), None)]
         values += [good[name].where(good[name] != "", None) for name in ("url", "quote", "note")]
         added = self.insert_rows(Report.__table__, columns, by_column=values,
@@ -459,7 +560,7 @@ class _Run:
         for cid, raw in zip(pairs["claim_id"], pairs["raw"]):
             topics = cache.get(raw)
             if topics is None:
-                topics = cache[raw] = normalise_topics(raw)
+                topics = cache[raw] = rules.topics(raw)
             rows.update((int(cid), topic) for topic in topics)
         self.write_topics(rows)
 
@@ -467,6 +568,10 @@ class _Run:
         """Tag claims with topics (pairs the store holds already are skipped; new tags on claims the
         store held before the import are kept in `topics_added`, for their history)."""
         rows = list(rows)
+        named = {c.id: c for c in self.claims.values() if c.by_ref}
+        for cid, topic in rows:
+            if cid in named:
+                named[cid].topics.add(topic)  # the file says what the claim's topics are (see finish)
         older = sorted({cid for cid, _ in rows if cid <= self.marks[Claim]})
         if older:
             held: dict[int, set[str]] = {cid: set() for cid in older}
@@ -540,7 +645,7 @@ class _Run:
             label = f"claim #{claim.id}" if claim.existing else f"claim {claim.ref or claim.statement[:40]!r}"
             if claim.declared_first is not None:
                 try:
-                    check_not_future(claim.declared_first, self.w.now, "the first-reported time")
+                    rules.FIRST_REPORTED.check_not_future(claim.declared_first, self.w.now)
                 except LedgerError as exc:
                     self.fail(claim.row, str(exc))
             if claim.expected_by is not None:
@@ -550,11 +655,15 @@ class _Run:
                     self.fail(claim.expected_row or claim.row, str(exc))
             for outcome in claim.outcomes:
                 try:
-                    check_not_future(outcome.decided_at, self.w.now, "the outcome's time")
+                    rules.DECIDED_AT.check_not_future(outcome.decided_at, self.w.now)
                     check_outcome_time(outcome.decided_at, claim.first, label)
                 except LedgerError as exc:
                     self.fail(outcome.row, str(exc))
-        if self.errors:
+        claim_edits = self._claim_edits()
+        if self.errors and not self.dry_run:
+            return
+        self._apply_edits(claim_edits)
+        if self.errors and not self.dry_run:
             return
         changed = [{"cid": c.id, "first": c.first, "expected": c.expected_by or c.stored_expected}
                    for c in self.claims.values() if c.id is not None and
@@ -571,6 +680,57 @@ class _Run:
                             (c.expected_by is not None and c.expected_by != c.stored_expected))]
         self._write_outcomes()
         self.summary.claims_matched = sum(1 for c in self.claims.values() if c.existing and c.first is not None)
+
+    def _claim_edits(self) -> list[tuple[_Claim, dict]]:
+        """The edits the file makes to claims it names by claim_ref (statement, topics) and to expected-by
+        dates the store holds: checked for the claim_version and the editor's role, not yet made."""
+        named = [c for c in self.claims.values() if c.existing and c.by_ref and c.topics]
+        held: dict[int, set[str]] = {c.id: set() for c in named}
+        for chunk in _chunks(list(held)):
+            for cid, topic in self.connection.execute(
+                    select(ClaimTopic.claim_id, ClaimTopic.topic).where(ClaimTopic.claim_id.in_(chunk))):
+                held[cid].add(topic)
+        edits = []
+        for claim in self.claims.values():
+            if not claim.existing or claim.id is None:
+                continue
+            change: dict = {}
+            if claim.by_ref and claim.statement != claim.stored_statement:
+                change["statement"] = claim.statement
+            if claim.id in held and held[claim.id] != claim.topics:
+                change["topics"] = sorted(claim.topics)  # additions are written already; this takes the rest away
+            moves_expected = claim.expected_by is not None and claim.stored_expected is not None \
+                and claim.expected_by != claim.stored_expected
+            if not change and not moves_expected:
+                continue
+            label = claim.expected_row if not change else claim.row
+            if not self._version_ok(claim, label):
+                continue
+            try:
+                self.w.require("claim.edit")
+            except PermissionDenied as exc:
+                self.fail(label, f"{exc}; or import the file without changing claim #{claim.id}")
+                continue
+            if change:
+                edits.append((claim, change))
+        return edits
+
+    def _apply_edits(self, claim_edits: list[tuple[_Claim, dict]]) -> None:
+        """Correct the reports and claims the file changes, through the service layer (audited, versioned)."""
+        reason = "import"
+        for label, report_id, values in self.report_edits:
+            try:
+                if self.w.edit_report(self.w.report(report_id), **values, reason=reason):
+                    self.summary.reports_updated += 1
+            except LedgerError as exc:
+                self.fail(label, str(exc))
+        for claim, change in claim_edits:
+            try:
+                self.w.edit_claim(self.w.claim(claim.id), version=None, reason=reason, **change)
+                self.claims_edited.add(claim.id)
+            except LedgerError as exc:
+                self.fail(claim.row, str(exc))
+        self.w.session.flush()
 
     def _write_outcomes(self) -> None:
         existing = [c.id for c in self.claims.values() if c.existing and c.outcomes]
@@ -591,7 +751,7 @@ class _Run:
                         continue
                     rows.append((claim.id, outcome.verdict, outcome.decided_at, outcome.evidence, outcome.note,
                                  outcome.reviewer or self.w.user))
-        if self.errors:
+        if self.errors and not self.dry_run:
             return
         # in file order: the last revision of a claim is the one in force
         self.insert_rows(Outcome.__table__, ("claim_id", "verdict", "decided_at", "evidence_url", "note", "reviewer"),
@@ -610,6 +770,7 @@ class _Run:
         for key, item in declared.items():
             claim = self.claims[key]
             claim.outcomes = list(item.outcomes)
+            claim.file_version = item.version
             if item.expected_by is not None:
                 claim.expected_by, claim.expected_row = item.expected_by, item.row
             if item.first_reported_at is not None:
@@ -619,7 +780,7 @@ class _Run:
 
     def write_declared(self, declared: dict[str, ClaimIn]) -> None:
         """Claims that had no (good) report row still get created, with their topics."""
-        if self.errors:
+        if self.errors and not self.dry_run:
             return
         self.write_new_claims()
         self.write_topics((self.claims[k].id, t) for k, item in declared.items() for t in item.topics
@@ -627,10 +788,10 @@ class _Run:
 
 
 def _cells(rows: list, columns: tuple[str, ...]) -> pd.DataFrame:
-    """Report rows as a frame of ROW_FIELDS: cells trimmed, absent columns empty, formula guards removed."""
+    """Report rows as a frame of ALL_FIELDS: cells trimmed, absent columns empty, formula guards removed."""
     raw = pd.DataFrame.from_records(rows, columns=list(columns))
     frame = pd.DataFrame(index=raw.index)
-    for name in ROW_FIELDS:
+    for name in ALL_FIELDS:
         if name not in raw:
             frame[name] = ""
             continue
@@ -726,23 +887,45 @@ def _write_history(run: _Run, label: str | None) -> None:
     })
 
 
-def apply_incoming(ledger: Ledger, incoming: Incoming, label: str | None = None) -> ImportSummary:
-    """Write an import in one transaction as the ledger's user; on any bad row, roll back and raise ImportRejected."""
-    with ledger.transaction() as writer:
-        writer.require("import")
-        run = _Run(writer)
-        sources_before = run.connection.execute(select(func.count()).select_from(Source)).scalar_one()
-        run.apply_sources(incoming.sources)
-        declared = run.declare(incoming.claims) if incoming.claims else {}
-        for labels, rows in incoming.chunks:
-            run.take_chunk(labels, rows, incoming.columns)
-        if declared:
-            run.write_declared(declared)
-        run.finish()
-        errors = run.errors + incoming.errors  # the reader adds what it finds as it goes
-        if errors:
-            raise ImportRejected(sorted(errors, key=_row_order))
-        run.summary.sources_created = run.connection.execute(
-            select(func.count()).select_from(Source)).scalar_one() - sources_before
-        _write_history(run, label)
-        return run.summary
+class _Preview(Exception):
+    """Raised at the end of a dry run to roll its transaction back, carrying what it found."""
+
+    def __init__(self, summary: ImportSummary) -> None:
+        super().__init__("dry run")
+        self.summary = summary
+
+
+def apply_incoming(ledger: Ledger, incoming: Incoming, label: str | None = None, *,
+                   dry_run: bool = False) -> ImportSummary:
+    """Write an import in one transaction as the ledger's user; on any bad row, roll back and raise ImportRejected.
+
+    With `dry_run`, do everything but keep nothing: the summary says what would be created, updated
+    and left unchanged, and `refused` lists the rows that would be refused (nothing is raised for them).
+    """
+    try:
+        with ledger.transaction() as writer:
+            writer.require("import")
+            run = _Run(writer)
+            run.dry_run = dry_run
+            sources_before = run.connection.execute(select(func.count()).select_from(Source)).scalar_one()
+            run.apply_sources(incoming.sources)
+            declared = run.declare(incoming.claims) if incoming.claims else {}
+            for labels, rows in incoming.chunks:
+                run.take_chunk(labels, rows, incoming.columns)
+            if declared:
+                run.write_declared(declared)
+            run.finish()
+            errors = sorted(run.errors + incoming.errors, key=_row_order)  # the reader adds what it finds too
+            if errors and not dry_run:
+                raise ImportRejected(errors)
+            summary = run.summary
+            summary.sources_created = run.connection.execute(
+                select(func.count()).select_from(Source)).scalar_one() - sources_before
+            summary.claims_updated = len(run.claims_edited | {c.id for c, _ in run.edited} | set(run.topics_added))
+            if dry_run:
+                summary.dry_run, summary.refused = True, errors
+                raise _Preview(summary)
+            _write_history(run, label)
+            return summary
+    except _Preview as preview:
+        return preview.summary

@@ -25,9 +25,11 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import IO, Any
 
-from tracker.dates import DateError, format_when, parse_when
+from tracker import rules
+from tracker.dates import format_when
 from tracker.errors import ImportRejected, RowError, ValidationError
 from tracker.importer import (
+    ALL_FIELDS,
     CHUNK_ROWS,
     FORMULA_START,
     ClaimIn,
@@ -37,12 +39,11 @@ from tracker.importer import (
     SourceIn,
     apply_incoming,
 )
-from tracker.ledger import ClaimView, Ledger, normalise_topics
-from tracker.models import Verdict
+from tracker.ledger import ClaimView, Ledger
 
 EXAMPLE_FILE = Path(__file__).resolve().parent.parent / "seed" / "aleppo-2016-12.json"
 CSV_REQUIRED = ("claim_ref", "claim", "source", "stance", "reported_at", "outcome", "outcome_at")
-CSV_OPTIONAL = ("via", "url", "topic", "expected_by", "note", "quote", "evidence")
+CSV_OPTIONAL = ("via", "url", "topic", "expected_by", "note", "quote", "evidence", "report_ref", "claim_version")
 CSV_COLUMNS = CSV_REQUIRED + CSV_OPTIONAL
 FORMATS = ("csv", "json")
 MAX_IMPORT_ENV = "TRACKER_MAX_IMPORT_MB"
@@ -119,7 +120,7 @@ def read_json(stream: IO[str]) -> Incoming:
             or not isinstance(data.get("sources", []), list):
         raise ImportRejected([RowError("top level", 'expected an object {"claims": [...], "sources": [...]}')])
     errors: list[RowError] = []
-    incoming = Incoming(chunks=[], errors=errors)
+    incoming = Incoming(chunks=[], columns=ALL_FIELDS, errors=errors)
     for i, item in enumerate(data.get("sources", [])):
         row = f"sources[{i}]"
         if not isinstance(item, dict) or not _text(item.get("name")):
@@ -142,22 +143,25 @@ def read_json(stream: IO[str]) -> Incoming:
         if not isinstance(item, dict):
             errors.append(RowError(row, "each claim must be an object"))
             continue
-        statement = " ".join((_text(item.get("statement")) or "").split())
-        if not statement:
-            errors.append(RowError(row, "'statement' is empty"))
+        try:
+            statement = rules.STATEMENT.check(_text(item.get("statement")))
+            ref = rules.CLAIM_REF.check(_text(item.get("claim_ref")))
+            topics = rules.topics(item.get("topics") or [])
+        except ValidationError as exc:
+            errors.append(RowError(row, str(exc)))
             continue
-        ref = _text(item.get("claim_ref"))
         if ref is not None:
             if ref in seen_refs:
                 errors.append(RowError(row, f"claim_ref {ref!r} is used again (first at {seen_refs[ref]})"))
                 continue
             seen_refs[ref] = row
-        topics = item.get("topics") or []
-        if isinstance(topics, str):
-            topics = topics.split(";")
-        claim = ClaimIn(row, ref, statement, topics=normalise_topics(topics),
-                        expected_by=_check_date(item.get("expected_by"), "expected_by", errors, row),
-                        first_reported_at=_check_date(item.get("first_reported_at"), "first_reported_at", errors, row))
+        version = item.get("claim_version")
+        if version is not None and (not isinstance(version, int) or isinstance(version, bool) or version < 1):
+            errors.append(RowError(row, "'claim_version' is not a whole number; leave it as exported, or out"))
+            continue
+        claim = ClaimIn(row, ref, statement, topics=topics, version=version,
+                        expected_by=_check_date(item.get("expected_by"), rules.EXPECTED_BY, errors, row),
+                        first_reported_at=_check_date(item.get("first_reported_at"), rules.FIRST_REPORTED, errors, row))
         reports = item.get("reports") or []
         if not reports and claim.first_reported_at is None:
             errors.append(RowError(row, "a claim needs at least one report or a 'first_reported_at'"))
@@ -166,42 +170,37 @@ def read_json(stream: IO[str]) -> Incoming:
                 errors.append(RowError(f"{row}.reports[{j}]", "each report must be an object"))
                 continue
             cells = {name: _text(rep.get(name)) or "" for name in ("source", "stance", "reported_at", "via", "url",
-                                                                  "note", "quote")}
+                                                                  "note", "quote", "report_ref")}
             labels.append(f"{row}.reports[{j}]")
             rows.append((ref or "", statement, cells["source"], cells["stance"], cells["reported_at"], "", "",
-                         cells["via"], cells["url"], "", "", cells["note"], cells["quote"], ""))
+                         cells["via"], cells["url"], "", "", cells["note"], cells["quote"], "", cells["report_ref"],
+                         str(version or "")))
         for j, out in enumerate(item.get("outcomes") or []):
             orow = f"{row}.outcomes[{j}]"
             if not isinstance(out, dict):
                 errors.append(RowError(orow, "each outcome must be an object"))
                 continue
             bad = len(errors)
-            verdict = (_text(out.get("verdict")) or "").lower()
-            if not verdict:
-                errors.append(RowError(orow, "'verdict' is empty"))
-            elif verdict not in _VERDICTS:
-                errors.append(RowError(orow, f"unknown verdict {out.get('verdict')!r}; use one of: {', '.join(_VERDICTS)}"))
-            if not out.get("decided_at"):
-                errors.append(RowError(orow, "'decided_at' is empty; give the date the outcome became known"))
-            when = _check_date(out.get("decided_at"), "decided_at", errors, orow)
+            try:
+                verdict = rules.VERDICT.check(_text(out.get("verdict")))
+                evidence = rules.EVIDENCE.check(_text(out.get("evidence")))
+                reviewer = rules.REVIEWER.check(_text(out.get("reviewer")))
+            except ValidationError as exc:
+                errors.append(RowError(orow, str(exc)))
+            when = _check_date(out.get("decided_at"), rules.DECIDED_AT, errors, orow)
             if len(errors) == bad:
-                claim.outcomes.append(OutcomeIn(orow, verdict, when, evidence=_text(out.get("evidence")),
-                                                note=_text(out.get("note")), reviewer=_text(out.get("reviewer"))))
+                claim.outcomes.append(OutcomeIn(orow, verdict, when, evidence=evidence,
+                                                note=_text(out.get("note")), reviewer=reviewer))
         incoming.claims.append(claim)
     incoming.chunks = [(labels, rows)] if rows else []
     return incoming
 
 
-_VERDICTS = tuple(m.value for m in Verdict)
-
-
-def _check_date(value: Any, what: str, errors: list[RowError], row: str) -> Any:
-    if value in (None, ""):
-        return None
+def _check_date(value: Any, rule: rules.Moment, errors: list[RowError], row: str) -> Any:
     try:
-        return parse_when(value)
-    except DateError as exc:
-        errors.append(RowError(row, f"{what}: {exc}"))
+        return rule.check(value if isinstance(value, str) or value is None else str(value))
+    except ValidationError as exc:
+        errors.append(RowError(row, str(exc)))
         return None
 
 
@@ -232,27 +231,29 @@ def _check_size(size: int, what: str) -> None:
         )
 
 
-def import_file(ledger: Ledger, path: str | Path, fmt: str | None = None) -> ImportSummary:
-    """Import a CSV or JSON file all-or-nothing (see the module doc); returns what it changed."""
+def import_file(ledger: Ledger, path: str | Path, fmt: str | None = None, *, dry_run: bool = False) -> ImportSummary:
+    """Import a CSV or JSON file all-or-nothing (see the module doc); returns what it changed (or would)."""
     path = Path(path)
     fmt = guess_format(path, fmt)
     if path.is_file():
         _check_size(path.stat().st_size, repr(str(path)))
     try:
         with open(path, encoding="utf-8-sig", newline="") as stream:  # read as it goes: no copy in memory
-            return apply_incoming(ledger, read_csv(stream) if fmt == "csv" else read_json(stream), label=path.name)
+            return apply_incoming(ledger, read_csv(stream) if fmt == "csv" else read_json(stream), label=path.name,
+                                  dry_run=dry_run)
     except FileNotFoundError as exc:
         raise ValidationError(f"{str(path)!r} does not exist; check the path") from exc
     except UnicodeDecodeError as exc:
         raise ValidationError(f"{str(path)!r} is not UTF-8 text; save it as UTF-8 (CSV UTF-8 in spreadsheets)") from exc
 
 
-def import_text(ledger: Ledger, text: str, fmt: str, label: str | None = None) -> ImportSummary:
+def import_text(ledger: Ledger, text: str, fmt: str, label: str | None = None, *,
+                dry_run: bool = False) -> ImportSummary:
     """Import CSV or JSON given as text (what an upload holds), all-or-nothing; `label` names it in history."""
     _check_size(len(text.encode("utf-8")), "the file")
     stream = io.StringIO(text, newline="")
     incoming = read_csv(stream) if fmt == "csv" else read_json(stream)
-    return apply_incoming(ledger, incoming, label=label)
+    return apply_incoming(ledger, incoming, label=label, dry_run=dry_run)
 
 
 # -- writing -------------------------------------------------------------------------------
@@ -284,6 +285,8 @@ def csv_rows(views: Iterable[ClaimView]) -> Iterable[dict[str, str]]:
                 "note": report.note or "",
                 "quote": report.quote or "",
                 "evidence": (outcome.evidence_url or "") if outcome else "",
+                "report_ref": report.ref or "",
+                "claim_version": str(view.claim.version),
             }
 
 
@@ -306,13 +309,14 @@ def to_json(ledger: Ledger) -> dict:
     for view in ledger.claim_views():
         claims.append({
             "claim_ref": view.claim.ref,
+            "claim_version": view.claim.version,
             "statement": view.claim.statement,
             "topics": view.topics,
             "first_reported_at": format_when(view.claim.first_reported_at),
             "expected_by": format_when(view.claim.expected_by) or None,
             "reports": [
-                {"source": source, "stance": r.stance, "reported_at": format_when(r.reported_at), "via": via,
-                 "url": r.url, "quote": r.quote, "note": r.note}
+                {"report_ref": r.ref, "source": source, "stance": r.stance, "reported_at": format_when(r.reported_at),
+                 "via": via, "url": r.url, "quote": r.quote, "note": r.note}
                 for r, source, via in view.reports
             ],
             "outcomes": [

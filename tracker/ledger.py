@@ -5,7 +5,8 @@ of a store without accounts). Each public write (`add_source`, `log_claim`, `add
 `record_outcome`, `edit_claim`, `retract_claim`, `merge_sources`, `add_account`, ...) validates
 its input, checks the actor's role, raises a `LedgerError` with a message a person can act on, and
 runs as one transaction that also appends its audit events: it happens whole, with its history,
-or not at all. Imports (`tracker.interchange`) use the same checks through `Ledger.transaction()`
+or not at all. The input rules themselves live in `tracker.rules`, which the bulk importer uses too, in
+their column form. Imports (`tracker.interchange`) use the same checks through `Ledger.transaction()`
 and the `Writer` it yields, so a file is one transaction too.
 
 Write transactions queue rather than race: on SQLite each one takes the write lock when it begins
@@ -21,16 +22,16 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy import func, update
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 from sqlmodel import Session, col, select
 
-from tracker import accounts, audit, store
+from tracker import accounts, audit, rules, store
 from tracker.accounts import LOCAL_OPERATOR, Actor, LoginFailed, LoginRequired
-from tracker.dates import DateError, parse_when, utcnow
+from tracker.dates import utcnow
 from tracker.errors import (
     DuplicateError,
     EditConflict,
@@ -52,109 +53,41 @@ from tracker.models import (
     Source,
     SourceAlias,
     SourceKind,
-    Stance,
     StoreRevision,
-    Verdict,
+    new_ref,
+)
+from tracker.rules import (  # noqa: F401  (also imported from here by the formats' modules)
+    FUTURE_TOLERANCE,
+    MAX_NAME,
+    MAX_STATEMENT,
+    check_expected_by,
+    check_outcome_time,
+    fold,
+    name_key,
 )
 from tracker.status import status_timeline
 
-MAX_STATEMENT = 10_000
-MAX_NAME = 300
-# clocks differ a little between an analyst's machine and the server
-FUTURE_TOLERANCE = timedelta(minutes=5)
 # how long a write waits for SQLite's lock in all (each try waits the busy timeout) before saying so
 BUSY_SECONDS = 120
 MAX_REASON = 2000
 _DUMMY_HASH = accounts.hash_password("not a real password, for timing")
-
-
-def name_key(name: str) -> str:
-    """The case- and space-insensitive key under which a source name or alias is unique."""
-    return " ".join(name.split()).casefold()
-
-
-def _clean(text: str | None) -> str | None:
-    if text is None:
-        return None
-    text = " ".join(str(text).split())
-    return text or None
-
-
-def _choice(value, enum_type, what: str) -> str:
-    raw = value.value if isinstance(value, enum_type) else str(value or "").strip().lower()
-    allowed = [member.value for member in enum_type]
-    if raw not in allowed:
-        raise ValidationError(f"unknown {what} {value!r}; use one of: {', '.join(allowed)}")
-    return raw
-
-
-def _when(value, what: str) -> datetime:
-    try:
-        return parse_when(value)
-    except DateError as exc:
-        raise ValidationError(f"{what}: {exc}") from exc
+_clean = fold
+normalise_topics = rules.topics
 
 
 def check_statement(statement: str | None) -> str:
     """A claim's statement as stored (white space folded), or a ValidationError saying what is wrong."""
-    cleaned = _clean(statement)
-    if not cleaned:
-        raise ValidationError("the claim's statement is empty; write the checkable statement the sources made")
-    if len(cleaned) > MAX_STATEMENT:
-        raise ValidationError(f"the statement is longer than {MAX_STATEMENT} characters; shorten it to the claim itself")
-    return cleaned
+    return rules.STATEMENT.check(statement)
 
 
 def check_not_future(moment: datetime, now: datetime, what: str) -> None:
     """Refuse a time later than `now` (beyond a few minutes of clock difference)."""
-    if moment > now + FUTURE_TOLERANCE:
-        raise ValidationError(
-            f"{what} ({moment:%Y-%m-%d %H:%M} UTC) is in the future; check the date and its time zone"
-        )
-
-
-def check_outcome_time(when: datetime, first_reported_at: datetime, claim_label: str) -> None:
-    """Refuse an outcome dated before its claim was first reported."""
-    if when < first_reported_at:
-        raise ValidationError(
-            f"the outcome ({when:%Y-%m-%d %H:%M}) is dated before {claim_label} was first reported "
-            f"({first_reported_at:%Y-%m-%d %H:%M}); an outcome becomes known after the claim"
-        )
-
-
-def check_expected_by(expected: datetime, first_reported_at: datetime) -> None:
-    """Refuse an expected-by date before the claim was first reported."""
-    if expected < first_reported_at:
-        raise ValidationError(
-            f"expected-by ({expected:%d %b %Y}) is before the claim was first reported "
-            f"({first_reported_at:%d %b %Y})"
-        )
+    rules.Moment(what).check_not_future(moment, now)
 
 
 def check_source_name(name: str | None, what: str = "source") -> str:
     """A source name or alias as stored, or a ValidationError when it is empty or too long."""
-    cleaned = _clean(name)
-    if not cleaned:
-        raise ValidationError(f"the {what} name is empty; give the source a name")
-    if len(cleaned) > MAX_NAME:
-        raise ValidationError(f"the {what} name is longer than {MAX_NAME} characters")
-    return cleaned
-
-
-def normalise_topics(topics: Iterable[str] | str | None) -> list[str]:
-    """Topic tags as stored: trimmed, lower-case, unique, in first-seen order (`;` splits a string)."""
-    if topics is None:
-        return []
-    if isinstance(topics, str):
-        topics = topics.split(";")
-    seen: dict[str, None] = {}
-    for topic in topics:
-        cleaned = _clean(topic)
-        if cleaned:
-            if len(cleaned) > 200:
-                raise ValidationError(f"topic {cleaned[:40]!r}... is longer than 200 characters")
-            seen.setdefault(cleaned.lower(), None)
-    return list(seen)
+    return (rules.ALIAS if what == "alias" else rules.SOURCE).check(name)
 
 
 @dataclass
@@ -299,8 +232,8 @@ class Writer:
         cleaned = self._check_name_free(name)
         source = Source(
             name=cleaned, name_key=name_key(cleaned),
-            kind=_choice(kind or SourceKind.other, SourceKind, "source kind"),
-            affiliation=_clean(affiliation), url=_clean(url), notes=(notes or "").strip() or None,
+            kind=rules.SOURCE_KIND.check(kind or SourceKind.other),
+            affiliation=rules.AFFILIATION.check(affiliation), url=rules.SOURCE_URL.check(url), notes=(notes or "").strip() or None,
             created_at=self.now,
         )
         if parent:
@@ -327,11 +260,11 @@ class Writer:
         before = {name: getattr(source, name) for name in fields}
         wanted = dict(before)
         if kind:
-            wanted["kind"] = _choice(kind, SourceKind, "source kind")
+            wanted["kind"] = rules.SOURCE_KIND.check(kind)
         if affiliation:
-            wanted["affiliation"] = _clean(affiliation)
+            wanted["affiliation"] = rules.AFFILIATION.check(affiliation)
         if url:
-            wanted["url"] = _clean(url)
+            wanted["url"] = rules.SOURCE_URL.check(url)
         if notes:
             wanted["notes"] = notes.strip()
         parent_source = self.source(parent, create=False) if parent else None
@@ -500,8 +433,19 @@ class Writer:
         return claim
 
     def claim_by_ref(self, ref: str) -> Claim | None:
-        """The claim imported under `ref`, if any."""
-        return self.session.exec(select(Claim).where(Claim.ref == ref)).first()
+        """The claim with this `claim_ref`, if any (a merged claim's ref finds the claim it joined)."""
+        claim = self.session.exec(select(Claim).where(Claim.ref == ref)).first()
+        while claim is not None and claim.merged_into_id is not None:
+            claim = self.session.get(Claim, claim.merged_into_id)
+        return claim
+
+    def unused_ref(self, kind: str) -> str:
+        """A new claim (`c`) or report (`r`) ref that nothing in the store uses."""
+        model = Claim if kind == "c" else Report
+        while True:
+            ref = new_ref(kind)
+            if self.session.exec(select(model.id).where(model.ref == ref)).first() is None:
+                return ref
 
     def claims_by_statement(self, statement: str) -> list[Claim]:
         """Live (not retracted) claims whose statement is exactly `statement` (white space folded)."""
@@ -521,10 +465,8 @@ class Writer:
         """Create a claim (without reports); see `Ledger.log_claim` for the rules."""
         self.require("claim.create")
         cleaned = check_statement(statement)
-        ref = _clean(ref)
+        ref = rules.CLAIM_REF.check(ref)
         if ref is not None:
-            if len(ref) > 200:
-                raise ValidationError("the claim reference is longer than 200 characters")
             if self.claim_by_ref(ref) is not None:
                 raise DuplicateError(f"a claim with reference {ref!r} already exists; add reports to it instead")
         elif not allow_same_statement:
@@ -533,12 +475,11 @@ class Writer:
                 raise DuplicateError(
                     f"claim #{same[0].id} already says exactly this; add a report to it instead"
                 )
-        first = _when(first_reported_at, "first reported") if first_reported_at is not None else self.now
-        self._not_future(first, "the first-reported time")
-        expected = _when(expected_by, "expected by") if expected_by else None
+        first = rules.FIRST_REPORTED.check(first_reported_at, self.now) if first_reported_at is not None else self.now
+        expected = rules.EXPECTED_BY.check(expected_by)
         if expected is not None:
             check_expected_by(expected, first)
-        claim = Claim(ref=ref, statement=cleaned, first_reported_at=first, expected_by=expected,
+        claim = Claim(ref=ref or self.unused_ref("c"), statement=cleaned, first_reported_at=first, expected_by=expected,
                       logged_by=self.user, logged_at=self.now)
         self.session.add(claim)
         self.session.flush()
@@ -572,7 +513,7 @@ class Writer:
                     raise DuplicateError("another claim already says exactly this; edit that one, or retract this one")
                 before["statement"], after["statement"] = claim.statement, cleaned
         if clear_expected_by or expected_by is not None:
-            expected = None if clear_expected_by else _when(expected_by, "expected by")
+            expected = None if clear_expected_by else rules.EXPECTED_BY.check(expected_by)
             if expected is not None:
                 check_expected_by(expected, claim.first_reported_at)
             if expected != claim.expected_by:
@@ -608,6 +549,90 @@ class Writer:
         self.audit("claim.retract", "claim", claim.id, claim=claim, before={"retracted": False},
                    after={"retracted": True}, reason=cleaned)
         return claim
+    def claim_named(self, name: int | str) -> Claim:
+        """The claim a person names by id (`42`, `#42`) or claim_ref (a merged claim's ref names the kept one)."""
+        text = str(name).strip()
+        claim = self.claim_by_ref(text)
+        if claim is None and text.lstrip("#").isdigit():
+            claim = self.session.get(Claim, int(text.lstrip("#")))
+        if claim is None:
+            raise NotFoundError(f"no claim has the id or claim_ref {text!r}; list claims with `tracker claims`")
+        return claim
+
+    def merge_claims(self, keep: Claim, duplicate: Claim, *, version: int | None = None) -> Claim:
+        """Fold the claim `duplicate` into `keep` (reviewers): one claim that was logged twice.
+
+        The duplicate's live reports move to `keep` (one identical to a report of `keep` stays
+        behind, retracted as its duplicate), its topics join, an expected-by date `keep` lacks is
+        taken, and its verdicts move over when `keep` has none. Verdicts in force that differ are
+        refused, both shown. The duplicate stays in the store and its history, retracted as merged
+        and pointing at `keep`; its claim_ref still finds `keep` (later imports match it).
+        `version` is the duplicate's, as the person merging saw it.
+        """
+        self.require("claim.merge")
+        if keep.id == duplicate.id:
+            raise ValidationError(f"claim #{keep.id} cannot be merged into itself; name two different claims")
+        if duplicate.merged_into_id is not None:
+            raise ValidationError(f"claim #{duplicate.id} was merged into claim #{duplicate.merged_into_id} already")
+        for claim in (keep, duplicate):
+            self._not_retracted(claim)
+        self.check_claim_version(duplicate, version)
+        kept_outcomes, gone_outcomes = self.outcomes(keep), self.outcomes(duplicate)
+        if kept_outcomes and gone_outcomes and kept_outcomes[-1].verdict != gone_outcomes[-1].verdict:
+            a, b = kept_outcomes[-1], gone_outcomes[-1]
+            raise ValidationError(
+                f"the verdicts disagree: claim #{keep.id} is '{a.verdict}' (as of {a.decided_at:%Y-%m-%d}) and claim "
+                f"#{duplicate.id} is '{b.verdict}' (as of {b.decided_at:%Y-%m-%d}); record the right verdict on both "
+                "(or decide they are not the same claim), then merge"
+            )
+        held = {(r.source_id, r.stance, r.reported_at): r.id
+                for r in self.session.exec(select(Report).where(Report.claim_id == keep.id))}
+        moved, collapsed = [], []
+        for report in self.session.exec(select(Report).where(Report.claim_id == duplicate.id,
+                                                             col(Report.retracted_at).is_(None))).all():
+            twin = held.get((report.source_id, report.stance, report.reported_at))
+            if twin is not None:
+                report.retracted_at, report.retracted_by = self.now, self.user
+                report.retraction_reason = f"duplicate of report #{twin} after merging claim #{duplicate.id} into #{keep.id}"
+                collapsed.append(report.id)
+            else:
+                report.claim_id = keep.id
+                moved.append(report.id)
+            self.bump(report)
+        moved_outcomes = []
+        if not kept_outcomes:
+            for outcome in gone_outcomes:
+                outcome.claim_id = keep.id
+                self.session.add(outcome)
+                moved_outcomes.append(outcome.id)
+        before_topics = self.topics_of(keep)
+        topics = sorted(set(before_topics) | set(self.topics_of(duplicate)))
+        self.set_topics(keep, topics)
+        before = {"first_reported_at": keep.first_reported_at, "expected_by": keep.expected_by,
+                  "topics": before_topics or None}
+        keep.first_reported_at = min(keep.first_reported_at, duplicate.first_reported_at)
+        if keep.expected_by is None and duplicate.expected_by is not None:
+            keep.expected_by = duplicate.expected_by
+        for earlier in self.session.exec(select(Claim).where(Claim.merged_into_id == duplicate.id)).all():
+            earlier.merged_into_id = keep.id  # claims merged into the duplicate before now point at `keep`
+            self.session.add(earlier)
+        duplicate.merged_into_id = keep.id
+        duplicate.retracted_at, duplicate.retracted_by = self.now, self.user
+        duplicate.retraction_reason = f"merged into claim #{keep.id} ({keep.ref})"
+        self.bump(duplicate)
+        self.bump(keep)
+        self.session.flush()
+        after = {"merged_into": keep.id, "merged_into_ref": keep.ref, "reports_moved": moved or None,
+                 "reports_retracted_as_duplicates": collapsed or None, "outcomes_moved": moved_outcomes or None}
+        self.audit("claim.merge", "claim", duplicate.id, claim=duplicate,
+                   before={"statement": duplicate.statement, "ref": duplicate.ref, "retracted": False}, after=after)
+        changed = {k: v for k, v in (("first_reported_at", keep.first_reported_at), ("expected_by", keep.expected_by),
+                                     ("topics", topics or None)) if before[k] != v}
+        self.audit("claim.merge", "claim", keep.id, claim=keep, before={k: before[k] for k in changed},
+                   after={**changed, "merged_from": duplicate.id, "merged_from_ref": duplicate.ref,
+                          "reports_moved": moved or None})
+        return keep
+
     def set_topics(self, claim: Claim, topics: Iterable[str], *, replace: bool = False) -> None:
         """Add topic tags to a claim (or replace them all)."""
         current = {t.topic: t for t in self.session.exec(select(ClaimTopic).where(ClaimTopic.claim_id == claim.id))}
@@ -621,10 +646,14 @@ class Writer:
                 self.session.add(ClaimTopic(claim_id=claim.id, topic=topic))
         self.session.flush()
 
-    def _not_future(self, moment: datetime, what: str) -> None:
-        check_not_future(moment, self.now, what)
-
     # -- reports ---------------------------------------------------------------------------
+    def report(self, report_id: int) -> Report:
+        """The report with this id, or a NotFoundError."""
+        report = self.session.get(Report, report_id)
+        if report is None:
+            raise NotFoundError(f"there is no report #{report_id}; `tracker claims show ID` lists a claim's reports")
+        return report
+
     def find_report(self, claim: Claim, source: Source, stance: str, reported_at: datetime) -> Report | None:
         """The report with exactly this identity, if the store holds it."""
         return self.session.exec(
@@ -635,17 +664,15 @@ class Writer:
     def prepare_report(self, source: str, stance, reported_at, via: str | None = None,
                        *, create_sources: bool = True) -> tuple[Source, str, datetime, Source | None]:
         """Check a report's fields and resolve its sources, before anything is written."""
-        stance = _choice(stance, Stance, "stance")
-        when = _when(reported_at, "reported at")
-        self._not_future(when, "the report's time")
-        if not _clean(source):
-            raise ValidationError("the report has no source; name who made or carried the claim")
-        src = self.source(source, create=create_sources)
+        stance = rules.STANCE.check(stance)
+        when = rules.REPORTED_AT.check(reported_at, self.now)
+        written = rules.SOURCE.check(source)
+        via = rules.VIA.check(via)
+        src = self.source(written, create=create_sources)
         via_src = None
-        if _clean(via):
+        if via:
             via_src = self.source(via, create=create_sources)
-            if via_src.id == src.id:
-                raise ValidationError(f"{src.name!r} cannot relay itself; leave 'via' empty or name the origin")
+            rules.check_relay(written, src.id, via_src.id)
         return src, stance, when, via_src
 
     def add_report(self, claim: Claim, source: str, stance, reported_at, *, via: str | None = None,
@@ -663,8 +690,8 @@ class Writer:
                 f"{src.name} already has a '{stance}' report on claim #{claim.id} at {when:%Y-%m-%d %H:%M}"
                 + (" (retracted)" if self.find_report(claim, src, stance, when).retracted_at else "")
             )
-        report = Report(claim_id=claim.id, source_id=src.id, stance=stance, reported_at=when,
-                        via_source_id=via_src.id if via_src else None, url=_clean(url),
+        report = Report(ref=self.unused_ref("r"), claim_id=claim.id, source_id=src.id, stance=stance, reported_at=when,
+                        via_source_id=via_src.id if via_src else None, url=rules.URL.check(url),
                         quote=(quote or "").strip() or None, note=(note or "").strip() or None,
                         logged_by=self.user, logged_at=self.now)
         self.session.add(report)
@@ -681,12 +708,54 @@ class Writer:
         self.audit("report.create", "report", report.id, claim=claim, source_id=src.id, after=after)
         return report
 
+    def edit_report(self, report: Report, *, source: str, stance, reported_at, via: str | None = None,
+                    url: str | None = None, note: str | None = None, quote: str | None = None,
+                    version: int | None = None, reason: str | None = None) -> bool:
+        """Correct a report in place (reviewers): its source, stance, time, relay, url, note and quote.
+
+        Returns False (and needs no permission) when the values are what the store holds already;
+        `version` is its claim's version as the editor saw it (a stale edit is refused).
+        """
+        claim = self.claim(report.claim_id)
+        src, stance, when, via_src = self.prepare_report(source, stance, reported_at, via)
+        wanted = {"source_id": src.id, "stance": stance, "reported_at": when,
+                  "via_source_id": via_src.id if via_src else None, "url": rules.URL.check(url),
+                  "note": (note or "").strip() or None, "quote": (quote or "").strip() or None}
+        changed = [name for name, value in wanted.items() if getattr(report, name) != value]
+        if not changed:
+            return False
+        self.require("report.edit")
+        self._not_retracted(claim)
+        if report.retracted_at is not None:
+            raise ValidationError(f"report #{report.id} was retracted ({report.retraction_reason}); log a new report instead")
+        self.check_claim_version(claim, version)
+        twin = self.find_report(claim, src, stance, when)
+        if twin is not None and twin.id != report.id:
+            raise DuplicateError(f"{src.name} already has a '{stance}' report on claim #{claim.id} at "
+                                 f"{when:%Y-%m-%d %H:%M} (report #{twin.id}); retract one of the two instead")
+        names = _source_names(self.session)
+
+        def shown(name: str, value):
+            return names.get(value) if name in ("source_id", "via_source_id") else value
+
+        label = {"source_id": "source", "via_source_id": "via"}
+        before = {label.get(n, n): shown(n, getattr(report, n)) for n in changed}
+        for name in changed:
+            setattr(report, name, wanted[name])
+        after = {label.get(n, n): shown(n, wanted[n]) for n in changed}
+        if when < claim.first_reported_at:
+            claim.first_reported_at = when
+        self.bump(report)
+        self.bump(claim)
+        self.session.flush()
+        self.audit("report.edit", "report", report.id, claim=claim, source_id=src.id, before=before, after=after,
+                   reason=" ".join(str(reason).split()) if reason else None)
+        return True
+
     def retract_report(self, report_id: int, reason: str, *, version: int | None = None) -> Report:
         """Retract one report (reviewers) with a reason; `version` is its claim's version, if known."""
         self.require("report.retract")
-        report = self.session.get(Report, report_id)
-        if report is None:
-            raise NotFoundError(f"there is no report #{report_id}; `tracker claims show ID` lists a claim's reports")
+        report = self.report(report_id)
         claim = self.claim(report.claim_id)
         self.check_claim_version(claim, version)
         if report.retracted_at is not None:
@@ -713,9 +782,8 @@ class Writer:
         self.require("outcome.record")
         self._not_retracted(claim)
         self.check_claim_version(claim, version)
-        verdict = _choice(verdict, Verdict, "verdict")
-        when = _when(decided_at, "outcome known at")
-        self._not_future(when, "the outcome's time")
+        verdict = rules.VERDICT.check(verdict)
+        when = rules.DECIDED_AT.check(decided_at, self.now)
         check_outcome_time(when, claim.first_reported_at, f"claim #{claim.id}")
         history = self.outcomes(claim)
         if skip_duplicate and any(o.verdict == verdict and o.decided_at == when for o in history):
@@ -725,8 +793,8 @@ class Writer:
                 f"claim #{claim.id} already has the verdict '{verdict}' as of {when:%Y-%m-%d}; "
                 "change the verdict or its date to revise it"
             )
-        outcome = Outcome(claim_id=claim.id, verdict=verdict, decided_at=when, evidence_url=_clean(evidence_url),
-                          note=(note or "").strip() or None, reviewer=_clean(reviewer) or self.user,
+        outcome = Outcome(claim_id=claim.id, verdict=verdict, decided_at=when, evidence_url=rules.EVIDENCE.check(evidence_url),
+                          note=(note or "").strip() or None, reviewer=rules.REVIEWER.check(reviewer) or self.user,
                           recorded_at=self.now)
         self.session.add(outcome)
         self.bump(claim)
@@ -951,6 +1019,13 @@ class Ledger:
             writer = Writer(session, self.clock(), self._actor_in(session, bootstrap=bootstrap))
             yield writer
             session.commit()
+        except (DataError, IntegrityError) as exc:
+            # every rule is checked before writing (tracker.rules); should the store still refuse a
+            # value, say so in one line rather than as a database traceback
+            session.rollback()
+            reason = str(getattr(exc, "orig", exc)).strip().splitlines()[0]
+            raise ValidationError(f"the store refused the change ({reason}); nothing was saved. "
+                                  "Check the lengths and values of what you entered") from exc
         except BaseException:
             session.rollback()
             raise
@@ -1150,7 +1225,12 @@ class Ledger:
         reports = list(reports)
         with self.transaction() as w:
             if first_reported_at is None and reports:
-                times = [_when(r.get("reported_at"), f"report {i}: reported at") for i, r in enumerate(reports, 1)]
+                times = []
+                for i, r in enumerate(reports, 1):
+                    try:
+                        times.append(rules.REPORTED_AT.check(r.get("reported_at")))
+                    except LedgerError as exc:
+                        raise type(exc)(f"report {i}: {exc}") from exc
                 first_reported_at = min(times)
             claim = w.log_claim(statement, first_reported_at=first_reported_at, topics=topics,
                                 expected_by=expected_by, ref=ref)
@@ -1185,6 +1265,11 @@ class Ledger:
             return w.edit_claim(w.claim(claim_id), version=version, statement=statement, expected_by=expected_by,
                                 topics=topics, clear_expected_by=clear_expected_by, reason=reason)
 
+    def merge_claims(self, keep: int | str, duplicate: int | str, *, version: int | None = None) -> Claim:
+        """Fold the claim `duplicate` into `keep` (ids or claim_refs; reviewers); see `Writer.merge_claims`."""
+        with self.transaction() as w:
+            return w.merge_claims(w.claim_named(keep), w.claim_named(duplicate), version=version)
+
     def retract_claim(self, claim_id: int, reason: str, *, version: int | None = None) -> Claim:
         """Retract a claim with a reason (reviewers); it stays in the store and its history."""
         with self.transaction() as w:
@@ -1194,6 +1279,19 @@ class Ledger:
         """Retract a report with a reason (reviewers); `version` is its claim's version, if known."""
         with self.transaction() as w:
             return w.retract_report(report_id, reason, version=version)
+
+    def edit_report(self, report_id: int, *, version: int | None = None, reason: str | None = None,
+                    **values) -> Report:
+        """Correct a report's source, stance, reported_at, via, url, note or quote (reviewers); others stay."""
+        with self.transaction() as w:
+            report = w.report(report_id)
+            names = _source_names(w.session)
+            current = {"source": names[report.source_id], "stance": report.stance, "reported_at": report.reported_at,
+                       "via": names.get(report.via_source_id), "url": report.url, "note": report.note,
+                       "quote": report.quote}
+            if not w.edit_report(report, **{**current, **values}, version=version, reason=reason):
+                raise ValidationError(f"the edit changes nothing on report #{report_id}; change a field or cancel")
+            return report
 
     def history(self, **filters) -> list[audit.Change]:
         """The audit trail, newest first (see `tracker.audit.history` for the filters)."""

@@ -14,6 +14,7 @@ stored as plain strings so the same schema works on SQLite and PostgreSQL; the s
 from __future__ import annotations
 
 import enum
+import secrets
 from datetime import datetime
 
 from sqlalchemy import Column, Index, Text, UniqueConstraint, text
@@ -71,6 +72,11 @@ class Role(str, enum.Enum):
     admin = "admin"  # also manage accounts and sources (rename, merge, edit)
 
 
+def new_ref(kind: str) -> str:
+    """A fresh reference for a claim (`c-...`) or report (`r-...`): random, so refs from two stores never meet."""
+    return f"{kind}-{secrets.token_hex(8)}"
+
+
 class Source(SQLModel, table=True):
     """Who made or carried a claim."""
 
@@ -114,7 +120,7 @@ class Claim(SQLModel, table=True):
                             postgresql_where=text(_RETRACTED_ONLY)),)
 
     id: int | None = Field(default=None, primary_key=True)
-    # the reference given on import (`claim_ref`); unique when present
+    # `claim_ref`: given on import or generated (new_ref); stable, unique, never reused
     ref: str | None = Field(default=None, max_length=200, sa_column_kwargs={"unique": True})
     statement: str = Field(sa_column=Column(Text, nullable=False))
     first_reported_at: datetime = Field(index=True)
@@ -125,6 +131,8 @@ class Claim(SQLModel, table=True):
     retracted_at: datetime | None = None
     retracted_by: str | None = Field(default=None, max_length=200)
     retraction_reason: str | None = Field(default=None, sa_column=Column(Text))
+    # set when this claim was merged into another: it stays (retracted, its ref still found), pointing there
+    merged_into_id: int | None = Field(default=None, foreign_key="claim.id")
 
 
 class ClaimTopic(SQLModel, table=True):
@@ -142,9 +150,12 @@ class Report(SQLModel, table=True):
     __table_args__ = (
         UniqueConstraint("claim_id", "source_id", "stance", "reported_at", name="uq_report_identity"),
         Index("ix_report_retracted", "id", sqlite_where=text(_RETRACTED_ONLY), postgresql_where=text(_RETRACTED_ONLY)),
+        Index("ix_report_ref", "ref", unique=True),
     )
 
     id: int | None = Field(default=None, primary_key=True)
+    # `report_ref`: given on import or generated (new_ref); stable, unique, never reused
+    ref: str | None = Field(default=None, max_length=200)
     # no index of its own: uq_report_identity starts with claim_id
     claim_id: int = Field(foreign_key="claim.id")
     source_id: int = Field(foreign_key="source.id", index=True)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import difflib
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -236,6 +237,23 @@ def source_choices(ledger: Ledger) -> dict[str, str | None]:
     return dict(sorted(names + [(alias, of) for alias, of in aliases], key=lambda pair: pair[0].casefold()))
 
 
+def near_names(typed: str | None, names: Iterable[str], *, limit: int = 5, min_score: float = 0.6) -> list[str]:
+    """The names (or aliases) most like `typed`, best first: spelling (difflib) or the same words in any order."""
+    mine = " ".join((typed or "").split()).casefold()
+    if not mine:
+        return []
+    my_words = set(mine.split())
+    scored = []
+    for name in names:
+        theirs = " ".join(name.split()).casefold()
+        words = set(theirs.split())
+        score = max(difflib.SequenceMatcher(None, mine, theirs).ratio(), len(my_words & words) / len(my_words | words),
+                    1.0 if len(mine) >= 3 and (mine in theirs or theirs in mine) else 0.0)
+        if score >= min_score and theirs != mine:
+            scored.append((-score, name.casefold(), name))
+    return [name for *_, name in sorted(scored)[:limit]]
+
+
 def source_kinds(ledger: Ledger) -> list[str]:
     """The kinds that sources in the store have."""
     with ledger.engine.connect() as connection:
@@ -393,6 +411,23 @@ def find_claims(ledger: Ledger, text: str | None, *, limit: int = 20) -> list[tu
                                                                        _C.c.id.desc()).limit(limit)
     with ledger.engine.connect() as connection:
         return [(r.id, r.statement) for r in connection.execute(query)]
+
+
+AFTER_LIMIT = 50  # how many claims an import created are looked at for likely duplicates
+
+
+def newest_claim_id(ledger: Ledger) -> int:
+    """The id of the newest claim (0 in an empty store): claims with a higher id came later."""
+    with ledger.engine.connect() as connection:
+        return connection.execute(select(func.coalesce(func.max(_CLAIM.c.id), 0))).scalar_one()
+
+
+def claims_after(ledger: Ledger, claim_id: int, *, limit: int = AFTER_LIMIT) -> dict[int, str]:
+    """{id: statement} of the first live claims logged after claim `claim_id` (those an import created)."""
+    with ledger.engine.connect() as connection:
+        rows = connection.execute(select(_C.c.id, _C.c.statement).where(_C.c.id > claim_id)
+                                  .order_by(_C.c.id).limit(limit))
+        return {r.id: r.statement for r in rows}
 
 
 def claim_statement(ledger: Ledger, claim_id: int) -> str | None:

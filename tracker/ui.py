@@ -265,6 +265,52 @@ def date_preview(text: str | None) -> None:
     st.caption(f"Read as {format_when(moment)} ({moment:%A %d %B %Y, %H:%M} UTC)")
 
 
+def source_picker(label: str, key: str, names: dict[str, str | None], *, placeholder: str, help: str) -> None:
+    """Pick a source by name or alias: typing narrows the list and Enter takes the best existing match.
+
+    A source the list lacks is an explicit choice ("A new source"), which asks for its name and
+    lists the known names close to it, each a click away. `picked_source(key)` reads the choice.
+    """
+    state = st.session_state
+    if state.get(f"{key}_new"):
+        st.text_input(f"{label}: the new source's name", key=f"{key}_name", placeholder="as the source is usually called")
+        typed = state.get(f"{key}_name")
+        known = queries.find_source(ledger(), typed)
+        if known is not None:
+            st.caption(f"{md(typed)} is already known ({md(known['name'])}); that source will be used")
+        # one button per source, however many of its names are close
+        near = list(dict.fromkeys(names.get(n) or n for n in queries.near_names(typed, names)))
+        near = [n for n in near if known is None or n != known["name"]]
+        if near:
+            st.caption("Known names close to it:")
+            for number, name in enumerate(near):
+                st.button(f"Use {name}", key=f"{key}_near{number}", on_click=_use_known, args=(key, name))
+        elif typed and known is None:
+            st.caption(f"New source: {md(' '.join(typed.split()))} will be created")
+    else:
+        st.selectbox(label, list(names), index=None, key=key, placeholder=placeholder, help=help,
+                     format_func=lambda n: f"{n} (alias of {names[n]})" if names.get(n) else n)
+        source_preview(state.get(key))
+    st.checkbox("A new source", key=f"{key}_new", help="Not in the list yet: name it, and it is created with the claim")
+
+
+def _use_known(key: str, name: str) -> None:
+    st.session_state[f"{key}_new"] = False
+    st.session_state[key] = name
+
+
+def picked_source(key: str) -> str | None:
+    """The source a `source_picker` holds: the picked name or alias, or the new source's name."""
+    state = st.session_state
+    return (state.get(f"{key}_name") if state.get(f"{key}_new") else state.get(key)) or None
+
+
+def clear_source_picker(key: str) -> None:
+    """Empty a `source_picker` for the next report."""
+    state = st.session_state
+    state[key], state[f"{key}_new"], state[f"{key}_name"] = None, False, ""
+
+
 def source_preview(name: str | None) -> None:
     """Under a source picker: which source a typed name or alias is, or that it will be created."""
     if not (name or "").strip():

@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import streamlit as st
 
+from tracker import queries
 from tracker.dates import format_when
 from tracker.errors import EditConflict, LedgerError
 from tracker.interchange import load_example
 from tracker.ledger import ClaimView
 from tracker.models import Verdict
-from tracker.ui import date_preview, md, when
+from tracker.ui import date_preview, ledger, md, when
 from tracker.ui_access import act, acting_ledger, form_error
 
 VERDICTS = [v.value for v in Verdict]
@@ -240,6 +241,58 @@ def _merge_source(name: str, version: int, key: str) -> None:
         state[f"{key}_error"] = "pick the source to keep and tick the box to confirm the merge"
         return
     act(key, lambda acting: acting.merge_sources(name, into, version=version), f"Merged {md(name)} into {md(into)}.")
+
+
+# -- claims logged twice -------------------------------------------------------------------
+LIKELY = 0.75  # how alike two statements must be to be offered as one claim logged twice
+
+
+def merge_claim_form(view: ClaimView, key: str = "claim_merge") -> None:
+    """Merge a duplicate into this claim (reviewers): its likely duplicates are offered, or any claim by # or ref."""
+    alike = queries.similar_claims(ledger(), view.claim.statement, limit=6)
+    alike = alike[alike["id"] != view.claim.id]
+    offered = {str(r.id): f"#{r.id} {r.statement[:100]} ({r.similarity:.0%} alike)" for r in alike.itertuples()}
+    with st.form(key):
+        st.selectbox("A likely duplicate", list(offered), index=None, format_func=offered.get, key=f"{key}_pick",
+                     placeholder="Claims that read like this one" if offered else "None found: name one below")
+        st.text_input("Or the duplicate's # or claim_ref", key=f"{key}_other", placeholder="e.g. 14 or c-5e0c2f8a9b1d3e47")
+        st.checkbox("Move its reports and topics to this claim; it stays in the history, merged into this one",
+                    key=f"{key}_sure")
+        st.form_submit_button("Merge into this claim", key=f"{key}_submit", on_click=_merge_claim,
+                              args=(view.claim.id, key))
+    form_error(key)
+
+
+def _merge_claim(claim_id: int, key: str) -> None:
+    state = st.session_state
+    duplicate = (state.get(f"{key}_other") or "").strip() or state.get(f"{key}_pick")
+    if not duplicate or not state.get(f"{key}_sure"):
+        state[f"{key}_error"] = "pick the duplicate (or give its # or claim_ref) and tick the box to confirm the merge"
+        return
+    if act(key, lambda acting: acting.merge_claims(claim_id, duplicate),
+           f"Merged claim {md(duplicate)} into claim #{claim_id}."):
+        state[f"{key}_other"], state[f"{key}_pick"], state[f"{key}_sure"] = "", None, False
+
+
+def likely_duplicates(claims: dict[int, str], key: str, label: str = "Look for claims logged twice on this page") -> None:
+    """Claims that read like these (any claim in the store), each pair with a button merging the newer into the older."""
+    if not st.button(label, key=f"{key}_look"):
+        form_error(key)
+        return
+    pairs = []
+    for claim_id, statement in claims.items():
+        alike = queries.similar_claims(ledger(), statement, limit=3, min_score=LIKELY)
+        pairs += [(min(claim_id, int(other)), max(claim_id, int(other)), score)
+                  for other, score in zip(alike["id"], alike["similarity"]) if int(other) != claim_id]
+    pairs = sorted(set(pairs), key=lambda pair: -pair[2])
+    if not pairs:
+        st.caption("No two claims here read alike.")
+    for keep, duplicate, score in pairs:
+        text, button = st.columns([6, 2], vertical_alignment="center")
+        text.markdown(f"**#{keep}** and **#{duplicate}** read {score:.0%} alike")
+        button.button(f"Merge #{duplicate} into #{keep}", key=f"{key}_{keep}_{duplicate}", on_click=act,
+                      args=(key, lambda acting, k=keep, d=duplicate: acting.merge_claims(k, d),
+                            f"Merged claim #{duplicate} into claim #{keep}."))
 
 
 # -- an empty store -----------------------------------------------------------------------

@@ -1,0 +1,275 @@
+"""Every input rule of the ledger, once, with its one message.
+
+Each rule has a scalar form, for the service layer (`tracker.ledger`: one value, raising a
+`ValidationError`), and a column form, for the bulk importer (`tracker.importer`: a pandas column
+of cells, giving one message per cell, "" where the cell is fine). Both forms build their message
+with the same function, so a bad value is refused with the same words however it arrives; the
+parity test (tests/test_rules.py) feeds every bad case through `Ledger` and through an import.
+
+The rules: texts (statements, source names, aliases, relayed names, refs, topics, urls, people's
+names) are folded to single spaces and have a length limit, and some may not be empty; stances and
+verdicts come from their vocabularies; times must be readable dates, no later than the clock allows
+(with a few minutes' tolerance for machines whose clocks differ), and a claim's outcome and
+expected-by date may not come before it was first reported; a report may not relay its own source,
+whether the relay is named by the source's name or by one of its aliases.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import numpy as np
+import pandas as pd
+
+from tracker.dates import DateError, parse_many, parse_when
+from tracker.errors import ValidationError
+from tracker.models import SourceKind, Stance, Verdict
+
+MAX_STATEMENT = 10_000
+MAX_NAME = 300
+MAX_REF = 200
+MAX_TOPIC = 200
+MAX_URL = 2000
+MAX_PERSON = 200
+# clocks differ a little between an analyst's machine and the server
+FUTURE_TOLERANCE = timedelta(minutes=5)
+
+
+def fold(text) -> str | None:
+    """Text with its white space folded to single spaces; None when nothing is left."""
+    if text is None:
+        return None
+    folded = " ".join(str(text).split())
+    return folded or None
+
+
+def name_key(name: str) -> str:
+    """The case- and space-insensitive key under which a source name or alias is unique."""
+    return " ".join(name.split()).casefold()
+
+
+def statement_key(statement: str) -> str:
+    """The key under which two statements are the same claim: white space folded, case ignored."""
+    return " ".join(statement.split()).casefold()
+
+
+# -- texts ---------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Text:
+    """A text field: folded, at most `limit` characters, and not empty when `empty` says why."""
+
+    label: str
+    limit: int
+    empty: str | None = None  # the message for an empty value; None: the field is optional
+    advice: str = ""
+
+    def too_long(self) -> str:
+        """The message for a value over the limit."""
+        return f"{self.label} is longer than {self.limit} characters{self.advice}"
+
+    def check(self, value) -> str | None:
+        """The value as stored (folded; None when empty and optional), or a ValidationError."""
+        folded = fold(value)
+        if folded is None:
+            if self.empty is not None:
+                raise ValidationError(self.empty)
+            return None
+        if len(folded) > self.limit:
+            raise ValidationError(self.too_long())
+        return folded
+
+    def column(self, cells: pd.Series) -> pd.Series:
+        """One message per cell ("" where it is fine); cells are text, "" when absent."""
+        messages = pd.Series("", index=cells.index, dtype=object)
+        long = cells.str.len() > self.limit
+        if long.any():  # folding can only shorten a cell: fold the few that are long as written
+            long[long] = cells[long].map(lambda text: len(" ".join(text.split())) > self.limit)
+        messages[long] = self.too_long()
+        if self.empty is not None:
+            messages[cells.str.strip() == ""] = self.empty
+        return messages
+
+
+STATEMENT = Text("the claim's statement", MAX_STATEMENT,
+                 "the claim's statement is empty; write the checkable statement the sources made",
+                 "; shorten it to the claim itself")
+SOURCE = Text("the source name", MAX_NAME, "the source name is empty; name who made or carried the claim")
+ALIAS = Text("the alias", MAX_NAME, "the alias is empty; give the other name the source goes by")
+VIA = Text("the name of the relayed source ('via')", MAX_NAME)
+CLAIM_REF = Text("the claim_ref", MAX_REF, advice="; use a shorter reference")
+REPORT_REF = Text("the report_ref", MAX_REF, advice="; use a shorter reference")
+TOPIC = Text("a topic", MAX_TOPIC, advice="; shorten it or split it with ';'")
+URL = Text("the report's url", MAX_URL, advice="; link to the page itself")
+EVIDENCE = Text("the evidence url", MAX_URL, advice="; link to the page itself")
+REVIEWER = Text("the reviewer's name", MAX_PERSON)
+AFFILIATION = Text("the affiliation", MAX_NAME)
+SOURCE_URL = Text("the source's website", MAX_URL)
+
+
+def topics(values: Iterable[str] | str | None) -> list[str]:
+    """Topic tags as stored: trimmed, lower-case, unique, in first-seen order (`;` splits a string)."""
+    if values is None:
+        return []
+    if isinstance(values, str):
+        values = values.split(";")
+    seen: dict[str, None] = {}
+    for value in values:
+        folded = TOPIC.check(value)
+        if folded:
+            seen.setdefault(folded.lower(), None)
+    return list(seen)
+
+
+def topics_column(cells: pd.Series) -> pd.Series:
+    """One message per cell of `;`-separated topics ("" where every topic is fine)."""
+    messages = pd.Series("", index=cells.index, dtype=object)
+    suspect = cells.str.len() > MAX_TOPIC  # a cell within the limit holds no topic over it
+    for position in np.flatnonzero(suspect.to_numpy()):
+        parts = pd.Series(cells.iat[position].split(";"))
+        if (TOPIC.column(parts) != "").any():
+            messages.iat[position] = TOPIC.too_long()
+    return messages
+
+
+# -- vocabularies --------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Choice:
+    """A value from a vocabulary (an Enum), case-insensitive."""
+
+    what: str
+    vocabulary: type[enum.Enum]
+
+    @property
+    def allowed(self) -> list[str]:
+        """The values, as stored."""
+        return [member.value for member in self.vocabulary]
+
+    def message(self, value: str) -> str:
+        """The message for a value outside the vocabulary (or an empty one)."""
+        if not value:
+            return f"the {self.what} is empty; use one of: {', '.join(self.allowed)}"
+        return f"unknown {self.what} {value!r}; use one of: {', '.join(self.allowed)}"
+
+    def check(self, value) -> str:
+        """The value as stored, or a ValidationError."""
+        if isinstance(value, self.vocabulary):
+            return value.value
+        raw = str(value if value is not None else "").strip()
+        if raw.lower() not in self.allowed:
+            raise ValidationError(self.message(raw))
+        return raw.lower()
+
+    def column(self, cells: pd.Series, *, optional: bool = False) -> tuple[pd.Series, pd.Series]:
+        """(values as stored, one message per cell); with `optional`, empty cells are fine."""
+        lowered = cells.str.lower()
+        bad = ~lowered.isin(self.allowed)
+        if optional:
+            bad &= cells != ""
+        messages = pd.Series("", index=cells.index, dtype=object)
+        if bad.any():
+            messages[bad] = [self.message(value) for value in cells[bad]]
+        return lowered, messages
+
+
+STANCE = Choice("stance", Stance)
+VERDICT = Choice("verdict", Verdict)
+SOURCE_KIND = Choice("source kind", SourceKind)
+
+
+# -- times ---------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Moment:
+    """A time as people write it, no later than the clock (with FUTURE_TOLERANCE)."""
+
+    label: str
+    empty: str | None = None  # the message for an empty value; None: optional
+
+    def unreadable(self, problem: str) -> str:
+        """The message for a value that is not a date."""
+        return f"{self.label}: {problem}"
+
+    def future(self, moment: datetime) -> str:
+        """The message for a time after the clock."""
+        return f"{self.label} ({moment:%Y-%m-%d %H:%M} UTC) is in the future; check the date and its time zone"
+
+    def check(self, value, now: datetime | None = None) -> datetime | None:
+        """The time in UTC (None when empty and optional), or a ValidationError."""
+        if value is None or (isinstance(value, str) and not value.strip()):
+            if self.empty is not None:
+                raise ValidationError(self.empty)
+            return None
+        try:
+            moment = parse_when(value)
+        except DateError as exc:
+            raise ValidationError(self.unreadable(str(exc))) from exc
+        if now is not None:
+            self.check_not_future(moment, now)
+        return moment
+
+    def check_not_future(self, moment: datetime, now: datetime) -> None:
+        """Refuse a time later than `now` beyond the tolerance."""
+        if moment > now + FUTURE_TOLERANCE:
+            raise ValidationError(self.future(moment))
+
+    def column(self, cells: pd.Series, now: datetime | None = None) -> tuple[pd.Series, pd.Series]:
+        """(UTC timestamps, NaT where empty or bad; one message per cell)."""
+        times, problems = parse_many(cells)
+        messages = pd.Series("", index=cells.index, dtype=object)
+        for position, problem in problems.items():
+            messages.iat[position] = self.unreadable(problem)
+        if self.empty is not None:
+            messages[cells.str.strip() == ""] = self.empty
+        if now is not None:
+            late = (times > pd.Timestamp(now) + FUTURE_TOLERANCE).to_numpy()
+            for position in np.flatnonzero(late):
+                messages.iat[position] = self.future(times.iat[position].to_pydatetime())
+            times = times.where(~late)
+        return times.where(messages == ""), messages
+
+
+REPORTED_AT = Moment("the report's time", "the report's time is empty; give when the source said it")
+DECIDED_AT = Moment("the outcome's time", "the outcome's time is empty; give the date the outcome became known")
+EXPECTED_BY = Moment("the expected-by date")
+FIRST_REPORTED = Moment("the first-reported time")
+
+
+def check_outcome_time(when: datetime, first_reported_at: datetime, claim_label: str) -> None:
+    """Refuse an outcome dated before its claim was first reported."""
+    if when < first_reported_at:
+        raise ValidationError(
+            f"the outcome ({when:%Y-%m-%d %H:%M}) is dated before {claim_label} was first reported "
+            f"({first_reported_at:%Y-%m-%d %H:%M}); an outcome becomes known after the claim"
+        )
+
+
+def check_expected_by(expected: datetime, first_reported_at: datetime) -> None:
+    """Refuse an expected-by date before the claim was first reported."""
+    if expected < first_reported_at:
+        raise ValidationError(
+            f"expected-by ({expected:%d %b %Y}) is before the claim was first reported "
+            f"({first_reported_at:%d %b %Y})"
+        )
+
+
+# -- relays --------------------------------------------------------------------------------
+def self_relay(name: str) -> str:
+    """The message for a report whose relayed source is its own source."""
+    return f"{name!r} cannot relay itself; leave 'via' empty or name the origin"
+
+
+def check_relay(name: str, source_id: int, via_id: int | None) -> None:
+    """Refuse a report relaying its own source (`via_id` resolved through names and aliases)."""
+    if via_id is not None and via_id == source_id:
+        raise ValidationError(self_relay(name))
+
+
+def relay_column(names: pd.Series, source_ids: pd.Series, via_ids: pd.Series) -> pd.Series:
+    """One message per row whose relayed source (resolved through aliases) is its own source."""
+    messages = pd.Series("", index=names.index, dtype=object)
+    same = (via_ids == source_ids).fillna(False).to_numpy(dtype=bool)
+    if same.any():
+        messages[same] = [self_relay(name) for name in names[same]]
+    return messages
