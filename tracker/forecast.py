@@ -448,28 +448,35 @@ def _with_half_life(f: _Features, walk: _Walk, half_life: float | None, level: f
     return replace(f, counts=counts, confident_wrong=_confident_wrong(counts, f.vote_code, f.vote_has_group, level))
 
 
+def _most_specific(counts: dict, code: np.ndarray, has_group: np.ndarray,
+                   levels: tuple = LEVELS) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """For each vote: the most specific level (of `levels`) with a record of its stance, and the
+    right calls and all calls of that stance there ("store" and zeros where none has one)."""
+    n = len(code)
+    level = np.full(n, "store", dtype=object)
+    right, total = np.zeros(n), np.zeros(n)
+    found = np.zeros(n, bool)
+    for name in levels:
+        c = counts[name]
+        usable = ~found & (c[:, 0] + c[:, 1] > 0.5)
+        if name == "group":
+            usable &= has_group
+        level = np.where(usable, name, level)
+        right = np.where(usable, np.where(ASSERTING[code], c[:, 0], c[:, 1]), right)
+        total = np.where(usable, c[:, 0] + c[:, 1], total)
+        found |= usable
+    return level, right, total
+
+
 def _confident_wrong(counts: dict, code: np.ndarray, has_group: np.ndarray, level: float) -> np.ndarray:
     """Whether the most specific record of each vote's stance (source, parent group, kind) shows,
     with `level` confidence, that the stance is more often wrong than right."""
     from scipy.special import betaincinv
 
-    right = np.zeros(len(code))
-    wrong = np.zeros(len(code))
-    found = np.zeros(len(code), bool)
-    for name in ("source", "group", "kind"):
-        c = counts[name]
-        if not len(c):
-            break
-        true_n, false_n = c[:, 0], c[:, 1]
-        r = np.where(ASSERTING[code], true_n, false_n)
-        w = np.where(ASSERTING[code], false_n, true_n)
-        usable = ~found & (r + w > 0.5)
-        if name == "group":
-            usable &= has_group
-        right, wrong = np.where(usable, r, right), np.where(usable, w, wrong)
-        found |= usable
+    _, right, total = _most_specific(counts, code, has_group, ("source", "group", "kind"))
+    wrong = total - right
     # the interval's upper end can only fall below one half when the stance was wrong more often
-    maybe = np.flatnonzero(found & (wrong > right))
+    maybe = np.flatnonzero(wrong > right)
     out = np.zeros(len(code), bool)
     if len(maybe):
         out[maybe] = betaincinv(right[maybe] + 0.5, wrong[maybe] + 0.5, 1 - (1 - level) / 2) < 0.5
@@ -834,26 +841,6 @@ _PLURAL = {"confirmed": "confirmations", "rumoured": "rumours", "denied": "denia
 _LEVEL_WORDS = {"source": "its own", "group": "its parent's group", "kind": "its kind's", "store": "the store's"}
 
 
-def _record_words(f: _Features) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """For each vote: the most specific level with a record of its stance, right and total there."""
-    n = len(f.vote_code)
-    level = np.full(n, "store", dtype=object)
-    right = np.zeros(n)
-    total = np.zeros(n)
-    found = np.zeros(n, bool)
-    for name in LEVELS:
-        c = f.counts[name]
-        r = np.where(ASSERTING[f.vote_code], c[:, 0], c[:, 1])
-        t = c[:, 0] + c[:, 1]
-        usable = ~found & (t > 0.5)
-        if name == "group":
-            usable &= f.vote_has_group
-        level = np.where(usable, name, level)
-        right, total = np.where(usable, r, right), np.where(usable, t, total)
-        found |= usable
-    return level, right, total
-
-
 _DRIVER_COLUMNS = ["claim_id", "source_id", "source", "stance", "llr", "direction", "explanation"]
 _PRIOR_COLUMNS = ["claim_id", "topic", "true", "resolved", "rate", "explanation"]
 
@@ -870,7 +857,7 @@ def _drivers(model: Model, f: _Features, params: Params) -> pd.DataFrame:
     terms = _vote_terms(f, params)
     recency = " (recent calls weigh more)" if params.half_life_days is not None else ""
     names = model.evidence.sources["name"].reindex(f.vote_source).to_numpy()
-    level, right, total = _record_words(f)
+    level, right, total = _most_specific(f.counts, f.vote_code, f.vote_has_group)
     stance = np.array(STANCES, dtype=object)[f.vote_code]
     words = []
     for name, st, term, lv, r, t in zip(names, stance, terms, level, right, total):
@@ -880,7 +867,7 @@ def _drivers(model: Model, f: _Features, params: Params) -> pd.DataFrame:
             push = "toward true"
         elif term < -0.05:
             push = "toward false"
-        elif (st == "denied" and term == 0) or term == 0:
+        elif term == 0:
             push = "no push (the record does not show it either way)"
         else:
             push = "hardly any push (taken on true and false claims alike)"
