@@ -150,3 +150,16 @@ def test_console_script_runs_as_a_program(tmp_path):
                           capture_output=True, text=True, env=env, cwd=tmp_path)
     assert done.returncode == 1
     assert done.stderr.startswith("Error: ") and "Traceback" not in done.stderr
+
+
+def test_importing_the_command_line_loads_no_numerical_or_format_libraries():
+    """Every command, `--help` included, starts without numpy, pandas, scipy or the format readers:
+    they load inside the commands that use them."""
+    import subprocess
+    import sys
+
+    heavy = ("numpy", "pandas", "scipy", "altair", "stix2", "extruct", "pyld", "crowdkit")
+    probe = ("import sys, tracker.cli; "
+             f"print(' '.join(m for m in {heavy!r} if m in sys.modules))")
+    loaded = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout.split()
+    assert loaded == []

@@ -18,23 +18,23 @@ import os
 import shutil
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 from sqlalchemy.exc import ArgumentError, OperationalError
 
-from tracker import accounts, audit, claimreview, interchange, queries, store
+from tracker import accounts, audit, formats, store
 from tracker.dates import DateError, format_when, parse_when
 from tracker.errors import LedgerError
-from tracker.evidence import load_evidence
 from tracker.ledger import ClaimView, Ledger, describe_change
 from tracker.models import ClaimStatus, Role, SourceKind, Stance, Verdict
 from tracker.ratings import RatingMap, parse_overrides
-from tracker.scoring import (
-    ScoringConfig,
-    score_by_kind,
-    score_sources,
-)
-from tracker.stix_export import write_stix
+
+if TYPE_CHECKING:
+    from tracker.scoring import ScoringConfig
+
+# numpy, pandas, scipy and the format readers load inside the commands that use them (the
+# `from tracker import ...` lines in each), so `tracker --help` and the plain commands start fast
 
 FORMAT = click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table",
                       show_default=True, help="table for people, json for programs")
@@ -123,13 +123,15 @@ def init(ctx: click.Context) -> None:
 @click.pass_context
 def demo(ctx: click.Context) -> None:
     """Load the Aleppo 2016 example (safe to run again: nothing is added twice)."""
+    from tracker import interchange
+
     summary = interchange.load_example(_ledger(ctx))
     click.echo(f"Aleppo example: {summary}")
 
 
 @main.command("import")
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--format", "fmt", type=click.Choice(interchange.FORMATS + ("claimreview",)),
+@click.option("--format", "fmt", type=click.Choice(formats.IMPORTS),
               help="default: from the file's extension (.html and .jsonld are claimreview; a .json file holding "
                    "ClaimReview or Fact Check Tools results is recognised)")
 @click.option("--rating", "ratings", multiple=True, metavar="TEXT=VERDICT",
@@ -147,6 +149,8 @@ def import_(ctx: click.Context, file: Path, fmt: str | None, ratings: tuple[str,
 
     Rows naming a report_ref or claim_ref the store holds update that report or claim in place.
     """
+    from tracker import claimreview, interchange
+
     if claimreview.looks_like(file, fmt):
         mapping = RatingMap(_rating_overrides(ratings, ratings_file),
                             unknown=None if unknown_ratings == "refuse" else unknown_ratings)
@@ -183,7 +187,7 @@ def _rating_overrides(pairs: tuple[str, ...], path: Path | None) -> dict[str, st
     return overrides
 
 
-EXPORT_FORMATS = interchange.FORMATS + ("claimreview", "stix")
+EXPORT_FORMATS = formats.EXPORTS
 
 
 @main.command()
@@ -201,13 +205,15 @@ EXPORT_FORMATS = interchange.FORMATS + ("claimreview", "stix")
 def export(ctx: click.Context, file: str, fmt: str | None, publisher: str | None, publisher_url: str | None,
            review_url: str | None) -> None:
     """Write everything out as CSV (one row per report), JSON (everything), ClaimReview or STIX; '-' is stdout."""
+    from tracker import claimreview, interchange, stix_export
+
     ledger = _ledger(ctx)
     if fmt in ("claimreview", "stix"):
         stream = io.StringIO()  # written whole first: a refused export leaves no half-written file
         if fmt == "claimreview":
             count = claimreview.write_claimreview(ledger, stream, publisher, review_url, publisher_url)
         else:
-            count = write_stix(ledger, stream, publisher or "tracker")
+            count = stix_export.write_stix(ledger, stream, publisher or "tracker")
         if file == "-":
             sys.stdout.write(stream.getvalue())
             return
@@ -323,6 +329,8 @@ def claims(ctx: click.Context, fmt: str, status: str | None, topic: str | None, 
     """List claims with their reported status and outcome (or log, report, show: see the subcommands)."""
     if ctx.invoked_subcommand is not None:
         return
+    from tracker import queries
+
     ledger = _ledger(ctx)
     # the same filters as the dashboard's Claims page (tracker.queries), every match at once
     matches = queries.claim_rows(
@@ -600,6 +608,8 @@ def user_enable(ctx: click.Context, name: str) -> None:
 def history(ctx: click.Context, user_name: str | None, claim_id: int | None, source_name: str | None,
             action: str | None, limit: int, fmt: str) -> None:
     """Show the audit trail, newest first: who changed what, when, before and after."""
+    from tracker import queries
+
     ledger = _ledger(ctx)
     source_id = None
     if source_name:
@@ -629,6 +639,8 @@ AS_OF = click.option("--as-of", "as_of", metavar="DATE",
 
 
 def _evidence(ctx: click.Context, topic: str | None):
+    from tracker.evidence import load_evidence
+
     evidence = load_evidence(_ledger(ctx).engine)
     return evidence.for_topic(topic) if topic else evidence
 
@@ -638,6 +650,8 @@ def _when_option(value: str | None):
 
 
 def _config(**overrides) -> ScoringConfig:
+    from tracker.scoring import ScoringConfig
+
     try:
         return ScoringConfig(**{k: v for k, v in overrides.items() if v is not None})
     except ValueError as exc:
@@ -675,6 +689,8 @@ def _fmt_cell(value):
 def scores(ctx: click.Context, as_of: str | None, topic: str | None, by_kind: bool, half_life_days: float | None,
            level: float | None, fmt: str) -> None:
     """Each source's reliability with its credible interval and grade, best-established first."""
+    from tracker.scoring import score_by_kind, score_sources
+
     config = _config(half_life_days=half_life_days, level=level)
     table = score_sources(_evidence(ctx, topic), _when_option(as_of), config)
     if by_kind:

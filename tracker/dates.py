@@ -16,11 +16,14 @@ import os
 import re
 import warnings
 from datetime import UTC, datetime, tzinfo
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import pandas as pd
 from dateutil import parser as dateutil_parser
 from dateutil.parser import UnknownTimezoneWarning
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 TIMEZONE_ENV = "TRACKER_TIMEZONE"
 DATE_ORDER_ENV = "TRACKER_DATE_ORDER"
@@ -162,6 +165,8 @@ def parse_many(values: pd.Series, *, zone: tzinfo | None = None) -> tuple[pd.Ser
     Full ISO 8601 dates, what most files hold, are parsed by pandas in one vectorised call; anything
     else goes through `parse_when`, once per distinct text, with its rules and error messages.
     """
+    import pandas as pd  # only the bulk readers need it: the command line starts without it
+
     texts = values.astype(object).where(values.notna(), "").astype(str).str.strip()
     out = pd.Series(pd.NaT, index=texts.index, dtype="datetime64[us, UTC]")
     present = texts != ""

@@ -25,7 +25,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import IO, Any
 
-from tracker import rules
+from tracker import formats, rules
 from tracker.dates import format_when
 from tracker.errors import ImportRejected, RowError, ValidationError
 from tracker.importer import (
@@ -45,7 +45,7 @@ EXAMPLE_FILE = Path(__file__).resolve().parent.parent / "seed" / "aleppo-2016-12
 CSV_REQUIRED = ("claim_ref", "claim", "source", "stance", "reported_at", "outcome", "outcome_at")
 CSV_OPTIONAL = ("via", "url", "topic", "expected_by", "note", "quote", "evidence", "report_ref", "claim_version")
 CSV_COLUMNS = CSV_REQUIRED + CSV_OPTIONAL
-FORMATS = ("csv", "json")
+FORMATS = formats.INTERCHANGE
 MAX_IMPORT_ENV = "TRACKER_MAX_IMPORT_MB"
 
 

@@ -18,6 +18,7 @@ with an `EditConflict` that lists what changed meanwhile, and nothing is saved.
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
@@ -70,9 +71,14 @@ from tracker.status import status_timeline
 # how long a write waits for SQLite's lock in all (each try waits the busy timeout) before saying so
 BUSY_SECONDS = 120
 MAX_REASON = 2000
-_DUMMY_HASH = accounts.hash_password("not a real password, for timing")
 _clean = fold
 normalise_topics = rules.topics
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    """A hash to check unknown names' passwords against, made on first use (not at import)."""
+    return accounts.hash_password("not a real password, for timing")
 
 
 def check_statement(statement: str | None) -> str:
@@ -1093,7 +1099,7 @@ class Ledger:
         with self.session() as s:
             account = s.exec(select(Account).where(Account.name_key == name_key(name or ""))).first()
         if account is None:
-            accounts.verify_password(_DUMMY_HASH, password or "")  # the same time as a real check
+            accounts.verify_password(_dummy_hash(), password or "")  # the same time as a real check
             raise failed
         _enabled_actor(account)  # a disabled account is refused before its password is checked
         if account.locked_until is not None and account.locked_until > now:

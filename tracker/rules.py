@@ -20,13 +20,14 @@ import enum
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-
-import numpy as np
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from tracker.dates import DateError, parse_many, parse_when
 from tracker.errors import ValidationError
 from tracker.models import SourceKind, Stance, Verdict
+
+if TYPE_CHECKING:  # the column forms run inside the bulk importer, which has pandas loaded
+    import pandas as pd
 
 MAX_STATEMENT = 10_000
 MAX_NAME = 300
@@ -83,6 +84,7 @@ class Text:
 
     def column(self, cells: pd.Series) -> pd.Series:
         """One message per cell ("" where it is fine); cells are text, "" when absent."""
+        import pandas as pd
         messages = pd.Series("", index=cells.index, dtype=object)
         long = cells.str.len() > self.limit
         if long.any():  # folding can only shorten a cell: fold the few that are long as written
@@ -125,6 +127,8 @@ def topics(values: Iterable[str] | str | None) -> list[str]:
 
 def topics_column(cells: pd.Series) -> pd.Series:
     """One message per cell of `;`-separated topics ("" where every topic is fine)."""
+    import numpy as np
+    import pandas as pd
     messages = pd.Series("", index=cells.index, dtype=object)
     suspect = cells.str.len() > MAX_TOPIC  # a cell within the limit holds no topic over it
     for position in np.flatnonzero(suspect.to_numpy()):
@@ -164,6 +168,7 @@ class Choice:
 
     def column(self, cells: pd.Series, *, optional: bool = False) -> tuple[pd.Series, pd.Series]:
         """(values as stored, one message per cell); with `optional`, empty cells are fine."""
+        import pandas as pd
         lowered = cells.str.lower()
         bad = ~lowered.isin(self.allowed)
         if optional:
@@ -216,6 +221,8 @@ class Moment:
 
     def column(self, cells: pd.Series, now: datetime | None = None) -> tuple[pd.Series, pd.Series]:
         """(UTC timestamps, NaT where empty or bad; one message per cell)."""
+        import numpy as np
+        import pandas as pd
         times, problems = parse_many(cells)
         messages = pd.Series("", index=cells.index, dtype=object)
         for position, problem in problems.items():
@@ -268,6 +275,7 @@ def check_relay(name: str, source_id: int, via_id: int | None) -> None:
 
 def relay_column(names: pd.Series, source_ids: pd.Series, via_ids: pd.Series) -> pd.Series:
     """One message per row whose relayed source (resolved through aliases) is its own source."""
+    import pandas as pd
     messages = pd.Series("", index=names.index, dtype=object)
     same = (via_ids == source_ids).fillna(False).to_numpy(dtype=bool)
     if same.any():
