@@ -738,24 +738,25 @@ def predict(ctx: click.Context, as_of: str | None, at_report_time: bool, topic: 
         columns["verdict"] = "verdict"
     elif claim_ids:
         columns["p_true_at_first_report"] = "at first report"
+    if not at_report_time:  # each claim's sentences, grouped once
+        drivers = table.attrs["drivers"].groupby("claim_id")["explanation"].agg(list).to_dict()
+        priors = table.attrs["priors"].groupby("claim_id")["explanation"].agg(list).to_dict()
     if fmt == "json" and not at_report_time:
         records = json.loads(table.to_json(orient="records", date_format="iso", force_ascii=False))
-        drivers, priors = table.attrs["drivers"], table.attrs["priors"]
         for record in records:
-            record["drivers"] = drivers.loc[drivers["claim_id"] == record["claim_id"], "explanation"].tolist()
-            record["prior"] = priors.loc[priors["claim_id"] == record["claim_id"], "explanation"].tolist()
+            record["drivers"] = drivers.get(record["claim_id"], [])
+            record["prior"] = priors.get(record["claim_id"], [])
         click.echo(json.dumps(records, indent=2, ensure_ascii=False))
         return
     _emit(shown, fmt, columns)
     if explain and fmt == "table" and not at_report_time:
-        drivers, priors = table.attrs["drivers"], table.attrs["priors"]
         for row in table.itertuples():
             click.echo(f"\n{row.claim_ref}: p_true {row.p_true:.2f}"
                        + (f" (said before its verdict; {row.p_true_at_first_report:.2f} at first report)"
                           if row.resolved else ""))
-            for line in priors.loc[priors["claim_id"] == row.claim_id, "explanation"]:
+            for line in priors.get(row.claim_id, []):
                 click.echo(f"  prior: {line}")
-            for line in drivers.loc[drivers["claim_id"] == row.claim_id, "explanation"]:
+            for line in drivers.get(row.claim_id, []):
                 click.echo(f"  {line}")
 
 

@@ -65,6 +65,8 @@ from tracker.scoring import (
     VERDICT_VALUE,
     _as_timestamp,
     _claim_refs,
+    _is,
+    _sigmoid,
     _Stances,
     credibility,
     latest_stances,
@@ -129,10 +131,6 @@ def _ns(times) -> np.ndarray:
 def _logit(p):
     p = np.clip(p, _EPS, 1 - _EPS)
     return np.log(p) - np.log1p(-p)
-
-
-def _sigmoid(x):
-    return 1.0 / (1.0 + np.exp(-np.asarray(x, dtype=float)))
 
 
 # -- the walk over time ----------------------------------------------------------------------
@@ -225,7 +223,7 @@ def _stance_codes(stance: pd.Series) -> np.ndarray:
     """Each stance's place in `STANCES` (-1 for anything else), compared without Python strings."""
     codes = np.full(len(stance), -1, dtype=np.int64)
     for code, name in enumerate(STANCES):
-        codes[(stance == name).fillna(False).to_numpy(dtype=bool)] = code
+        codes[_is(stance, name)] = code
     return codes
 
 
@@ -757,6 +755,8 @@ def predict(evidence: Evidence, as_of=None, claim_ids=None, model: Model | None 
     """
     stamp = _as_timestamp(as_of)
     if stamp is not None:
+        if model is not None:
+            raise ValueError("a model is fitted to the store as it is now; pass as_of or a model, not both")
         evidence = _restricted(evidence, stamp)
     model = model or fit(evidence, level)
     claims = evidence.claims

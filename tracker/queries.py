@@ -372,6 +372,20 @@ def _words(text: str) -> list[str]:
     return [w for w in _WORD.findall(text.casefold()) if len(w) >= 4 and w not in _STOPWORDS]
 
 
+LIKELY = 0.75  # how alike two statements must be to be offered as one claim logged twice
+
+
+def likely_duplicate_pairs(ledger: Ledger, claims: dict[int, str], min_score: float = LIKELY) -> list[tuple]:
+    """Pairs (older id, newer id, similarity) of claims that read alike, one of each pair among
+    `claims` (id -> statement) and the other anywhere in the store; the most alike first."""
+    pairs = set()
+    for claim_id, statement in claims.items():
+        alike = similar_claims(ledger, statement, limit=3, min_score=min_score)
+        pairs |= {(min(claim_id, int(other)), max(claim_id, int(other)), score)
+                  for other, score in zip(alike["id"], alike["similarity"]) if int(other) != claim_id}
+    return sorted(pairs, key=lambda pair: -pair[2])
+
+
 def similar_claims(ledger: Ledger, statement: str, *, limit: int = 5, min_score: float = 0.5,
                    candidates: int = 200) -> pd.DataFrame:
     """Claims whose statement looks like `statement` (likely duplicates), most similar first.

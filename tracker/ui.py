@@ -91,8 +91,9 @@ def prediction(fp: tuple, claim_ids: tuple[int, ...]) -> tuple[pd.DataFrame, pd.
 
 
 @st.cache_data(max_entries=64, ttl=CACHE_TTL, show_spinner=False)
-def explanation(fp: tuple, claim_id: int) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    """One claim's forecast with its prior's source and drivers in words, and its p_true timeline."""
+def explanation(fp: tuple, claim_id: int) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """One claim's forecast, where its prior comes from and what drives it (in words), and its
+    p_true timeline: (prediction, priors, drivers, timeline)."""
     out = forecast.predict(evidence(fp), claim_ids=[claim_id], model=model(fp))
     line = forecast.timeline(evidence(fp), claim_id, model=model(fp))
     return out, out.attrs.get("priors", pd.DataFrame()), out.attrs.get("drivers", pd.DataFrame()), line

@@ -244,9 +244,6 @@ def _merge_source(name: str, version: int, key: str) -> None:
 
 
 # -- claims logged twice -------------------------------------------------------------------
-LIKELY = 0.75  # how alike two statements must be to be offered as one claim logged twice
-
-
 def merge_claim_form(view: ClaimView, key: str = "claim_merge") -> None:
     """Merge a duplicate into this claim (reviewers): its likely duplicates are offered, or any claim by # or ref."""
     alike = queries.similar_claims(ledger(), view.claim.statement, limit=6)
@@ -279,12 +276,7 @@ def likely_duplicates(claims: dict[int, str], key: str, label: str = "Look for c
     if not st.button(label, key=f"{key}_look"):
         form_error(key)
         return
-    pairs = []
-    for claim_id, statement in claims.items():
-        alike = queries.similar_claims(ledger(), statement, limit=3, min_score=LIKELY)
-        pairs += [(min(claim_id, int(other)), max(claim_id, int(other)), score)
-                  for other, score in zip(alike["id"], alike["similarity"]) if int(other) != claim_id]
-    pairs = sorted(set(pairs), key=lambda pair: -pair[2])
+    pairs = queries.likely_duplicate_pairs(ledger(), claims)
     if not pairs:
         st.caption("No two claims here read alike.")
     for keep, duplicate, score in pairs:
