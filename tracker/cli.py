@@ -728,7 +728,8 @@ def predict(ctx: click.Context, as_of: str | None, at_report_time: bool, topic: 
         table = forecast.predict_at_report_time(evidence)
         table = table.drop(columns=["outcome"])
     else:
-        table = forecast.predict(evidence, _when_option(as_of), claim_ids=list(claim_ids) or None)
+        table = forecast.predict(evidence, _when_option(as_of), claim_ids=list(claim_ids) or None,
+                                 explain=explain or fmt == "json")
     width = max(30, shutil.get_terminal_size((120, 20)).columns - 60)
     shown = table
     if fmt == "table":
