@@ -172,7 +172,7 @@ class _RunningSums:
         it bears on a stance taken at `t_ref` (events at steps below `split` came before it)."""
         if not len(self.key):
             return np.zeros((len(entity), self.dims))
-        rising, falling, first, last = self._weighted(half_life, step_days)
+        rising, padded, first, last = self._weighted(half_life, step_days)  # padded: a zero row past the end
         base = entity.astype(np.int64) * self.width
         lower = np.minimum(split, seen)
         at = np.searchsorted(self.key, base + lower, side="left") - 1
@@ -182,7 +182,6 @@ class _RunningSums:
         # events between the stance and the cut-off: a suffix sum less the one past the cut-off
         start = np.searchsorted(self.key, base + lower, side="left")
         stop = np.searchsorted(self.key, base + np.maximum(seen, lower), side="left")
-        padded = np.vstack([falling, np.zeros((1, self.dims))])
         stop_in = (stop < len(self.key)) & (self.key[np.minimum(stop, len(self.key) - 1)] // self.width == entity)
         late = padded[start] - np.where(stop_in[:, None], padded[stop], 0.0)
         late = np.where((stop > start)[:, None], late, 0.0) * np.exp2((t_ref - first) / half_life)[:, None]
@@ -198,7 +197,8 @@ class _RunningSums:
             rising = up.groupby(self.segment, sort=False).cumsum().to_numpy()
             down = pd.DataFrame((self.amounts * np.exp2((first - t) / half_life)[:, None])[::-1])
             falling = down.groupby(self.segment[::-1], sort=False).cumsum().to_numpy()[::-1]
-            self._decayed[half_life] = (rising, np.ascontiguousarray(falling), first, last)
+            # a row of zeros past the end, read where an entity's events stop at the last one
+            self._decayed[half_life] = (rising, np.vstack([falling, np.zeros((1, self.dims))]), first, last)
         return self._decayed[half_life]
 
 
