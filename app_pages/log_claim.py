@@ -46,6 +46,8 @@ def _remove_row(row: int) -> None:
 
 def _report(prefix: str) -> dict:
     values = {field: state.get(f"{prefix}_{field}") for field in REPORT_FIELDS}
+    if prefix == "log_r0" and not values["url"]:  # the claim was started from a link: it is the first report's
+        values["url"] = (state.get("log_link") or "").strip()
     return {"source": widgets.picked_source(f"{prefix}_source") or "", "stance": values["stance"] or "",
             "reported_at": values["when"] or "", "via": widgets.picked_source(f"{prefix}_via"), "url": values["url"] or None, "quote": values["quote"] or None,
             "note": values["note"] or None}

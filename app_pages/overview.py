@@ -35,10 +35,10 @@ if counts["claims"]:
     st.subheader("Who to trust")
     unjudged = int((scores["grade"] == "F").sum())
     if unjudged:
+        where = " (the open ones are listed below and on the Review queue)" if counts["open"] else ""
         st.info(f"**Grade F means not judged yet**: {unjudged} of {len(scores)} source(s) have fewer than "
                 f"{scoring.ScoringConfig().min_record:g} resolved reports, too short a record to judge. Record the "
-                "outcomes of claims as they become known (the open ones are listed below and on the Review "
-                "queue) and their grades follow.", icon=":material/info:")
+                f"outcomes of claims as they become known{where} and their grades follow.", icon=":material/info:")
     if most.empty:
         st.caption("No source has a resolved claim yet: record outcomes on the Review queue page.")
     else:

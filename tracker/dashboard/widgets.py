@@ -59,7 +59,8 @@ CLAIM_COLUMNS = {  # how a claims table's columns are shown, wherever one is
     "first reported": st.column_config.TextColumn("first reported", width=130),
     "claim": st.column_config.TextColumn("claim", width="large", help="The statement, whole (long ones wrap)"),
     "overdue": st.column_config.CheckboxColumn("overdue", width="small"),
-    **{column: st.column_config.Column(column, width="small") for column in ("status", "outcome", "reports", "ref")},
+    **{column: st.column_config.Column(column, width=95) for column in ("status", "outcome")},
+    **{column: st.column_config.Column(column, width="small") for column in ("reports", "ref")},
     "expected by": st.column_config.TextColumn("expected by", width=130),
 }
 
@@ -92,7 +93,7 @@ def claims_table(frame: pd.DataFrame) -> pd.DataFrame:
             table[column] = table[column].map(when)
     table = table.rename(columns={"first_reported_at": "first reported", "expected_by": "expected by",
                                   "reported_at": "reported at", "logged_at": "logged at", "statement": "claim"})
-    first = [c for c in ("id", "first reported", "claim") if c in table]
+    first = [c for c in ("id", "first reported", "logged at", "claim") if c in table]
     last = [c for c in ("ref",) if c in table]  # a reference is for machines: read the statement first
     return table[first + [c for c in table.columns if c not in first + last] + last]
 
