@@ -25,7 +25,10 @@ outcome.selectbox("Outcome", queries.OUTCOME_FILTERS, key="claims_outcome", on_c
                   args=("claims",), help="open: no verdict yet; overdue: open past its expected-by date")
 topic.selectbox("Topic", ["any"] + list(topic_counts), key="claims_topic", on_change=widgets.reset_page, args=("claims",),
                 format_func=lambda t: t if t == "any" else f"{t} ({topic_counts[t]})")
-source.text_input("Source or alias", key="claims_source", on_change=widgets.reset_page, args=("claims",))
+names = queries.source_choices(ledger)
+source.selectbox("Source", list(names), index=None, key="claims_source", on_change=widgets.reset_page, args=("claims",),
+                 placeholder="any source", help="Type a name or an alias to narrow the list",
+                 format_func=lambda n: f"{n} (alias of {names[n]})" if names.get(n) else n)
 order = st.columns([1, 4])[0].selectbox("Order", list(queries.ORDERS), key="claims_order")
 
 state = st.session_state
@@ -42,11 +45,7 @@ except LedgerError as exc:
 
 if page is not None:
     table = widgets.claims_table(page.rows)
-    event = st.dataframe(
-        table, hide_index=True, key="claims_table", on_select="rerun", selection_mode="single-row",
-        column_config={"id": st.column_config.NumberColumn("#", format="%d"),
-                       "claim": st.column_config.TextColumn("claim", width="large"),
-                       "overdue": st.column_config.CheckboxColumn("overdue")})
+    event = widgets.table(table, "claims_table", select=True, wrap=True, column_config=widgets.CLAIM_COLUMNS)
     widgets.open_selected_row(event, page.rows, pages.CLAIM_PAGE, "claim")
     widgets.pager("claims", page, "claims")
     on_page = {int(r.id): f"#{r.id} {r.statement[:100]}" for r in page.rows.itertuples()}

@@ -48,8 +48,7 @@ page = widgets.paged("history", lambda offset, limit: history.history_page(offse
 if not page.total:
     st.info("No change matches these filters." if any(filters.values()) else "No change recorded yet.")
     st.stop()
-event = st.dataframe(page.rows, hide_index=True, key="history_table", on_select="rerun", selection_mode="single-row",
-                     column_config=history.HISTORY_COLUMNS)
+event = widgets.table(page.rows, "history_table", select=True, wrap=True, column_config=history.HISTORY_COLUMNS)
 widgets.pager("history", page, "changes")
 st.caption("Newest first. Select a row to open its claim (or its source). Nothing here can be edited or deleted: "
            "a correction is one more change.")

@@ -2,9 +2,11 @@
 more source's report on a claim already logged. Dates are written as people write them and
 previewed as read; similar claims already logged are offered before a new one is created. The
 source pickers take the best existing match of what is typed; a new source is an explicit choice,
-with the known names close to it listed. The
-service layer checks everything and writes the claim with its reports in one transaction, as
-the signed-in user (every role may log claims and reports)."""
+with the known names close to it listed. A pasted link fills the report's link (and its source,
+when the link is on a known source's website); the latest sources and topics are a click away, and
+after a save the form is ready for the next claim with its topics kept. The service layer checks
+everything, reports every problem at once, and writes the claim with its reports in one
+transaction, as the signed-in user (every role may log claims and reports)."""
 
 import streamlit as st
 
@@ -44,6 +46,8 @@ def _remove_row(row: int) -> None:
 
 def _report(prefix: str) -> dict:
     values = {field: state.get(f"{prefix}_{field}") for field in REPORT_FIELDS}
+    if prefix == "log_r0" and not values["url"]:  # the claim was started from a link: it is the first report's
+        values["url"] = (state.get("log_link") or "").strip()
     return {"source": widgets.picked_source(f"{prefix}_source") or "", "stance": values["stance"] or "",
             "reported_at": values["when"] or "", "via": widgets.picked_source(f"{prefix}_via"), "url": values["url"] or None, "quote": values["quote"] or None,
             "note": values["note"] or None}
@@ -72,7 +76,8 @@ def _log_claim() -> None:
     for row in rows:
         _clear(f"log_r{row}")
     state["log_rows"] = [0]
-    state["log_statement"] = state["log_topics"] = state["log_expected"] = ""
+    # ready for the next claim: the topics stay (a live story goes on), the rest is emptied
+    state["log_statement"] = state["log_expected"] = state["log_link"] = ""
 
 
 def _add_report() -> None:
@@ -84,6 +89,32 @@ def _add_report() -> None:
                   f"Added the report to claim #{claim_id}."):
         _clear("log_rep")
         state["log_done"] = claim_id
+
+
+def _from_link() -> None:
+    link = (state.get("log_link") or "").strip()
+    if not link:
+        return
+    state["log_r0_url"] = link
+    known = queries.source_for_link(cache.ledger(), link)
+    if known is not None and not widgets.picked_source("log_r0_source"):
+        widgets.clear_source_picker("log_r0_source")
+        state["log_r0_source"] = known
+
+
+def _use_recent_source(name: str) -> None:
+    empty = [row for row in state["log_rows"] if not widgets.picked_source(f"log_r{row}_source")]
+    if not empty:
+        _add_row()
+        empty = state["log_rows"][-1:]
+    widgets.clear_source_picker(f"log_r{empty[0]}_source")
+    state[f"log_r{empty[0]}_source"] = name
+
+
+def _use_recent_topic(topic: str) -> None:
+    typed = [t.strip() for t in (state.get("log_topics") or "").split(";") if t.strip()]
+    if topic not in (t.lower() for t in typed):
+        state["log_topics"] = "; ".join([*typed, topic])
 
 
 def _use_existing(claim_id: int) -> None:
@@ -123,13 +154,20 @@ mode = st.radio("What are you logging?", [NEW, EXISTING], horizontal=True, key="
 names = queries.source_choices(ledger)
 
 if mode == NEW:
+    recent_sources, recent_topics = queries.recent_choices(ledger)
+    st.text_input("Start from a link", key="log_link", on_change=_from_link,
+                  placeholder="Paste the link you are reading: it becomes the report's link, and its source "
+                              "when the site is a known source's",
+                  help="The source is found by the host of its website (a source's details on its page)")
     st.text_area("Statement", key="log_statement", height=80,
                  placeholder="One checkable statement, e.g. 'The evacuation of eastern Aleppo has begun'")
     statement = (state.get("log_statement") or "").strip()
+    # always there, so the fields below keep their place (a moved text field would show its old value)
+    similar_slot = st.container()
     if statement:
         alike = cache.similar(cache.fingerprint(), statement)
         if len(alike):
-            with st.container(border=True, key="log_similar"):
+            with similar_slot, st.container(border=True, key="log_similar"):
                 st.warning("Possibly logged already. If one of these is the same claim, add a report to it instead.")
                 for row in alike.itertuples():
                     text, button = st.columns([6, 2], vertical_alignment="center")
@@ -137,10 +175,13 @@ if mode == NEW:
                     button.button(f"Add a report to #{row.id}", key=f"log_use_{row.id}", on_click=_use_existing,
                                   args=(int(row.id),))
     left, right = st.columns(2)
-    left.text_input("Topics", key="log_topics", placeholder="e.g. aleppo; evacuation", help="Separate topics with ;")
+    with left:
+        st.text_input("Topics", key="log_topics", placeholder="e.g. aleppo; evacuation", help="Separate topics with ;")
+        widgets.one_click("Recent:", recent_topics[:4], "log_recent_topic", _use_recent_topic)
     with right:
         st.text_input("Expected to be settled by", key="log_expected", placeholder="optional, e.g. 17 December 2016")
         widgets.date_preview(state.get("log_expected"))
+    widgets.one_click("Recent sources:", recent_sources[:5], "log_recent_source", _use_recent_source)
     rows = state["log_rows"]
     for number, row in enumerate(rows, 1):
         report_fields(f"log_r{row}", names, number=number, removable=len(rows) > 1)

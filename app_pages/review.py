@@ -26,13 +26,11 @@ ids = tuple(int(i) for i in page.rows["id"])
 predicted, _drivers = cache.prediction(cache.fingerprint(), ids)
 table = page.rows.merge(predicted[["claim_id", "p_true"]], left_on="id", right_on="claim_id", how="left")
 table = widgets.claims_table(table.drop(columns=["claim_id", "outcome"]))
-event = st.dataframe(
-    table[["id", "claim", "overdue", "expected by", "reports", "status", "p_true", "sources", "first reported"]],
-    hide_index=True, key="review_table", on_select="rerun", selection_mode="single-row",
-    column_config={"id": st.column_config.NumberColumn("#", format="%d"),
-                   "claim": st.column_config.TextColumn("claim", width="large"),
-                   "p_true": st.column_config.ProgressColumn("p_true", min_value=0.0, max_value=1.0, format="%.2f"),
-                   "overdue": st.column_config.CheckboxColumn("overdue")})
+event = widgets.table(
+    table[["id", "first reported", "claim", "overdue", "expected by", "reports", "status", "p_true", "sources"]],
+    "review_table", select=True, wrap=True, column_config={
+        **widgets.CLAIM_COLUMNS,
+        "p_true": st.column_config.ProgressColumn("p_true", min_value=0.0, max_value=1.0, format="%.2f")})
 widgets.pager("review", page, "open claims")
 
 # a row picked in the table becomes the claim under review

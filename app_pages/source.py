@@ -101,9 +101,7 @@ st.subheader("Its claims")
 page = widgets.paged("source_claims",
                 lambda offset, limit: queries.source_claims(ledger, source_id, offset=offset, limit=limit))
 table = widgets.claims_table(page.rows)
-event = st.dataframe(table, hide_index=True, key="source_claims_table", on_select="rerun", selection_mode="single-row",
-                     column_config={"id": st.column_config.NumberColumn("#", format="%d"),
-                                    "claim": st.column_config.TextColumn("claim", width="large")})
+event = widgets.table(table, "source_claims_table", select=True, wrap=True, column_config=widgets.CLAIM_COLUMNS)
 widgets.open_selected_row(event, page.rows, pages.CLAIM_PAGE, "claim")
 widgets.pager("source_claims", page, "claims")
 widgets.open_control("Open one of its claims", {int(r.id): f"#{r.id} {r.statement[:100]}" for r in page.rows.itertuples()},

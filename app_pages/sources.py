@@ -49,12 +49,17 @@ table = shown[["source_id", "source", "grade", "reliability", "lower", "upper", 
                "asserted_accuracy", "denied_accuracy", "median_lead_days"]].rename(columns={
     "lower": "90% low", "upper": "90% high", "asserted_accuracy": "when asserting", "denied_accuracy": "when denying",
     "median_lead_days": "lead (days)"})
-number = st.column_config.NumberColumn(format="%.2f")
-selection = st.dataframe(
-    table, hide_index=True, key="sources_table", on_select="rerun", selection_mode="single-row",
-    column_config={"source_id": None, "reliability": number, "90% low": number, "90% high": number,
-                   "when asserting": number, "when denying": number, "lead (days)": number})
-widgets.open_selected_row(selection, table, pages.SOURCE_PAGE, "source", column="source_id")
+number = st.column_config.NumberColumn(format="%.2f", width="small")
+page = widgets.paged_frame("sources", table)
+selection = widgets.table(
+    page.rows, "sources_table", select=True,
+    column_config={"source_id": None, "source": st.column_config.TextColumn("source", width="medium"),
+                   "grade": st.column_config.TextColumn("grade", width="small"), "reliability": number,
+                   "90% low": number, "90% high": number, "when asserting": number, "when denying": number,
+                   "lead (days)": number, "resolved": st.column_config.NumberColumn("resolved", width="small"),
+                   "pending": st.column_config.NumberColumn("pending", width="small")})
+widgets.open_selected_row(selection, page.rows, pages.SOURCE_PAGE, "source", column="source_id")
+widgets.pager("sources", page, "sources")
 widgets.open_control("Open a source", dict(zip(table["source_id"].astype(int), table["source"])), pages.SOURCE_PAGE, "source",
                 key="sources_open")
 

@@ -20,6 +20,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import REPO
+from tracker import queries
 from tracker.interchange import load_example
 from tracker.ledger import Ledger
 
@@ -37,14 +38,16 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def serve(store: str, *, port: int | None = None, cwd: Path = REPO):
-    """`streamlit run dashboard.py` on a localhost port over `store`, from `cwd`; yields its URL."""
+def serve(store: str, *, port: int | None = None, cwd: Path = REPO, log: Path | None = None):
+    """`streamlit run dashboard.py` on a localhost port over `store`, from `cwd`; yields its URL.
+    With `log`, the server's output goes to that file (to check it for warnings)."""
     port = port or free_port()
     env = {**os.environ, "TRACKER_DATABASE_URL": store}
+    output = open(log, "w") if log is not None else subprocess.PIPE  # noqa: SIM115  (closed below)
     server = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", str(REPO / "dashboard.py"), "--server.headless", "true",
          "--server.port", str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"],
-        cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        cwd=cwd, env=env, stdout=output, stderr=subprocess.STDOUT, text=True)
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 60
@@ -55,7 +58,8 @@ def serve(store: str, *, port: int | None = None, cwd: Path = REPO):
                         break
             except OSError:
                 if server.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"streamlit did not start:\n{server.stdout.read()}") from None
+                    said = server.stdout.read() if log is None else log.read_text()
+                    raise RuntimeError(f"streamlit did not start:\n{said}") from None
                 time.sleep(0.3)
         yield url
     finally:
@@ -64,6 +68,8 @@ def serve(store: str, *, port: int | None = None, cwd: Path = REPO):
             server.wait(timeout=10)
         except subprocess.TimeoutExpired:
             server.kill()
+        if log is not None:
+            output.close()
 
 
 @pytest.fixture
@@ -125,6 +131,12 @@ def fill(page, key: str, text: str) -> None:
     field = page.locator(f".st-key-{key} input, .st-key-{key} textarea").first
     field.fill(text)
     field.press("Tab")
+    settle(page)
+
+
+def press(page, key: str) -> None:
+    """Click the button with this widget key and wait for the rerun."""
+    page.locator(f".st-key-{key} button").click()
     settle(page)
 
 
@@ -219,6 +231,76 @@ def test_the_whole_loop_in_a_browser(dashboard, page, shots):
     assert {shot.stem for shot in shots.glob("*.png")} >= {
         "overview", "sources-before", "log-a-claim", "review-queue", "source", "sources-after", "claims", "claim",
         "calibration", "import-export"}
+
+
+def test_the_analysts_desk_in_a_browser(tmp_path, page, shots):
+    """Every problem of an empty form at once, a claim logged from a pasted link, claims filtered by
+    an alias picked from the list, tables without a scroll box, no developer chrome, a quiet server
+    log; and the Overview of the larger PHEME example."""
+    store = f"sqlite:///{tmp_path / 'desk.db'}"
+    ledger = Ledger.open(store)
+    load_example(ledger)
+    ledger.update_source("ICRC", url="https://www.icrc.org/en")
+    lavrov = queries.claim_rows(ledger, source="Lavrov").total
+    log = tmp_path / "server.log"
+    with serve(store, log=log) as url:
+        page.goto(url)
+        settle(page)
+        page.get_by_text("Grade F means not judged yet").wait_for()
+        assert not page.locator("[data-testid=stAppDeployButton]").count()  # viewers' toolbar: no Deploy
+        page.locator("[data-testid=stMainMenu]").click()
+        assert not page.get_by_text("Clear cache").count() and not page.get_by_text("Rerun").count()
+        page.keyboard.press("Escape")
+
+        page.goto(f"{url}/log")
+        settle(page)
+        press(page, "log_submit")
+        errors = page.locator("[data-testid=stAlertContentError]")
+        errors.first.wait_for()
+        assert errors.count() == 1
+        said = errors.inner_text()
+        for words in ("statement: the claim's statement is empty", "report 1: the source name is empty",
+                      "report 1: the stance is empty", "report 1: the report's time is empty"):
+            assert words in said, said
+        shoot(page, shots, "log-a-claim-errors")
+
+        link = "https://www.icrc.org/en/document/aleppo-evacuation-resumes"
+        fill(page, "log_link", link)
+        page.wait_for_function(f"() => document.querySelector('.st-key-log_r0_url input')?.value === '{link}'")
+        page.get_by_text("ICRC", exact=True).first.wait_for()  # the source, from the link's host
+        fill(page, "log_statement", "The evacuation of eastern Aleppo has resumed")
+        pick(page, "log_r0_stance", "confirmed")
+        fill(page, "log_r0_when", "18 December 2016 12:00")
+        shoot(page, shots, "log-a-claim-from-a-link")
+        press(page, "log_submit")
+        page.get_by_text("Logged claim #14").wait_for()
+        report = ledger.get_claim(14).reports[0]
+        assert (report[1], report[0].url) == ("ICRC", link)
+
+        page.goto(f"{url}/claims")
+        settle(page)
+        grid = page.locator("[data-testid=stDataFrame]").first
+        grid.wait_for()
+        shoot(page, shots, "claims")
+        assert grid.bounding_box()["height"] >= 14 * 70  # every row of the page shown, no 10-row scroll box
+        pick(page, "claims_source", "Lavrov (alias")
+        page.get_by_text(f"1-{lavrov} of {lavrov} claims").wait_for()
+    ledger.engine.dispose()
+    quiet = [line for line in log.read_text().splitlines() if "warning" in line.lower() or "Traceback" in line]
+    assert not quiet, quiet
+
+    from tracker import pheme  # the larger example, as `tracker demo --example pheme` loads it
+
+    larger = f"sqlite:///{tmp_path / 'pheme.db'}"
+    opened = Ledger.open(larger)
+    pheme.load_example(opened)
+    opened.engine.dispose()
+    with serve(larger) as url:
+        page.goto(url)
+        # scoring 1,450 claims and fitting the model on a first visit: allow for a loaded machine
+        page.get_by_text("Most reliable").first.wait_for(timeout=180_000)
+        page.get_by_text("Calibration at a glance").wait_for(timeout=180_000)
+        shoot(page, shots, "overview-pheme")
 
 
 def sign_in(page, url: str, path: str, name: str, password: str) -> None:

@@ -87,7 +87,7 @@ def test_empty_store_offers_the_example_on_the_overview_and_loads_it(store_env):
     assert "Loaded the Aleppo example: 13 claim(s) created" in at.success[0].value
     metrics = {m.label: m.value for m in at.metric}
     assert (metrics["Claims"], metrics["Open"], metrics["Resolved"], metrics["Sources"]) == ("13", "2", "11", "16")
-    assert not at.info
+    assert "empty" not in texts(at.info)
 
 
 def test_claims_page_offers_the_example_too(store_env):
@@ -105,13 +105,11 @@ def test_claims_filters_call_the_service(aleppo):
     at.selectbox(key="claims_status").select("contested").run()
     assert set(at.dataframe[0].value["id"]) == {1, 3, 6, 8, 11}
     at.selectbox(key="claims_status").select("any").run()
-    at.text_input(key="claims_source").input("churkin").run()
+    at.selectbox(key="claims_source").select("Churkin").run()
     assert list(at.dataframe[0].value["ref"]) == ["aleppo-01"]
-    at.text_input(key="claims_source").input("").run()
+    at.selectbox(key="claims_source").select(None).run()
     at.text_input(key="claims_search").input("buses").run()
     assert set(at.dataframe[0].value["id"]) == {3, 10}
-    at.text_input(key="claims_source").input("nobody at all").run()
-    assert "no source is called" in at.error[0].value
 
 
 def test_claims_are_paginated(aleppo):

@@ -129,9 +129,22 @@ def init(ctx: click.Context) -> None:
 
 
 @main.command()
+@click.option("--example", type=click.Choice(["aleppo", "pheme"]), default="aleppo", show_default=True,
+              help="pheme: 1,450 rumour tweets with their outcomes (CC-BY, data/pheme/), into db/pheme.db "
+                   "unless --db names a store")
 @click.pass_context
-def demo(ctx: click.Context) -> None:
-    """Load the Aleppo 2016 example (safe to run again: nothing is added twice)."""
+def demo(ctx: click.Context, example: str) -> None:
+    """Load the Aleppo 2016 example, or the larger PHEME one (safe to run again: nothing is added twice)."""
+    if example == "pheme":
+        from tracker import pheme
+
+        root = ctx.find_root()
+        if root.obj["url"] == store.DEFAULT_URL:  # its own store: the Aleppo story stays the default
+            root.obj["url"] = pheme.EXAMPLE_URL
+        summary = pheme.load_example(_ledger(ctx))
+        click.echo(f"PHEME example into {root.obj['url']}: {summary}\n"
+                   f"open it: TRACKER_DATABASE_URL={root.obj['url']} streamlit run dashboard.py")
+        return
     from tracker import interchange
 
     summary = interchange.load_example(_ledger(ctx))

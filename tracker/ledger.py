@@ -1229,6 +1229,8 @@ class Ledger:
         The claim is first reported at its earliest report (or `first_reported_at`, or now).
         """
         reports = list(reports)
+        rules.refuse_all(rules.claim_problems(statement, topics_=topics, expected_by=expected_by, reports=reports,
+                                              now=self.clock()), "the claim")
         with self.transaction() as w:
             if first_reported_at is None and reports:
                 times = []
@@ -1253,6 +1255,9 @@ class Ledger:
                    url: str | None = None, quote: str | None = None, note: str | None = None,
                    create_sources: bool = True) -> Report:
         """Add one source's stance on a claim at a time; the same report twice is refused."""
+        rules.refuse_all(rules.problems(rules.report_checks(
+            {"source": source, "stance": stance, "reported_at": reported_at, "via": via, "url": url},
+            "report", self.clock())), "the report")
         with self.transaction() as w:
             return w.add_report(w.claim(claim_id), source, stance, reported_at, via=via, url=url,
                                 quote=quote, note=note, create_sources=create_sources)

@@ -32,6 +32,8 @@ CONTRACT_COLUMNS = ("claim_ref", "claim", "source", "stance", "reported_at", "ou
                     "url", "topic", "note")
 VERDICTS = {"true": "true", "false": "false", "unverified": "unverifiable"}
 EVENT_END_PAD = timedelta(days=1)
+EXAMPLE_FILE = Path(__file__).resolve().parent.parent / "data" / "pheme" / "pheme-dev.csv"
+EXAMPLE_URL = "sqlite:///db/pheme.db"  # the larger example's own store, beside the default one
 
 
 def read_pheme(stream: IO[str]) -> list[dict]:
@@ -99,3 +101,18 @@ def convert(src: str | Path, dest: str | Path, settle_after_days: float = 1.0, e
             writer.writerow({k: guard_formula(v) for k, v in row.items()})
             count += 1
     return count
+
+
+def load_example(ledger) -> object:
+    """Load the PHEME subset shipped in data/pheme/ as an example (outcomes known a day after each
+    tweet; idempotent, like any import): 1,450 claims whose sources have records to judge."""
+    import tempfile
+
+    from tracker.interchange import import_file
+
+    if not EXAMPLE_FILE.exists():
+        raise ValidationError(f"the PHEME example is missing ({EXAMPLE_FILE}); reinstall from a full checkout")
+    with tempfile.TemporaryDirectory() as folder:
+        converted = Path(folder) / "pheme.csv"
+        convert(EXAMPLE_FILE, converted)
+        return import_file(ledger, converted)

@@ -245,6 +245,34 @@ def source_choices(ledger: Ledger) -> dict[str, str | None]:
     return dict(sorted(names + [(alias, of) for alias, of in aliases], key=lambda pair: pair[0].casefold()))
 
 
+def host(url: str | None) -> str:
+    """A link's host as sources are matched by it: lower case, without `www.` or a port ("" for none)."""
+    match = re.match(r"^\s*(?:[a-z][a-z0-9+.-]*:)?//([^/?#:@\s]+@)?([^/?#:\s]+)", url or "", re.IGNORECASE)
+    return match.group(2).lower().removeprefix("www.") if match else ""
+
+
+def source_for_link(ledger: Ledger, url: str | None) -> str | None:
+    """The source whose website is on the same host as `url` (the one with most reports when several are), or None."""
+    wanted = host(url)
+    if not wanted:
+        return None
+    reports = select(_R.c.source_id, func.count().label("n")).group_by(_R.c.source_id).subquery("source_reports")
+    with ledger.engine.connect() as connection:
+        rows = connection.execute(
+            select(_LIVE_S.c.name, _LIVE_S.c.url).outerjoin(reports, reports.c.source_id == _LIVE_S.c.id)
+            .where(_LIVE_S.c.url.is_not(None)).order_by(func.coalesce(reports.c.n, 0).desc(), _LIVE_S.c.name)).all()
+    return next((name for name, site in rows if host(site) == wanted), None)
+
+
+def recent_choices(ledger: Ledger, limit: int = 6) -> tuple[list[str], list[str]]:
+    """The sources of the latest reports and the topics of the latest claims, newest first, each once."""
+    with ledger.engine.connect() as connection:
+        sources = connection.execute(select(_LIVE_S.c.name).join(_R, _R.c.source_id == _LIVE_S.c.id)
+                                     .order_by(_R.c.id.desc()).limit(limit * 20)).scalars().all()
+        topics = connection.execute(select(_T.c.topic).order_by(_T.c.claim_id.desc()).limit(limit * 20)).scalars().all()
+    return list(dict.fromkeys(sources))[:limit], list(dict.fromkeys(topics))[:limit]
+
+
 def near_names(typed: str | None, names: Iterable[str], *, limit: int = 5, min_score: float = 0.6) -> list[str]:
     """The names (or aliases) most like `typed`, best first: spelling (difflib) or the same words in any order."""
     mine = " ".join((typed or "").split()).casefold()
@@ -472,6 +500,19 @@ def claims_after(ledger: Ledger, claim_id: int, *, limit: int = AFTER_LIMIT) -> 
         rows = connection.execute(select(_C.c.id, _C.c.statement).where(_C.c.id > claim_id)
                                   .order_by(_C.c.id).limit(limit))
         return {r.id: r.statement for r in rows}
+
+
+def claim_labels(ledger: Ledger, ids, width: int = 80) -> dict[int, str]:
+    """Claims named as people know them, by id: the statement (shortened to `width`) and its ref,
+    retracted and merged claims too (the history names them)."""
+    wanted = sorted({int(i) for i in ids if i is not None})
+    if not wanted:
+        return {}
+    with ledger.engine.connect() as connection:
+        rows = connection.execute(select(_CLAIM.c.id, _CLAIM.c.statement, _CLAIM.c.ref)
+                                  .where(_CLAIM.c.id.in_(wanted))).all()
+    short = {r.id: r.statement if len(r.statement) <= width else r.statement[: width - 1] + "…" for r in rows}
+    return {r.id: f"{short[r.id]} ({r.ref})" if r.ref else short[r.id] for r in rows}
 
 
 def claim_statement(ledger: Ledger, claim_id: int) -> str | None:

@@ -17,7 +17,7 @@ whether the relay is named by the source's name or by one of its aliases.
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
@@ -281,3 +281,42 @@ def relay_column(names: pd.Series, source_ids: pd.Series, via_ids: pd.Series) ->
     if same.any():
         messages[same] = [self_relay(name) for name in names[same]]
     return messages
+
+
+# -- every problem at once -----------------------------------------------------------------
+def problems(checks: Iterable[tuple[str, Callable[[], object]]]) -> list[tuple[str, str]]:
+    """(field, message) for each check that fails, in order: what a form shows all at once."""
+    found = []
+    for field, check in checks:
+        try:
+            check()
+        except ValidationError as exc:
+            found.append((field, str(exc)))
+    return found
+
+
+def report_checks(report: dict, field: str, now: datetime | None = None) -> list[tuple[str, Callable[[], object]]]:
+    """The checks of one report's fields (a dict of source, stance, reported_at, via, url) that need no store."""
+    return [(field, lambda: SOURCE.check(report.get("source"))), (field, lambda: STANCE.check(report.get("stance"))),
+            (field, lambda: REPORTED_AT.check(report.get("reported_at"), now)),
+            (field, lambda: VIA.check(report.get("via"))), (field, lambda: URL.check(report.get("url")))]
+
+
+def claim_problems(statement, *, topics_=None, expected_by=None, reports: Iterable[dict] = (),
+                   now: datetime | None = None) -> list[tuple[str, str]]:
+    """Every problem of a new claim and its reports, field by field ("statement", "report 1", ...)."""
+    checks = [("statement", lambda: STATEMENT.check(statement)), ("topics", lambda: topics(topics_)),
+              ("expected by", lambda: EXPECTED_BY.check(expected_by))]
+    for number, report in enumerate(reports, 1):
+        checks += report_checks(report, f"report {number}", now)
+    return problems(checks)
+
+
+def refuse_all(found: list[tuple[str, str]], what: str) -> None:
+    """Refuse with every problem in one message, grouped by field, when there are two or more
+    (one problem is left to the check that raises it, with its usual words)."""
+    if len(found) > 1:
+        fields = dict.fromkeys(field for field, _message in found)
+        lines = "\n".join(f"{field}: {message}" for group in fields for field, message in found if field == group)
+        raise ValidationError(f"{what} was not saved: {len(found)} problems in {len(fields)} field(s); "
+                              f"fix them all and save again:\n{lines}")

@@ -358,6 +358,19 @@ def _score_sources(evidence: Evidence, reports: pd.DataFrame, verdicts: pd.DataF
                              ascending=[False, False, False, True], kind="stable").reset_index(drop=True)
 
 
+def most_and_least(scores: pd.DataFrame, n: int = 5) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The most reliable sources (by the interval's low end) and the least reliable (by its high end),
+    never one source in both: with fewer than 2n to rank, they are split in two. Ranked are the
+    sources with a grade (A-E) when at least two have one, else every source with a resolved claim."""
+    graded = scores[(scores["resolved"] > 0) & (scores["grade"] != "F")]
+    judged = (graded if len(graded) >= 2 else scores[scores["resolved"] > 0]).sort_values(["lower", "reliability", "resolved", "source"],
+                                                        ascending=[False, False, False, True], kind="stable")
+    top = min(n, (len(judged) + 1) // 2)
+    most = judged.head(top)
+    rest = judged.iloc[top:].sort_values(["upper", "reliability"], kind="stable")
+    return most, rest.head(min(n, len(rest)))
+
+
 def score_by_kind(scores: pd.DataFrame) -> pd.DataFrame:
     """Pooled record per source kind: resolved reports, credit share, and mean source reliability."""
     grouped = scores.groupby("kind")

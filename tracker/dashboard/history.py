@@ -17,7 +17,7 @@ from tracker.dashboard.cache import ledger
 from tracker.dashboard.pages import HISTORY_PAGE
 from tracker.dashboard.widgets import table, when
 
-HISTORY_COLUMNS = {"claim_id": None, "source_id": None,
+HISTORY_COLUMNS = {"claim_id": None, "source_id": None, "claim": st.column_config.TextColumn("claim", width="medium"),
                    "changes": st.column_config.TextColumn("changes (before → after)", width="large")}
 HISTORY_FIELDS = ["when", "who", "what", "claim", "source", "changes", "reason", "claim_id", "source_id"]
 _ISO_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}")
@@ -46,8 +46,10 @@ def _changes(change: audit.Change) -> str:
 def history_frame(changes: list[audit.Change]) -> pd.DataFrame:
     """Audit events as shown: when, who, what, claim, source, the fields changed (before → after), reason."""
     names = queries.source_names(ledger(), {c.about_source for c in changes})
+    claims = queries.claim_labels(ledger(), {c.claim_id for c in changes})
     frame = pd.DataFrame([{
-        "when": when(c.at), "who": c.actor, "what": c.summary, "claim": f"#{c.claim_id}" if c.claim_id else "",
+        "when": when(c.at), "who": c.actor, "what": audit.ACTIONS.get(c.action, c.action),
+        "claim": claims.get(c.claim_id, "") if c.claim_id else "",
         "source": names.get(c.about_source, ""), "changes": _changes(c), "reason": c.reason or "",
         "claim_id": c.claim_id, "source_id": c.about_source,
     } for c in changes], columns=HISTORY_FIELDS)

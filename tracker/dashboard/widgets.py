@@ -52,21 +52,50 @@ def flash() -> None:
 
 
 
-def table(frame: pd.DataFrame, key: str, **options) -> None:
-    """A read-only table in a keyed container: Streamlit gives a read-only table no key of its own,
-    and the container's `st-key-<key>` class is what a browser test finds it by."""
+WRAPPED = 72  # px: a row this tall (over 4rem) lets long text wrap onto three lines instead of being cut
+CLAIM_COLUMNS = {  # how a claims table's columns are shown, wherever one is
+    "id": st.column_config.NumberColumn("#", format="%d", width="small"),
+    "claim_id": st.column_config.NumberColumn("claim", format="#%d", width="small"),
+    "first reported": st.column_config.TextColumn("first reported", width=130),
+    "claim": st.column_config.TextColumn("claim", width="large", help="The statement, whole (long ones wrap)"),
+    "overdue": st.column_config.CheckboxColumn("overdue", width="small"),
+    **{column: st.column_config.Column(column, width=95) for column in ("status", "outcome")},
+    **{column: st.column_config.Column(column, width="small") for column in ("reports", "ref")},
+    "expected by": st.column_config.TextColumn("expected by", width=130),
+}
+
+
+def table(frame, key: str, *, select: bool = False, wrap: bool = False, **options):
+    """A table as tall as its rows (no scroll box inside the page), as wide as the page; `wrap` lets
+    long text wrap; `select` makes one row selectable (the event is returned). A read-only table sits
+    in a keyed container: its `st-key-<key>` class is what a browser test finds it by."""
+    # scores carry their level and date in attrs: Arrow cannot serialize them (and need not)
+    if isinstance(frame, pd.DataFrame):
+        shown = frame.copy(deep=False)
+        shown.attrs = {}
+    else:  # a Styler, over a frame made for showing
+        shown = frame
+        shown.data.attrs = {}
+    options = {"hide_index": True, "height": "content", "width": "stretch", **options}
+    if wrap:
+        options["row_height"] = WRAPPED
+    if select:
+        return st.dataframe(shown, key=key, on_select="rerun", selection_mode="single-row", **options)
     with st.container(key=key):
-        st.dataframe(frame, hide_index=True, **options)
+        return st.dataframe(shown, **options)
 
 
 def claims_table(frame: pd.DataFrame) -> pd.DataFrame:
-    """A page of `queries.claim_rows` as shown: times written out, columns named for people."""
+    """A page of `queries.claim_rows` as shown: the date first, times written out, columns named for people."""
     table = frame.copy()
     for column in ("first_reported_at", "expected_by", "reported_at", "logged_at", "as of"):
         if column in table:
             table[column] = table[column].map(when)
-    return table.rename(columns={"first_reported_at": "first reported", "expected_by": "expected by",
-                                 "reported_at": "reported at", "logged_at": "logged at", "statement": "claim"})
+    table = table.rename(columns={"first_reported_at": "first reported", "expected_by": "expected by",
+                                  "reported_at": "reported at", "logged_at": "logged at", "statement": "claim"})
+    first = [c for c in ("id", "first reported", "logged at", "claim") if c in table]
+    last = [c for c in ("ref",) if c in table]  # a reference is for machines: read the statement first
+    return table[first + [c for c in table.columns if c not in first + last] + last]
 
 
 def paged(key: str, fetch) -> queries.Page:
@@ -79,6 +108,11 @@ def paged(key: str, fetch) -> queries.Page:
         st.session_state[f"{key}_page"] = number
         page = fetch(offset=(number - 1) * limit, limit=limit)
     return page
+
+
+def paged_frame(key: str, frame: pd.DataFrame) -> queries.Page:
+    """The current page of a frame already in memory (a table of scores), per the pager's state."""
+    return paged(key, lambda offset, limit: queries.Page(frame.iloc[offset:offset + limit], len(frame), offset, limit))
 
 
 def pager(key: str, page: queries.Page, what: str = "claims") -> None:
@@ -123,7 +157,9 @@ def source_chart(scores: pd.DataFrame, key: str, title: str, level: float = 0.9)
     """A leaderboard of these sources (`charts.leaderboard_chart`); clicking one opens its page."""
     from tracker.charts import PICK, leaderboard_chart
 
-    event = st.altair_chart(leaderboard_chart(scores, level=level, title=title), key=key, on_select="rerun",
+    shown = scores.copy(deep=False)
+    shown.attrs = {}  # see `table`
+    event = st.altair_chart(leaderboard_chart(shown, level=level, title=title), key=key, on_select="rerun",
                             selection_mode=[PICK], width="stretch")
     open_picked(event, "source_id", SOURCE_PAGE, "source")
 
@@ -155,6 +191,16 @@ def query_id(name: str) -> int | None:
 
 
 # -- input helpers -------------------------------------------------------------------------
+def one_click(label: str, choices: list[str], key: str, action) -> None:
+    """A caption and a button per choice (recent sources, recent topics), each a click away."""
+    if not choices:
+        return
+    with st.container(horizontal=True, vertical_alignment="center", gap="small", key=f"{key}_row"):
+        st.caption(label, width="content")
+        for number, choice in enumerate(choices):
+            st.button(choice, key=f"{key}{number}", on_click=action, args=(choice,), type="tertiary", width="content")
+
+
 def date_preview(text: str | None) -> None:
     """Under a free-text date: what the tracker reads it as, or why it cannot."""
     if not (text or "").strip():
