@@ -31,7 +31,7 @@ if claim_id is None:
 try:
     view = ledger.get_claim(claim_id)
 except NotFoundError as exc:
-    st.error(str(exc))
+    st.error(ui.md(exc))
     st.page_link(ui.CLAIMS_PAGE, label="Find a claim on the Claims page", icon=":material/search:")
     st.stop()
 

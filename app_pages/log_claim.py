@@ -169,4 +169,4 @@ else:
 
 error = state.pop("log_error", None)
 if error:
-    st.error(error)
+    st.error(ui.md(error))

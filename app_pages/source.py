@@ -30,7 +30,7 @@ if source_id is None:
 try:
     detail = queries.source_detail(ledger, source_id)
 except NotFoundError as exc:
-    st.error(str(exc))
+    st.error(ui.md(exc))
     st.page_link(ui.SOURCES_PAGE, label="All sources", icon=":material/group:")
     st.stop()
 

@@ -19,7 +19,7 @@ from datetime import datetime
 import pandas as pd
 import streamlit as st
 
-from tracker import forecast, queries, scoring, selfscore
+from tracker import forecast, queries, safe_text, scoring, selfscore
 from tracker.dates import DateError, format_when, parse_when
 from tracker.evidence import Evidence, load_evidence
 from tracker.ledger import ClaimView, Ledger
@@ -44,7 +44,6 @@ PAGE_SIZES = (25, 50, 100)
 # seconds: cached scores also expire, for the rare edit in place that the fingerprint does not see
 # (a source's kind, topics added to a claim by re-importing it)
 CACHE_TTL = 600
-_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~<>$:&=^])")
 
 
 @st.cache_resource
@@ -126,7 +125,7 @@ def similar(fp: tuple, statement: str) -> pd.DataFrame:
 # -- display helpers -----------------------------------------------------------------------
 def md(text) -> str:
     """User text made safe to show in Markdown: every Markdown character is escaped."""
-    return _MD_SPECIAL.sub(r"\\\1", "" if text is None else str(text)).replace("\n", "  \n")
+    return safe_text.markdown(text)
 
 
 def when(moment: datetime | None) -> str:

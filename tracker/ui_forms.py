@@ -48,7 +48,7 @@ def outcome_form(claim_id: int, key: str, version: int | None = None) -> None:
               args=(claim_id, key, version is not None))
     error = st.session_state.pop(f"{key}_error", None)
     if error:
-        st.error(error)
+        st.error(md(error))
 
 
 def _record_outcome(claim_id: int, key: str, versioned: bool) -> None:
