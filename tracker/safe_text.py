@@ -34,11 +34,13 @@ def guard_cell(value) -> str:
 
 def guarded_csv(frame) -> str:
     """A pandas frame as CSV text (no index), every text cell through `guard_cell`."""
-    text_columns = [name for name in frame.columns if frame[name].dtype == object]
-    if text_columns:
-        frame = frame.copy()
-        for name in text_columns:
-            frame[name] = frame[name].map(lambda v: v if v is None or not isinstance(v, str) else guard_cell(v))
+    from pandas.api.types import is_bool_dtype, is_datetime64_any_dtype, is_numeric_dtype
+
+    frame = frame.copy()
+    for name in frame.columns:
+        column = frame[name]
+        if not (is_numeric_dtype(column) or is_bool_dtype(column) or is_datetime64_any_dtype(column)):
+            frame[name] = column.astype(object).map(lambda v: guard_cell(v) if isinstance(v, str) else v)
     return frame.to_csv(index=False)
 
 
