@@ -162,8 +162,11 @@ def test_nul_characters_are_refused_by_their_row_on_both_backends(any_ledger):
                                            {**DEAL, "source": "TA\x00SS"}]), "csv")
     assert [row for row, _ in problems] == ["row 2", "row 3", "row 4"]
     assert all("NUL" in reason for _, reason in problems)
-    problems = refused(any_ledger, json_claim(reports=[{**DEAL, "note": "\x00"}]), "json")
-    assert "the note holds a NUL character" in problems[0][1]
+    claims = [{"statement": "Deal reached", "topics": ["ok", "\ud800"], "first_reported_at": "2016-12-13"},
+              {"statement": "Other", "reports": [{**DEAL, "note": "\x00"}]}]
+    problems = refused(any_ledger, json.dumps({"claims": claims}), "json")
+    assert problems == [("claims[0]", rules.unstorable("'a value in its list'")),
+                        ("claims[1].reports[0]", rules.unstorable("'note'"))]
 
 
 # -- item 6: round trips and bounded reading ------------------------------------------------------

@@ -253,13 +253,21 @@ def _lists(item: dict, row: str, errors: list[RowError]) -> bool:
 
 
 def _scalars(item: dict, row: str, errors: list[RowError], fields: Iterable[str], values: list | None = None) -> bool:
-    """False (and the item refused) when a field that holds text holds a list or an object instead."""
+    """False (and the item refused) when a field that holds text holds a list or an object instead,
+    or a character no store can keep (checked here for every field, before any is looked up)."""
+    fields = list(fields)
     wrong = [name for name in fields if isinstance(item.get(name), (dict, list))]
-    if isinstance(values, list) and any(isinstance(v, (dict, list)) for v in values):
+    listed = values if isinstance(values, list) else []
+    if any(isinstance(v, (dict, list)) for v in listed):
         wrong.append("a value in its list")
     if wrong:
         errors.append(RowError(row, f"{', '.join(repr(w) for w in wrong)} must be text, not a list or an object"))
-    return not wrong
+        return False
+    texts = [(name, item.get(name)) for name in fields] + [("a value in its list", v) for v in listed]
+    bad = [name for name, value in texts if isinstance(value, str) and rules.UNSTORABLE.search(value)]
+    for name in dict.fromkeys(bad):
+        errors.append(RowError(row, rules.unstorable(repr(name))))
+    return not bad
 
 
 def _check_date(value: Any, rule: rules.Moment, errors: list[RowError], row: str) -> Any:
@@ -340,7 +348,12 @@ def import_file(ledger: Ledger, path: str | Path, fmt: str | None = None, *, dry
 def import_text(ledger: Ledger, text: str, fmt: str, label: str | None = None, *,
                 dry_run: bool = False) -> ImportSummary:
     """Import CSV or JSON given as text (what an upload holds), all-or-nothing; `label` names it in history."""
-    _check_size(len(text.encode("utf-8")), "the file")
+    try:
+        size = len(text.encode("utf-8"))
+    except UnicodeEncodeError as exc:
+        raise ValidationError(f"the file is not valid Unicode text (at character {exc.start:,}); save it as "
+                              "UTF-8 and import it again") from exc
+    _check_size(size, "the file")
     stream = io.StringIO(text, newline="")
     incoming = read_csv(stream) if fmt == "csv" else read_json(stream)
     return apply_incoming(ledger, incoming, label=label, dry_run=dry_run)

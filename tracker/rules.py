@@ -8,8 +8,9 @@ parity test (tests/test_rules.py) feeds every bad case through `Ledger` and thro
 
 The rules: texts (statements, source names, aliases, relayed names, refs, topics, urls, people's
 names) are folded to single spaces and have a length limit, and some may not be empty; quotes and
-notes keep their lines and have a length limit too; no text may hold a NUL character (PostgreSQL
-cannot store one, so both backends refuse it); a claim has at most `MAX_TOPICS` topics; stances and
+notes keep their lines and have a length limit too; no text may hold a NUL character or half of a
+UTF-16 surrogate pair (PostgreSQL cannot store the one, no UTF-8 database the other, so both backends
+refuse them); a claim has at most `MAX_TOPICS` topics; stances and
 verdicts come from their vocabularies; times must be readable dates, no later than the clock allows
 (with a few minutes' tolerance for machines whose clocks differ), and a claim's outcome and
 expected-by date may not come before it was first reported; a report may not relay its own source,
@@ -19,6 +20,7 @@ whether the relay is named by the source's name or by one of its aliases.
 from __future__ import annotations
 
 import enum
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -43,6 +45,8 @@ MAX_TOPICS = 100
 # the longest cell a CSV import reads: over every field's limit (a full topic list is the longest),
 # so anything this tracker exports imports again, and a longer cell is refused by its row, not by csv
 MAX_CELL = 2 * max(MAX_STATEMENT, MAX_QUOTE, MAX_NOTE, MAX_TOPICS * (MAX_TOPIC + 1))
+# characters no store can keep: NUL (PostgreSQL refuses it) and lone surrogates (not UTF-8 at all)
+UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 # clocks differ a little between an analyst's machine and the server
 FUTURE_TOLERANCE = timedelta(minutes=5)
 
@@ -53,6 +57,12 @@ def fold(text) -> str | None:
         return None
     folded = " ".join(str(text).split())
     return folded or None
+
+
+def unstorable(label: str) -> str:
+    """The message for a value holding a character no store can keep."""
+    return (f"{label} holds a character the store cannot keep (a NUL, \\x00, or half of a UTF-16 surrogate "
+            "pair); remove it")
 
 
 def name_key(name: str) -> str:
@@ -80,10 +90,6 @@ class Text:
         """The message for a value over the limit."""
         return f"{self.label} is longer than {self.limit:,} characters{self.advice}"
 
-    def nul(self) -> str:
-        """The message for a value holding a NUL character."""
-        return f"{self.label} holds a NUL character (\\x00), which the store cannot keep; remove it"
-
     def check(self, value) -> str | None:
         """The value as stored (folded; None when empty and optional), or a ValidationError."""
         folded = ((str(value).strip() or None) if value is not None else None) if self.lines else fold(value)
@@ -91,8 +97,8 @@ class Text:
             if self.empty is not None:
                 raise ValidationError(self.empty)
             return None
-        if "\x00" in folded:
-            raise ValidationError(self.nul())
+        if UNSTORABLE.search(folded):
+            raise ValidationError(unstorable(self.label))
         if len(folded) > self.limit:
             raise ValidationError(self.too_long())
         return folded
@@ -105,7 +111,8 @@ class Text:
         if long.any() and not self.lines:  # folding can only shorten a cell: fold the few that are long as written
             long[long] = cells[long].map(lambda text: len(" ".join(text.split())) > self.limit)
         messages[long] = self.too_long()
-        messages[cells.str.contains("\x00", regex=False)] = self.nul()
+        # surrogates cannot reach a column: files are read as strict UTF-8 and JSON text is checked as read
+        messages[cells.str.contains("\x00", regex=False)] = unstorable(self.label)
         if self.empty is not None:
             messages[cells.str.strip() == ""] = self.empty
         return messages

@@ -23,7 +23,7 @@ FORMULA_START = ("=", "+", "-", "@", "\t", "\r")  # what makes a spreadsheet run
 _LOOKS_GUARDED = re.compile(r"'*[=+\-@\t\r]")
 GUARDED_CELL = r"'+[=+\-@\t\r]"  # a cell `guard_cell` guarded (as a pattern for pandas' str.match)
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~<>$:&=^])")
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")  # and lone surrogates, which no terminal takes
 
 
 def guard_cell(value) -> str:
@@ -51,4 +51,5 @@ def markdown(text) -> str:
 
 def terminal(text) -> str:
     """Text for a terminal: control characters (ANSI escapes among them) shown as `\\xNN`, not run."""
-    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", "" if text is None else str(text))
+    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}" if ord(m.group()) < 0x100 else f"\\u{ord(m.group()):04x}",
+                        "" if text is None else str(text))
