@@ -51,7 +51,7 @@ def preview(upload, fmt: str) -> None:
         state["import_preview_of"] = marker
     found = state["import_preview"]
     if isinstance(found, Exception):
-        st.warning(f"{upload.name} cannot be imported as it is: {ui.md(found)}")
+        st.warning(f"{ui.md(upload.name)} cannot be imported as it is: {ui.md(found)}")
         return
     counts = pd.DataFrame([
         {"": "claims", "created": found.claims_created, "updated": found.claims_updated,
