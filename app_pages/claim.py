@@ -32,7 +32,7 @@ if claim_id is None:
 try:
     view = ledger.get_claim(claim_id)
 except NotFoundError as exc:
-    st.error(str(exc))
+    st.error(widgets.md(exc))
     st.page_link(pages.CLAIMS_PAGE, label="Find a claim on the Claims page", icon=":material/search:")
     st.stop()
 

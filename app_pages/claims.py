@@ -40,7 +40,7 @@ try:
         source=state.get("claims_source") or None, order=queries.ORDERS[state.get("claims_order", "newest first")],
         offset=offset, limit=limit))
 except LedgerError as exc:
-    st.error(str(exc))
+    st.error(widgets.md(exc))
     page = None
 
 if page is not None:

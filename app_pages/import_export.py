@@ -14,7 +14,7 @@ import streamlit as st
 
 from tracker import claimreview, queries
 from tracker.dashboard import access, cache, forms, widgets
-from tracker.errors import ImportRejected, LedgerError, ValidationError
+from tracker.errors import ImportRejected, LedgerError, ValidationError, count_problems
 from tracker.models import Role
 from tracker.interchange import import_text, write_csv, write_json
 from tracker.ratings import RatingMap, parse_overrides
@@ -52,7 +52,7 @@ def preview(upload, fmt: str) -> None:
         state["import_preview_of"] = marker
     found = state["import_preview"]
     if isinstance(found, Exception):
-        st.warning(f"{upload.name} cannot be imported as it is: {widgets.md(found)}")
+        st.warning(f"{widgets.md(upload.name)} cannot be imported as it is: {widgets.md(found)}")
         return
     counts = pd.DataFrame([
         {"": "claims", "created": found.claims_created, "updated": found.claims_updated,
@@ -64,7 +64,7 @@ def preview(upload, fmt: str) -> None:
                 f"{found.sources_created} source(s) would be added.")
     widgets.table(counts, "import_preview_counts")
     if found.refused:
-        st.error(f"{len(found.refused)} row(s) would be refused, and then nothing is imported:")
+        st.error(f"{count_problems(found.refused)} would be refused, and then nothing is imported:")
         widgets.table(pd.DataFrame([{"row": e.row, "problem": e.reason} for e in found.refused]), "import_preview_refused",
                  column_config={"problem": st.column_config.TextColumn("problem", width="large")})
     elif not found.changed:
@@ -81,7 +81,7 @@ if upload is not None:
     except UnicodeDecodeError:
         text = None
     except ValidationError as exc:
-        st.warning(str(exc))
+        st.warning(widgets.md(exc))
         text = None
     if is_review and text is not None:
         st.markdown("**Rating mapping** (used before the built-in one; one `TEXT=VERDICT` per line)")
@@ -93,7 +93,7 @@ if upload is not None:
             ratings = RatingMap(parse_overrides(line for line in own.splitlines() if line.strip()),
                                 unknown="unverifiable" if unknown == "import as unverifiable" else None)
         except ValidationError as exc:
-            st.error(str(exc))
+            st.error(widgets.md(exc))
         if ratings is not None:
             with st.expander("The rating mapping in force"):
                 widgets.table(pd.DataFrame(ratings.table(), columns=["rating text", "verdict"]), "import_rating_map")
@@ -103,7 +103,7 @@ if upload is not None:
                          column_config={"claim": st.column_config.TextColumn("claim", width="medium"),
                                         "problem": st.column_config.TextColumn("problem", width="large")})
             except (ImportRejected, ValidationError) as exc:
-                st.error(str(exc))
+                st.error(widgets.md(exc))
     elif text is not None:
         preview(upload, chosen if chosen != "from the file" else Path(upload.name).suffix.lower().lstrip("."))
 if st.button("Import", type="primary", key="import_button",
@@ -121,32 +121,32 @@ if st.button("Import", type="primary", key="import_button",
                 summary = import_text(access.acting_ledger(), text, fmt, label=upload.name)
         except ValidationError as exc:  # too large, or not a format the tracker reads
             status.update(label=f"{upload.name} was not imported", state="error")
-            st.session_state["import_error"] = (str(exc), None)
+            st.session_state["import_error"] = (widgets.md(exc), None)
         except UnicodeDecodeError:
             status.update(label=f"{upload.name} was not imported", state="error")
             st.session_state["import_error"] = (
-                f"{upload.name} is not UTF-8 text; save it as UTF-8 (CSV UTF-8 in spreadsheets) and upload it again",
+                f"{widgets.md(upload.name)} is not UTF-8 text; save it as UTF-8 (CSV UTF-8 in spreadsheets) and upload it again",
                 None)
         except ImportRejected as exc:
-            status.update(label=f"{upload.name} was not imported: nothing was changed", state="error")
+            status.update(label=f"Checked {upload.name}", state="error")  # the message below says the rest, once
             st.session_state["import_error"] = (
-                (f"{upload.name} was not imported: {len(exc.errors)} bad row(s); nothing was changed. "
+                (f"{widgets.md(upload.name)} was not imported: {count_problems(exc.errors)}; nothing was changed. "
                  "Fix these rows and import it again."),
                 pd.DataFrame([{"row": e.row, "problem": e.reason} for e in exc.errors]))
         except LedgerError as exc:
             status.update(label=f"{upload.name} was not imported", state="error")
-            st.session_state["import_error"] = (str(exc), None)
+            st.session_state["import_error"] = (widgets.md(exc), None)
         else:
             status.update(label=f"Imported {upload.name}", state="complete", expanded=False)
             st.session_state["import_error"] = None
             st.session_state["import_new_claims"] = queries.claims_after(ledger, newest)
-            st.session_state["flash"] = f"Imported {upload.name}: {summary}"
+            st.session_state["flash"] = f"Imported {widgets.md(upload.name)}: {summary}"
             st.rerun()
 
 problem = st.session_state.get("import_error")
 if problem:
     message, rows = problem
-    st.error(message)
+    st.error(message)  # escaped where it is made
     if rows is not None:
         widgets.table(rows, "import_bad_rows",
                  column_config={"problem": st.column_config.TextColumn("problem", width="large")})
@@ -194,7 +194,7 @@ pattern = right.text_input("Url of each fact-check page ({ref} or {id})", key="e
 try:
     usable = bool(pattern) and bool(claimreview.review_url(pattern, "ref", 1))
 except ValidationError as exc:
-    st.error(str(exc))
+    st.error(widgets.md(exc))
     usable = False
 
 

@@ -31,7 +31,7 @@ if source_id is None:
 try:
     detail = queries.source_detail(ledger, source_id)
 except NotFoundError as exc:
-    st.error(str(exc))
+    st.error(widgets.md(exc))
     st.page_link(pages.SOURCES_PAGE, label="All sources", icon=":material/group:")
     st.stop()
 

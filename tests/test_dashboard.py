@@ -343,9 +343,12 @@ def test_import_of_a_bad_file_shows_its_bad_rows_and_writes_nothing(aleppo):
     before = queries.fingerprint(aleppo)
     at = ok(on("import_export"))
     at.file_uploader(key="import_file").upload("bad.csv", BAD_CSV.encode(), "text/csv").run()
-    assert "3 row(s) would be refused" in ok(at).error[0].value  # the preview, before the button
+    assert "3 problems in 2 rows would be refused" in ok(at).error[0].value  # the preview, before the button
     at.button(key="import_button").click().run()
-    assert any("3 bad row(s); nothing was changed" in e.value for e in ok(at).error)
+    assert any("3 problems in 2 rows; nothing was changed" in e.value for e in ok(at).error)
+    said = [e.value for e in at.error] + [block.label for block in at.get("status")]
+    assert any("bad.csv" in text for text in said[1:]), said  # the status block is seen
+    assert sum("not imported" in text for text in said) == 1  # announced once
     bad = table(at, "problem")
     assert list(bad["row"]) == ["row 3", "row 4", "row 4"]
     assert "unknown stance 'probably'" in bad["problem"].iloc[0]

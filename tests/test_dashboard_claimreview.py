@@ -40,7 +40,7 @@ def test_an_unknown_rating_is_shown_then_mapped_by_the_user(store_env):  # noqa:
     ok(upload(at, "odd.jsonld", ODD))
     assert "not in the rating mapping" in table(at, "problem")["problem"].iloc[0]
     at.button(key="import_button").click().run()
-    assert "1 bad row(s); nothing was changed" in ok(at).error[0].value
+    assert "1 problem in 1 row; nothing was changed" in ok(at).error[0].value
     at.text_area(key="import_ratings").input("Sorta=partly_true").run()
     assert list(table(at, "review date")["verdict"]) == ["partly_true"]
     at.button(key="import_button").click().run()

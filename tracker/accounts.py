@@ -106,6 +106,7 @@ NEEDS = {
     "report.edit": (Role.reviewer, "change a report"),
     "claim.merge": (Role.reviewer, "merge claims"),
     "outcome.record": (Role.reviewer, "record or revise an outcome"),
+    "outcome.credit": (Role.admin, "credit a verdict to someone else (leave the reviewer out, or name yourself)"),
     "source.edit": (Role.admin, "edit a source"),
     "source.rename": (Role.admin, "rename a source"),
     "source.alias": (Role.admin, "add an alias to a source"),

@@ -22,9 +22,9 @@ from typing import TYPE_CHECKING
 
 import click
 
-from tracker import formats, store
+from tracker import formats, safe_text, store
 from tracker.dates import DateError, format_when, parse_when
-from tracker.errors import LedgerError
+from tracker.errors import LedgerError, by_row
 from tracker.vocabulary import ACTIONS, ClaimStatus, Role, SourceKind, Stance, Verdict
 
 if TYPE_CHECKING:
@@ -47,7 +47,7 @@ class TrackerGroup(click.Group):
         try:
             return super().invoke(ctx)
         except (LedgerError, DateError) as exc:
-            raise click.ClickException(str(exc)) from exc
+            raise click.ClickException(safe_text.terminal(exc)) from exc
         except Exception as exc:
             if not _store_unusable(exc):
                 raise
@@ -62,6 +62,11 @@ def _store_unusable(exc: Exception) -> bool:
     """True for SQLAlchemy's errors of a store that cannot be opened (SQLAlchemy is loaded by then if it raised)."""
     errors = sys.modules.get("sqlalchemy.exc")
     return errors is not None and isinstance(exc, (errors.OperationalError, errors.ArgumentError))
+
+
+def _say(text: str = "", **kwargs) -> None:
+    """click.echo for text people read: control characters in it (ANSI escapes) are shown, not run."""
+    click.echo(safe_text.terminal(text), **kwargs)
 
 
 PASSWORD_ENV = "TRACKER_PASSWORD"
@@ -190,8 +195,8 @@ def import_(ctx: click.Context, file: Path, fmt: str | None, ratings: tuple[str,
         click.echo(f"imported {file}: {text}")
         return
     click.echo(f"{file}: {text}")
-    for error in summary.refused:
-        click.echo(f"  refused {error}")
+    if summary.refused:
+        _say(f"refused:\n{by_row(summary.refused)}")
     if summary.refused:
         raise click.exceptions.Exit(1)
 
@@ -409,23 +414,23 @@ def claims_show(ctx: click.Context, claim_id: int, fmt: str) -> None:
         click.echo(json.dumps(claim_json(view), indent=2, ensure_ascii=False))
         return
     c = view.claim
-    click.echo(f"#{c.id}{f' ({c.ref})' if c.ref else ''}: {c.statement}")
+    _say(f"#{c.id}{f' ({c.ref})' if c.ref else ''}: {c.statement}")
     if view.retracted:
-        click.echo(f"RETRACTED {format_when(c.retracted_at)} by {c.retracted_by}: {c.retraction_reason}")
-    click.echo(f"topics: {', '.join(view.topics) or '-'}   first reported: {format_when(c.first_reported_at)}"
-               f"   expected by: {format_when(c.expected_by) or '-'}   version: {c.version}")
-    click.echo("\nreports:")
-    click.echo(render_table(
+        _say(f"RETRACTED {format_when(c.retracted_at)} by {c.retracted_by}: {c.retraction_reason}")
+    _say(f"topics: {', '.join(view.topics) or '-'}   first reported: {format_when(c.first_reported_at)}"
+         f"   expected by: {format_when(c.expected_by) or '-'}   version: {c.version}")
+    _say("\nreports:")
+    _say(render_table(
         [[r.id, format_when(r.reported_at), s, r.stance, v or "",
           f"retracted: {_shorten(r.retraction_reason or '', 40)}" if r.retracted_at else ""]
          for r, s, v in view.reports],
         ["id", "reported at", "source", "stance", "via", ""]))
-    click.echo("\nstatus timeline: " + " -> ".join(f"{st.value} ({format_when(at)})" for at, st in view.timeline))
-    click.echo("\noutcomes:" + ("" if view.outcomes else " none yet (open)"))
+    _say("\nstatus timeline: " + " -> ".join(f"{st.value} ({format_when(at)})" for at, st in view.timeline))
+    _say("\noutcomes:" + ("" if view.outcomes else " none yet (open)"))
     for o in view.outcomes:
         current = "  <- in force" if o is view.outcome else ""
-        click.echo(f"  {o.verdict} as of {format_when(o.decided_at)}{f' by {o.reviewer}' if o.reviewer else ''}"
-                   f"{f': {o.note}' if o.note else ''}{current}")
+        _say(f"  {o.verdict} as of {format_when(o.decided_at)}{f' by {o.reviewer}' if o.reviewer else ''}"
+             f"{f': {o.note}' if o.note else ''}{current}")
 
 
 @claims.command("log")
@@ -656,7 +661,7 @@ def history(ctx: click.Context, user_name: str | None, claim_id: int | None, sou
         click.echo("no changes match")
         return
     for change in changes:
-        click.echo(f"#{change.id} {describe_change(change)}")
+        _say(f"#{change.id} {describe_change(change)}")
 
 
 # -- scoring ---------------------------------------------------------------------------------
@@ -691,7 +696,7 @@ def _emit(frame, fmt: str, table_columns: dict[str, str]) -> None:
     if fmt == "json":
         click.echo(frame.to_json(orient="records", date_format="iso", indent=2, force_ascii=False))
     elif fmt == "csv":
-        click.echo(frame.to_csv(index=False), nl=False)
+        click.echo(safe_text.guarded_csv(frame), nl=False)
     else:
         shown = frame[list(table_columns)].rename(columns=table_columns)
         rows = [[_fmt_cell(v) for v in row] for row in shown.itertuples(index=False)]
@@ -780,13 +785,13 @@ def predict(ctx: click.Context, as_of: str | None, at_report_time: bool, topic: 
     _emit(shown, fmt, columns)
     if explain and fmt == "table" and not at_report_time:
         for row in table.itertuples():
-            click.echo(f"\n{row.claim_ref}: p_true {row.p_true:.2f}"
-                       + (f" (said before its verdict; {row.p_true_at_first_report:.2f} at first report)"
-                          if row.resolved else ""))
+            _say(f"\n{row.claim_ref}: p_true {row.p_true:.2f}"
+                 + (f" (said before its verdict; {row.p_true_at_first_report:.2f} at first report)"
+                    if row.resolved else ""))
             for line in priors.get(row.claim_id, []):
-                click.echo(f"  prior: {line}")
+                _say(f"  prior: {line}")
             for line in drivers.get(row.claim_id, []):
-                click.echo(f"  {line}")
+                _say(f"  {line}")
 
 
 @main.command()
@@ -823,7 +828,7 @@ def calibration(ctx: click.Context, bins: int, by_topic: bool, fmt: str) -> None
         }, indent=2))
         return
     if fmt == "csv":
-        click.echo(legacy.table.to_csv(index=False), nl=False)
+        click.echo(safe_text.guarded_csv(legacy.table), nl=False)
         return
     click.echo(f"{legacy.claims} resolved claim(s) scored at report time")
     click.echo(f"Brier score {legacy.brier:.4f} (base rate alone: {legacy.base_rate_brier:.4f}; lower is better); "
@@ -896,7 +901,7 @@ def render_table(rows: list[list], headers: list[str]) -> str:
     """Rows as an aligned plain-text table (numbers right-aligned)."""
     if not rows:
         return "(none)"
-    cells = [[str(c) for c in row] for row in rows]
+    cells = [[safe_text.terminal(c) for c in row] for row in rows]
     widths = [max(len(h), *(len(r[i]) for r in cells)) for i, h in enumerate(headers)]
     numeric = [all(isinstance(row[i], int) for row in rows) for i in range(len(headers))]
 

@@ -35,15 +35,34 @@ class RowError:
         return f"{self.row}: {self.reason}"
 
 
+def count_problems(errors: list[RowError]) -> str:
+    """How many problems in how many rows, in words: "5 problems in 3 rows"."""
+    problems, rows = len(errors), len({error.row for error in errors})
+    return f"{problems} problem{'s' * (problems != 1)} in {rows} row{'s' * (rows != 1)}"
+
+
+def by_row(errors: list[RowError], indent: str = "  ") -> str:
+    """The problems grouped by row, one line per row, or the row then one line per problem."""
+    grouped: dict[str, list[str]] = {}
+    for error in errors:
+        grouped.setdefault(error.row, []).append(error.reason)
+    lines = []
+    for row, reasons in grouped.items():
+        if len(reasons) == 1:
+            lines.append(f"{indent}{row}: {reasons[0]}")
+        else:
+            lines.append(f"{indent}{row}:" + "".join(f"\n{indent}  - {reason}" for reason in reasons))
+    return "\n".join(lines)
+
+
 class ImportRejected(LedgerError):
-    """An import that changed nothing because some of its rows are bad; lists every bad row."""
+    """An import that changed nothing because some of its rows are bad; lists every problem, by row."""
 
     def __init__(self, errors: list[RowError], what: str = "the file") -> None:
         self.errors = errors
-        lines = "\n".join(f"  {error}" for error in errors)
         super().__init__(
-            f"{what} was not imported: {len(errors)} bad row(s); nothing was changed. "
-            f"Fix these and import again:\n{lines}"
+            f"{what} was not imported: {count_problems(errors)}; nothing was changed. "
+            f"Fix these and import again:\n{by_row(errors)}"
         )
 
 

@@ -34,9 +34,9 @@ from sqlalchemy import text as sql_text
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Connection
 
-from tracker import audit, rules
+from tracker import audit, rules, safe_text
 from tracker.accounts import PermissionDenied
-from tracker.errors import ImportRejected, LedgerError, RowError
+from tracker.errors import ImportRejected, LedgerError, RowError, count_problems
 from tracker.ledger import Ledger, Writer, describe_change
 from tracker.rules import MAX_NAME, check_expected_by, check_outcome_time, name_key
 from tracker.models import (
@@ -58,7 +58,6 @@ ROW_FIELDS = ("claim_ref", "claim", "source", "stance", "reported_at", "outcome"
 EXTRA_FIELDS = ("report_ref", "claim_version")
 ALL_FIELDS = ROW_FIELDS + EXTRA_FIELDS
 CHUNK_ROWS = 100_000
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")  # what makes a spreadsheet run a cell
 IN_LIST = 500  # values per IN (...) list: well under every backend's limit on bound parameters
 _NO_CLAIM = -1
 
@@ -114,6 +113,8 @@ class Incoming:
     # rows already found bad while reading; the rest are still checked so that one rejection
     # lists every bad row
     errors: list[RowError] = field(default_factory=list)
+    # cells carry the CSV formula guard (`tracker.safe_text`), taken off as they are read; JSON is verbatim
+    guarded: bool = False
 
 
 @dataclass
@@ -146,7 +147,8 @@ class ImportSummary:
             f"{self.outcomes_added} outcome(s) added; {self.sources_created} source(s) created"
         )
         if self.dry_run:
-            text = f"dry run, nothing written: would have {text}; {len(self.refused)} row(s) refused"
+            refused = count_problems(self.refused) if self.refused else "no row"
+            text = f"dry run, nothing written: would have {text}; {refused} refused"
         return text
 
 
@@ -173,6 +175,7 @@ class _Claim:
     outcomes: list[OutcomeIn] = field(default_factory=list)
     outcome_rows: str | None = None  # CSV: the row that set the outcome
     topics: set[str] = field(default_factory=set)
+    retracted: str | None = None  # why the store's claim takes nothing more (the service layer's message)
 
 
 def _chunks(values: list, size: int = IN_LIST) -> Iterator[list]:
@@ -205,6 +208,7 @@ class _Run:
         self.report_refs: dict[str, str] = {}  # report_ref -> the row that names it
         self.report_edits: list[tuple[str, int, dict]] = []  # (row, report id, values) to correct in place
         self.claims_edited: set[int] = set()
+        self.claims_retracted: set[int] = set()
         self.dry_run = False  # a preview: keep going past bad rows (it is all rolled back)
         self.source_ids: dict[str, int] = {}  # name as written -> id
         self.known_keys: dict[str, int] | None = None  # name key -> id
@@ -298,6 +302,16 @@ class _Run:
                                          "to say which one")
                 elif same:
                     self._matched(claim, *same[0][:5])
+        self._note_retracted([self.claims[k] for k, *_ in fresh])
+
+    def _note_retracted(self, claims: list[_Claim]) -> None:
+        """Mark the matched claims that were retracted: the file may add nothing to them."""
+        ids = {c.id: c for c in claims if c.existing}
+        for chunk in _chunks(list(ids)):
+            for cid in self.connection.execute(select(Claim.id).where(Claim.id.in_(chunk),
+                                                                     Claim.retracted_at.is_not(None))).scalars():
+                self.claims_retracted.add(cid)
+                ids[cid].retracted = Writer.retracted_message(self.w.claim(cid))
 
     def _kept(self, row) -> tuple:
         """A claim row as (id, statement, first, expected, version), following merges to the claim that was kept."""
@@ -341,13 +355,14 @@ class _Run:
         self.summary.claims_created += len(new)
 
     # -- report rows -----------------------------------------------------------------------
-    def take_chunk(self, labels: list, rows: list, columns: tuple[str, ...] = ROW_FIELDS) -> None:
+    def take_chunk(self, labels: list, rows: list, columns: tuple[str, ...] = ROW_FIELDS, *,
+                   unguard: bool = False) -> None:
         """Check one chunk of report rows, register its claims, and write its reports and topics.
 
         `rows` hold cells named by `columns` (a CSV's own header); `labels` name the rows in
         messages (CSV gives row numbers).
         """
-        frame = _cells(rows, columns)
+        frame = _cells(rows, columns, unguard=unguard)
         frame.insert(0, "row", [f"row {n}" for n in labels] if labels and isinstance(labels[0], int) else labels)
         bad = np.zeros(len(frame), dtype=bool)
 
@@ -369,7 +384,7 @@ class _Run:
 
         for rule, name in ((rules.STATEMENT, "claim"), (rules.SOURCE, "source"), (rules.VIA, "via"),
                            (rules.CLAIM_REF, "claim_ref"), (rules.REPORT_REF, "report_ref"), (rules.URL, "url"),
-                           (rules.EVIDENCE, "evidence")):
+                           (rules.EVIDENCE, "evidence"), (rules.QUOTE, "quote"), (rules.NOTE, "note")):
             check(rule.column(frame[name]))
         version = pd.to_numeric(frame["claim_version"].where(frame["claim_version"] != ""), errors="coerce")
         refuse((frame["claim_version"] != "") & (version.isna() | (version < 1) | (version % 1 != 0)),
@@ -417,6 +432,8 @@ class _Run:
             claim = self.claims[key_]
             claim.first = at if claim.first is None else min(claim.first, at)
         known = self._known_reports(good, source_id, via_id)
+        if self.claims_retracted:
+            known |= self._onto_retracted(good, source_id, known)
         if self.errors and not self.dry_run:
             return  # the import is lost already: keep checking, stop writing
         self.write_new_claims()
@@ -485,6 +502,26 @@ class _Run:
                     "url": rules.fold(rows["url"].iat[i]), "note": rows["note"].iat[i] or None,
                     "quote": rows["quote"].iat[i] or None}))
         return known
+
+    def _onto_retracted(self, good: pd.DataFrame, source_id: pd.Series, known: np.ndarray) -> np.ndarray:
+        """Rows of retracted claims (not written): those that are not a report the store holds are refused."""
+        retracted = good["key"].map(lambda key: self.claims[key].retracted is not None).to_numpy(dtype=bool) & ~known
+        if not retracted.any():
+            return retracted
+        rows, sources = good[retracted], source_id[retracted]
+        ids = [self.claims[key].id for key in pd.unique(rows["key"])]
+        held = set()
+        for chunk in _chunks(ids):
+            for cid, sid, stance, at in self.connection.execute(
+                    select(Report.claim_id, Report.source_id, Report.stance, Report.reported_at)
+                    .where(Report.claim_id.in_(chunk))):
+                held.add((cid, sid, stance, pd.Timestamp(at).tz_localize("UTC") if at.tzinfo is None
+                          else pd.Timestamp(at).tz_convert("UTC")))
+        for key, sid, stance, at, label in zip(rows["key"], sources, rows["stance"], rows["at"], rows["row"]):
+            claim = self.claims[key]
+            if (claim.id, sid, stance, at) not in held:
+                self.fail(label, claim.retracted)
+        return retracted
 
     def _version_ok(self, claim: _Claim, label: str) -> bool:
         """False (and the row refused, once per claim) when the file's claim_version is older than the store's."""
@@ -699,17 +736,29 @@ class _Run:
                 change["statement"] = claim.statement
             if claim.id in held and held[claim.id] != claim.topics:
                 change["topics"] = sorted(claim.topics)  # additions are written already; this takes the rest away
-            moves_expected = claim.expected_by is not None and claim.stored_expected is not None \
-                and claim.expected_by != claim.stored_expected
-            if not change and not moves_expected:
+            # a reviewer's edit however the file makes it: a new or moved expected-by date, topics
+            # added, or a declared first-report time earlier than the store's
+            moves_expected = claim.expected_by is not None and claim.expected_by != claim.stored_expected
+            moves_first = claim.declared_first is not None and claim.stored_first is not None \
+                and claim.declared_first < claim.stored_first
+            if not change and not moves_expected and not moves_first and claim.id not in self.topics_added:
                 continue
-            label = claim.expected_row if not change else claim.row
+            label = claim.row if change or moves_first else claim.expected_row or claim.row
+            if claim.retracted is not None:
+                self.fail(label, claim.retracted)
+                continue
             if not self._version_ok(claim, label):
                 continue
             try:
                 self.w.require("claim.edit")
             except PermissionDenied as exc:
-                self.fail(label, f"{exc}; or import the file without changing claim #{claim.id}")
+                what = [name for name, moved in (("its statement", "statement" in change),
+                                                 ("its expected-by date", moves_expected),
+                                                 ("its first-reported time", moves_first),
+                                                 ("its topics", "topics" in change or claim.id in self.topics_added))
+                        if moved]
+                self.fail(label, f"{exc}; or import the file without changing {' or '.join(what)} "
+                                 f"(claim #{claim.id})")
                 continue
             if change:
                 edits.append((claim, change))
@@ -744,13 +793,21 @@ class _Run:
                 key = (claim.id, outcome.verdict, outcome.decided_at)
                 if key not in stored:
                     stored.add(key)
+                    if claim.retracted is not None:
+                        self.fail(outcome.row, claim.retracted)
+                        continue
                     try:
                         self.w.require("outcome.record")
                     except PermissionDenied as exc:
                         self.fail(outcome.row, f"{exc}; or import the file without its outcome columns")
                         continue
+                    try:
+                        reviewer = self.w.credited(outcome.reviewer)
+                    except PermissionDenied as exc:
+                        self.fail(outcome.row, f"{exc}; the verdict is credited to whoever imports it")
+                        continue
                     rows.append((claim.id, outcome.verdict, outcome.decided_at, outcome.evidence, outcome.note,
-                                 outcome.reviewer or self.w.user))
+                                 reviewer))
         if self.errors and not self.dry_run:
             return
         # in file order: the last revision of a claim is the one in force
@@ -787,8 +844,8 @@ class _Run:
                           if self.claims[k].id is not None)
 
 
-def _cells(rows: list, columns: tuple[str, ...]) -> pd.DataFrame:
-    """Report rows as a frame of ALL_FIELDS: cells trimmed, absent columns empty, formula guards removed."""
+def _cells(rows: list, columns: tuple[str, ...], *, unguard: bool = False) -> pd.DataFrame:
+    """Report rows as a frame of ALL_FIELDS: cells trimmed, absent columns empty (CSV: formula guards removed)."""
     raw = pd.DataFrame.from_records(rows, columns=list(columns))
     frame = pd.DataFrame(index=raw.index)
     for name in ALL_FIELDS:
@@ -796,10 +853,10 @@ def _cells(rows: list, columns: tuple[str, ...]) -> pd.DataFrame:
             frame[name] = ""
             continue
         column = raw[name].fillna("").astype(str).str.strip()
-        guarded = column.str.startswith("'")
-        if guarded.any():  # the exporter's guard against spreadsheet formulas: take it off again
-            unguard = guarded & column.str.slice(1, 2).isin(list(FORMULA_START))
-            column = column.where(~unguard, column.str.slice(1))
+        if unguard:  # the CSV exporter's guard against spreadsheet formulas, taken off exactly
+            guarded = column.str.match(safe_text.GUARDED_CELL)
+            if guarded.any():
+                column = column.where(~guarded, column.str.slice(1))
         frame[name] = column
     return frame
 
@@ -911,7 +968,7 @@ def apply_incoming(ledger: Ledger, incoming: Incoming, label: str | None = None,
             run.apply_sources(incoming.sources)
             declared = run.declare(incoming.claims) if incoming.claims else {}
             for labels, rows in incoming.chunks:
-                run.take_chunk(labels, rows, incoming.columns)
+                run.take_chunk(labels, rows, incoming.columns, unguard=incoming.guarded)
             if declared:
                 run.write_declared(declared)
             run.finish()

@@ -11,8 +11,12 @@ history of verdicts and the sources' details.
 
 An import is all-or-nothing: every row is checked, every bad row is reported with its number and
 reason, and a file with any bad row changes nothing. Importing the same file twice adds nothing.
-Exported CSV cells that a spreadsheet would run as a formula are prefixed with `'`; the importer
-strips that prefix again.
+Exported CSV cells that a spreadsheet would run as a formula are prefixed with `'`; the CSV
+importer takes off exactly that prefix again (`tracker.safe_text`), and JSON is read verbatim. A
+cell or a JSON document the readers cannot take (a cell longer than `rules.MAX_CELL`, JSON nested
+deeper than Python's parser goes, an integer of thousands of digits, a list given as a number) is
+refused by its row, like any bad value; a file is read with a bound, so a stream such as
+`/dev/zero` stops at the import size limit.
 """
 
 from __future__ import annotations
@@ -25,13 +29,12 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import IO, Any
 
-from tracker import formats, rules
+from tracker import formats, rules, safe_text
 from tracker.dates import format_when
 from tracker.errors import ImportRejected, RowError, ValidationError
 from tracker.importer import (
     ALL_FIELDS,
     CHUNK_ROWS,
-    FORMULA_START,
     ClaimIn,
     ImportSummary,
     Incoming,
@@ -83,24 +86,51 @@ def _check_header(header: list[str]) -> None:
 
 def read_csv(stream: IO[str], chunk_rows: int = CHUNK_ROWS) -> Incoming:
     """The CSV contract as an Incoming (rows handed over in chunks); a bad header is rejected at once."""
+    # the csv module's own limit is the file's (no cell is longer than its file): a cell over
+    # rules.MAX_CELL is refused by its row below, and the rows after it are still checked
+    csv.field_size_limit(max(csv.field_size_limit(), rules.MAX_CELL, max_import_bytes()))
     reader = csv.reader(stream)
-    header = [h.strip() for h in next(reader, [])]
+    try:
+        header = [h.strip() for h in next(reader, [])]
+    except csv.Error as exc:
+        raise ImportRejected([RowError("row 1 (header)", f"not readable as CSV: {exc}")]) from exc
     _check_header(header)
     errors: list[RowError] = []
-    return Incoming(chunks=_csv_chunks(reader, len(header), errors, chunk_rows), columns=tuple(header),
-                    errors=errors)
+    return Incoming(chunks=_csv_chunks(reader, header, errors, chunk_rows), columns=tuple(header),
+                    errors=errors, guarded=True)
 
 
-def _csv_chunks(reader, width: int, errors: list[RowError], chunk_rows: int):
+def _csv_rows(reader, errors: list[RowError]):
+    """(row number, cells) as the csv module reads them; a row it cannot read is refused and ends the file."""
+    number = 1
+    while True:
+        number += 1
+        try:
+            raw = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            errors.append(RowError(f"row {number}", f"not readable as CSV ({exc}); nothing after it was read"))
+            return
+        yield number, raw
+
+
+def _csv_chunks(reader, header: list[str], errors: list[RowError], chunk_rows: int):
+    width = len(header)
     numbers: list[int] = []
     rows: list[list[str]] = []
-    for number, raw in enumerate(reader, start=2):
+    for number, raw in _csv_rows(reader, errors):
         if len(raw) != width:
             if any(cell.strip() for cell in raw):
                 errors.append(RowError(f"row {number}", f"has {len(raw)} cells but the header has {width}"))
             continue
         if not any(raw) or not "".join(raw).strip():
             continue  # blank line
+        long = [name for name, cell in zip(header, raw) if len(cell) > rules.MAX_CELL]
+        if long:
+            errors.append(RowError(f"row {number}", f"the {', '.join(long)} cell(s) hold more than "
+                                                    f"{rules.MAX_CELL:,} characters, more than any field may"))
+            continue
         numbers.append(number)
         rows.append(raw)
         if len(rows) >= chunk_rows:
@@ -116,6 +146,11 @@ def read_json(stream: IO[str]) -> Incoming:
         data = json.load(stream)
     except json.JSONDecodeError as exc:
         raise ImportRejected([RowError(f"line {exc.lineno}", f"not valid JSON: {exc.msg}")]) from exc
+    except RecursionError as exc:
+        raise ImportRejected([RowError("top level", "nested too deeply to read; the JSON contract is "
+                                                    'claims inside {"claims": [...]}, a few levels deep')]) from exc
+    except ValueError as exc:  # an integer over Python's digit limit
+        raise ImportRejected([RowError("top level", f"not readable: {exc}")]) from exc
     if not isinstance(data, dict) or not isinstance(data.get("claims", []), list) \
             or not isinstance(data.get("sources", []), list):
         raise ImportRejected([RowError("top level", 'expected an object {"claims": [...], "sources": [...]}')])
@@ -130,6 +165,8 @@ def read_json(stream: IO[str]) -> Incoming:
         if not isinstance(aliases, list):
             errors.append(RowError(row, "'aliases' must be a list of names"))
             continue
+        if not _scalars(item, row, errors, ("name", "kind", "affiliation", "url", "notes", "parent"), aliases):
+            continue
         incoming.sources.append(SourceIn(row, _text(item["name"]), kind=_text(item.get("kind")),
                                          affiliation=_text(item.get("affiliation")), url=_text(item.get("url")),
                                          notes=_text(item.get("notes")),
@@ -142,6 +179,9 @@ def read_json(stream: IO[str]) -> Incoming:
         row = f"claims[{i}]"
         if not isinstance(item, dict):
             errors.append(RowError(row, "each claim must be an object"))
+            continue
+        if not _lists(item, row, errors) or not _scalars(item, row, errors, (
+                "statement", "claim_ref", "expected_by", "first_reported_at"), item.get("topics")):
             continue
         try:
             statement = rules.STATEMENT.check(_text(item.get("statement")))
@@ -169,8 +209,9 @@ def read_json(stream: IO[str]) -> Incoming:
             if not isinstance(rep, dict):
                 errors.append(RowError(f"{row}.reports[{j}]", "each report must be an object"))
                 continue
-            cells = {name: _text(rep.get(name)) or "" for name in ("source", "stance", "reported_at", "via", "url",
-                                                                  "note", "quote", "report_ref")}
+            if not _scalars(rep, f"{row}.reports[{j}]", errors, REPORT_FIELDS):
+                continue
+            cells = {name: _text(rep.get(name)) or "" for name in REPORT_FIELDS}
             labels.append(f"{row}.reports[{j}]")
             rows.append((ref or "", statement, cells["source"], cells["stance"], cells["reported_at"], "", "",
                          cells["via"], cells["url"], "", "", cells["note"], cells["quote"], "", cells["report_ref"],
@@ -180,20 +221,53 @@ def read_json(stream: IO[str]) -> Incoming:
             if not isinstance(out, dict):
                 errors.append(RowError(orow, "each outcome must be an object"))
                 continue
+            if not _scalars(out, orow, errors, ("verdict", "decided_at", "evidence", "note", "reviewer")):
+                continue
             bad = len(errors)
             try:
                 verdict = rules.VERDICT.check(_text(out.get("verdict")))
                 evidence = rules.EVIDENCE.check(_text(out.get("evidence")))
                 reviewer = rules.REVIEWER.check(_text(out.get("reviewer")))
+                note = rules.NOTE.check(_text(out.get("note")))
             except ValidationError as exc:
                 errors.append(RowError(orow, str(exc)))
             when = _check_date(out.get("decided_at"), rules.DECIDED_AT, errors, orow)
             if len(errors) == bad:
-                claim.outcomes.append(OutcomeIn(orow, verdict, when, evidence=evidence,
-                                                note=_text(out.get("note")), reviewer=reviewer))
+                claim.outcomes.append(OutcomeIn(orow, verdict, when, evidence=evidence, note=note, reviewer=reviewer))
         incoming.claims.append(claim)
     incoming.chunks = [(labels, rows)] if rows else []
     return incoming
+
+
+REPORT_FIELDS = ("source", "stance", "reported_at", "via", "url", "note", "quote", "report_ref")
+
+
+def _lists(item: dict, row: str, errors: list[RowError]) -> bool:
+    """False (and the claim refused) when its `reports`, `outcomes` or `topics` is not a list."""
+    wrong = [name for name in ("reports", "outcomes", "topics") if item.get(name) is not None
+             and not isinstance(item[name], list) and not (name == "topics" and isinstance(item[name], str))]
+    for name in wrong:
+        errors.append(RowError(row, f"'{name}' must be a list (got {type(item[name]).__name__}); "
+                                    f"write \"{name}\": [...]"))
+    return not wrong
+
+
+def _scalars(item: dict, row: str, errors: list[RowError], fields: Iterable[str], values: list | None = None) -> bool:
+    """False (and the item refused) when a field that holds text holds a list or an object instead,
+    or a character no store can keep (checked here for every field, before any is looked up)."""
+    fields = list(fields)
+    wrong = [name for name in fields if isinstance(item.get(name), (dict, list))]
+    listed = values if isinstance(values, list) else []
+    if any(isinstance(v, (dict, list)) for v in listed):
+        wrong.append("a value in its list")
+    if wrong:
+        errors.append(RowError(row, f"{', '.join(repr(w) for w in wrong)} must be text, not a list or an object"))
+        return False
+    texts = [(name, item.get(name)) for name in fields] + [("a value in its list", v) for v in listed]
+    bad = [name for name, value in texts if isinstance(value, str) and rules.UNSTORABLE.search(value)]
+    for name in dict.fromkeys(bad):
+        errors.append(RowError(row, rules.unstorable(repr(name))))
+    return not bad
 
 
 def _check_date(value: Any, rule: rules.Moment, errors: list[RowError], row: str) -> Any:
@@ -231,6 +305,27 @@ def _check_size(size: int, what: str) -> None:
         )
 
 
+class _Bounded(io.RawIOBase):
+    """A binary file read through a byte count: past the import limit, reading stops with a ValidationError."""
+
+    def __init__(self, raw: IO[bytes], what: str) -> None:
+        super().__init__()
+        self.raw, self.what, self.limit, self.count = raw, what, max_import_bytes(), 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        size = self.raw.readinto(buffer)
+        self.count += size or 0
+        if self.count > self.limit:
+            raise ValidationError(
+                f"{self.what} goes on past the import limit of {self.limit / 2**20:,.2f} MB (read until then); "
+                f"import a smaller file or raise {MAX_IMPORT_ENV}"
+            )
+        return size
+
+
 def import_file(ledger: Ledger, path: str | Path, fmt: str | None = None, *, dry_run: bool = False) -> ImportSummary:
     """Import a CSV or JSON file all-or-nothing (see the module doc); returns what it changed (or would)."""
     path = Path(path)
@@ -238,7 +333,10 @@ def import_file(ledger: Ledger, path: str | Path, fmt: str | None = None, *, dry
     if path.is_file():
         _check_size(path.stat().st_size, repr(str(path)))
     try:
-        with open(path, encoding="utf-8-sig", newline="") as stream:  # read as it goes: no copy in memory
+        # read as it goes (no copy in memory), and never past the limit: a pipe or a device has no size to check
+        with open(path, "rb", buffering=0) as raw, \
+                io.TextIOWrapper(io.BufferedReader(_Bounded(raw, repr(str(path)))), encoding="utf-8-sig",
+                                 newline="") as stream:
             return apply_incoming(ledger, read_csv(stream) if fmt == "csv" else read_json(stream), label=path.name,
                                   dry_run=dry_run)
     except FileNotFoundError as exc:
@@ -250,21 +348,18 @@ def import_file(ledger: Ledger, path: str | Path, fmt: str | None = None, *, dry
 def import_text(ledger: Ledger, text: str, fmt: str, label: str | None = None, *,
                 dry_run: bool = False) -> ImportSummary:
     """Import CSV or JSON given as text (what an upload holds), all-or-nothing; `label` names it in history."""
-    _check_size(len(text.encode("utf-8")), "the file")
+    try:
+        size = len(text.encode("utf-8"))
+    except UnicodeEncodeError as exc:
+        raise ValidationError(f"the file is not valid Unicode text (at character {exc.start:,}); save it as "
+                              "UTF-8 and import it again") from exc
+    _check_size(size, "the file")
     stream = io.StringIO(text, newline="")
     incoming = read_csv(stream) if fmt == "csv" else read_json(stream)
     return apply_incoming(ledger, incoming, label=label, dry_run=dry_run)
 
 
 # -- writing -------------------------------------------------------------------------------
-def guard_formula(value: Any) -> str:
-    """A value as a CSV cell that no spreadsheet runs as a formula (a leading `'` where needed)."""
-    text = "" if value is None else str(value)
-    if text.startswith(FORMULA_START):
-        return "'" + text
-    return text
-
-
 def csv_rows(views: Iterable[ClaimView]) -> Iterable[dict[str, str]]:
     """The CSV rows (one per report) for these claims; claims with no report have no row."""
     for view in views:
@@ -296,7 +391,7 @@ def write_csv(ledger: Ledger, stream: IO[str]) -> int:
     writer.writeheader()
     count = 0
     for row in csv_rows(ledger.claim_views()):
-        writer.writerow({k: guard_formula(v) for k, v in row.items()})
+        writer.writerow({k: safe_text.guard_cell(v) for k, v in row.items()})
         count += 1
     return count
 

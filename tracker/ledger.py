@@ -143,6 +143,19 @@ class Writer:
         """Refuse with PermissionDenied unless the acting user's role allows `action`."""
         accounts.require(self.actor, action)
 
+    def credited(self, reviewer: str | None) -> str:
+        """Who a new verdict is credited to: the acting user, unless an admin names someone else.
+
+        Naming the acting user (or nobody) needs nothing more; naming another person is
+        `outcome.credit` in the role table (admins, and the local operator of a store without
+        accounts), so a reviewer cannot put a verdict in a colleague's name.
+        """
+        named = rules.REVIEWER.check(reviewer)
+        if named is None or named.casefold() == self.user.casefold():
+            return self.user
+        self.require("outcome.credit")
+        return named
+
     def audit(self, action: str, entity: str, entity_id: int | None = None, *, claim: Claim | None = None,
               claim_id: int | None = None, source_id: int | None = None, before: dict | None = None,
               after: dict | None = None, reason: str | None = None) -> AuditEvent:
@@ -239,7 +252,7 @@ class Writer:
         source = Source(
             name=cleaned, name_key=name_key(cleaned),
             kind=rules.SOURCE_KIND.check(kind or SourceKind.other),
-            affiliation=rules.AFFILIATION.check(affiliation), url=rules.SOURCE_URL.check(url), notes=(notes or "").strip() or None,
+            affiliation=rules.AFFILIATION.check(affiliation), url=rules.SOURCE_URL.check(url), notes=rules.SOURCE_NOTES.check(notes),
             created_at=self.now,
         )
         if parent:
@@ -272,7 +285,7 @@ class Writer:
         if url:
             wanted["url"] = rules.SOURCE_URL.check(url)
         if notes:
-            wanted["notes"] = notes.strip()
+            wanted["notes"] = rules.SOURCE_NOTES.check(notes)
         parent_source = self.source(parent, create=False) if parent else None
         if parent_source is not None:
             wanted["parent_id"] = parent_source.id
@@ -459,12 +472,15 @@ class Writer:
         return list(self.session.exec(select(Claim).where(Claim.statement == cleaned,
                                                           col(Claim.retracted_at).is_(None))).all())
 
+    @staticmethod
+    def retracted_message(claim: Claim) -> str:
+        """Why a retracted claim takes nothing more (the same words for the CLI, pages and imports)."""
+        return (f"claim #{claim.id} was retracted ({claim.retraction_reason}); it takes no more reports, "
+                "verdicts or edits. Log a new claim if it is being made again")
+
     def _not_retracted(self, claim: Claim) -> None:
         if claim.retracted_at is not None:
-            raise ValidationError(
-                f"claim #{claim.id} was retracted ({claim.retraction_reason}); it takes no more reports, "
-                "verdicts or edits. Log a new claim if it is being made again"
-            )
+            raise ValidationError(self.retracted_message(claim))
 
     def log_claim(self, statement: str, *, first_reported_at=None, topics=None, expected_by=None,
                   ref: str | None = None, allow_same_statement: bool = False) -> Claim:
@@ -698,7 +714,7 @@ class Writer:
             )
         report = Report(ref=self.unused_ref("r"), claim_id=claim.id, source_id=src.id, stance=stance, reported_at=when,
                         via_source_id=via_src.id if via_src else None, url=rules.URL.check(url),
-                        quote=(quote or "").strip() or None, note=(note or "").strip() or None,
+                        quote=rules.QUOTE.check(quote), note=rules.NOTE.check(note),
                         logged_by=self.user, logged_at=self.now)
         self.session.add(report)
         moved_first = when < claim.first_reported_at
@@ -726,7 +742,7 @@ class Writer:
         src, stance, when, via_src = self.prepare_report(source, stance, reported_at, via)
         wanted = {"source_id": src.id, "stance": stance, "reported_at": when,
                   "via_source_id": via_src.id if via_src else None, "url": rules.URL.check(url),
-                  "note": (note or "").strip() or None, "quote": (quote or "").strip() or None}
+                  "note": rules.NOTE.check(note), "quote": rules.QUOTE.check(quote)}
         changed = [name for name, value in wanted.items() if getattr(report, name) != value]
         if not changed:
             return False
@@ -800,7 +816,7 @@ class Writer:
                 "change the verdict or its date to revise it"
             )
         outcome = Outcome(claim_id=claim.id, verdict=verdict, decided_at=when, evidence_url=rules.EVIDENCE.check(evidence_url),
-                          note=(note or "").strip() or None, reviewer=rules.REVIEWER.check(reviewer) or self.user,
+                          note=rules.NOTE.check(note), reviewer=self.credited(reviewer),
                           recorded_at=self.now)
         self.session.add(outcome)
         self.bump(claim)

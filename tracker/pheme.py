@@ -25,7 +25,7 @@ from typing import IO
 
 from tracker.dates import DateError, format_when, parse_when
 from tracker.errors import ValidationError
-from tracker.interchange import guard_formula
+from tracker.safe_text import guard_cell
 
 PHEME_COLUMNS = ("event", "tweet_id", "source", "verified_account", "created_at", "statement", "veracity")
 CONTRACT_COLUMNS = ("claim_ref", "claim", "source", "stance", "reported_at", "outcome", "outcome_at",
@@ -98,7 +98,7 @@ def convert(src: str | Path, dest: str | Path, settle_after_days: float = 1.0, e
         writer.writeheader()
         count = 0
         for row in contract_rows(rows, settle_after_days, event_end):
-            writer.writerow({k: guard_formula(v) for k, v in row.items()})
+            writer.writerow({k: guard_cell(v) for k, v in row.items()})
             count += 1
     return count
 

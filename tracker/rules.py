@@ -7,7 +7,10 @@ with the same function, so a bad value is refused with the same words however it
 parity test (tests/test_rules.py) feeds every bad case through `Ledger` and through an import.
 
 The rules: texts (statements, source names, aliases, relayed names, refs, topics, urls, people's
-names) are folded to single spaces and have a length limit, and some may not be empty; stances and
+names) are folded to single spaces and have a length limit, and some may not be empty; quotes and
+notes keep their lines and have a length limit too; no text may hold a NUL character or half of a
+UTF-16 surrogate pair (PostgreSQL cannot store the one, no UTF-8 database the other, so both backends
+refuse them); a claim has at most `MAX_TOPICS` topics; stances and
 verdicts come from their vocabularies; times must be readable dates, no later than the clock allows
 (with a few minutes' tolerance for machines whose clocks differ), and a claim's outcome and
 expected-by date may not come before it was first reported; a report may not relay its own source,
@@ -17,6 +20,7 @@ whether the relay is named by the source's name or by one of its aliases.
 from __future__ import annotations
 
 import enum
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -35,6 +39,14 @@ MAX_REF = 200
 MAX_TOPIC = 200
 MAX_URL = 2000
 MAX_PERSON = 200
+MAX_QUOTE = 20_000
+MAX_NOTE = 10_000
+MAX_TOPICS = 100
+# the longest cell a CSV import reads: over every field's limit (a full topic list is the longest),
+# so anything this tracker exports imports again, and a longer cell is refused by its row, not by csv
+MAX_CELL = 2 * max(MAX_STATEMENT, MAX_QUOTE, MAX_NOTE, MAX_TOPICS * (MAX_TOPIC + 1))
+# characters no store can keep: NUL (PostgreSQL refuses it) and lone surrogates (not UTF-8 at all)
+UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 # clocks differ a little between an analyst's machine and the server
 FUTURE_TOLERANCE = timedelta(minutes=5)
 
@@ -45,6 +57,12 @@ def fold(text) -> str | None:
         return None
     folded = " ".join(str(text).split())
     return folded or None
+
+
+def unstorable(label: str) -> str:
+    """The message for a value holding a character no store can keep."""
+    return (f"{label} holds a character the store cannot keep (a NUL, \\x00, or half of a UTF-16 surrogate "
+            "pair); remove it")
 
 
 def name_key(name: str) -> str:
@@ -66,18 +84,21 @@ class Text:
     limit: int
     empty: str | None = None  # the message for an empty value; None: the field is optional
     advice: str = ""
+    lines: bool = False  # keep the text's lines and spacing (quotes, notes): only trim its ends
 
     def too_long(self) -> str:
         """The message for a value over the limit."""
-        return f"{self.label} is longer than {self.limit} characters{self.advice}"
+        return f"{self.label} is longer than {self.limit:,} characters{self.advice}"
 
     def check(self, value) -> str | None:
         """The value as stored (folded; None when empty and optional), or a ValidationError."""
-        folded = fold(value)
+        folded = ((str(value).strip() or None) if value is not None else None) if self.lines else fold(value)
         if folded is None:
             if self.empty is not None:
                 raise ValidationError(self.empty)
             return None
+        if UNSTORABLE.search(folded):
+            raise ValidationError(unstorable(self.label))
         if len(folded) > self.limit:
             raise ValidationError(self.too_long())
         return folded
@@ -87,9 +108,11 @@ class Text:
         import pandas as pd
         messages = pd.Series("", index=cells.index, dtype=object)
         long = cells.str.len() > self.limit
-        if long.any():  # folding can only shorten a cell: fold the few that are long as written
+        if long.any() and not self.lines:  # folding can only shorten a cell: fold the few that are long as written
             long[long] = cells[long].map(lambda text: len(" ".join(text.split())) > self.limit)
         messages[long] = self.too_long()
+        # surrogates cannot reach a column: files are read as strict UTF-8 and JSON text is checked as read
+        messages[cells.str.contains("\x00", regex=False)] = unstorable(self.label)
         if self.empty is not None:
             messages[cells.str.strip() == ""] = self.empty
         return messages
@@ -109,6 +132,9 @@ EVIDENCE = Text("the evidence url", MAX_URL, advice="; link to the page itself")
 REVIEWER = Text("the reviewer's name", MAX_PERSON)
 AFFILIATION = Text("the affiliation", MAX_NAME)
 SOURCE_URL = Text("the source's website", MAX_URL)
+QUOTE = Text("the quote", MAX_QUOTE, advice="; quote the passage that makes the claim", lines=True)
+NOTE = Text("the note", MAX_NOTE, advice="; keep the note short and link to the rest", lines=True)
+SOURCE_NOTES = Text("the source's notes", MAX_NOTE, advice="; keep the notes short and link to the rest", lines=True)
 
 
 def topics(values: Iterable[str] | str | None) -> list[str]:
@@ -122,7 +148,14 @@ def topics(values: Iterable[str] | str | None) -> list[str]:
         folded = TOPIC.check(value)
         if folded:
             seen.setdefault(folded.lower(), None)
+    if len(seen) > MAX_TOPICS:
+        raise ValidationError(too_many_topics(len(seen)))
     return list(seen)
+
+
+def too_many_topics(count: int) -> str:
+    """The message for a claim given more than MAX_TOPICS topics."""
+    return f"{count} topics is more than a claim may have ({MAX_TOPICS}); keep the ones people filter by"
 
 
 def topics_column(cells: pd.Series) -> pd.Series:
@@ -130,11 +163,13 @@ def topics_column(cells: pd.Series) -> pd.Series:
     import numpy as np
     import pandas as pd
     messages = pd.Series("", index=cells.index, dtype=object)
-    suspect = cells.str.len() > MAX_TOPIC  # a cell within the limit holds no topic over it
+    # a cell within the limit holds no topic over it, and too few separators for too many topics
+    suspect = (cells.str.len() > MAX_TOPIC) | cells.str.contains("\x00", regex=False)
     for position in np.flatnonzero(suspect.to_numpy()):
-        parts = pd.Series(cells.iat[position].split(";"))
-        if (TOPIC.column(parts) != "").any():
-            messages.iat[position] = TOPIC.too_long()
+        try:
+            topics(cells.iat[position])
+        except ValidationError as exc:
+            messages.iat[position] = str(exc)
     return messages
 
 

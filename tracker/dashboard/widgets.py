@@ -14,20 +14,19 @@ from datetime import datetime
 import pandas as pd
 import streamlit as st
 
-from tracker import queries
+from tracker import queries, safe_text
 from tracker.dashboard.cache import ledger
 from tracker.dashboard.pages import SOURCE_PAGE
 from tracker.dates import DateError, format_when, parse_when
 from tracker.ledger import ClaimView
 
 PAGE_SIZES = (25, 50, 100)
-_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~<>$:&=^])")
 
 
 # -- display helpers -----------------------------------------------------------------------
 def md(text) -> str:
     """User text made safe to show in Markdown: every Markdown character is escaped."""
-    return _MD_SPECIAL.sub(r"\\\1", "" if text is None else str(text)).replace("\n", "  \n")
+    return safe_text.markdown(text)
 
 
 def when(moment: datetime | None) -> str:
