@@ -122,7 +122,6 @@ def _tallies(connection: Connection, as_of, rumour_weight, half_life_days, now, 
     pending = pd.Series(pending, dtype="int64")
     by_source = by_source.reindex(by_source.index.union(pending.index))
     by_source["pending"] = pending
-    by_source["median_lead_days"] = pd.Series(_median_lead(connection, rows), dtype=float)
 
     sources = pd.DataFrame(connection.execute(
         select(_S.c.id, _S.c.name, _S.c.kind).where(_S.c.merged_into_id.is_(None)).order_by(_S.c.id)).all(),
@@ -136,12 +135,22 @@ def _tallies(connection: Connection, as_of, rumour_weight, half_life_days, now, 
 
 
 _COLUMNS = ["resolved", "successes", "trials", "asserted_n", "asserted_w", "asserted_s", "denied_n", "denied_w",
-            "denied_s", "rumoured_n", "rumoured_right", "confirmed_n", "confirmed_right"]
+            "denied_s", "rumoured_n", "rumoured_right", "confirmed_n", "confirmed_right", "median_lead_days"]
 
 
 def _sums(connection: Connection, rows) -> pd.DataFrame:
-    """One GROUP BY over the credit rows: the per-source sums."""
-    earned = rows.c.weight * rows.c.correct
+    """One GROUP BY over the credit rows: the per-source sums, and the median lead of the right calls.
+
+    The median by window functions, as both backends have them: among a source's right calls
+    ranked by lead, the middle one, or the mean of the middle two.
+    """
+    right = (rows.c.correct >= 1.0) & rows.c.lead_days.is_not(None)
+    calls = select(
+        rows, right.label("right"),
+        func.row_number().over(partition_by=(rows.c.speaker, right), order_by=rows.c.lead_days).label("k"),
+        func.count().over(partition_by=(rows.c.speaker, right)).label("n"),
+    ).subquery("calls")
+    earned = calls.c.weight * calls.c.correct
 
     def where(condition, then):
         return func.sum(case((condition, then), else_=0))
@@ -149,31 +158,16 @@ def _sums(connection: Connection, rows) -> pd.DataFrame:
     def mean_where(condition, then):
         return func.avg(case((condition, then), else_=None))
 
-    denied = rows.c.stance == "denied"
+    denied = calls.c.stance == "denied"
+    middle = calls.c.right & ((calls.c.k == (calls.c.n + 1) // 2) | (calls.c.k == (calls.c.n + 2) // 2))
     query = select(
-        rows.c.speaker, func.count(), func.sum(earned), func.sum(rows.c.weight),
-        where(~denied, 1), where(~denied, rows.c.weight), where(~denied, earned),
-        where(denied, 1), where(denied, rows.c.weight), where(denied, earned),
-        where(rows.c.stance == "rumoured", 1), mean_where(rows.c.stance == "rumoured", rows.c.correct),
-        where(rows.c.stance == "confirmed", 1), mean_where(rows.c.stance == "confirmed", rows.c.correct),
-    ).group_by(rows.c.speaker)
+        calls.c.speaker, func.count(), func.sum(earned), func.sum(calls.c.weight),
+        where(~denied, 1), where(~denied, calls.c.weight), where(~denied, earned),
+        where(denied, 1), where(denied, calls.c.weight), where(denied, earned),
+        where(calls.c.stance == "rumoured", 1), mean_where(calls.c.stance == "rumoured", calls.c.correct),
+        where(calls.c.stance == "confirmed", 1), mean_where(calls.c.stance == "confirmed", calls.c.correct),
+        mean_where(middle, calls.c.lead_days),
+    ).group_by(calls.c.speaker)
     frame = pd.DataFrame(connection.execute(query).all(), columns=["source_id", *_COLUMNS]).set_index("source_id")
     return frame.astype({c: "int64" for c in _COLUMNS if c.endswith("_n") or c == "resolved"} |
                         {c: float for c in _COLUMNS if not (c.endswith("_n") or c == "resolved")})
-
-
-def _median_lead(connection: Connection, rows) -> dict[int, float]:
-    """Per source, the median lead (days from first taking the stance to the verdict) of its right calls.
-
-    By window functions, as both backends have them: the middle row, or the mean of the middle two.
-    """
-    right = select(
-        rows.c.speaker, rows.c.lead_days,
-        func.row_number().over(partition_by=rows.c.speaker, order_by=rows.c.lead_days).label("k"),
-        func.count().over(partition_by=rows.c.speaker).label("n"),
-    ).where(rows.c.correct >= 1.0, rows.c.lead_days.is_not(None)).subquery("right_calls")
-    middle = ((right.c.n + 1) // 2, (right.c.n + 2) // 2)  # equal when n is odd
-    return dict(connection.execute(
-        select(right.c.speaker, func.avg(right.c.lead_days))
-        .where((right.c.k == middle[0]) | (right.c.k == middle[1]))
-        .group_by(right.c.speaker)).all())
