@@ -94,7 +94,7 @@ def open_page(tab, url: str, title: str) -> float:
     """Seconds from navigating to `url` until the page titled `title` is drawn."""
     started = time.perf_counter()
     tab.goto(url)
-    tab.wait_for_function(DRAWN, arg=title, polling="raf", timeout=120_000)
+    tab.wait_for_function(DRAWN, arg=title, polling="raf", timeout=600_000)
     return time.perf_counter() - started
 
 
