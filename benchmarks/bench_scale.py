@@ -26,6 +26,7 @@ from __future__ import annotations
 import argparse
 import os
 import re
+import signal
 import subprocess
 import sys
 import time
@@ -71,11 +72,16 @@ print(f"  forecast.predict   {time.perf_counter() - started:8.1f} s   peak {peak
 
 def timed(command: list[str], timeout: float) -> tuple[str, str, str]:
     """(wall seconds, peak MiB, stdout) of one process under /usr/bin/time -v; 'over' past the timeout."""
+    # its own process group, so that a timeout stops the command and not only /usr/bin/time
+    process = subprocess.Popen(["/usr/bin/time", "-v", *command], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               text=True, cwd=REPO, start_new_session=True)
     try:
-        done = subprocess.run(["/usr/bin/time", "-v", *command], capture_output=True, text=True, timeout=timeout,
-                              cwd=REPO)
+        stdout, stderr = process.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.communicate()
         return f"over {timeout:.0f}", "-", ""
+    done = subprocess.CompletedProcess(command, process.returncode, stdout, stderr)
     wall = re.search(r"Elapsed \(wall clock\) time.*: (?:(\d+):)?(\d+):([\d.]+)", done.stderr)
     rss = re.search(r"Maximum resident set size \(kbytes\): (\d+)", done.stderr)
     if done.returncode != 0 or not wall or not rss:
