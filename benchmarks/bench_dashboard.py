@@ -1,4 +1,5 @@
-"""Dashboard speed: each page's script run on a store of 50,000 claims, cold and warm.
+"""Dashboard speed: each page's script run on a store of 50,000 claims, cold and warm; and, with
+`--browser`, each page as a person sees it in Chromium.
 
 Builds (or reuses) a synthetic store with `make_store.py` (50,000 claims, 250,000 reports, 2,000
 sources by default), points the dashboard at it, and runs every page with Streamlit's AppTest:
@@ -6,17 +7,30 @@ once cold (first run in this process: caches empty) and then warm (best of `--re
 runs, caches filled), which is what a user clicking around pays. Prints seconds per page beside a
 floor measured in the same run: `SELECT count(*) FROM report` on the same store.
 
+`--browser` instead serves the dashboard with `streamlit run` (on the Aleppo example, then on the
+large store) and drives Debian's Chromium with Playwright (`/usr/bin/chromium`): for each page, the
+seconds from `page.goto` to its content visible (its title drawn, no skeleton left, the script
+finished): the first page after the server started (cold: nothing imported, nothing cached), each
+page's first visit, and its warm visits (best of `--repeat`). The floor, in the same run: a
+one-line Streamlit app served and opened the same way.
+
     python benchmarks/bench_dashboard.py
     python benchmarks/bench_dashboard.py --claims 10000 --reports 50000 --sources 500
+    python benchmarks/bench_dashboard.py --browser
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import socket
 import sqlite3
+import subprocess
 import sys
+import tempfile
 import time
+import urllib.request
+from contextlib import contextmanager
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -29,6 +43,86 @@ PAGES = {  # page file -> query parameters it is opened with
     "overview.py": {}, "log_claim.py": {}, "claims.py": {}, "review.py": {}, "sources.py": {},
     "calibration.py": {}, "import_export.py": {}, "claim.py": {"claim": "1"}, "source.py": {"source": "1"},
 }
+
+
+# page address -> its title: the content a person waits for
+BROWSER_PAGES = {
+    "": "Overview", "claims": "Claims", "review": "Review queue", "sources": "Sources",
+    "calibration": "Calibration", "import-export": "Import and export", "history": "History",
+    "log": "Log a claim", "claim?claim=1": "Claim", "source?source=1": "Source",
+}
+CHROMIUM = "/usr/bin/chromium"
+# drawn: the page's title is on screen, no skeleton placeholder is left, and the script has
+# finished (Streamlit's "Running..." status widget is gone)
+DRAWN = """title => {
+  const main = document.querySelector('[data-testid=stMainBlockContainer]');
+  if (!main || document.querySelector('[data-testid=stSkeleton]')
+      || document.querySelector('[data-testid=stStatusWidget]')) return false;
+  return [...main.querySelectorAll('h1')].some(h => h.innerText.trim() === title);
+}"""
+
+
+@contextmanager
+def serve(script: Path, store: str):
+    """`streamlit run SCRIPT` over `store` on a free port; yields (url, seconds until it answered)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    started = time.perf_counter()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", str(script), "--server.headless", "true", "--server.port",
+         str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"],
+        cwd=REPO, env={**os.environ, "TRACKER_DATABASE_URL": store}, stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        while True:
+            try:
+                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2):
+                    break
+            except OSError:
+                if server.poll() is not None:
+                    raise RuntimeError(f"streamlit did not start for {script}") from None
+                time.sleep(0.05)
+        yield url, time.perf_counter() - started
+    finally:
+        server.terminate()
+        server.wait(timeout=20)
+
+
+def open_page(tab, url: str, title: str) -> float:
+    """Seconds from navigating to `url` until the page titled `title` is drawn."""
+    started = time.perf_counter()
+    tab.goto(url)
+    tab.wait_for_function(DRAWN, arg=title, polling="raf", timeout=600_000)
+    return time.perf_counter() - started
+
+
+def browser_figures(stores: dict[str, str], repeat: int) -> None:
+    """Print the in-browser figures of every page on each store, beside the one-line app's floor."""
+    from playwright.sync_api import sync_playwright
+
+    floor_app = Path(tempfile.mkdtemp()) / "floor.py"
+    floor_app.write_text('import streamlit as st\nst.title("Floor")\n', encoding="utf-8")
+    with sync_playwright() as driver:
+        browser = driver.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])
+        tab = browser.new_page(viewport={"width": 1400, "height": 1000})
+        with serve(floor_app, "sqlite://") as (url, up):
+            first = open_page(tab, url, "Floor")
+            floor = min(open_page(tab, url, "Floor") for _ in range(repeat))
+        print(f"floor (a one-line Streamlit app): server up {up:.2f} s, first page {first:.2f} s, "
+              f"warm page {floor:.2f} s")
+        for label, store in stores.items():
+            with serve(REPO / "dashboard.py", store) as (url, up):
+                first = open_page(tab, f"{url}/", "Overview")
+                print(f"\n{label}: server up {up:.2f} s; first page after start (Overview) {first:.2f} s "
+                      f"({first / max(floor, 1e-9):.0f}x the floor's warm page)")
+                print(f"{'page':<18}{'first s':>9}{'warm s':>9}{'warm x floor':>14}")
+                for path, title in BROWSER_PAGES.items():
+                    cold = open_page(tab, f"{url}/{path}", title)
+                    warm = min(open_page(tab, f"{url}/{path}", title) for _ in range(repeat))
+                    print(f"{'/' + path:<18}{cold:>9.2f}{warm:>9.2f}{warm / floor:>14.1f}")
+        browser.close()
 
 
 def run_page(app, name: str, params: dict) -> tuple[float, bool]:
@@ -49,11 +143,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--claims", type=int, default=50_000)
     parser.add_argument("--reports", type=int, default=250_000)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--browser", action="store_true", help="time pages in Chromium instead (see above)")
     args = parser.parse_args(argv)
 
     if not args.db.exists():
         args.db.parent.mkdir(parents=True, exist_ok=True)
         make_store.write_store(make_store.make_world(args.sources, args.claims, args.reports), args.db)
+    if args.browser:
+        example = make_store.DATA / "example.db"
+        if not example.exists():
+            subprocess.run([sys.executable, "-m", "tracker", "--db", str(example), "demo"], check=True)
+        print(f"dashboard in Chromium ({time.strftime('%Y-%m-%d %H:%M')}; load {os.getloadavg()[0]:.2f})")
+        browser_figures({"Aleppo example": f"sqlite:///{example}",
+                         f"{args.claims:,} claims": f"sqlite:///{args.db}"}, args.repeat)
+        return 0
     os.environ["TRACKER_DATABASE_URL"] = f"sqlite:///{args.db}"
     os.chdir(REPO)
 

@@ -722,10 +722,11 @@ def _fmt_cell(value):
 def scores(ctx: click.Context, as_of: str | None, topic: str | None, by_kind: bool, half_life_days: float | None,
            level: float | None, fmt: str) -> None:
     """Each source's reliability with its credible interval and grade, best-established first."""
-    from tracker.scoring import score_by_kind, score_sources
+    from tracker.scoring import score_by_kind, score_sources_in_store
 
     config = _config(half_life_days=half_life_days, level=level)
-    table = score_sources(_evidence(ctx, topic), _when_option(as_of), config)
+    # aggregated on the database: memory grows with the sources, not the reports
+    table = score_sources_in_store(_ledger(ctx).engine, _when_option(as_of), config, topic)
     if by_kind:
         _emit(score_by_kind(table), fmt, {"kind": "kind", "sources": "sources", "resolved": "resolved",
                                           "pending": "pending", "credit_share": "credit share",

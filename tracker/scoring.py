@@ -20,7 +20,7 @@ report also outweighs a later relay of someone else's (the relay is its origin's
 across the whole store (empirical Bayes, by Laplace's rule so that it is never 0 or 1), its
 strength `prior_strength` pseudo-reports (4 by default: a handful of real reports outweighs it,
 two lucky ones do not). The reliability is the posterior mean with an equal-tailed credible
-interval (90% by default, scipy's beta.ppf); sources are ranked by the interval's lower end, so
+interval (90% by default, the Beta quantiles by scipy.special.betaincinv); sources are ranked by the interval's lower end, so
 two lucky claims do not outrank forty good ones (unless nearly every source in the store is
 nearly always right, when the prior itself says a new source is probably excellent). An optional
 half-life discounts credit by the age of the outcome, measured from `as_of` (default: now).
@@ -60,7 +60,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy.stats import beta as beta_dist
+from scipy.special import betaincinv  # beta.ppf's own computation, without loading scipy.stats (~1.5 s)
 
 from tracker.evidence import Evidence
 
@@ -275,11 +275,7 @@ def _posterior(successes, trials, prior_mean: float, config: ScoringConfig):
     a = prior_mean * config.prior_strength + successes
     b = (1 - prior_mean) * config.prior_strength + (trials - successes)
     tail = (1 - config.level) / 2
-    return a / (a + b), beta_dist.ppf(tail, a, b), beta_dist.ppf(1 - tail, a, b)
-
-
-def _prior_mean(rows: pd.DataFrame) -> float:
-    return _shrunk_rate(float((rows["weight"] * rows["correct"]).sum()), float(rows["weight"].sum()))
+    return a / (a + b), betaincinv(a, b, tail), betaincinv(a, b, 1 - tail)
 
 
 def grade(lower, upper, trials, config: ScoringConfig = ScoringConfig()) -> np.ndarray:
@@ -316,42 +312,68 @@ def score_sources(evidence: Evidence, as_of=None, config: ScoringConfig = Scorin
 def _score_sources(evidence: Evidence, reports: pd.DataFrame, verdicts: pd.DataFrame, stances: _Stances,
                    stamp: pd.Timestamp | None, config: ScoringConfig) -> pd.DataFrame:
     rows = _credit_rows(reports, verdicts, config, stamp, stances)
-    rows["earned"] = rows["weight"] * rows["correct"]
-    by_source = rows.groupby("source_id")
-    table = pd.DataFrame(index=evidence.sources.index)
-    table["source"] = evidence.sources["name"]
-    table["kind"] = evidence.sources["kind"]
-    table["resolved"] = by_source.size().reindex(table.index, fill_value=0).astype(int)
-    table["successes"] = by_source["earned"].sum().reindex(table.index, fill_value=0.0)
-    table["trials"] = by_source["weight"].sum().reindex(table.index, fill_value=0.0)
-
     # one per (claim, source) on claims without a verdict: count the groups, no frame needed
     chosen, _ = stances.select(~reports["claim_id"].isin(verdicts.index).to_numpy())
     speakers = np.where(stances.direct[chosen] >= 1, reports["source_id"].to_numpy()[stances.row[chosen]],
                         reports["via_source_id"].to_numpy()[stances.row[chosen]])
-    table["pending"] = pd.Series(speakers).value_counts().reindex(table.index, fill_value=0).astype(int)
+    by_source, totals = tallies_from_rows(rows, pd.Series(speakers).value_counts())
+    return table_from_tallies(evidence.sources, by_source, totals, stamp, config)
 
-    prior = _prior_mean(rows)
+
+def tallies_from_rows(rows: pd.DataFrame, pending: pd.Series) -> tuple[pd.DataFrame, dict[str, float]]:
+    """Per source (index source_id) the sums reliability comes from, and the store-wide sums of the
+    priors: the in-memory twin of `tracker.tallies.source_tallies`, from the credit rows."""
+    rows = rows.assign(earned=rows["weight"] * rows["correct"])
+    by_source = rows.groupby("source_id")
+    table = pd.DataFrame({"resolved": by_source.size(), "successes": by_source["earned"].sum(),
+                          "trials": by_source["weight"].sum()})
+    totals = {"earned": float(rows["earned"].sum()), "weight": float(rows["weight"].sum())}
+    for name, mask in (("asserted", rows["asserted"]), ("denied", ~rows["asserted"])):
+        g = rows[mask].groupby("source_id")
+        table[f"{name}_n"], table[f"{name}_w"], table[f"{name}_s"] = g.size(), g["weight"].sum(), g["earned"].sum()
+        totals[f"{name}_earned"] = float(rows.loc[mask, "earned"].sum())
+        totals[f"{name}_weight"] = float(rows.loc[mask, "weight"].sum())
+    for stance in ("rumoured", "confirmed"):
+        g = rows[rows["stance"] == stance].groupby("source_id")
+        table[f"{stance}_n"], table[f"{stance}_right"] = g.size(), g["correct"].mean()
+    table = table.reindex(table.index.union(pending.index))
+    table["pending"] = pending
+    right = rows[rows["correct"] >= 1.0]
+    table["median_lead_days"] = right.groupby("source_id")["lead_days"].median()
+    return table, totals
+
+
+def table_from_tallies(sources: pd.DataFrame, by_source: pd.DataFrame, totals: dict[str, float],
+                       stamp: pd.Timestamp | None, config: ScoringConfig) -> pd.DataFrame:
+    """The scores table (see `score_sources`) from per-source tallies, in memory or from the database alike."""
+    def column(name, fill=None):
+        values = by_source[name].reindex(sources.index)
+        return values if fill is None else values.fillna(fill)
+
+    table = pd.DataFrame(index=sources.index)
+    table["source"] = sources["name"]
+    table["kind"] = sources["kind"]
+    table["resolved"] = column("resolved", 0).astype(int)
+    table["successes"] = column("successes", 0.0).astype(float)
+    table["trials"] = column("trials", 0.0).astype(float)
+    table["pending"] = column("pending", 0).astype(int)
+
+    prior = _shrunk_rate(totals["earned"], totals["weight"])
     mean, lower, upper = _posterior(table["successes"].to_numpy(), table["trials"].to_numpy(), prior, config)
     table["reliability"], table["lower"], table["upper"] = mean, lower, upper
     table["grade"] = grade(lower, upper, table["trials"].to_numpy(), config)
     table["prior_only"] = table["trials"] <= 0
 
-    for name, mask in (("asserted", rows["asserted"]), ("denied", ~rows["asserted"])):
-        part = rows[mask]
-        part_prior = _prior_mean(part)
-        g = part.groupby("source_id")
-        n = g["weight"].sum().reindex(table.index, fill_value=0.0).to_numpy()
-        s = g["earned"].sum().reindex(table.index, fill_value=0.0).to_numpy()
-        table[f"{name}_n"] = g.size().reindex(table.index, fill_value=0).astype(int)
+    for name in ("asserted", "denied"):
+        part_prior = _shrunk_rate(totals[f"{name}_earned"], totals[f"{name}_weight"])
+        n = column(f"{name}_w", 0.0).to_numpy(dtype=float)
+        s = column(f"{name}_s", 0.0).to_numpy(dtype=float)
+        table[f"{name}_n"] = column(f"{name}_n", 0).astype(int)
         table[f"{name}_accuracy"] = _posterior(s, n, part_prior, config)[0]
     for stance in ("rumoured", "confirmed"):
-        part = rows[rows["stance"] == stance]
-        g = part.groupby("source_id")
-        table[f"{stance}_n"] = g.size().reindex(table.index, fill_value=0).astype(int)
-        table[f"{stance}_right"] = g["correct"].mean().reindex(table.index)
-    right = rows[rows["correct"] >= 1.0]
-    table["median_lead_days"] = right.groupby("source_id")["lead_days"].median().reindex(table.index)
+        table[f"{stance}_n"] = column(f"{stance}_n", 0).astype(int)
+        table[f"{stance}_right"] = column(f"{stance}_right").astype(float)
+    table["median_lead_days"] = column("median_lead_days").astype(float)
     table.attrs.update(prior_mean=prior, level=config.level, as_of=stamp)
     table = table.reset_index().rename(columns={"index": "source_id", "id": "source_id"})
     return table.sort_values(["lower", "reliability", "resolved", "source"],
@@ -369,6 +391,20 @@ def most_and_least(scores: pd.DataFrame, n: int = 5) -> tuple[pd.DataFrame, pd.D
     most = judged.head(top)
     rest = judged.iloc[top:].sort_values(["upper", "reliability"], kind="stable")
     return most, rest.head(min(n, len(rest)))
+
+
+def score_sources_in_store(engine, as_of=None, config: ScoringConfig = ScoringConfig(),
+                           topic: str | None = None) -> pd.DataFrame:
+    """`score_sources` of the store at `engine`, aggregated on the database (`tracker.tallies`): the
+    same table, in memory that grows with the sources rather than the reports."""
+    from tracker.tallies import source_tallies
+
+    stamp = _as_timestamp(as_of)
+    moment = None if stamp is None else stamp.to_pydatetime()
+    now = moment if moment is not None else pd.Timestamp.now(tz="UTC").to_pydatetime()
+    tallies = source_tallies(engine, moment, rumour_weight=config.rumour_weight,
+                             half_life_days=config.half_life_days, now=now, topic=topic)
+    return table_from_tallies(tallies.sources, tallies.by_source, tallies.totals, stamp, config)
 
 
 def score_by_kind(scores: pd.DataFrame) -> pd.DataFrame:
