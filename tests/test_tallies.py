@@ -47,6 +47,7 @@ def test_scores_aggregated_on_the_database_equal_the_in_memory_scores(random_sto
             options["topic"] = topic
         given = evidence.for_topic(options.pop("topic")) if "topic" in way else evidence
         expected = score_sources(given, **options)
-        got = score_sources_in_store(random_store.engine, topic=topic if "topic" in way else None, **options)
+        got = score_sources_in_store(random_store.engine, topic=topic if "topic" in way else None, on_database=True,
+                                     **options)
         assert len(expected) and expected["resolved"].sum() > 0
         pd.testing.assert_frame_equal(got, expected, check_exact=False, rtol=1e-9, atol=1e-7, obj=str(way))
