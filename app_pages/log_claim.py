@@ -45,7 +45,7 @@ def _remove_row(row: int) -> None:
 def _report(prefix: str) -> dict:
     values = {field: state.get(f"{prefix}_{field}") for field in REPORT_FIELDS}
     return {"source": ui.picked_source(f"{prefix}_source") or "", "stance": values["stance"] or "",
-            "reported_at": values["when"] or "", "via": ui.picked_source(f"{prefix}_via"), "url": values["url"] or None, "quote": values["quote"] or None,
+            "reported_at": ui.entered_when(values["when"], state.get("log_zone")), "via": ui.picked_source(f"{prefix}_via"), "url": values["url"] or None, "quote": values["quote"] or None,
             "note": values["note"] or None}
 
 
@@ -61,7 +61,7 @@ def _log_claim() -> None:
     try:
         claim = ui_access.acting_ledger().log_claim(
             state.get("log_statement") or "", topics=state.get("log_topics") or None,
-            expected_by=state.get("log_expected") or None,
+            expected_by=ui.entered_when(state.get("log_expected"), state.get("log_zone")) or None,
             reports=[_report(f"log_r{row}") for row in state["log_rows"]])
     except LedgerError as exc:
         state["log_error"] = str(exc)
@@ -107,9 +107,9 @@ def report_fields(prefix: str, names: dict[str, str | None], number: int | None 
         stance.selectbox("Stance", STANCES, index=None, key=f"{prefix}_stance",
                          placeholder="rumoured, confirmed or denied")
         with at:
-            st.text_input("When", key=f"{prefix}_when", placeholder="e.g. 13 Dec 2016 18:00, 2016-12-13T18:00+02:00",
-                          help="As people write it; without a zone it is taken in TRACKER_TIMEZONE (default UTC)")
-            ui.date_preview(state.get(f"{prefix}_when"))
+            st.text_input("When", key=f"{prefix}_when", placeholder="e.g. 13 Dec 2016 18:00 EET, 2 hours ago",
+                          help="As people write it; without a zone it is taken in the zone picked above")
+            ui.date_preview(state.get(f"{prefix}_when"), state.get("log_zone"))
         via, url = st.columns([3, 5])
         with via:
             ui.source_picker("Relaying (via)", f"{prefix}_via", names, placeholder="optional: the source it passes on",
@@ -123,6 +123,7 @@ def report_fields(prefix: str, names: dict[str, str | None], number: int | None 
 
 
 mode = st.radio("What are you logging?", [NEW, EXISTING], horizontal=True, key="log_mode")
+ui.zone_picker("log_zone")
 names = queries.source_choices(ledger)
 
 if mode == NEW:
@@ -143,7 +144,7 @@ if mode == NEW:
     left.text_input("Topics", key="log_topics", placeholder="e.g. aleppo; evacuation", help="Separate topics with ;")
     with right:
         st.text_input("Expected to be settled by", key="log_expected", placeholder="optional, e.g. 17 December 2016")
-        ui.date_preview(state.get("log_expected"))
+        ui.date_preview(state.get("log_expected"), state.get("log_zone"))
     rows = state["log_rows"]
     for number, row in enumerate(rows, 1):
         report_fields(f"log_r{row}", names, number=number, removable=len(rows) > 1)

@@ -17,7 +17,7 @@ from tracker.errors import EditConflict, LedgerError
 from tracker.interchange import load_example
 from tracker.ledger import ClaimView
 from tracker.models import Verdict
-from tracker.ui import date_preview, ledger, md, when
+from tracker.ui import date_preview, entered_when, ledger, md, when, zone_picker
 from tracker.ui_access import act, acting_ledger, form_error
 
 VERDICTS = [v.value for v in Verdict]
@@ -38,9 +38,10 @@ def outcome_form(claim_id: int, key: str, version: int | None = None) -> None:
         state[f"{key}_from"] = (claim_id, version)
     left, right = st.columns(2)
     left.selectbox("Verdict", VERDICTS, index=None, placeholder="What happened?", key=f"{key}_verdict")
-    right.text_input("When it became known", placeholder="e.g. 15 December 2016 12:00", key=f"{key}_when")
+    right.text_input("When it became known", placeholder="e.g. 15 December 2016 12:00, yesterday 21:00",
+                     key=f"{key}_when")
     with right:
-        date_preview(st.session_state.get(f"{key}_when"))
+        date_preview(st.session_state.get(f"{key}_when"), zone_picker(f"{key}_zone"))
     left.text_input("Evidence (a link)", placeholder="https://...", key=f"{key}_evidence")
     right.text_input("Reviewer", placeholder="optional", key=f"{key}_reviewer")
     st.text_area("Note", placeholder="What settles it, in a sentence", key=f"{key}_note", height=80)
@@ -56,7 +57,8 @@ def _record_outcome(claim_id: int, key: str, versioned: bool) -> None:
     version = state.get(f"{key}_from", (None, None))[1] if versioned else None
     try:
         outcome = acting_ledger().record_outcome(
-            claim_id, state.get(f"{key}_verdict") or "", state.get(f"{key}_when") or "",
+            claim_id, state.get(f"{key}_verdict") or "",
+            entered_when(state.get(f"{key}_when"), state.get(f"{key}_zone")),
             evidence_url=state.get(f"{key}_evidence") or None, note=state.get(f"{key}_note") or None,
             reviewer=state.get(f"{key}_reviewer") or None, version=version)
     except LedgerError as exc:
@@ -68,7 +70,8 @@ def _record_outcome(claim_id: int, key: str, versioned: bool) -> None:
         state[f"{key}_{field}"] = ""
     state[f"{key}_verdict"] = None
     state.pop(f"{key}_from", None)
-    state["flash"] = f"Claim #{claim_id} is now {outcome.verdict} (as of {format_when(outcome.decided_at)})."
+    state["flash"] = (f"Claim #{claim_id} is now {outcome.verdict} "
+                      f"(as of {format_when(outcome.decided_at, outcome.decided_date_only)}).")
 
 
 # -- changes to claims and sources ---------------------------------------------------------
