@@ -476,3 +476,12 @@ def test_an_outcome_given_as_a_date_is_kept_and_shown_as_a_date(aleppo):
     assert list(table(ok(at), "in force")["decided_at"])[-1] == "2016-12-16"
     outcome = aleppo.get_claim(8).outcome
     assert outcome.decided_date_only and format_when(outcome.decided_at, True) == "2016-12-16"
+
+
+def test_an_expected_by_time_is_read_in_the_edit_forms_zone(aleppo):
+    at = ok(app(claim=8).run())
+    at.text_input(key="claim_edit_expected").set_value("17 December 2016 23:30")
+    at.selectbox(key="claim_edit_zone").select("Asia/Tokyo")
+    at.button(key="claim_edit_save").click().run()
+    assert not ok(at).error
+    assert format_when(aleppo.get_claim(8).claim.expected_by) == "2016-12-17T14:30Z"

@@ -107,6 +107,8 @@ def edit_claim_form(view: ClaimView, key: str = "claim_edit") -> None:
         left.text_input("Expected to be settled by", key=f"{key}_expected",
                         help="As people write it, e.g. 17 December 2016; empty for no date")
         right.text_input("Topics", key=f"{key}_topics", help="Separate topics with ;")
+        with left:
+            zone_picker(f"{key}_zone")
         st.text_input("Reason", key=f"{key}_reason", placeholder="optional: why it changes (kept in its history)")
         st.form_submit_button("Save the changes", type="primary", key=f"{key}_save", on_click=_edit_claim,
                               args=(claim.id, claim.version, shown, key))
@@ -123,7 +125,8 @@ def _edit_claim(claim_id: int, version: int, shown: dict, key: str) -> None:
     if typed["statement"] != shown["statement"]:
         changes["statement"] = typed["statement"]
     if typed["expected"] != shown["expected"]:
-        changes.update({"expected_by": typed["expected"]} if typed["expected"] else {"clear_expected_by": True})
+        changes.update({"expected_by": entered_when(typed["expected"], state.get(f"{key}_zone"))}
+                       if typed["expected"] else {"clear_expected_by": True})
     if typed["topics"] != shown["topics"]:
         changes["topics"] = typed["topics"]
     reason = state.get(f"{key}_reason") or None
