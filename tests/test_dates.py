@@ -271,3 +271,18 @@ def test_hours_only_offset_is_read_whatever_the_configured_zone(monkeypatch, tex
     times, date_only, problems = parse_many(pd.Series([text, "2016-12-13 18:00"]))
     assert problems == {} and not date_only.any()
     assert times.iat[0].to_pydatetime() == expected and times.iat[1].to_pydatetime() == utc(2016, 12, 13, 17)
+
+
+@pytest.mark.parametrize("text", ["２０１６-12-13", "2016-12-13T１８:00Z", "١٣ December 2016"])
+def test_digits_other_than_ascii_are_refused_by_both_readers(text):
+    import pandas as pd
+    from tracker.dates import parse_many
+    with pytest.raises(DateError, match="digits other than 0-9"):
+        parse_when(text)
+    times, _date_only, problems = parse_many(pd.Series([text]))
+    assert times.isna().all() and "digits other than 0-9" in problems[0]
+
+
+def test_nearly_iso_time_is_still_year_month_day():
+    # found by the fuzz test: read day-first, this was 12 January
+    assert parse_when("2016-12-01T18:00 +3") == utc(2016, 12, 1, 15)

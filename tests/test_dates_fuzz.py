@@ -50,13 +50,13 @@ def check_one(text: str, zone: str) -> None:
         assert bool(date_only.iat[0]) == single.date_only
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(text=st.text(max_size=40), zone=ZONES)
 def test_any_text_is_read_as_utc_or_refused_and_both_readers_agree(text, zone):
     check_one(text, zone)
 
 
-@settings(max_examples=500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=350, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(text=near_dates(), zone=ZONES)
 def test_near_dates_are_read_as_utc_or_refused_and_both_readers_agree(text, zone):
     check_one(text, zone)

@@ -76,7 +76,7 @@ AMBIGUOUS_ABBREVIATIONS: dict[str, dict[str, float]] = {
 _ISO = re.compile(r"^\d{4}-\d{2}(-\d{2})?([T ].*)?$")
 # a numeric date that starts with the year (`2016/04/03`, `2016-4-3`) is year-month-day in every
 # convention; only day and month written before the year can be swapped
-_YEAR_FIRST = re.compile(r"^\d{4}[-/.]\d{1,2}[-/.]\d{1,2}\b")
+_YEAR_FIRST = re.compile(r"^\d{4}[-/.]\d{1,2}[-/.]\d{1,2}(?!\d)")
 _NUMERIC = re.compile(r"^(\d{1,2})(?:[-/.]|\s)(\d{1,2})(?:[-/.]|\s)(\d+)(?!\S)")
 _WEEKDAYS = {
     name: number
@@ -263,6 +263,8 @@ def read_when(text: str | datetime | date | When | Typed, *, zone: tzinfo | str 
         return When(datetime(text.year, text.month, text.day, tzinfo=UTC), True)
     if not isinstance(text, str) or not text.strip():
         raise DateError(f"the date is empty; write it like {_EXAMPLES}")
+    if not text.isascii() and any(c.isdigit() and not c.isascii() for c in text):
+        raise DateError(f"{text!r} has digits other than 0-9; write the date with 0-9, like {_EXAMPLES}")
     if len(text) >= 10 and text[4] == "-" and text[7] == "-" and text.isascii():
         try:  # full ISO 8601 dates are most of what files hold: the C parser reads them fast
             if len(text) == 10:
@@ -502,13 +504,18 @@ def parse_many(values: pd.Series, *, zone: tzinfo | str | None = None, now: date
     out = pd.Series(pd.NaT, index=texts.index, dtype="datetime64[us, UTC]")
     date_only = pd.Series(False, index=texts.index, dtype=bool)
     present = texts != ""
-    ascii_ = texts.map(str.isascii, na_action="ignore").fillna(False).astype(bool)
-    iso = present & ascii_ & (texts.str.len() >= 10) & (texts.str[4] == "-") & (texts.str[7] == "-")
+    iso = present & (texts.str.len() >= 10) & (texts.str[4] == "-") & (texts.str[7] == "-")
+    # pandas reads other scripts' digits (`２０１６-12-13`) where read_when refuses them: those go to read_when
+    iso &= ~texts.str.contains(r"[^\x00-\x7f]", regex=True)
     zone = zone_named(zone)
     days = iso & (texts.str.len() == 10)
-    aware = iso & ~days & texts.str.contains(ISO_OFFSET, regex=True)
-    naive = iso & ~days & ~aware
-    for mask, how in ((days, "day"), (aware, "aware"), (naive, "naive")):
+    timed = iso & ~days
+    if zone is UTC:  # naive times are UTC too: one call for all
+        groups = ((days, "day"), (timed, "aware"))
+    else:
+        aware = timed & texts.str.contains(ISO_OFFSET, regex=True)
+        groups = ((days, "day"), (aware, "aware"), (timed & ~aware, "naive"))
+    for mask, how in groups:
         if not mask.any():
             continue
         try:  # the fast path is only a shortcut: whatever it cannot read goes to read_when below
