@@ -38,7 +38,7 @@ except NotFoundError as exc:
 
 claim = view.claim
 st.subheader(f"#{claim.id}: {widgets.md(claim.statement)}")
-details = [f"first reported {widgets.when(claim.first_reported_at)}"]
+details = [f"first reported {widgets.when(claim.first_reported_at, claim.first_reported_date_only)}"]
 if claim.expected_by:
     details.append(f"expected by {widgets.when(claim.expected_by)}")
 if view.topics:
@@ -56,7 +56,8 @@ row = predicted[predicted["claim_id"] == claim.id]
 cells = st.columns(4)
 cells[0].metric("Reported status", view.status.value, help="What the sources said: each source's latest stance counts")
 cells[1].metric("Outcome", view.outcome.verdict if view.outcome else "open",
-                help="The verdict in force" + (f", as of {widgets.when(view.outcome.decided_at)}" if view.outcome else ""))
+                help="The verdict in force" + (f", as of {widgets.when(view.outcome.decided_at, view.outcome.decided_date_only)}"
+                                              if view.outcome else ""))
 resolved = bool(len(row)) and bool(row["resolved"].iloc[0])
 if len(row):
     p_true, credibility = float(row["p_true"].iloc[0]), int(row["credibility"].iloc[0])
@@ -99,7 +100,9 @@ if len(row):
         st.altair_chart(charts.p_true_timeline_chart(p_line), key="claim_p_true_timeline", width="stretch")
 
 st.subheader("Reports")
-shown = reports.assign(reported_at=reports["reported_at"].map(widgets.when), url=reports["url"].map(widgets.safe_url))
+# dates given without a time show as dates (the frame holds the reports in view.reports' order)
+shown = reports.assign(reported_at=[widgets.when(r.reported_at, r.reported_date_only) for r, _s, _v in view.reports],
+                       url=reports["url"].map(widgets.safe_url))
 shown = shown.drop(columns=["source_id"])
 if shown["retracted"].any():  # greyed (struck where the table can), with who retracted it and why beside it
     order = list(shown.columns)
@@ -121,7 +124,7 @@ if not view.retracted:
 
 st.subheader("Outcome history")
 if len(outcomes):
-    shown = outcomes.assign(decided_at=outcomes["decided_at"].map(widgets.when),
+    shown = outcomes.assign(decided_at=[widgets.when(o.decided_at, o.decided_date_only) for o in view.outcomes],
                             recorded_at=outcomes["recorded_at"].map(widgets.when),
                             evidence=outcomes["evidence"].map(widgets.safe_url))
     widgets.table(shown, "claim_outcomes",

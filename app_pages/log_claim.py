@@ -49,7 +49,7 @@ def _report(prefix: str) -> dict:
     if prefix == "log_r0" and not values["url"]:  # the claim was started from a link: it is the first report's
         values["url"] = (state.get("log_link") or "").strip()
     return {"source": widgets.picked_source(f"{prefix}_source") or "", "stance": values["stance"] or "",
-            "reported_at": values["when"] or "", "via": widgets.picked_source(f"{prefix}_via"), "url": values["url"] or None, "quote": values["quote"] or None,
+            "reported_at": widgets.entered_when(values["when"], state.get("log_zone")), "via": widgets.picked_source(f"{prefix}_via"), "url": values["url"] or None, "quote": values["quote"] or None,
             "note": values["note"] or None}
 
 
@@ -70,7 +70,8 @@ def _log_claim() -> None:
     rows = state["log_rows"]
     if not access.act("log", lambda acting: acting.log_claim(
             state.get("log_statement") or "", topics=state.get("log_topics") or None,
-            expected_by=state.get("log_expected") or None, reports=[_report(f"log_r{row}") for row in rows]),
+            expected_by=widgets.entered_when(state.get("log_expected"), state.get("log_zone")) or None,
+            reports=[_report(f"log_r{row}") for row in rows]),
             _logged):
         return
     for row in rows:
@@ -135,9 +136,9 @@ def report_fields(prefix: str, names: dict[str, str | None], number: int | None 
         stance.selectbox("Stance", STANCES, index=None, key=f"{prefix}_stance",
                          placeholder="rumoured, confirmed or denied")
         with at:
-            st.text_input("When", key=f"{prefix}_when", placeholder="e.g. 13 Dec 2016 18:00, 2016-12-13T18:00+02:00",
-                          help="As people write it; without a zone it is taken in TRACKER_TIMEZONE (default UTC)")
-            widgets.date_preview(state.get(f"{prefix}_when"))
+            st.text_input("When", key=f"{prefix}_when", placeholder="e.g. 13 Dec 2016 18:00 EET, 2 hours ago",
+                          help="As people write it; without a zone it is taken in the zone picked above")
+            widgets.date_preview(state.get(f"{prefix}_when"), state.get("log_zone"))
         via, url = st.columns([3, 5])
         with via:
             widgets.source_picker("Relaying (via)", f"{prefix}_via", names, placeholder="optional: the source it passes on",
@@ -151,6 +152,7 @@ def report_fields(prefix: str, names: dict[str, str | None], number: int | None 
 
 
 mode = st.radio("What are you logging?", [NEW, EXISTING], horizontal=True, key="log_mode")
+widgets.zone_picker("log_zone")
 names = queries.source_choices(ledger)
 
 if mode == NEW:
@@ -180,7 +182,7 @@ if mode == NEW:
         widgets.one_click("Recent:", recent_topics[:4], "log_recent_topic", _use_recent_topic)
     with right:
         st.text_input("Expected to be settled by", key="log_expected", placeholder="optional, e.g. 17 December 2016")
-        widgets.date_preview(state.get("log_expected"))
+        widgets.date_preview(state.get("log_expected"), state.get("log_zone"))
     widgets.one_click("Recent sources:", recent_sources[:5], "log_recent_source", _use_recent_source)
     rows = state["log_rows"]
     for number, row in enumerate(rows, 1):

@@ -38,7 +38,7 @@ def csv_of(rows: list[dict]) -> str:
 def _isolated_env(monkeypatch, tmp_path):
     """No test sees the developer's store, time zone or date-order settings."""
     for name in ("TRACKER_DATABASE_URL", "TRACKER_TIMEZONE", "TRACKER_DATE_ORDER", "TRACKER_REQUIRE_LOGIN",
-                 "TRACKER_SESSION_HOURS", "TRACKER_USER", "TRACKER_PASSWORD"):
+                 "TRACKER_SESSION_HOURS", "TRACKER_USER", "TRACKER_PASSWORD", "TRACKER_ZONE_ABBREVIATIONS"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.chdir(tmp_path)
 

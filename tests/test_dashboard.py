@@ -13,6 +13,7 @@ from streamlit.testing.v1 import AppTest
 from tests.conftest import REPO
 from tracker import forecast, queries
 from tracker.dashboard import cache
+from tracker.dates import format_when
 from tracker.evidence import load_evidence
 from tracker.interchange import load_example, write_csv
 from tracker.ledger import Ledger
@@ -428,3 +429,61 @@ def test_claims_an_import_logged_twice_are_offered_for_merging(aleppo):
     at.button(key="import_duplicates_8_14").click().run()
     assert "Merged claim #14 into claim #8." in ok(at).success[0].value
     assert aleppo.get_claim(14).claim.merged_into_id == 8
+
+
+# -- times typed live, each entry in its own zone ------------------------------------------
+def test_log_a_claim_reads_times_in_the_entrys_zone_and_previews_utc(aleppo, monkeypatch):
+    monkeypatch.setenv("TRACKER_TIMEZONE", "Europe/London")
+    at = ok(on("log_claim"))
+    assert at.selectbox(key="log_zone").value == "Europe/London"  # starts at the user's setting
+    at.selectbox(key="log_zone").select("Asia/Damascus").run()
+    at.text_area(key="log_statement").input("Convoys left eastern Aleppo at dusk").run()
+    at.selectbox(key="log_r0_source").select("ICRC").run()
+    at.selectbox(key="log_r0_stance").select("confirmed").run()
+    at.text_input(key="log_r0_when").input("15 December 2016 18:00").run()
+    assert "Read as 2016-12-15T16:00Z" in texts(ok(at).caption)
+    at.button(key="log_add_row").click().run()
+    at.selectbox(key="log_r1_source").select("Kremlin").run()
+    at.selectbox(key="log_r1_stance").select("rumoured").run()
+    at.text_input(key="log_r1_when").input("15 December 2016 10:00 EET").run()  # its own zone wins
+    at.text_input(key="log_expected").input("17 December 2016").run()
+    assert "Read as the date 2016-12-17" in texts(ok(at).caption)
+    at.button(key="log_submit").click().run()
+    assert "Logged claim #14." in ok(at).success[0].value
+    view = aleppo.get_claim(14)
+    assert [format_when(r.reported_at) for r, _, _ in view.reports] == ["2016-12-15T08:00Z", "2016-12-15T16:00Z"]
+    assert format_when(view.claim.expected_by) == "2016-12-17T00:00Z"
+
+
+def test_a_time_at_a_dst_change_in_the_picked_zone_is_refused_in_the_form(aleppo):
+    before = queries.fingerprint(aleppo)
+    at = ok(on("log_claim"))
+    at.selectbox(key="log_zone").select("Europe/Berlin").run()
+    at.text_area(key="log_statement").input("Clocks went back").run()
+    at.selectbox(key="log_r0_source").select("Kremlin").run()
+    at.selectbox(key="log_r0_stance").select("confirmed").run()
+    at.text_input(key="log_r0_when").input("2016-10-30 02:30").run()
+    assert "happened twice in Europe/Berlin" in texts(ok(at).caption)
+    at.button(key="log_submit").click().run()
+    assert "happened twice in Europe/Berlin" in ok(at).error[0].value
+    assert queries.fingerprint(aleppo) == before
+
+
+def test_an_outcome_given_as_a_date_is_kept_and_shown_as_a_date(aleppo):
+    at = ok(app(claim=8).run())
+    at.selectbox(key="claim_outcome_verdict").select("partly_true").run()
+    at.selectbox(key="claim_outcome_zone").select("Pacific/Kiritimati").run()  # +14:00: the date must not move
+    at.text_input(key="claim_outcome_when").input("16 December 2016").run()
+    at.button(key="claim_outcome_record").click().run()
+    assert list(table(ok(at), "in force")["decided_at"])[-1] == "2016-12-16"
+    outcome = aleppo.get_claim(8).outcome
+    assert outcome.decided_date_only and format_when(outcome.decided_at, True) == "2016-12-16"
+
+
+def test_an_expected_by_time_is_read_in_the_edit_forms_zone(aleppo):
+    at = ok(app(claim=8).run())
+    at.text_input(key="claim_edit_expected").set_value("17 December 2016 23:30")
+    at.selectbox(key="claim_edit_zone").select("Asia/Tokyo")
+    at.button(key="claim_edit_save").click().run()
+    assert not ok(at).error
+    assert format_when(aleppo.get_claim(8).claim.expected_by) == "2016-12-17T14:30Z"

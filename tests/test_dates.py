@@ -48,7 +48,7 @@ def test_parse_when_reads_common_formats_as_aware_utc(text, expected):
         ("2016-12-13 18:00", utc(2016, 12, 13, 17, 0)),
         ("2016-12-13T18:00", utc(2016, 12, 13, 17, 0)),
         ("13 December 2016 18:00", utc(2016, 12, 13, 17, 0)),
-        ("13 December 2016", utc(2016, 12, 12, 23, 0)),
+        ("13 December 2016", utc(2016, 12, 13)),  # a date is the same day everywhere (kept as a date)
         # CEST (UTC+2) in July
         ("2016-07-13 18:00", utc(2016, 7, 13, 16, 0)),
     ],
@@ -85,9 +85,9 @@ def test_unknown_time_zone_setting_is_an_error(monkeypatch):
 
 
 def test_unknown_zone_abbreviation_is_an_error_not_ignored():
-    # dateutil does not know "EST"; reading 18:00 EST as 18:00 UTC would be five hours off
-    with pytest.raises(DateError, match="13 December 2016 18:00 EST"):
-        parse_when("13 December 2016 18:00 EST")
+    # dateutil does not know "XYZT"; reading 18:00 XYZT as 18:00 UTC would be silently off
+    with pytest.raises(DateError, match="13 December 2016 18:00 XYZT"):
+        parse_when("13 December 2016 18:00 XYZT")
 
 
 @pytest.mark.parametrize(
@@ -123,10 +123,9 @@ def test_year_first_date_is_always_year_month_day(monkeypatch, order, text):
 @pytest.mark.parametrize(
     "text",
     [
-        "yesterday",
         "December 2016",  # no day
         "2016-12",  # no day
-        "Monday",  # no date at all
+        "Monday 13",  # not a time of day, and no month or year
         "December 13",  # no year
         "2016",
         "Wednesday 13th December 2016",  # 13 December 2016 was a Tuesday
@@ -183,3 +182,107 @@ def test_format_when_round_trips_through_parse_when(monkeypatch, zone, moment):
     if zone is not None:
         monkeypatch.setenv("TRACKER_TIMEZONE", zone)
     assert parse_when(format_when(moment)) == moment
+
+
+# -- silent wrong times (issue 11) ---------------------------------------------------------
+@pytest.mark.parametrize(
+    "text",
+    ["13 Dec 2016 18:00 GMT+2", "13 Dec 2016 18:00 UTC+2", "13 Dec 2016 18:00 +2", "13 Dec 2016 18:00 +02",
+     "13 Dec 2016 18:00 +02:00", "13 Dec 2016 18:00 +0200", "13 Dec 2016 18:00 gmt +2", "2016-12-13T18:00+02",
+     "13 Dec 2016 18:00 EET", "13 Dec 2016 18:00GMT+2"],
+)
+def test_every_spelling_of_an_offset_means_ahead_of_utc(text):
+    assert parse_when(text) == utc(2016, 12, 13, 16, 0)
+
+
+@pytest.mark.parametrize(("text", "expected"), [("13 Dec 2016 18:00 UTC+3", utc(2016, 12, 13, 15)),
+                                                ("13 Dec 2016 18:00 GMT-5", utc(2016, 12, 13, 23)),
+                                                ("13 Dec 2016 18:00 UTC-03:30", utc(2016, 12, 13, 21, 30))])
+def test_named_offsets_are_not_read_with_the_posix_sign(text, expected):
+    assert parse_when(text) == expected
+
+
+@pytest.mark.parametrize(("order", "text", "hint"), [(None, "12/13/2016", "TRACKER_DATE_ORDER=MDY"),
+                                                     ("DMY", "12.13.2016", "TRACKER_DATE_ORDER=MDY"),
+                                                     ("MDY", "13/12/2016", "TRACKER_DATE_ORDER=DMY")])
+def test_numeric_date_impossible_in_the_configured_order_is_refused_not_swapped(monkeypatch, order, text, hint):
+    if order:
+        monkeypatch.setenv("TRACKER_DATE_ORDER", order)
+    with pytest.raises(DateError, match="no month 13") as caught:
+        parse_when(text)
+    assert hint in str(caught.value) and "13 December 2016" in str(caught.value)
+
+
+def test_numeric_date_possible_in_the_configured_order_follows_it():
+    assert parse_when("12/05/2016") == utc(2016, 5, 12)
+
+
+@pytest.mark.parametrize("text", ["1 2 3", "03/04/16", "13 Dec 16", "13-12-16 18:00"])
+def test_numbers_without_a_full_year_are_refused(text):
+    with pytest.raises(DateError, match="year in full"):
+        parse_when(text)
+
+
+@pytest.mark.parametrize(
+    ("zone", "text", "readings"),
+    [  # clocks went back: 02:30 happened at +02:00 and again at +01:00
+        ("Europe/Berlin", "2016-10-30 02:30", ("2016-10-30T00:30Z", "2016-10-30T01:30Z")),
+        ("Europe/Berlin", "30 October 2016 02:30", ("2016-10-30T00:30Z", "2016-10-30T01:30Z")),
+        ("America/New_York", "2016-11-06T01:15", ("2016-11-06T05:15Z", "2016-11-06T06:15Z")),
+    ],
+)
+def test_time_that_happened_twice_is_refused_naming_both_readings(monkeypatch, zone, text, readings):
+    monkeypatch.setenv("TRACKER_TIMEZONE", zone)
+    with pytest.raises(DateError, match="happened twice") as caught:
+        parse_when(text)
+    assert all(reading in str(caught.value) for reading in readings)
+    assert "offset" in str(caught.value)
+
+
+@pytest.mark.parametrize(("zone", "text"), [("Europe/Berlin", "2016-03-27 02:30"),
+                                            ("Europe/Berlin", "27 March 2016 02:30"),
+                                            ("America/New_York", "2016-03-13T02:30")])
+def test_time_skipped_when_clocks_go_forward_is_refused(monkeypatch, zone, text):
+    monkeypatch.setenv("TRACKER_TIMEZONE", zone)
+    with pytest.raises(DateError, match="did not exist in " + zone):
+        parse_when(text)
+
+
+def test_time_at_a_dst_change_with_its_offset_is_read(monkeypatch):
+    monkeypatch.setenv("TRACKER_TIMEZONE", "Europe/Berlin")
+    assert parse_when("2016-10-30 02:30+01:00") == utc(2016, 10, 30, 1, 30)
+    assert parse_when("2016-10-30 03:30") == utc(2016, 10, 30, 2, 30)  # after the change: one reading
+
+
+@pytest.mark.parametrize("text", ["0001-01-01T00:00+05:00", "0001-01-01 00:00 +05:00",
+                                  "9999-12-31T23:00-05:00", "13 Dec 2016 18:00 +99"])
+def test_times_outside_what_a_datetime_holds_are_refused(text):
+    with pytest.raises(DateError, match="outside the years 1 to 9999|offset no zone has"):
+        parse_when(text)
+
+
+@pytest.mark.parametrize("text", ["2016-12-13T18:00+02", "2016-12-13 18:00+02", "2016-12-13T18:00:00.5+02"])
+def test_hours_only_offset_is_read_whatever_the_configured_zone(monkeypatch, text):
+    monkeypatch.setenv("TRACKER_TIMEZONE", "Europe/Berlin")
+    import pandas as pd
+    from tracker.dates import parse_many
+    expected = utc(2016, 12, 13, 16, 0, 0, 500000 if ".5" in text else 0)
+    assert parse_when(text) == expected
+    times, date_only, problems = parse_many(pd.Series([text, "2016-12-13 18:00"]))
+    assert problems == {} and not date_only.any()
+    assert times.iat[0].to_pydatetime() == expected and times.iat[1].to_pydatetime() == utc(2016, 12, 13, 17)
+
+
+@pytest.mark.parametrize("text", ["２０１６-12-13", "2016-12-13T１８:00Z", "١٣ December 2016"])
+def test_digits_other_than_ascii_are_refused_by_both_readers(text):
+    import pandas as pd
+    from tracker.dates import parse_many
+    with pytest.raises(DateError, match="digits other than 0-9"):
+        parse_when(text)
+    times, _date_only, problems = parse_many(pd.Series([text]))
+    assert times.isna().all() and "digits other than 0-9" in problems[0]
+
+
+def test_nearly_iso_time_is_still_year_month_day():
+    # found by the fuzz test: read day-first, this was 12 January
+    assert parse_when("2016-12-01T18:00 +3") == utc(2016, 12, 1, 15)

@@ -42,7 +42,7 @@ CASES = [
      {**NEW, "topic": ";".join(f"t{n}" for n in range(101))}),
     ("unknown stance", lambda l, c: l.add_report(c, "TASS", "maybe", AT), {"stance": "maybe"}),
     ("empty stance", lambda l, c: l.add_report(c, "TASS", "", AT), {"stance": ""}),
-    ("unreadable time", lambda l, c: l.add_report(c, "TASS", "confirmed", "yesterday"), {"reported_at": "yesterday"}),
+    ("unreadable time", lambda l, c: l.add_report(c, "TASS", "confirmed", "the day before"), {"reported_at": "the day before"}),
     ("empty time", lambda l, c: l.add_report(c, "TASS", "confirmed", ""), {"reported_at": ""}),
     ("future time", lambda l, c: l.add_report(c, "TASS", "confirmed", LATE), {"reported_at": LATE}),
     ("self relay", lambda l, c: l.add_report(c, "TASS", "confirmed", AT, via="tass"), {"via": "tass"}),

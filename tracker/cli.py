@@ -388,19 +388,26 @@ def claim_json(view: ClaimView) -> dict:
         "id": view.claim.id, "claim_ref": view.claim.ref, "statement": view.claim.statement,
         "topics": view.topics, "status": view.status.value,
         "outcome": view.outcome.verdict if view.outcome else None,
-        "first_reported_at": format_when(view.claim.first_reported_at),
+        "first_reported_at": format_when(view.claim.first_reported_at, view.claim.first_reported_date_only),
         "expected_by": format_when(view.claim.expected_by) or None,
         "version": view.claim.version,
         "retracted": None if not view.retracted else {
             "at": format_when(view.claim.retracted_at), "by": view.claim.retracted_by,
             "reason": view.claim.retraction_reason},
-        "reports": [{"id": r.id, "source": s, "stance": r.stance, "reported_at": format_when(r.reported_at), "via": v,
+        "reports": [{"id": r.id, "source": s, "stance": r.stance,
+                     "reported_at": format_when(r.reported_at, r.reported_date_only), "via": v,
                      **({"retracted": r.retraction_reason} if r.retracted_at else {})}
                     for r, s, v in view.reports],
-        "timeline": [{"at": format_when(at), "status": st.value} for at, st in view.timeline],
-        "outcomes": [{"verdict": o.verdict, "decided_at": format_when(o.decided_at), "evidence": o.evidence_url,
+        "timeline": [{"at": _timeline_when(view, at), "status": st.value} for at, st in view.timeline],
+        "outcomes": [{"verdict": o.verdict, "decided_at": format_when(o.decided_at, o.decided_date_only),
+                      "evidence": o.evidence_url,
                       "note": o.note, "reviewer": o.reviewer} for o in view.outcomes],
     }
+
+
+def _timeline_when(view: ClaimView, at) -> str:
+    """A status change's time, shown as a date when the report that made it gave only a date."""
+    return format_when(at, any(r.reported_date_only and r.reported_at == at for r, _s, _v in view.reports))
 
 
 @claims.command("show")
@@ -417,19 +424,20 @@ def claims_show(ctx: click.Context, claim_id: int, fmt: str) -> None:
     _say(f"#{c.id}{f' ({c.ref})' if c.ref else ''}: {c.statement}")
     if view.retracted:
         _say(f"RETRACTED {format_when(c.retracted_at)} by {c.retracted_by}: {c.retraction_reason}")
-    _say(f"topics: {', '.join(view.topics) or '-'}   first reported: {format_when(c.first_reported_at)}"
+    first = format_when(c.first_reported_at, c.first_reported_date_only)
+    _say(f"topics: {', '.join(view.topics) or '-'}   first reported: {first}"
          f"   expected by: {format_when(c.expected_by) or '-'}   version: {c.version}")
     _say("\nreports:")
     _say(render_table(
-        [[r.id, format_when(r.reported_at), s, r.stance, v or "",
+        [[r.id, format_when(r.reported_at, r.reported_date_only), s, r.stance, v or "",
           f"retracted: {_shorten(r.retraction_reason or '', 40)}" if r.retracted_at else ""]
          for r, s, v in view.reports],
         ["id", "reported at", "source", "stance", "via", ""]))
-    _say("\nstatus timeline: " + " -> ".join(f"{st.value} ({format_when(at)})" for at, st in view.timeline))
+    _say("\nstatus timeline: " + " -> ".join(f"{st.value} ({_timeline_when(view, at)})" for at, st in view.timeline))
     _say("\noutcomes:" + ("" if view.outcomes else " none yet (open)"))
     for o in view.outcomes:
         current = "  <- in force" if o is view.outcome else ""
-        _say(f"  {o.verdict} as of {format_when(o.decided_at)}{f' by {o.reviewer}' if o.reviewer else ''}"
+        _say(f"  {o.verdict} as of {format_when(o.decided_at, o.decided_date_only)}{f' by {o.reviewer}' if o.reviewer else ''}"
              f"{f': {o.note}' if o.note else ''}{current}")
 
 

@@ -36,6 +36,7 @@ from sqlalchemy.engine import Connection
 
 from tracker import audit, rules, safe_text
 from tracker.accounts import PermissionDenied
+from tracker.dates import When, read_when
 from tracker.errors import ImportRejected, LedgerError, RowError, count_problems
 from tracker.ledger import Ledger, Writer, describe_change
 from tracker.rules import MAX_NAME, check_expected_by, check_outcome_time, name_key
@@ -70,6 +71,7 @@ class OutcomeIn:
     verdict: str
     decided_at: object
     evidence: str | None = None
+    date_only: bool = False  # decided_at was given as a date without a time
     note: str | None = None
     reviewer: str | None = None
 
@@ -168,6 +170,7 @@ class _Claim:
     version_checked: bool = False
     stored_first: datetime | None = None  # first_reported_at as stored (None: not yet written)
     first: datetime | None = None  # the earliest time seen, in the store or the file
+    first_day: bool = False  # whether `first`, when it came from the file, was a date without a time
     declared_first: datetime | None = None
     expected_by: datetime | None = None
     expected_row: str | None = None
@@ -176,6 +179,11 @@ class _Claim:
     outcome_rows: str | None = None  # CSV: the row that set the outcome
     topics: set[str] = field(default_factory=set)
     retracted: str | None = None  # why the store's claim takes nothing more (the service layer's message)
+
+    def see_first(self, at: datetime, date_only: bool) -> None:
+        """Take `at` as the claim's first-report time if it is the earliest yet."""
+        if self.first is None or at < self.first:
+            self.first, self.first_day = at, date_only
 
 
 def _chunks(values: list, size: int = IN_LIST) -> Iterator[list]:
@@ -332,10 +340,10 @@ class _Run:
         new = [c for c in self.claims.values() if c.id is None and c.first is not None]
         if not new:
             return
-        columns = ("ref", "statement", "first_reported_at", "expected_by")
+        columns = ("ref", "statement", "first_reported_at", "expected_by", "first_reported_date_only")
         for claim in new:
             claim.ref = claim.ref or new_ref("c")
-        rows = [(c.ref, c.statement, c.first, c.expected_by) for c in new]
+        rows = [(c.ref, c.statement, c.first, c.expected_by, c.first_day) for c in new]
         constants = {"logged_by": self.w.user, "logged_at": self.w.now}
         if self.sqlite:
             # a rowid table's new rows get max(rowid)+1, +2, ... and this transaction holds the
@@ -395,10 +403,10 @@ class _Run:
         verdict, messages = rules.VERDICT.column(frame["outcome"], optional=True)
         check(messages)
         refuse((frame["outcome_at"] != "") & (frame["outcome"] == ""), "'outcome_at' is set but 'outcome' is empty")
-        times = {}
+        times, days = {}, {}
         for name, rule in (("reported_at", rules.REPORTED_AT), ("expected_by", rules.EXPECTED_BY),
                            ("outcome_at", rules.DECIDED_AT)):
-            times[name], messages = rule.column(frame[name], None if name == "expected_by" else self.w.now)
+            times[name], days[name], messages = rule.column_when(frame[name], None if name == "expected_by" else self.w.now)
             if name == "outcome_at":
                 messages = messages.where(frame["outcome"] != "", "")  # an empty outcome is refused above
             check(messages)
@@ -407,7 +415,8 @@ class _Run:
         folded = frame["claim"].map({t: " ".join(t.split()) for t in texts})
         key = np.where(frame["claim_ref"] != "", "ref\x00" + frame["claim_ref"], "text\x00" + folded)
         frame = frame.assign(key=key, statement=folded, stance=stance, verdict=verdict, version=version,
-                             at=times["reported_at"], expected=times["expected_by"], decided=times["outcome_at"])
+                             at=times["reported_at"], expected=times["expected_by"], decided=times["outcome_at"],
+                             at_day=days["reported_at"], decided_day=days["outcome_at"])
         good = frame[~bad]
         firsts = good.drop_duplicates("key")
         self.register(firsts["key"].tolist(), firsts["row"].tolist(), firsts["claim_ref"].tolist(),
@@ -427,10 +436,9 @@ class _Run:
         for key_, number in zip(versioned["key"], versioned["version"]):
             claim = self.claims[key_]
             claim.file_version = int(number) if claim.file_version is None else claim.file_version
-        earliest = good.groupby("key", sort=False)["at"].min()
-        for key_, at in zip(earliest.index, earliest.dt.to_pydatetime()):
-            claim = self.claims[key_]
-            claim.first = at if claim.first is None else min(claim.first, at)
+        earliest = good.sort_values("at", kind="stable").drop_duplicates("key").set_index("key")
+        for key_, at, day in zip(earliest.index, earliest["at"].dt.to_pydatetime(), earliest["at_day"]):
+            self.claims[key_].see_first(at, bool(day))
         known = self._known_reports(good, source_id, via_id)
         if self.claims_retracted:
             known |= self._onto_retracted(good, source_id, known)
@@ -460,10 +468,11 @@ class _Run:
         known |= repeated
         firsts = named & ~repeated
         self.report_refs.update(zip(refs[firsts], labels[firsts]))
-        columns = ("ref", "rid", "cid", "sid", "stance", "at", "vid", "url", "note", "quote")
+        columns = ("ref", "rid", "cid", "sid", "stance", "at", "vid", "url", "note", "quote", "day")
         stored = pd.DataFrame([tuple(row) for chunk in _chunks(refs[firsts].tolist()) for row in self.connection.execute(
             select(Report.ref, Report.id, Report.claim_id, Report.source_id, Report.stance, Report.reported_at,
-                   Report.via_source_id, Report.url, Report.note, Report.quote).where(Report.ref.in_(chunk)))],
+                   Report.via_source_id, Report.url, Report.note, Report.quote, Report.reported_date_only)
+            .where(Report.ref.in_(chunk)))],
             columns=list(columns)).set_index("ref")
         held_rows = firsts & refs.isin(stored.index).to_numpy()  # the rest are new reports, keeping their refs
         if not held_rows.any():
@@ -479,6 +488,7 @@ class _Run:
                 & (source_id[held_rows].to_numpy() == held["sid"].to_numpy())
                 & (rows["stance"].to_numpy() == held["stance"].to_numpy())
                 & (rows["at"].to_numpy() == pd.to_datetime(held["at"], utc=True).to_numpy())
+                & (rows["at_day"].to_numpy() == held["day"].astype(bool).to_numpy())
                 & (via_id[held_rows].fillna(-1).to_numpy() == held["vid"].fillna(-1).to_numpy())
                 & (text(rows["url"].str.replace(r"\s+", " ", regex=True)) == text(held["url"]))
                 & (text(rows["note"]) == text(held["note"])) & (text(rows["quote"]) == text(held["quote"])))
@@ -498,7 +508,8 @@ class _Run:
                     continue
                 self.report_edits.append((label, int(rid), {
                     "source": rows["source"].iat[i], "stance": rows["stance"].iat[i],
-                    "reported_at": rows["at"].iat[i].to_pydatetime(), "via": rows["via"].iat[i] or None,
+                    "reported_at": When(rows["at"].iat[i].to_pydatetime(), bool(rows["at_day"].iat[i])),
+                    "via": rows["via"].iat[i] or None,
                     "url": rules.fold(rows["url"].iat[i]), "note": rows["note"].iat[i] or None,
                     "quote": rows["quote"].iat[i] or None}))
         return known
@@ -555,12 +566,13 @@ class _Run:
             elif claim.expected_by != expected:
                 conflicts.add(("expected", key, expected))
         judged = good[keep & (good["verdict"] != "").to_numpy()]
-        for key, verdict, decided, label, evidence in judged[["key", "verdict", "decided", "row", "evidence"]] \
+        for key, verdict, decided, label, evidence, day in judged[["key", "verdict", "decided", "row", "evidence",
+                                                                   "decided_day"]] \
                 .drop_duplicates(["key", "verdict", "decided"]).itertuples(index=False):
             claim, decided = known[key], decided.to_pydatetime()
             if claim.outcome_rows is None:
                 claim.outcome_rows = label
-                claim.outcomes = [OutcomeIn(label, verdict, decided, evidence=evidence or None)]
+                claim.outcomes = [OutcomeIn(label, verdict, decided, evidence=evidence or None, date_only=bool(day))]
             elif (claim.outcomes[0].verdict, claim.outcomes[0].decided_at) != (verdict, decided):
                 conflicts.add(("outcome", key, verdict, decided))
         if conflicts:
@@ -579,11 +591,13 @@ class _Run:
     def _write_reports(self, good: pd.DataFrame, claim_id: pd.Series, source_id: pd.Series, via_id: pd.Series) -> None:
         if good.empty:
             return
-        columns = ("ref", "claim_id", "source_id", "stance", "reported_at", "via_source_id", "url", "quote", "note")
+        columns = ("ref", "claim_id", "source_id", "stance", "reported_at", "via_source_id", "url", "quote", "note",
+                   "reported_date_only")
         refs = [ref or new_ref("r") for ref in good["report_ref"]]
         values = [refs, claim_id.astype("int64"), source_id.astype("int64"), good["stance"], good["at"],
                   via_id.astype("Int64").astype(object).where(via_id.notna(), None)]
         values += [good[name].where(good[name] != "", None) for name in ("url", "quote", "note")]
+        values.append(good["at_day"].astype(bool))
         added = self.insert_rows(Report.__table__, columns, by_column=values,
                                  constants={"logged_by": self.w.user, "logged_at": self.w.now}, skip_existing=True)
         self.summary.reports_added += added
@@ -693,7 +707,7 @@ class _Run:
             for outcome in claim.outcomes:
                 try:
                     rules.DECIDED_AT.check_not_future(outcome.decided_at, self.w.now)
-                    check_outcome_time(outcome.decided_at, claim.first, label)
+                    check_outcome_time(outcome.decided_at, claim.first, label, outcome.date_only)
                 except LedgerError as exc:
                     self.fail(outcome.row, str(exc))
         claim_edits = self._claim_edits()
@@ -702,13 +716,14 @@ class _Run:
         self._apply_edits(claim_edits)
         if self.errors and not self.dry_run:
             return
-        changed = [{"cid": c.id, "first": c.first, "expected": c.expected_by or c.stored_expected}
+        changed = [{"cid": c.id, "first": c.first, "day": c.first_day, "expected": c.expected_by or c.stored_expected}
                    for c in self.claims.values() if c.id is not None and
                    (c.first != c.stored_first or (c.expected_by is not None and c.expected_by != c.stored_expected))]
         if changed:
             self.connection.execute(
                 update(Claim).where(Claim.id == bindparam("cid"))
-                .values(first_reported_at=bindparam("first"), expected_by=bindparam("expected")),
+                .values(first_reported_at=bindparam("first"), expected_by=bindparam("expected"),
+                        first_reported_date_only=bindparam("day")),
                 changed,
             )
             self.edited = [(c, {"first_reported_at": c.stored_first, "expected_by": c.stored_expected})
@@ -807,11 +822,12 @@ class _Run:
                         self.fail(outcome.row, f"{exc}; the verdict is credited to whoever imports it")
                         continue
                     rows.append((claim.id, outcome.verdict, outcome.decided_at, outcome.evidence, outcome.note,
-                                 reviewer))
+                                 reviewer, outcome.date_only))
         if self.errors and not self.dry_run:
             return
         # in file order: the last revision of a claim is the one in force
-        self.insert_rows(Outcome.__table__, ("claim_id", "verdict", "decided_at", "evidence_url", "note", "reviewer"),
+        self.insert_rows(Outcome.__table__, ("claim_id", "verdict", "decided_at", "evidence_url", "note", "reviewer",
+                                             "decided_date_only"),
                          rows=rows, constants={"recorded_at": self.w.now})
         self.summary.outcomes_added = len(rows)
 
@@ -831,8 +847,9 @@ class _Run:
             if item.expected_by is not None:
                 claim.expected_by, claim.expected_row = item.expected_by, item.row
             if item.first_reported_at is not None:
-                claim.declared_first = item.first_reported_at
-                claim.first = item.first_reported_at if claim.first is None else min(claim.first, item.first_reported_at)
+                declared_first = read_when(item.first_reported_at)
+                claim.declared_first = declared_first.at
+                claim.see_first(*declared_first)
         return declared
 
     def write_declared(self, declared: dict[str, ClaimIn]) -> None:

@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from tracker import formats, rules, safe_text
-from tracker.dates import format_when
+from tracker.dates import When, format_when
 from tracker.errors import ImportRejected, RowError, ValidationError
 from tracker.importer import (
     ALL_FIELDS,
@@ -199,8 +199,9 @@ def read_json(stream: IO[str]) -> Incoming:
         if version is not None and (not isinstance(version, int) or isinstance(version, bool) or version < 1):
             errors.append(RowError(row, "'claim_version' is not a whole number; leave it as exported, or out"))
             continue
+        expected = _check_date(item.get("expected_by"), rules.EXPECTED_BY, errors, row)
         claim = ClaimIn(row, ref, statement, topics=topics, version=version,
-                        expected_by=_check_date(item.get("expected_by"), rules.EXPECTED_BY, errors, row),
+                        expected_by=expected.at if expected else None,
                         first_reported_at=_check_date(item.get("first_reported_at"), rules.FIRST_REPORTED, errors, row))
         reports = item.get("reports") or []
         if not reports and claim.first_reported_at is None:
@@ -233,7 +234,8 @@ def read_json(stream: IO[str]) -> Incoming:
                 errors.append(RowError(orow, str(exc)))
             when = _check_date(out.get("decided_at"), rules.DECIDED_AT, errors, orow)
             if len(errors) == bad:
-                claim.outcomes.append(OutcomeIn(orow, verdict, when, evidence=evidence, note=note, reviewer=reviewer))
+                claim.outcomes.append(OutcomeIn(orow, verdict, when.at, evidence=evidence, date_only=when.date_only,
+                                                note=note, reviewer=reviewer))
         incoming.claims.append(claim)
     incoming.chunks = [(labels, rows)] if rows else []
     return incoming
@@ -270,9 +272,9 @@ def _scalars(item: dict, row: str, errors: list[RowError], fields: Iterable[str]
     return not bad
 
 
-def _check_date(value: Any, rule: rules.Moment, errors: list[RowError], row: str) -> Any:
+def _check_date(value: Any, rule: rules.Moment, errors: list[RowError], row: str) -> When | None:
     try:
-        return rule.check(value if isinstance(value, str) or value is None else str(value))
+        return rule.check_when(value if isinstance(value, str) or value is None else str(value))
     except ValidationError as exc:
         errors.append(RowError(row, str(exc)))
         return None
@@ -370,9 +372,9 @@ def csv_rows(views: Iterable[ClaimView]) -> Iterable[dict[str, str]]:
                 "claim": view.claim.statement,
                 "source": source,
                 "stance": report.stance,
-                "reported_at": format_when(report.reported_at),
+                "reported_at": format_when(report.reported_at, report.reported_date_only),
                 "outcome": outcome.verdict if outcome else "",
-                "outcome_at": format_when(outcome.decided_at) if outcome else "",
+                "outcome_at": format_when(outcome.decided_at, outcome.decided_date_only) if outcome else "",
                 "via": via or "",
                 "url": report.url or "",
                 "topic": ";".join(view.topics),
@@ -407,15 +409,15 @@ def to_json(ledger: Ledger) -> dict:
             "claim_version": view.claim.version,
             "statement": view.claim.statement,
             "topics": view.topics,
-            "first_reported_at": format_when(view.claim.first_reported_at),
+            "first_reported_at": format_when(view.claim.first_reported_at, view.claim.first_reported_date_only),
             "expected_by": format_when(view.claim.expected_by) or None,
             "reports": [
-                {"report_ref": r.ref, "source": source, "stance": r.stance, "reported_at": format_when(r.reported_at),
+                {"report_ref": r.ref, "source": source, "stance": r.stance, "reported_at": format_when(r.reported_at, r.reported_date_only),
                  "via": via, "url": r.url, "quote": r.quote, "note": r.note}
                 for r, source, via in view.reports
             ],
             "outcomes": [
-                {"verdict": o.verdict, "decided_at": format_when(o.decided_at), "evidence": o.evidence_url,
+                {"verdict": o.verdict, "decided_at": format_when(o.decided_at, o.decided_date_only), "evidence": o.evidence_url,
                  "note": o.note, "reviewer": o.reviewer}
                 for o in view.outcomes
             ],

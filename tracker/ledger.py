@@ -32,7 +32,7 @@ from sqlmodel import Session, col, select
 
 from tracker import accounts, audit, rules, store
 from tracker.accounts import LOCAL_OPERATOR, Actor, LoginFailed, LoginRequired
-from tracker.dates import utcnow
+from tracker.dates import When, utcnow
 from tracker.errors import (
     DuplicateError,
     EditConflict,
@@ -497,12 +497,13 @@ class Writer:
                 raise DuplicateError(
                     f"claim #{same[0].id} already says exactly this; add a report to it instead"
                 )
-        first = rules.FIRST_REPORTED.check(first_reported_at, self.now) if first_reported_at is not None else self.now
+        first = (rules.FIRST_REPORTED.check_when(first_reported_at, self.now) if first_reported_at is not None
+                 else When(self.now))
         expected = rules.EXPECTED_BY.check(expected_by)
         if expected is not None:
-            check_expected_by(expected, first)
-        claim = Claim(ref=ref or self.unused_ref("c"), statement=cleaned, first_reported_at=first, expected_by=expected,
-                      logged_by=self.user, logged_at=self.now)
+            check_expected_by(expected, first.at)
+        claim = Claim(ref=ref or self.unused_ref("c"), statement=cleaned, first_reported_at=first.at, expected_by=expected,
+                      logged_by=self.user, logged_at=self.now, first_reported_date_only=first.date_only)
         self.session.add(claim)
         self.session.flush()
         wanted = normalise_topics(topics)
@@ -632,7 +633,9 @@ class Writer:
         self.set_topics(keep, topics)
         before = {"first_reported_at": keep.first_reported_at, "expected_by": keep.expected_by,
                   "topics": before_topics or None}
-        keep.first_reported_at = min(keep.first_reported_at, duplicate.first_reported_at)
+        if duplicate.first_reported_at < keep.first_reported_at:
+            keep.first_reported_at = duplicate.first_reported_at
+            keep.first_reported_date_only = duplicate.first_reported_date_only
         if keep.expected_by is None and duplicate.expected_by is not None:
             keep.expected_by = duplicate.expected_by
         for earlier in self.session.exec(select(Claim).where(Claim.merged_into_id == duplicate.id)).all():
@@ -684,10 +687,10 @@ class Writer:
         ).first()
 
     def prepare_report(self, source: str, stance, reported_at, via: str | None = None,
-                       *, create_sources: bool = True) -> tuple[Source, str, datetime, Source | None]:
+                       *, create_sources: bool = True) -> tuple[Source, str, When, Source | None]:
         """Check a report's fields and resolve its sources, before anything is written."""
         stance = rules.STANCE.check(stance)
-        when = rules.REPORTED_AT.check(reported_at, self.now)
+        when = rules.REPORTED_AT.check_when(reported_at, self.now)
         written = rules.SOURCE.check(source)
         via = rules.VIA.check(via)
         src = self.source(written, create=create_sources)
@@ -703,8 +706,9 @@ class Writer:
         """Add one source's stance on `claim`; a duplicate is an error (or skipped on import)."""
         self.require("report.create")
         self._not_retracted(claim)
-        src, stance, when, via_src = self.prepare_report(source, stance, reported_at, via,
+        src, stance, read, via_src = self.prepare_report(source, stance, reported_at, via,
                                                          create_sources=create_sources)
+        when = read.at
         if self.find_report(claim, src, stance, when) is not None:
             if skip_duplicate:
                 return None
@@ -713,13 +717,13 @@ class Writer:
                 + (" (retracted)" if self.find_report(claim, src, stance, when).retracted_at else "")
             )
         report = Report(ref=self.unused_ref("r"), claim_id=claim.id, source_id=src.id, stance=stance, reported_at=when,
-                        via_source_id=via_src.id if via_src else None, url=rules.URL.check(url),
-                        quote=rules.QUOTE.check(quote), note=rules.NOTE.check(note),
+                        reported_date_only=read.date_only, via_source_id=via_src.id if via_src else None,
+                        url=rules.URL.check(url), quote=rules.QUOTE.check(quote), note=rules.NOTE.check(note),
                         logged_by=self.user, logged_at=self.now)
         self.session.add(report)
         moved_first = when < claim.first_reported_at
         if moved_first:
-            claim.first_reported_at = when
+            claim.first_reported_at, claim.first_reported_date_only = when, read.date_only
         self.bump(claim)
         self.session.flush()
         after = {"source": src.name, "stance": stance, "reported_at": when,
@@ -739,8 +743,9 @@ class Writer:
         `version` is its claim's version as the editor saw it (a stale edit is refused).
         """
         claim = self.claim(report.claim_id)
-        src, stance, when, via_src = self.prepare_report(source, stance, reported_at, via)
-        wanted = {"source_id": src.id, "stance": stance, "reported_at": when,
+        src, stance, read, via_src = self.prepare_report(source, stance, reported_at, via)
+        when = read.at
+        wanted = {"source_id": src.id, "stance": stance, "reported_at": when, "reported_date_only": read.date_only,
                   "via_source_id": via_src.id if via_src else None, "url": rules.URL.check(url),
                   "note": rules.NOTE.check(note), "quote": rules.QUOTE.check(quote)}
         changed = [name for name, value in wanted.items() if getattr(report, name) != value]
@@ -766,7 +771,7 @@ class Writer:
             setattr(report, name, wanted[name])
         after = {label.get(n, n): shown(n, wanted[n]) for n in changed}
         if when < claim.first_reported_at:
-            claim.first_reported_at = when
+            claim.first_reported_at, claim.first_reported_date_only = when, read.date_only
         self.bump(report)
         self.bump(claim)
         self.session.flush()
@@ -805,8 +810,9 @@ class Writer:
         self._not_retracted(claim)
         self.check_claim_version(claim, version)
         verdict = rules.VERDICT.check(verdict)
-        when = rules.DECIDED_AT.check(decided_at, self.now)
-        check_outcome_time(when, claim.first_reported_at, f"claim #{claim.id}")
+        read = rules.DECIDED_AT.check_when(decided_at, self.now)
+        when = read.at
+        check_outcome_time(when, claim.first_reported_at, f"claim #{claim.id}", read.date_only)
         history = self.outcomes(claim)
         if skip_duplicate and any(o.verdict == verdict and o.decided_at == when for o in history):
             return None
@@ -815,7 +821,8 @@ class Writer:
                 f"claim #{claim.id} already has the verdict '{verdict}' as of {when:%Y-%m-%d}; "
                 "change the verdict or its date to revise it"
             )
-        outcome = Outcome(claim_id=claim.id, verdict=verdict, decided_at=when, evidence_url=rules.EVIDENCE.check(evidence_url),
+        outcome = Outcome(claim_id=claim.id, verdict=verdict, decided_at=when, decided_date_only=read.date_only,
+                          evidence_url=rules.EVIDENCE.check(evidence_url),
                           note=rules.NOTE.check(note), reviewer=self.credited(reviewer),
                           recorded_at=self.now)
         self.session.add(outcome)
@@ -1252,10 +1259,10 @@ class Ledger:
                 times = []
                 for i, r in enumerate(reports, 1):
                     try:
-                        times.append(rules.REPORTED_AT.check(r.get("reported_at")))
+                        times.append(rules.REPORTED_AT.check_when(r.get("reported_at"), w.now))
                     except LedgerError as exc:
                         raise type(exc)(f"report {i}: {exc}") from exc
-                first_reported_at = min(times)
+                first_reported_at = min(times, key=lambda read: read.at)
             claim = w.log_claim(statement, first_reported_at=first_reported_at, topics=topics,
                                 expected_by=expected_by, ref=ref)
             for i, r in enumerate(reports, 1):

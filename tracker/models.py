@@ -6,7 +6,8 @@ Accounts, login sessions and the append-only audit trail live here too. Rows tha
 carry a `version` (optimistic locking: an edit names the version it started from); claims and
 reports are never deleted, only retracted with a reason; a merged source stays, pointing at the
 source it was merged into.
-Times are aware UTC datetimes (SQLite keeps them as UTC text); `tracker.dates` converts at the edges. Enumerations are
+Times are aware UTC datetimes (SQLite keeps them as UTC text); `tracker.dates` converts at the edges. A time
+written as a date only is 00:00 UTC of that day with its `*_date_only` flag set. Enumerations are
 stored as plain strings so the same schema works on SQLite and PostgreSQL; the service layer
 (`tracker.ledger`) checks every value against the enums (`tracker.vocabulary`, re-exported here) before it writes.
 """
@@ -16,7 +17,7 @@ from __future__ import annotations
 import secrets
 from datetime import datetime
 
-from sqlalchemy import Column, Index, Text, UniqueConstraint, text
+from sqlalchemy import Column, Index, Text, UniqueConstraint, false, text
 from sqlmodel import Field, SQLModel
 
 from tracker.vocabulary import ClaimStatus, Role, SourceKind, Stance, Verdict  # noqa: F401  (imported from here too)
@@ -83,6 +84,8 @@ class Claim(SQLModel, table=True):
     retraction_reason: str | None = Field(default=None, sa_column=Column(Text))
     # set when this claim was merged into another: it stays (retracted, its ref still found), pointing there
     merged_into_id: int | None = Field(default=None, foreign_key="claim.id")
+    # the *_date_only flags: the time was given as a date without a time (then it is 00:00 UTC of that day)
+    first_reported_date_only: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
 
 
 class ClaimTopic(SQLModel, table=True):
@@ -121,6 +124,7 @@ class Report(SQLModel, table=True):
     retracted_at: datetime | None = None
     retracted_by: str | None = Field(default=None, max_length=200)
     retraction_reason: str | None = Field(default=None, sa_column=Column(Text))
+    reported_date_only: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
 
 
 class Outcome(SQLModel, table=True):
@@ -136,6 +140,7 @@ class Outcome(SQLModel, table=True):
     note: str | None = Field(default=None, sa_column=Column(Text))
     reviewer: str | None = Field(default=None, max_length=200)
     recorded_at: datetime
+    decided_date_only: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
 
 
 class StoreRevision(SQLModel, table=True):

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from tracker.dates import DateError, parse_many, parse_when
+from tracker.dates import DateError, When, parse_many, read_when
 from tracker.errors import ValidationError
 from tracker.models import SourceKind, Stance, Verdict
 
@@ -237,17 +237,25 @@ class Moment:
 
     def check(self, value, now: datetime | None = None) -> datetime | None:
         """The time in UTC (None when empty and optional), or a ValidationError."""
+        read = self.check_when(value, now)
+        return read.at if read is not None else None
+
+    def check_when(self, value, now: datetime | None = None) -> When | None:
+        """The time in UTC and whether it is only a date (None when empty and optional), or a ValidationError.
+
+        Live words (`yesterday 21:00`, `2 hours ago`) are read against `now`, the ledger's clock.
+        """
         if value is None or (isinstance(value, str) and not value.strip()):
             if self.empty is not None:
                 raise ValidationError(self.empty)
             return None
         try:
-            moment = parse_when(value)
+            read = read_when(value, now=now)
         except DateError as exc:
             raise ValidationError(self.unreadable(str(exc))) from exc
         if now is not None:
-            self.check_not_future(moment, now)
-        return moment
+            self.check_not_future(read.at, now)
+        return read
 
     def check_not_future(self, moment: datetime, now: datetime) -> None:
         """Refuse a time later than `now` beyond the tolerance."""
@@ -256,9 +264,14 @@ class Moment:
 
     def column(self, cells: pd.Series, now: datetime | None = None) -> tuple[pd.Series, pd.Series]:
         """(UTC timestamps, NaT where empty or bad; one message per cell)."""
+        times, _date_only, messages = self.column_when(cells, now)
+        return times, messages
+
+    def column_when(self, cells: pd.Series, now: datetime | None = None) -> tuple[pd.Series, pd.Series, pd.Series]:
+        """(UTC timestamps, NaT where empty or bad; whether each is only a date; one message per cell)."""
         import numpy as np
         import pandas as pd
-        times, problems = parse_many(cells)
+        times, date_only, problems = parse_many(cells, now=now)
         messages = pd.Series("", index=cells.index, dtype=object)
         for position, problem in problems.items():
             messages.iat[position] = self.unreadable(problem)
@@ -269,7 +282,7 @@ class Moment:
             for position in np.flatnonzero(late):
                 messages.iat[position] = self.future(times.iat[position].to_pydatetime())
             times = times.where(~late)
-        return times.where(messages == ""), messages
+        return times.where(messages == ""), date_only & (messages == ""), messages
 
 
 REPORTED_AT = Moment("the report's time", "the report's time is empty; give when the source said it")
@@ -278,9 +291,9 @@ EXPECTED_BY = Moment("the expected-by date")
 FIRST_REPORTED = Moment("the first-reported time")
 
 
-def check_outcome_time(when: datetime, first_reported_at: datetime, claim_label: str) -> None:
-    """Refuse an outcome dated before its claim was first reported."""
-    if when < first_reported_at:
+def check_outcome_time(when: datetime, first_reported_at: datetime, claim_label: str, date_only: bool = False) -> None:
+    """Refuse an outcome dated before its claim was first reported (an outcome given as a date: before its day)."""
+    if when.date() < first_reported_at.date() if date_only else when < first_reported_at:
         raise ValidationError(
             f"the outcome ({when:%Y-%m-%d %H:%M}) is dated before {claim_label} was first reported "
             f"({first_reported_at:%Y-%m-%d %H:%M}); an outcome becomes known after the claim"

@@ -18,7 +18,7 @@ from tracker.interchange import load_example
 from tracker.ledger import ClaimView
 from tracker.models import Verdict
 from tracker.dashboard.cache import ledger
-from tracker.dashboard.widgets import date_preview, md, when
+from tracker.dashboard.widgets import date_preview, entered_when, md, when, zone_picker
 from tracker.dashboard.access import act, form_error
 
 VERDICTS = [v.value for v in Verdict]
@@ -39,9 +39,10 @@ def outcome_form(claim_id: int, key: str, version: int | None = None) -> None:
         state[f"{key}_from"] = (claim_id, version)
     left, right = st.columns(2)
     left.selectbox("Verdict", VERDICTS, index=None, placeholder="What happened?", key=f"{key}_verdict")
-    right.text_input("When it became known", placeholder="e.g. 15 December 2016 12:00", key=f"{key}_when")
+    right.text_input("When it became known", placeholder="e.g. 15 December 2016 12:00, yesterday 21:00",
+                     key=f"{key}_when")
     with right:
-        date_preview(st.session_state.get(f"{key}_when"))
+        date_preview(st.session_state.get(f"{key}_when"), zone_picker(f"{key}_zone"))
     left.text_input("Evidence (a link)", placeholder="https://...", key=f"{key}_evidence")
     right.text_input("Reviewer", placeholder="optional", key=f"{key}_reviewer")
     st.text_area("Note", placeholder="What settles it, in a sentence", key=f"{key}_note", height=80)
@@ -59,10 +60,12 @@ def _record_outcome(claim_id: int, key: str, versioned: bool) -> None:
             state.pop(f"{key}_from", None)
 
     if not act(key, lambda acting: acting.record_outcome(
-            claim_id, state.get(f"{key}_verdict") or "", state.get(f"{key}_when") or "",
+            claim_id, state.get(f"{key}_verdict") or "",
+            entered_when(state.get(f"{key}_when"), state.get(f"{key}_zone")),
             evidence_url=state.get(f"{key}_evidence") or None, note=state.get(f"{key}_note") or None,
             reviewer=state.get(f"{key}_reviewer") or None, version=version),
-            lambda outcome: f"Claim #{claim_id} is now {outcome.verdict} (as of {format_when(outcome.decided_at)}).",
+            lambda outcome: (f"Claim #{claim_id} is now {outcome.verdict} "
+                             f"(as of {format_when(outcome.decided_at, outcome.decided_date_only)})."),
             refused):
         return
     for field in ("when", "evidence", "note"):
@@ -104,6 +107,8 @@ def edit_claim_form(view: ClaimView, key: str = "claim_edit") -> None:
         left.text_input("Expected to be settled by", key=f"{key}_expected",
                         help="As people write it, e.g. 17 December 2016; empty for no date")
         right.text_input("Topics", key=f"{key}_topics", help="Separate topics with ;")
+        with left:
+            zone_picker(f"{key}_zone")
         st.text_input("Reason", key=f"{key}_reason", placeholder="optional: why it changes (kept in its history)")
         st.form_submit_button("Save the changes", type="primary", key=f"{key}_save", on_click=_edit_claim,
                               args=(claim.id, claim.version, shown, key))
@@ -120,7 +125,8 @@ def _edit_claim(claim_id: int, version: int, shown: dict, key: str) -> None:
     if typed["statement"] != shown["statement"]:
         changes["statement"] = typed["statement"]
     if typed["expected"] != shown["expected"]:
-        changes.update({"expected_by": typed["expected"]} if typed["expected"] else {"clear_expected_by": True})
+        changes.update({"expected_by": entered_when(typed["expected"], state.get(f"{key}_zone"))}
+                       if typed["expected"] else {"clear_expected_by": True})
     if typed["topics"] != shown["topics"]:
         changes["topics"] = typed["topics"]
     reason = state.get(f"{key}_reason") or None

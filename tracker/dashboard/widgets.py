@@ -17,7 +17,7 @@ import streamlit as st
 from tracker import queries, safe_text
 from tracker.dashboard.cache import ledger
 from tracker.dashboard.pages import SOURCE_PAGE
-from tracker.dates import DateError, format_when, parse_when
+from tracker.dates import DateError, Typed, format_when, read_when, zone_label
 from tracker.ledger import ClaimView
 
 PAGE_SIZES = (25, 50, 100)
@@ -29,11 +29,11 @@ def md(text) -> str:
     return safe_text.markdown(text)
 
 
-def when(moment: datetime | None) -> str:
-    """A time as the tracker writes it (ISO 8601, UTC, `Z`), or "" for none."""
+def when(moment: datetime | None, date_only: bool = False) -> str:
+    """A time as the tracker writes it (ISO 8601, UTC, `Z`), a date as `2016-12-13`, or "" for none."""
     if moment is None or pd.isna(moment):  # NaT is a datetime too
         return ""
-    return format_when(moment)
+    return format_when(moment, bool(date_only))
 
 
 def safe_url(url: str | None) -> str | None:
@@ -200,16 +200,37 @@ def one_click(label: str, choices: list[str], key: str, action) -> None:
             st.button(choice, key=f"{key}{number}", on_click=action, args=(choice,), type="tertiary", width="content")
 
 
-def date_preview(text: str | None) -> None:
-    """Under a free-text date: what the tracker reads it as, or why it cannot."""
+def date_preview(text: str | None, zone: str | None = None) -> None:
+    """Under a free-text date: what the tracker reads it as (in the entry's `zone`), or why it cannot."""
     if not (text or "").strip():
         return
     try:
-        moment = parse_when(text)
+        read = read_when(text, zone=zone)
     except DateError as exc:
         st.caption(f":red[{md(exc)}]")
         return
-    st.caption(f"Read as {format_when(moment)} ({moment:%A %d %B %Y, %H:%M} UTC)")
+    if read.date_only:
+        st.caption(f"Read as the date {format_when(read.at, True)} ({read.at:%A %d %B %Y}; kept as a date, no time)")
+    else:
+        st.caption(f"Read as {format_when(read.at)} ({read.at:%A %d %B %Y, %H:%M} UTC)")
+
+
+def zone_picker(key: str, label: str = "Times typed here are in") -> str:
+    """A per-entry time zone for the times typed in one form, starting at the user's setting."""
+    from zoneinfo import available_timezones
+
+    default = zone_label()
+    choices = [default] + sorted(({"UTC"} | available_timezones()) - {default})
+    if st.session_state.get(key) not in choices:
+        st.session_state[key] = default
+    st.selectbox(label, choices, key=key, help="A time written without a zone or offset is taken in this zone; "
+                 "it starts at TRACKER_TIMEZONE. An offset or abbreviation in the text (+02:00, EET) wins.")
+    return st.session_state[key]
+
+
+def entered_when(text: str | None, zone: str | None) -> Typed | str:
+    """What a time field holds, for the ledger to read in the entry's zone ("" when empty)."""
+    return Typed(text, zone) if (text or "").strip() else ""
 
 
 def source_picker(label: str, key: str, names: dict[str, str | None], *, placeholder: str, help: str) -> None:
