@@ -110,7 +110,7 @@ def _single_sign_on_token() -> str | None:
     if not email:
         return None
     try:
-        return ledger().login_verified(email)[0]
+        return ledger().login_verified(email, email_verified=st.user.get("email_verified") is True)[0]
     except LoginFailed as exc:
         st.session_state[NOTICE] = ("warning", str(exc))
         return None
