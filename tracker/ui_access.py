@@ -111,7 +111,7 @@ def _single_sign_on_token() -> str | None:
         return None
     try:
         return ledger().login_verified(email, email_verified=st.user.get("email_verified") is True)[0]
-    except LoginFailed as exc:
+    except LedgerError as exc:  # not verified, no such account, disabled, or the store busy
         st.session_state[NOTICE] = ("warning", str(exc))
         return None
 
