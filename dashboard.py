@@ -13,47 +13,47 @@ signed out, such as /review, opens once signed in).
 
 import streamlit as st
 
-from tracker import ui, ui_access
+from tracker.dashboard import access, pages
 from tracker.models import Role
 
 st.set_page_config(page_title="tracker", layout="wide")
-who = ui_access.actor()
-pages = [
-    st.Page(ui.LOG_PAGE, title="Log a claim", url_path="log"),
-    st.Page(ui.CLAIMS_PAGE, title="Claims", url_path="claims"),
-    st.Page(ui.REVIEW_PAGE, title="Review queue", url_path="review"),
-    st.Page(ui.SOURCES_PAGE, title="Sources", url_path="sources"),
-    st.Page(ui.CALIBRATION_PAGE, title="Calibration", url_path="calibration"),
-    st.Page(ui.TRANSFER_PAGE, title="Import and export", url_path="import-export"),
-    st.Page(ui.HISTORY_PAGE, title="History", url_path="history"),
+who = access.actor()
+menu = [
+    st.Page(pages.LOG_PAGE, title="Log a claim", url_path="log"),
+    st.Page(pages.CLAIMS_PAGE, title="Claims", url_path="claims"),
+    st.Page(pages.REVIEW_PAGE, title="Review queue", url_path="review"),
+    st.Page(pages.SOURCES_PAGE, title="Sources", url_path="sources"),
+    st.Page(pages.CALIBRATION_PAGE, title="Calibration", url_path="calibration"),
+    st.Page(pages.TRANSFER_PAGE, title="Import and export", url_path="import-export"),
+    st.Page(pages.HISTORY_PAGE, title="History", url_path="history"),
 ]
-claim = st.Page(ui.CLAIM_PAGE, title="Claim", url_path="claim", visibility="hidden")
-source = st.Page(ui.SOURCE_PAGE, title="Source", url_path="source", visibility="hidden")
+claim = st.Page(pages.CLAIM_PAGE, title="Claim", url_path="claim", visibility="hidden")
+source = st.Page(pages.SOURCE_PAGE, title="Source", url_path="source", visibility="hidden")
 
 if who is None:
     # every address is known (no "page not found"), but only the gate runs; a deep link's
     # ?claim= or ?source= rides along to the front page, which opens it once signed in
-    setup = ui_access.access() == "setup"
-    gate = st.Page(ui.SETUP_PAGE if setup else ui.SIGN_IN_PAGE, title="Set up" if setup else "Sign in",
+    setup = access.access() == "setup"
+    gate = st.Page(pages.SETUP_PAGE if setup else pages.SIGN_IN_PAGE, title="Set up" if setup else "Sign in",
                    default=True)
-    page = st.navigation([gate, st.Page(ui.OVERVIEW_PAGE, title="Overview", url_path="overview"), *pages,
-                          claim, source, st.Page(ui.USERS_PAGE, title="Users", url_path="users")], position="hidden")
+    page = st.navigation([gate, st.Page(pages.OVERVIEW_PAGE, title="Overview", url_path="overview"), *menu,
+                          claim, source, st.Page(pages.USERS_PAGE, title="Users", url_path="users")], position="hidden")
     if page is not gate:
         kept = {k: v for k, v in st.query_params.to_dict().items() if k in ("claim", "source")}
         if page.url_path and page.url_path not in ("claim", "source"):
             kept["next"] = page.url_path  # where to go once signed in
         st.switch_page(gate, query_params=kept)
-    ui_access.sync_cookie()
+    access.sync_cookie()
     page.run()
     st.stop()
 
-overview = st.Page(ui.OVERVIEW_PAGE, title="Overview", default=True)
+overview = st.Page(pages.OVERVIEW_PAGE, title="Overview", default=True)
 if who.may(Role.admin) and not who.is_local:
-    pages.append(st.Page(ui.USERS_PAGE, title="Users", url_path="users"))
-page = st.navigation([overview, *pages, claim, source])
-ui_access.sidebar(who)
+    menu.append(st.Page(pages.USERS_PAGE, title="Users", url_path="users"))
+page = st.navigation([overview, *menu, claim, source])
+access.sidebar(who)
 if page is overview and "next" in st.query_params:  # asked for a page while signed out
-    wanted = next((p for p in pages if p.url_path == st.query_params["next"]), None)
+    wanted = next((p for p in menu if p.url_path == st.query_params["next"]), None)
     if wanted is not None:
         st.switch_page(wanted)
 if page is overview and "claim" in st.query_params:
@@ -61,5 +61,5 @@ if page is overview and "claim" in st.query_params:
 if page is overview and "source" in st.query_params:
     st.switch_page(source, query_params=st.query_params.to_dict())
 with st.sidebar:
-    ui_access.sync_cookie()  # sign-in and sign-out happen in callbacks, before this run: the cookie follows
+    access.sync_cookie()  # sign-in and sign-out happen in callbacks, before this run: the cookie follows
 page.run()

@@ -6,12 +6,13 @@ import math
 
 import streamlit as st
 
-from tracker import charts, selfscore, ui
+from tracker import charts, selfscore
+from tracker.dashboard import cache, widgets
 
 st.title("Calibration")
-ui.flash()
+widgets.flash()
 with st.spinner("Scoring the tracker's own predictions..."):
-    result = ui.calibration(ui.fingerprint())
+    result = cache.calibration(cache.fingerprint())
 if result is None or result.calibration.claims == 0:
     st.info("No resolved claim yet: predictions are scored once outcomes are recorded (Review queue).")
     st.stop()
@@ -34,7 +35,7 @@ st.caption(f"Model: {selfscore.describe_params(result.params)}.")
 st.subheader("Against the baselines")
 st.altair_chart(charts.comparison_chart(result.comparison), key="calibration_comparison", width="stretch")
 number = st.column_config.NumberColumn(format="%.4f")
-ui.table(result.comparison[["forecaster", "brier", "log_loss", "mcb", "dsc", "unc", "accuracy", "claims"]],
+widgets.table(result.comparison[["forecaster", "brier", "log_loss", "mcb", "dsc", "unc", "accuracy", "claims"]],
          "calibration_comparison_table",
          column_config={"brier": number, "log_loss": st.column_config.NumberColumn("log loss", format="%.4f"),
                         "mcb": st.column_config.NumberColumn("miscalibration", format="%.4f"),
@@ -58,7 +59,7 @@ with right:
 
 st.subheader("By topic")
 if len(result.by_topic):
-    ui.table(result.by_topic[["topic", "claims", "truth_rate", "brier", "log_loss", "accuracy"]], "calibration_by_topic",
+    widgets.table(result.by_topic[["topic", "claims", "truth_rate", "brier", "log_loss", "accuracy"]], "calibration_by_topic",
              column_config={"truth_rate": st.column_config.NumberColumn("truth rate", format="%.2f"),
                             "brier": st.column_config.NumberColumn(format="%.3f"),
                             "log_loss": st.column_config.NumberColumn("log loss", format="%.3f"),
@@ -67,9 +68,9 @@ else:
     st.caption("No topic has a resolved claim yet.")
 
 with st.expander("The model's parameters, refitted as the record grew"):
-    ui.table(result.checkpoints.drop(columns=["level"]), "calibration_checkpoints",
+    widgets.table(result.checkpoints.drop(columns=["level"]), "calibration_checkpoints",
              column_config={"from": "from", "resolved": "resolved claims"})
     st.caption("Each claim's forecast used the row before its first report: no fit ever saw its outcome.")
 with st.expander("Truth rate by source and stance"):
     number = st.column_config.NumberColumn(format="%.2f")
-    ui.table(legacy.by_source_stance, "calibration_by_source", column_config={"truth_rate": number})
+    widgets.table(legacy.by_source_stance, "calibration_by_source", column_config={"truth_rate": number})

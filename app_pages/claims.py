@@ -3,33 +3,34 @@ Reviewers can look for claims logged twice among those shown and merge them."""
 
 import streamlit as st
 
-from tracker import queries, ui, ui_access, ui_forms
+from tracker import queries
+from tracker.dashboard import access, cache, forms, pages, widgets
 from tracker.errors import LedgerError
 from tracker.models import Role
 
 st.title("Claims")
-ui.flash()
-ledger = ui.ledger()
+widgets.flash()
+ledger = cache.ledger()
 counts = queries.overview_counts(ledger)
 if counts["claims"] == 0:
-    ui_forms.offer_example("claims_load_example")
+    forms.offer_example("claims_load_example")
 
 topic_counts = dict(queries.topics(ledger))
 search, status, outcome, topic, source = st.columns([3, 2, 2, 2, 2])
 search.text_input("Search", placeholder="words in the claim, or #id", key="claims_search",
-                  on_change=ui.reset_page, args=("claims",))
-status.selectbox("Reported status", queries.STATUS_FILTERS, key="claims_status", on_change=ui.reset_page,
+                  on_change=widgets.reset_page, args=("claims",))
+status.selectbox("Reported status", queries.STATUS_FILTERS, key="claims_status", on_change=widgets.reset_page,
                  args=("claims",), help="What the sources said: each source's latest stance counts")
-outcome.selectbox("Outcome", queries.OUTCOME_FILTERS, key="claims_outcome", on_change=ui.reset_page,
+outcome.selectbox("Outcome", queries.OUTCOME_FILTERS, key="claims_outcome", on_change=widgets.reset_page,
                   args=("claims",), help="open: no verdict yet; overdue: open past its expected-by date")
-topic.selectbox("Topic", ["any"] + list(topic_counts), key="claims_topic", on_change=ui.reset_page, args=("claims",),
+topic.selectbox("Topic", ["any"] + list(topic_counts), key="claims_topic", on_change=widgets.reset_page, args=("claims",),
                 format_func=lambda t: t if t == "any" else f"{t} ({topic_counts[t]})")
-source.text_input("Source or alias", key="claims_source", on_change=ui.reset_page, args=("claims",))
+source.text_input("Source or alias", key="claims_source", on_change=widgets.reset_page, args=("claims",))
 order = st.columns([1, 4])[0].selectbox("Order", list(queries.ORDERS), key="claims_order")
 
 state = st.session_state
 try:
-    page = ui.paged("claims", lambda offset, limit: queries.claim_rows(
+    page = widgets.paged("claims", lambda offset, limit: queries.claim_rows(
         ledger, text=state.get("claims_search"), status=state.get("claims_status"),
         outcome=state.get("claims_outcome"),
         topic=None if state.get("claims_topic") in (None, "any") else state["claims_topic"],
@@ -40,18 +41,18 @@ except LedgerError as exc:
     page = None
 
 if page is not None:
-    table = ui.claims_table(page.rows)
+    table = widgets.claims_table(page.rows)
     event = st.dataframe(
         table, hide_index=True, key="claims_table", on_select="rerun", selection_mode="single-row",
         column_config={"id": st.column_config.NumberColumn("#", format="%d"),
                        "claim": st.column_config.TextColumn("claim", width="large"),
                        "overdue": st.column_config.CheckboxColumn("overdue")})
-    ui.open_selected_row(event, page.rows, ui.CLAIM_PAGE, "claim")
-    ui.pager("claims", page, "claims")
+    widgets.open_selected_row(event, page.rows, pages.CLAIM_PAGE, "claim")
+    widgets.pager("claims", page, "claims")
     on_page = {int(r.id): f"#{r.id} {r.statement[:100]}" for r in page.rows.itertuples()}
-    ui.open_control("Open a claim on this page", on_page, ui.CLAIM_PAGE, "claim", key="claims_open")
+    widgets.open_control("Open a claim on this page", on_page, pages.CLAIM_PAGE, "claim", key="claims_open")
     st.caption("Select a row (or pick it above) to open the claim: its timeline, reports, outcome history "
                "and likely truth.")
-    who = ui_access.current()
+    who = access.current()
     if who is not None and who.may(Role.reviewer) and len(page.rows):
-        ui_forms.likely_duplicates({int(r.id): r.statement for r in page.rows.itertuples()}, "claims_duplicates")
+        forms.likely_duplicates({int(r.id): r.statement for r in page.rows.itertuples()}, "claims_duplicates")

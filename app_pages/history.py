@@ -5,11 +5,12 @@ before and after, and why), a page at a time; filter by user, claim, source and 
 import pandas as pd
 import streamlit as st
 
-from tracker import audit, queries, ui, ui_history
+from tracker import audit, queries
+from tracker.dashboard import cache, history, pages, widgets
 
 st.title("History")
-ui.flash()
-ledger = ui.ledger()
+widgets.flash()
+ledger = cache.ledger()
 state = st.session_state
 
 # a link from a claim's or source's page (`?claim=42`) sets the filters once
@@ -18,10 +19,10 @@ if state.get("history_linked") != linked:
     state["history_linked"] = linked
     if any(linked.values()):
         state["history_user"] = linked["user"] or "anyone"
-        state["history_claim"] = ui.query_id("claim")
-        state["history_source"] = ui.query_id("source")
+        state["history_claim"] = widgets.query_id("claim")
+        state["history_source"] = widgets.query_id("source")
         state["history_action"] = "any"
-        ui.reset_page("history")
+        widgets.reset_page("history")
 
 users = ["anyone"] + audit.actors(ledger.engine)
 if state.get("history_user") not in users:
@@ -32,30 +33,30 @@ if picked is not None and picked not in sources:  # a merged source, linked from
     sources = {picked: queries.source_names(ledger, [picked]).get(picked, f"source #{picked}"), **sources}
 
 who, claim, source, action = st.columns([2, 1, 3, 2])
-who.selectbox("User", users, key="history_user", on_change=ui.reset_page, args=("history",))
-claim.number_input("Claim #", min_value=1, step=1, value=None, key="history_claim", on_change=ui.reset_page,
+who.selectbox("User", users, key="history_user", on_change=widgets.reset_page, args=("history",))
+claim.number_input("Claim #", min_value=1, step=1, value=None, key="history_claim", on_change=widgets.reset_page,
                    args=("history",))
 source.selectbox("Source", list(sources), index=None, format_func=sources.get, key="history_source",
-                 placeholder="any", on_change=ui.reset_page, args=("history",))
-action.selectbox("Change", ["any", *audit.ACTIONS], key="history_action", on_change=ui.reset_page, args=("history",),
+                 placeholder="any", on_change=widgets.reset_page, args=("history",))
+action.selectbox("Change", ["any", *audit.ACTIONS], key="history_action", on_change=widgets.reset_page, args=("history",),
                  format_func=lambda a: a if a == "any" else audit.ACTIONS[a])
 
 filters = {"user": None if state["history_user"] == "anyone" else state["history_user"],
            "claim_id": state.get("history_claim"), "source_id": state.get("history_source"),
            "action": None if state["history_action"] == "any" else state["history_action"]}
-page = ui.paged("history", lambda offset, limit: ui_history.history_page(offset, limit, **filters))
+page = widgets.paged("history", lambda offset, limit: history.history_page(offset, limit, **filters))
 if not page.total:
     st.info("No change matches these filters." if any(filters.values()) else "No change recorded yet.")
     st.stop()
 event = st.dataframe(page.rows, hide_index=True, key="history_table", on_select="rerun", selection_mode="single-row",
-                     column_config=ui_history.HISTORY_COLUMNS)
-ui.pager("history", page, "changes")
+                     column_config=history.HISTORY_COLUMNS)
+widgets.pager("history", page, "changes")
 st.caption("Newest first. Select a row to open its claim (or its source). Nothing here can be edited or deleted: "
            "a correction is one more change.")
 rows = list(getattr(getattr(event, "selection", None), "rows", []) or [])
 if rows and rows[0] < len(page.rows):
     row = page.rows.iloc[rows[0]]
     if pd.notna(row["claim_id"]):
-        st.switch_page(ui.CLAIM_PAGE, query_params={"claim": str(int(row["claim_id"]))})
+        st.switch_page(pages.CLAIM_PAGE, query_params={"claim": str(int(row["claim_id"]))})
     elif pd.notna(row["source_id"]):
-        st.switch_page(ui.SOURCE_PAGE, query_params={"source": str(int(row["source_id"]))})
+        st.switch_page(pages.SOURCE_PAGE, query_params={"source": str(int(row["source_id"]))})

@@ -12,7 +12,8 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from tracker import claimreview, queries, ui, ui_access, ui_forms
+from tracker import claimreview, queries
+from tracker.dashboard import access, cache, forms, widgets
 from tracker.errors import ImportRejected, LedgerError, ValidationError
 from tracker.models import Role
 from tracker.interchange import import_text, write_csv, write_json
@@ -20,8 +21,8 @@ from tracker.ratings import RatingMap, parse_overrides
 from tracker.stix_export import write_stix
 
 st.title("Import and export")
-ui.flash()
-ledger = ui.ledger()
+widgets.flash()
+ledger = cache.ledger()
 
 st.subheader("Import")
 st.caption("CSV (one row per report) or JSON, in the formats the README describes, or published fact-checks: "
@@ -45,13 +46,13 @@ def preview(upload, fmt: str) -> None:
     if state.get("import_preview_of") != marker:
         try:
             text = upload.getvalue().decode("utf-8-sig")
-            state["import_preview"] = import_text(ui_access.acting_ledger(), text, fmt, label=upload.name, dry_run=True)
+            state["import_preview"] = import_text(access.acting_ledger(), text, fmt, label=upload.name, dry_run=True)
         except (LedgerError, UnicodeDecodeError) as exc:
             state["import_preview"] = exc
         state["import_preview_of"] = marker
     found = state["import_preview"]
     if isinstance(found, Exception):
-        st.warning(f"{upload.name} cannot be imported as it is: {ui.md(found)}")
+        st.warning(f"{upload.name} cannot be imported as it is: {widgets.md(found)}")
         return
     counts = pd.DataFrame([
         {"": "claims", "created": found.claims_created, "updated": found.claims_updated,
@@ -59,12 +60,12 @@ def preview(upload, fmt: str) -> None:
         {"": "reports", "created": found.reports_added, "updated": found.reports_updated,
          "unchanged": found.reports_skipped},
     ])
-    st.markdown(f"**Preview of {ui.md(upload.name)}** (nothing written yet): {found.outcomes_added} outcome(s) and "
+    st.markdown(f"**Preview of {widgets.md(upload.name)}** (nothing written yet): {found.outcomes_added} outcome(s) and "
                 f"{found.sources_created} source(s) would be added.")
-    ui.table(counts, "import_preview_counts")
+    widgets.table(counts, "import_preview_counts")
     if found.refused:
         st.error(f"{len(found.refused)} row(s) would be refused, and then nothing is imported:")
-        ui.table(pd.DataFrame([{"row": e.row, "problem": e.reason} for e in found.refused]), "import_preview_refused",
+        widgets.table(pd.DataFrame([{"row": e.row, "problem": e.reason} for e in found.refused]), "import_preview_refused",
                  column_config={"problem": st.column_config.TextColumn("problem", width="large")})
     elif not found.changed:
         st.info("Importing it would change nothing: the store holds all of it already.")
@@ -95,10 +96,10 @@ if upload is not None:
             st.error(str(exc))
         if ratings is not None:
             with st.expander("The rating mapping in force"):
-                ui.table(pd.DataFrame(ratings.table(), columns=["rating text", "verdict"]), "import_rating_map")
+                widgets.table(pd.DataFrame(ratings.table(), columns=["rating text", "verdict"]), "import_rating_map")
             try:
                 st.markdown("**Preview**: each review as it would be imported (nothing is written yet)")
-                ui.table(_preview(text, tuple(ratings.overrides.items()), ratings.unknown), "import_preview",
+                widgets.table(_preview(text, tuple(ratings.overrides.items()), ratings.unknown), "import_preview",
                          column_config={"claim": st.column_config.TextColumn("claim", width="medium"),
                                         "problem": st.column_config.TextColumn("problem", width="large")})
             except (ImportRejected, ValidationError) as exc:
@@ -115,9 +116,9 @@ if st.button("Import", type="primary", key="import_button",
             st.write("Checking every row and writing, in one transaction...")
             newest = queries.newest_claim_id(ledger)
             if is_review:
-                summary = ui.md(claimreview.import_text(ui_access.acting_ledger(), text, ratings, label=upload.name))
+                summary = widgets.md(claimreview.import_text(access.acting_ledger(), text, ratings, label=upload.name))
             else:
-                summary = import_text(ui_access.acting_ledger(), text, fmt, label=upload.name)
+                summary = import_text(access.acting_ledger(), text, fmt, label=upload.name)
         except ValidationError as exc:  # too large, or not a format the tracker reads
             status.update(label=f"{upload.name} was not imported", state="error")
             st.session_state["import_error"] = (str(exc), None)
@@ -147,15 +148,15 @@ if problem:
     message, rows = problem
     st.error(message)
     if rows is not None:
-        ui.table(rows, "import_bad_rows",
+        widgets.table(rows, "import_bad_rows",
                  column_config={"problem": st.column_config.TextColumn("problem", width="large")})
 
 created = st.session_state.get("import_new_claims")
-who = ui_access.current()
+who = access.current()
 if created and who is not None and who.may(Role.reviewer):
     st.caption(f"The last import created {len(created)} claim(s) (the first {queries.AFTER_LIMIT} are checked): "
                "some may be claims already logged under other words.")
-    ui_forms.likely_duplicates(created, "import_duplicates", label="Look for claims it logged twice")
+    forms.likely_duplicates(created, "import_duplicates", label="Look for claims it logged twice")
 
 st.subheader("Export")
 counts = queries.overview_counts(ledger)

@@ -8,8 +8,8 @@ the signed-in user (every role may log claims and reports)."""
 
 import streamlit as st
 
-from tracker import queries, ui, ui_access
-from tracker.errors import LedgerError
+from tracker import queries
+from tracker.dashboard import access, cache, pages, widgets
 from tracker.models import Stance
 
 NEW, EXISTING = "A new claim", "A report on a claim already logged"
@@ -18,15 +18,15 @@ REPORT_FIELDS = ("source", "stance", "when", "via", "url", "quote", "note")
 state = st.session_state
 
 st.title("Log a claim")
-ui.flash()
+widgets.flash()
 done = state.pop("log_done", None)
 if done is not None:
-    st.page_link(ui.CLAIM_PAGE, label=f"Open claim #{done}", query_params={"claim": str(done)},
+    st.page_link(pages.CLAIM_PAGE, label=f"Open claim #{done}", query_params={"claim": str(done)},
                  icon=":material/open_in_new:")
-ledger = ui.ledger()
+ledger = cache.ledger()
 
 # `?claim=42` (the claim page's "Add a report" link) opens the form for a report on that claim
-linked = ui.query_id("claim")
+linked = widgets.query_id("claim")
 if linked is not None and state.get("log_linked") != linked:
     state["log_linked"] = linked
     state["log_mode"] = EXISTING
@@ -44,34 +44,35 @@ def _remove_row(row: int) -> None:
 
 def _report(prefix: str) -> dict:
     values = {field: state.get(f"{prefix}_{field}") for field in REPORT_FIELDS}
-    return {"source": ui.picked_source(f"{prefix}_source") or "", "stance": values["stance"] or "",
-            "reported_at": values["when"] or "", "via": ui.picked_source(f"{prefix}_via"), "url": values["url"] or None, "quote": values["quote"] or None,
+    return {"source": widgets.picked_source(f"{prefix}_source") or "", "stance": values["stance"] or "",
+            "reported_at": values["when"] or "", "via": widgets.picked_source(f"{prefix}_via"), "url": values["url"] or None, "quote": values["quote"] or None,
             "note": values["note"] or None}
 
 
 def _clear(prefix: str) -> None:
     for field in REPORT_FIELDS:
         if field in ("source", "via"):
-            ui.clear_source_picker(f"{prefix}_{field}")
+            widgets.clear_source_picker(f"{prefix}_{field}")
         else:
             state[f"{prefix}_{field}"] = None if field == "stance" else ""
 
 
+def _logged(claim) -> str:
+    state["log_done"] = claim.id
+    return f"Logged claim #{claim.id}."
+
+
 def _log_claim() -> None:
-    try:
-        claim = ui_access.acting_ledger().log_claim(
+    rows = state["log_rows"]
+    if not access.act("log", lambda acting: acting.log_claim(
             state.get("log_statement") or "", topics=state.get("log_topics") or None,
-            expected_by=state.get("log_expected") or None,
-            reports=[_report(f"log_r{row}") for row in state["log_rows"]])
-    except LedgerError as exc:
-        state["log_error"] = str(exc)
+            expected_by=state.get("log_expected") or None, reports=[_report(f"log_r{row}") for row in rows]),
+            _logged):
         return
-    for row in state["log_rows"]:
+    for row in rows:
         _clear(f"log_r{row}")
     state["log_rows"] = [0]
     state["log_statement"] = state["log_topics"] = state["log_expected"] = ""
-    state["log_done"] = claim.id
-    state["flash"] = f"Logged claim #{claim.id}."
 
 
 def _add_report() -> None:
@@ -79,14 +80,10 @@ def _add_report() -> None:
     if claim_id is None:
         state["log_error"] = "pick the claim this report is about (search for it by its words or #number)"
         return
-    try:
-        ui_access.acting_ledger().add_report(claim_id, **_report("log_rep"))
-    except LedgerError as exc:
-        state["log_error"] = str(exc)
-        return
-    _clear("log_rep")
-    state["log_done"] = claim_id
-    state["flash"] = f"Added the report to claim #{claim_id}."
+    if access.act("log", lambda acting: acting.add_report(claim_id, **_report("log_rep")),
+                  f"Added the report to claim #{claim_id}."):
+        _clear("log_rep")
+        state["log_done"] = claim_id
 
 
 def _use_existing(claim_id: int) -> None:
@@ -102,17 +99,17 @@ def report_fields(prefix: str, names: dict[str, str | None], number: int | None 
             st.markdown(f"**Source {number}**")
         who, stance, at = st.columns([3, 2, 3])
         with who:
-            ui.source_picker("Source", f"{prefix}_source", names, placeholder="Type to find a source; Enter takes it",
+            widgets.source_picker("Source", f"{prefix}_source", names, placeholder="Type to find a source; Enter takes it",
                              help="A name or an alias, any case; Enter takes the best match")
         stance.selectbox("Stance", STANCES, index=None, key=f"{prefix}_stance",
                          placeholder="rumoured, confirmed or denied")
         with at:
             st.text_input("When", key=f"{prefix}_when", placeholder="e.g. 13 Dec 2016 18:00, 2016-12-13T18:00+02:00",
                           help="As people write it; without a zone it is taken in TRACKER_TIMEZONE (default UTC)")
-            ui.date_preview(state.get(f"{prefix}_when"))
+            widgets.date_preview(state.get(f"{prefix}_when"))
         via, url = st.columns([3, 5])
         with via:
-            ui.source_picker("Relaying (via)", f"{prefix}_via", names, placeholder="optional: the source it passes on",
+            widgets.source_picker("Relaying (via)", f"{prefix}_via", names, placeholder="optional: the source it passes on",
                              help="'Western media, drawing on Jihadi sources'")
         url.text_input("Link", key=f"{prefix}_url", placeholder="optional: https://...")
         quote, note = st.columns(2)
@@ -130,20 +127,20 @@ if mode == NEW:
                  placeholder="One checkable statement, e.g. 'The evacuation of eastern Aleppo has begun'")
     statement = (state.get("log_statement") or "").strip()
     if statement:
-        alike = ui.similar(ui.fingerprint(), statement)
+        alike = cache.similar(cache.fingerprint(), statement)
         if len(alike):
             with st.container(border=True, key="log_similar"):
                 st.warning("Possibly logged already. If one of these is the same claim, add a report to it instead.")
                 for row in alike.itertuples():
                     text, button = st.columns([6, 2], vertical_alignment="center")
-                    text.markdown(f"**#{row.id}** {ui.md(row.statement)} ({row.similarity:.0%} alike)")
+                    text.markdown(f"**#{row.id}** {widgets.md(row.statement)} ({row.similarity:.0%} alike)")
                     button.button(f"Add a report to #{row.id}", key=f"log_use_{row.id}", on_click=_use_existing,
                                   args=(int(row.id),))
     left, right = st.columns(2)
     left.text_input("Topics", key="log_topics", placeholder="e.g. aleppo; evacuation", help="Separate topics with ;")
     with right:
         st.text_input("Expected to be settled by", key="log_expected", placeholder="optional, e.g. 17 December 2016")
-        ui.date_preview(state.get("log_expected"))
+        widgets.date_preview(state.get("log_expected"))
     rows = state["log_rows"]
     for number, row in enumerate(rows, 1):
         report_fields(f"log_r{row}", names, number=number, removable=len(rows) > 1)
@@ -167,6 +164,4 @@ else:
     report_fields("log_rep", names)
     st.button("Add the report", type="primary", key="log_add_report", on_click=_add_report)
 
-error = state.pop("log_error", None)
-if error:
-    st.error(error)
+access.form_error("log")

@@ -5,14 +5,15 @@ import math
 
 import streamlit as st
 
-from tracker import queries, ui, ui_forms
+from tracker import queries
+from tracker.dashboard import cache, forms, pages, widgets
 
 st.title("Overview")
-ui.flash()
-ledger = ui.ledger()
+widgets.flash()
+ledger = cache.ledger()
 counts = queries.overview_counts(ledger)
 if counts["claims"] == 0:
-    ui_forms.offer_example("overview_load_example")
+    forms.offer_example("overview_load_example")
 
 cells = st.columns(6)
 for cell, (label, value, help_text) in zip(cells, [
@@ -25,12 +26,12 @@ for cell, (label, value, help_text) in zip(cells, [
 ]):
     cell.metric(label, value, help=help_text)
 if counts["overdue"]:
-    st.page_link(ui.REVIEW_PAGE, label=f"Review the {counts['overdue']} overdue claim(s)", icon=":material/schedule:")
+    st.page_link(pages.REVIEW_PAGE, label=f"Review the {counts['overdue']} overdue claim(s)", icon=":material/schedule:")
 
 if counts["claims"]:
-    fp = ui.fingerprint()
+    fp = cache.fingerprint()
     with st.spinner("Scoring sources..."):
-        scores = ui.scores(fp)
+        scores = cache.scores(fp)
     judged = scores[scores["resolved"] > 0]
     st.subheader("Who to trust")
     if judged.empty:
@@ -39,10 +40,10 @@ if counts["claims"]:
         level = scores.attrs.get("level", 0.9)
         most, least = st.columns(2)
         with most:
-            ui.source_chart(judged.head(5), "overview_most", "Most reliable (by the interval's low end)", level)
+            widgets.source_chart(judged.head(5), "overview_most", "Most reliable (by the interval's low end)", level)
         with least:
             bottom = judged.sort_values(["upper", "reliability"], kind="stable").head(5)
-            ui.source_chart(bottom, "overview_least", "Least reliable (by the interval's high end)", level)
+            widgets.source_chart(bottom, "overview_least", "Least reliable (by the interval's high end)", level)
         st.caption("Dots are each source's reliability, bars its 90% credible interval, colours its grade "
                    "(A completely reliable ... E unreliable, F cannot be judged yet). Click a source to open it.")
 
@@ -50,12 +51,12 @@ if counts["claims"]:
     with left:
         st.subheader("Recent activity")
         activity = queries.recent_activity(ledger, limit=10)
-        ui.table(ui.claims_table(activity), "overview_activity",
+        widgets.table(widgets.claims_table(activity), "overview_activity",
                  column_config={"claim_id": st.column_config.NumberColumn("claim", format="#%d")})
     with right:
         st.subheader("Calibration at a glance")
         with st.spinner("Scoring the tracker's own predictions..."):
-            result = ui.calibration(fp)
+            result = cache.calibration(fp)
         result = result.calibration if result is not None else None
         if result is None or result.claims == 0 or math.isnan(result.brier):
             st.caption("No resolved claim to check the predictions against yet.")
@@ -68,4 +69,4 @@ if counts["claims"]:
                      help="Predicting the running share of true claims for every claim; the tracker should beat it")
             st.caption(f"On {result.claims} resolved claim(s), scored with only what was known when each "
                        "was first reported.")
-        st.page_link(ui.CALIBRATION_PAGE, label="Calibration in full", icon=":material/insights:")
+        st.page_link(pages.CALIBRATION_PAGE, label="Calibration in full", icon=":material/insights:")

@@ -4,13 +4,14 @@ evidence and a note (analysts see the queue only)."""
 
 import streamlit as st
 
-from tracker import queries, ui, ui_access, ui_forms
+from tracker import queries
+from tracker.dashboard import access, cache, forms, pages, widgets
 from tracker.models import Role
 
 st.title("Review queue")
-ui.flash()
-ledger = ui.ledger()
-who = ui_access.current()
+widgets.flash()
+ledger = cache.ledger()
+who = access.current()
 counts = queries.overview_counts(ledger)
 left, right, _ = st.columns([1, 1, 4])
 left.metric("Open", counts["open"])
@@ -20,11 +21,11 @@ if counts["open"] == 0:
     st.success("Nothing to review: every claim has a verdict." if counts["claims"] else "The store has no claim yet.")
     st.stop()
 
-page = ui.paged("review", lambda offset, limit: queries.review_queue(ledger, offset=offset, limit=limit))
+page = widgets.paged("review", lambda offset, limit: queries.review_queue(ledger, offset=offset, limit=limit))
 ids = tuple(int(i) for i in page.rows["id"])
-predicted, _drivers = ui.prediction(ui.fingerprint(), ids)
+predicted, _drivers = cache.prediction(cache.fingerprint(), ids)
 table = page.rows.merge(predicted[["claim_id", "p_true"]], left_on="id", right_on="claim_id", how="left")
-table = ui.claims_table(table.drop(columns=["claim_id", "outcome"]))
+table = widgets.claims_table(table.drop(columns=["claim_id", "outcome"]))
 event = st.dataframe(
     table[["id", "claim", "overdue", "expected by", "reports", "status", "p_true", "sources", "first reported"]],
     hide_index=True, key="review_table", on_select="rerun", selection_mode="single-row",
@@ -32,7 +33,7 @@ event = st.dataframe(
                    "claim": st.column_config.TextColumn("claim", width="large"),
                    "p_true": st.column_config.ProgressColumn("p_true", min_value=0.0, max_value=1.0, format="%.2f"),
                    "overdue": st.column_config.CheckboxColumn("overdue")})
-ui.pager("review", page, "open claims")
+widgets.pager("review", page, "open claims")
 
 # a row picked in the table becomes the claim under review
 selected = list(getattr(getattr(event, "selection", None), "rows", []) or [])
@@ -43,13 +44,13 @@ if st.session_state.get("review_claim") not in ids:
 
 reviewer = who.may(Role.reviewer)
 st.subheader("Record an outcome" if reviewer else "Open a claim")
-ui_access.role_note(who, Role.reviewer, "record outcomes")
+access.role_note(who, Role.reviewer, "record outcomes")
 statements = dict(zip(ids, page.rows["statement"]))
 claim_id = st.selectbox("Claim to review", ids, format_func=lambda i: f"#{i} {statements[i][:110]}", key="review_claim")
 if claim_id is not None:
-    st.page_link(ui.CLAIM_PAGE, label=f"Open claim #{claim_id} (its reports and timeline)",
+    st.page_link(pages.CLAIM_PAGE, label=f"Open claim #{claim_id} (its reports and timeline)",
                  query_params={"claim": str(claim_id)}, icon=":material/open_in_new:")
     if reviewer:
-        ui_forms.outcome_form(claim_id, key="review", version=ledger.get_claim(claim_id).claim.version)
+        forms.outcome_form(claim_id, key="review", version=ledger.get_claim(claim_id).claim.version)
 if not reviewer:
-    ui_access.refusals("review")
+    access.refusals("review")

@@ -2,11 +2,11 @@
 
 import streamlit as st
 
-from tracker import ui_access
+from tracker.dashboard import access
 
 st.title("Sign in")
 st.caption("This tracker's store has accounts: sign in with the name and password an admin gave you. "
            "Forgotten your password? Ask an admin to reset it.")
 left, _ = st.columns([2, 3])
 with left:
-    ui_access.sign_in_form()
+    access.sign_in_form()

@@ -5,44 +5,45 @@ page says which source it was merged into."""
 
 import streamlit as st
 
-from tracker import charts, queries, ui, ui_access, ui_forms, ui_history
+from tracker import charts, queries
+from tracker.dashboard import access, cache, forms, history, pages, widgets
 from tracker.errors import NotFoundError
 from tracker.models import Role, SourceKind
 from tracker.scoring import GRADE_WORDS
 
 st.title("Source")
-ui.flash()
-ledger = ui.ledger()
-who = ui_access.current()
-source_id = ui.query_id("source")
+widgets.flash()
+ledger = cache.ledger()
+who = access.current()
+source_id = widgets.query_id("source")
 
 if source_id is None:
     if "source" in st.query_params:
-        st.error(f"{ui.md(st.query_params['source'])} is not a source number")
+        st.error(f"{widgets.md(st.query_params['source'])} is not a source number")
     ids = queries.source_id_by_name(ledger)
     if not ids:
         st.info("No source yet.")
         st.stop()
-    ui.open_control("Source", {i: name for name, i in sorted(ids.items(), key=lambda kv: kv[0].casefold())},
-                    ui.SOURCE_PAGE, "source", key="source_pick")
+    widgets.open_control("Source", {i: name for name, i in sorted(ids.items(), key=lambda kv: kv[0].casefold())},
+                    pages.SOURCE_PAGE, "source", key="source_pick")
     st.stop()
 
 try:
     detail = queries.source_detail(ledger, source_id)
 except NotFoundError as exc:
     st.error(str(exc))
-    st.page_link(ui.SOURCES_PAGE, label="All sources", icon=":material/group:")
+    st.page_link(pages.SOURCES_PAGE, label="All sources", icon=":material/group:")
     st.stop()
 
-st.subheader(ui.md(detail["name"]))
+st.subheader(widgets.md(detail["name"]))
 if detail["merged_into"]:
     into = detail["merged_into"]
-    st.info(f"{ui.md(detail['name'])} was merged into {ui.md(into['name'])}: its reports and names are that "
+    st.info(f"{widgets.md(detail['name'])} was merged into {widgets.md(into['name'])}: its reports and names are that "
             "source's now.", icon=":material/merge:")
-    st.page_link(ui.SOURCE_PAGE, label=f"Open {ui.md(into['name'])}", query_params={"source": str(into["id"])},
+    st.page_link(pages.SOURCE_PAGE, label=f"Open {widgets.md(into['name'])}", query_params={"source": str(into["id"])},
                  icon=":material/open_in_new:")
-    ui_access.refusals("source_rename", "source_details", "source_merge")
-    ui_history.history_section("source_history", "source", source_id=source_id)
+    access.refusals("source_rename", "source_details", "source_merge")
+    history.history_section("source_history", "source", source_id=source_id)
     st.stop()
 facts = [detail["kind"].replace("_", " ")]
 if detail["affiliation"]:
@@ -54,15 +55,15 @@ if detail["aliases"]:
 facts.append(f"{detail['reports']} report(s) on {detail['claims']} claim(s)")
 if detail["relayed"]:
     facts.append(f"relayed {detail['relayed']} time(s) by others")
-st.caption(ui.md(" · ".join(facts)))
+st.caption(widgets.md(" · ".join(facts)))
 if detail["notes"]:
-    st.markdown(ui.md(detail["notes"]))
-link = ui.safe_url(detail["url"])
+    st.markdown(widgets.md(detail["notes"]))
+link = widgets.safe_url(detail["url"])
 if link:
     st.link_button("Source's website", link, key="source_website")
 
-fp = ui.fingerprint()
-scores = ui.scores(fp)
+fp = cache.fingerprint()
+scores = cache.scores(fp)
 row = scores[scores["source_id"] == source_id]
 if len(row):
     r = row.iloc[0]
@@ -78,7 +79,7 @@ if len(row):
 left, right = st.columns(2)
 with left:
     with st.spinner("Scoring its record over time..."):
-        series = ui.reliability_series(fp, source_id)
+        series = cache.reliability_series(fp, source_id)
     if len(series) >= 1:
         st.altair_chart(charts.reliability_over_time_chart(series, prior=scores.attrs.get("prior_mean")),
                         key="source_over_time", width="stretch")
@@ -92,35 +93,35 @@ with right:
                                                 .rename(columns={"resolved": "claims"}),
                                                 title="When it said this, the claim turned out true"),
                         key="source_by_stance", width="stretch")
-    ui.table(record, "source_record",
+    widgets.table(record, "source_record",
              column_config={"truth_rate": st.column_config.NumberColumn("truth rate", format="%.2f")})
     st.caption("Its latest stance on each claim (its own report, else a relay of it) against the verdict in force.")
 
 st.subheader("Its claims")
-page = ui.paged("source_claims",
+page = widgets.paged("source_claims",
                 lambda offset, limit: queries.source_claims(ledger, source_id, offset=offset, limit=limit))
-table = ui.claims_table(page.rows)
+table = widgets.claims_table(page.rows)
 event = st.dataframe(table, hide_index=True, key="source_claims_table", on_select="rerun", selection_mode="single-row",
                      column_config={"id": st.column_config.NumberColumn("#", format="%d"),
                                     "claim": st.column_config.TextColumn("claim", width="large")})
-ui.open_selected_row(event, page.rows, ui.CLAIM_PAGE, "claim")
-ui.pager("source_claims", page, "claims")
-ui.open_control("Open one of its claims", {int(r.id): f"#{r.id} {r.statement[:100]}" for r in page.rows.itertuples()},
-                ui.CLAIM_PAGE, "claim", key="source_claims_open")
+widgets.open_selected_row(event, page.rows, pages.CLAIM_PAGE, "claim")
+widgets.pager("source_claims", page, "claims")
+widgets.open_control("Open one of its claims", {int(r.id): f"#{r.id} {r.statement[:100]}" for r in page.rows.itertuples()},
+                pages.CLAIM_PAGE, "claim", key="source_claims_open")
 
 if who.may(Role.admin):
     st.subheader("Change this source")
     rename, details, merge = st.tabs(["Rename", "Details", "Merge into another"])
     with rename:
-        ui_forms.rename_source_form(detail)
+        forms.rename_source_form(detail)
     with details:
-        ui_forms.source_details_form(detail, [kind.value for kind in SourceKind])
+        forms.source_details_form(detail, [kind.value for kind in SourceKind])
     with merge:
         others = sorted((name for name in queries.source_id_by_name(ledger) if name != detail["name"]),
                         key=str.casefold)
-        ui_forms.merge_source_form(detail, others)
+        forms.merge_source_form(detail, others)
 else:
-    ui_access.refusals("source_rename", "source_details", "source_merge")
-    ui_access.role_note(who, Role.admin, "rename, edit and merge sources")
+    access.refusals("source_rename", "source_details", "source_merge")
+    access.role_note(who, Role.admin, "rename, edit and merge sources")
 
-ui_history.history_section("source_history", "source", source_id=source_id)
+history.history_section("source_history", "source", source_id=source_id)

@@ -3,12 +3,13 @@ resolved and pending counts; filter by topic and kind, and hide sources too new 
 
 import streamlit as st
 
-from tracker import queries, ui
+from tracker import queries
+from tracker.dashboard import cache, pages, widgets
 from tracker.scoring import GRADE_WORDS, ScoringConfig, score_by_kind
 
 st.title("Sources")
-ui.flash()
-ledger = ui.ledger()
+widgets.flash()
+ledger = cache.ledger()
 counts = queries.overview_counts(ledger)
 if counts["sources"] == 0:
     st.info("No source yet: log a claim, import a file, or load the Aleppo example from the Overview page.")
@@ -26,7 +27,7 @@ judged_only = right.toggle(f"Only sources with a record to judge (at least {min_
                            key="sources_min_record")
 
 with st.spinner("Scoring sources..."):
-    scores = ui.scores(ui.fingerprint(), None if topic == "any" else topic)
+    scores = cache.scores(cache.fingerprint(), None if topic == "any" else topic)
 level = scores.attrs.get("level", 0.9)
 shown = scores
 if kind != "any":
@@ -40,7 +41,7 @@ if shown.empty:
 
 limit = 40
 top = f" (the top {limit})" if len(shown) > limit else ""
-ui.source_chart(shown.head(limit), "sources_chart", f"Reliability with its 90% credible interval{top}", level)
+widgets.source_chart(shown.head(limit), "sources_chart", f"Reliability with its 90% credible interval{top}", level)
 st.caption("Ranked by the interval's low end, so a short lucky record never outranks a long good one. "
            "Grades: " + "; ".join(f"{g} {w}" for g, w in GRADE_WORDS.items()) + ". Click a source to open it.")
 
@@ -53,10 +54,10 @@ selection = st.dataframe(
     table, hide_index=True, key="sources_table", on_select="rerun", selection_mode="single-row",
     column_config={"source_id": None, "reliability": number, "90% low": number, "90% high": number,
                    "when asserting": number, "when denying": number, "lead (days)": number})
-ui.open_selected_row(selection, table, ui.SOURCE_PAGE, "source", column="source_id")
-ui.open_control("Open a source", dict(zip(table["source_id"].astype(int), table["source"])), ui.SOURCE_PAGE, "source",
+widgets.open_selected_row(selection, table, pages.SOURCE_PAGE, "source", column="source_id")
+widgets.open_control("Open a source", dict(zip(table["source_id"].astype(int), table["source"])), pages.SOURCE_PAGE, "source",
                 key="sources_open")
 
 with st.expander("By kind of source"):
-    ui.table(score_by_kind(shown), "sources_by_kind",
+    widgets.table(score_by_kind(shown), "sources_by_kind",
              column_config={"credit_share": number, "mean_reliability": number})

@@ -21,6 +21,7 @@ def run(db_path):
     def invoke(*args: str, input: str | None = None):
         return runner.invoke(main, ["--db", str(db_path), *args], input=input)
 
+    invoke.db_path = db_path
     return invoke
 
 
@@ -163,3 +164,24 @@ def test_importing_the_command_line_loads_no_numerical_or_format_libraries():
              f"print(' '.join(m for m in {heavy!r} if m in sys.modules))")
     loaded = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout.split()
     assert loaded == []
+
+
+def _loaded_after(code: str, libraries: tuple[str, ...]) -> list[str]:
+    """Which of `libraries` a fresh interpreter has loaded after running `code` (its own output aside)."""
+    probe = f"import sys\n{code}\nprint('loaded:', *(m for m in {libraries!r} if m in sys.modules))"
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    return done.stdout.splitlines()[-1].split()[1:]
+
+
+def test_help_loads_nothing_of_the_store_and_lists_load_no_migrations_passwords_or_frames(run):
+    """`tracker --help` loads neither SQLAlchemy nor Alembic nor argon2; listing and showing claims and
+    sources on a current store load SQLAlchemy but not Alembic (no upgrade is due), argon2 (no
+    sign-in) or pandas and numpy (no frames)."""
+    assert _loaded_after("import tracker.cli", ("sqlalchemy", "sqlmodel", "alembic", "argon2")) == []
+    run("demo")
+    db = run.db_path
+    commands = [["claims"], ["claims", "--status", "open"], ["claims", "show", "1"], ["sources"]]
+    code = ("from tracker.cli import main\n"
+            f"for args in {commands!r}:\n"
+            f"    main(['--db', {str(db)!r}, *args], standalone_mode=False)")
+    assert _loaded_after(code, ("alembic", "argon2", "pandas", "numpy", "scipy")) == []

@@ -11,7 +11,8 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from tests.conftest import REPO
-from tracker import forecast, queries, ui
+from tracker import forecast, queries
+from tracker.dashboard import cache
 from tracker.evidence import load_evidence
 from tracker.interchange import load_example, write_csv
 from tracker.ledger import Ledger
@@ -25,9 +26,9 @@ def store_env(db_path, monkeypatch):
     """Point the dashboard at a fresh store and forget any ledger cached by an earlier test."""
     monkeypatch.setenv("TRACKER_DATABASE_URL", f"sqlite:///{db_path}")
     monkeypatch.chdir(REPO)
-    ui.ledger.clear()
+    cache.ledger.clear()
     yield db_path
-    ui.ledger.clear()
+    cache.ledger.clear()
 
 
 @pytest.fixture
@@ -71,7 +72,7 @@ def texts(elements) -> str:
 @pytest.mark.parametrize("loaded", [False, True], ids=["empty store", "Aleppo example"])
 def test_every_page_renders(store_env, loaded):
     if loaded:
-        load_example(ui.ledger())
+        load_example(cache.ledger())
     at = ok(app().run())
     for page in PAGES:
         ok(at.switch_page(f"app_pages/{page}.py").run())
@@ -191,7 +192,7 @@ def test_a_bad_date_shows_an_error_and_writes_nothing(aleppo):
     at.text_input(key="log_r0_when").input("someday soon").run()
     assert "is not a date this tracker can read" in texts(at.caption)
     at.button(key="log_submit").click().run()
-    assert "report 1: the report's time: 'someday soon' is not a date" in ok(at).error[0].value
+    assert "report 1: the report's time: 'someday soon' is not a date" in texts(ok(at).error)
     assert queries.fingerprint(aleppo) == before
     assert at.text_area(key="log_statement").value == "The ceasefire holds"  # nothing typed is lost
 
@@ -259,7 +260,7 @@ def test_an_outcome_before_the_claim_is_refused_in_the_form(aleppo):
     at.selectbox(key="review_verdict").select("false").run()
     at.text_input(key="review_when").input("1 January 2010").run()
     at.button(key="review_record").click().run()
-    assert "before claim #11 was first reported" in ok(at).error[0].value
+    assert "before claim #11 was first reported" in texts(ok(at).error)
     assert queries.fingerprint(aleppo) == before
 
 
@@ -362,7 +363,7 @@ def test_import_of_a_good_file(store_env):
     at.file_uploader(key="import_file").upload("good.json", json.dumps(good).encode(), "application/json").run()
     at.button(key="import_button").click().run()
     assert "Imported good.json: 1 claim(s) created" in ok(at).success[0].value
-    assert queries.overview_counts(ui.ledger())["claims"] == 1
+    assert queries.overview_counts(cache.ledger())["claims"] == 1
     assert not at.download_button(key="export_csv").disabled and not at.download_button(key="export_json").disabled
 
 

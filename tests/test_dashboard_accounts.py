@@ -9,7 +9,8 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from tests.test_dashboard import aleppo, app, ok, store_env, table, texts  # noqa: F401 (fixtures)
-from tracker import audit, queries, ui, ui_access
+from tracker import audit, queries
+from tracker.dashboard import access, widgets
 from tracker.dates import utcnow
 from tracker.ledger import Ledger
 
@@ -36,7 +37,7 @@ def as_user(ledger: Ledger, name: str) -> Ledger:
 def signed_in(ledger: Ledger, name: str, **query) -> AppTest:
     """The dashboard in a browser session already signed in as `name`, run once."""
     at = app(**query)
-    at.session_state[ui_access.TOKEN] = ledger.login(name, PASSWORD)[0]
+    at.session_state[access.TOKEN] = ledger.login(name, PASSWORD)[0]
     return ok(at.run())
 
 
@@ -49,7 +50,7 @@ def sign_in(at: AppTest, name: str, password: str = PASSWORD) -> AppTest:
 
 def token_of(at: AppTest) -> str | None:
     """The login token this browser session holds (None when signed out)."""
-    return at.session_state[ui_access.TOKEN] if ui_access.TOKEN in at.session_state else None
+    return at.session_state[access.TOKEN] if access.TOKEN in at.session_state else None
 
 
 def keys(at: AppTest) -> set[str]:
@@ -168,7 +169,7 @@ def past_token(ledger: Ledger, name: str) -> str:
 def test_a_session_that_is_no_longer_good_drops_back_to_sign_in(team, how, reason):
     token = past_token(team, "Rita") if how == "expired" else team.login("Rita", PASSWORD)[0]
     at = app(claim=8)
-    at.session_state[ui_access.TOKEN] = token
+    at.session_state[access.TOKEN] = token
     if how != "expired":
         assert ok(at.run()).title[0].value == "Claim"
         if how == "disabled":
@@ -185,7 +186,7 @@ def test_a_session_that_is_no_longer_good_drops_back_to_sign_in(team, how, reaso
 
 def test_signing_out(team):
     at = signed_in(team, "Andy")
-    token = at.session_state[ui_access.TOKEN]
+    token = at.session_state[access.TOKEN]
     ok(at.button(key="sign_out").click().run())
     assert at.title[0].value == "Sign in" and "You signed out" in texts(at.info)
     with pytest.raises(Exception, match="has ended"):
@@ -289,7 +290,7 @@ def test_an_outcome_saved_after_someone_else_changed_the_claim_is_refused(team):
     at.selectbox(key="claim_outcome_verdict").select("true").run()
     at.text_input(key="claim_outcome_when").input("20 December 2016").run()
     ok(at.button(key="claim_outcome_record").click().run())
-    assert "was changed by someone else" in at.error[0].value and team.get_claim(13).outcome is None
+    assert "was changed by someone else" in texts(at.error) and team.get_claim(13).outcome is None
 
 
 # -- retraction --------------------------------------------------------------------------------
@@ -339,7 +340,7 @@ def test_only_admins_edit_rename_and_merge_sources(team):
     assert detail["affiliation"] == "Independent website" and "theduran.com" in detail["aliases"]
     at.text_input(key="source_rename_name").input("The Duran (website)")
     ok(at.button(key="source_rename_submit").click().run())
-    assert at.subheader[0].value == ui.md("The Duran (website)")
+    assert at.subheader[0].value == widgets.md("The Duran (website)")
     assert "renamed source" in " ".join(table(at, "what")["what"])
     at.selectbox(key="source_merge_into").select("Jihadi sources")
     at.checkbox(key="source_merge_sure").check()
@@ -470,8 +471,8 @@ def test_an_analyst_imports_reports_but_not_outcomes_and_the_import_is_in_histor
 def single_sign_on(monkeypatch):
     """OpenID Connect as if set up, with the e-mail address the provider vouches for (no provider here)."""
     vouched = {"email": None}
-    monkeypatch.setattr(ui_access, "single_sign_on", lambda: "Example SSO")
-    monkeypatch.setattr(ui_access, "identity", lambda: vouched["email"])
+    monkeypatch.setattr(access, "single_sign_on", lambda: "Example SSO")
+    monkeypatch.setattr(access, "identity", lambda: vouched["email"])
     return vouched
 
 

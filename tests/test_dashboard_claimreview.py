@@ -6,7 +6,8 @@ import json
 
 from tests.conftest import FIXTURES
 from tests.test_dashboard import aleppo, ok, on, store_env, table  # noqa: F401 (fixtures)
-from tracker import queries, ui
+from tracker import queries
+from tracker.dashboard import cache
 
 HERE = FIXTURES / "claimreview"
 ODD = json.dumps({"@context": "https://schema.org", "@type": "ClaimReview", "url": "https://check.example.org/1",
@@ -27,11 +28,11 @@ def test_fact_check_results_are_previewed_with_the_mapping_then_imported(store_e
     assert list(preview["rating"]) == ["True", "Verdadero", "Irreführend", "Unproven"]
     mapping = table(at, "rating text")
     assert ("Pants on Fire", "false") in set(zip(mapping["rating text"], mapping["verdict"]))
-    assert queries.overview_counts(ui.ledger())["claims"] == 0  # a preview writes nothing
+    assert queries.overview_counts(cache.ledger())["claims"] == 0  # a preview writes nothing
     at.button(key="import_button").click().run()
     message = ok(at).success[0].value.replace("\\", "")  # the notes quote claims: shown escaped
     assert "Imported search.json: 2 claim(s) created" in message and "different verdicts" in message
-    assert queries.overview_counts(ui.ledger())["outcomes"] == 4
+    assert queries.overview_counts(cache.ledger())["outcomes"] == 4
 
 
 def test_an_unknown_rating_is_shown_then_mapped_by_the_user(store_env):  # noqa: F811

@@ -175,6 +175,28 @@ def test_a_store_where_rumours_are_as_good_as_confirmations_learns_to_count_them
     assert model.params.weight_rumoured > 0.7
 
 
+def test_the_fits_analytic_gradient_is_the_slope_of_its_log_odds():
+    """The fit follows `_log_odds_and_slopes`: each column must match a finite difference of the
+    log-odds by that free parameter (strengths by their logs), away from the defaults, with groups,
+    kinds, topics and all three stances in play."""
+    from tests.synthetic import make_world_type
+
+    model = forecast.fit(make_world_type("sparse", 3, n_claims=400).evidence())
+    f = model.first_report
+    x = forecast._to_vector(forecast.DEFAULTS) + np.array([0.3, -0.4, 0.5, -0.2, -0.2, -0.1, -0.3, -0.15])
+    params = forecast._from_vector(x, forecast.DEFAULTS)
+    z, slopes = forecast._log_odds_and_slopes(f, params)
+    assert np.allclose(z, np.log(forecast._p_true(f, params)) - np.log1p(-forecast._p_true(f, params)), atol=1e-6)
+    step = 1e-6
+    for k, name in enumerate(forecast._FREE):
+        moved = x.copy()
+        moved[k] += step
+        z_moved, _ = forecast._log_odds_and_slopes(f, forecast._from_vector(moved, forecast.DEFAULTS))
+        numeric = (z_moved - z) / step
+        assert np.abs(numeric).max() > 1e-3, name  # the parameter reaches the forecasts
+        assert np.allclose(slopes[:, k], numeric, atol=1e-4, rtol=1e-3), name
+
+
 # -- no look-ahead in the fit ----------------------------------------------------------------
 def test_forecasts_made_before_a_date_do_not_change_when_later_verdicts_change():
     world = make_world(8, 30, 1200)

@@ -11,7 +11,7 @@ from tests.conftest import NOW
 from tracker.errors import ValidationError
 from tracker.interchange import import_file, import_text, write_csv, write_json
 from tracker.ledger import Ledger
-from tracker.ui import md
+from tracker.dashboard.widgets import md
 
 HOSTILE = [
     "<script>alert('x')</script> the convoy left",

@@ -374,3 +374,10 @@ def test_a_0004_store_with_data_upgrades_keeping_every_row(db_path):
         assert [c.action for c in upgraded.history()] == ["outcome.record", "report.retract"]
     finally:
         upgraded.engine.dispose()
+
+
+def test_head_revision_read_from_the_migration_files_is_alembics_head():
+    """The start-up check reads the newest revision without Alembic; it must agree with Alembic."""
+    from alembic.script import ScriptDirectory
+
+    assert store.head_revision() == ScriptDirectory.from_config(store._alembic_config(None)).get_current_head()

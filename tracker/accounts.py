@@ -30,6 +30,7 @@ every write transaction, with the actor's role as the store holds it at that mom
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import re
@@ -39,11 +40,8 @@ from datetime import timedelta
 from functools import cache
 from importlib.resources import files
 
-from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerificationError
-
 from tracker.errors import LedgerError, ValidationError
-from tracker.models import Role
+from tracker.vocabulary import Role
 
 REQUIRE_LOGIN_ENV = "TRACKER_REQUIRE_LOGIN"
 SESSION_HOURS_ENV = "TRACKER_SESSION_HOURS"
@@ -58,7 +56,14 @@ SIGN_IN_REFUSED = ("wrong account name or password (after several wrong ones an 
 LOCAL_NAME = "local"
 
 _RANK = {Role.analyst: 1, Role.reviewer: 2, Role.admin: 3}
-_HASHER = PasswordHasher()  # argon2id, the library's recommended parameters
+
+
+@functools.cache
+def _hasher():
+    """argon2id with the library's recommended parameters, loaded at the first password (not at start-up)."""
+    from argon2 import PasswordHasher
+
+    return PasswordHasher()
 
 
 class PermissionDenied(LedgerError):
@@ -203,21 +208,25 @@ def pause_after(attempts: int) -> timedelta | None:
 
 def hash_password(password: str) -> str:
     """The argon2id hash of `password` (salted; an encoded string holding its parameters)."""
-    return _HASHER.hash(password)
+    return _hasher().hash(password)
 
 
 def verify_password(password_hash: str, password: str) -> bool:
     """True when `password` matches `password_hash`."""
+    from argon2.exceptions import InvalidHashError, VerificationError
+
     try:
-        return _HASHER.verify(password_hash, password)
+        return _hasher().verify(password_hash, password)
     except (VerificationError, InvalidHashError):
         return False
 
 
 def needs_rehash(password_hash: str) -> bool:
     """True when the hash was made with weaker parameters than this release uses."""
+    from argon2.exceptions import InvalidHashError
+
     try:
-        return _HASHER.check_needs_rehash(password_hash)
+        return _hasher().check_needs_rehash(password_hash)
     except InvalidHashError:
         return True
 

@@ -21,20 +21,19 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
-from sqlalchemy.exc import ArgumentError, OperationalError
 
-from tracker import accounts, audit, formats, store
+from tracker import formats, store
 from tracker.dates import DateError, format_when, parse_when
 from tracker.errors import LedgerError
-from tracker.ledger import ClaimView, Ledger, describe_change
-from tracker.models import ClaimStatus, Role, SourceKind, Stance, Verdict
-from tracker.ratings import RatingMap, parse_overrides
+from tracker.vocabulary import ACTIONS, ClaimStatus, Role, SourceKind, Stance, Verdict
 
 if TYPE_CHECKING:
+    from tracker.ledger import ClaimView, Ledger
     from tracker.scoring import ScoringConfig
 
-# numpy, pandas, scipy and the format readers load inside the commands that use them (the
-# `from tracker import ...` lines in each), so `tracker --help` and the plain commands start fast
+# SQLAlchemy and the ledger load when a command opens the store (`_ledger`); numpy, pandas, scipy,
+# argon2 and the format readers inside the commands that use them (the `from tracker import ...`
+# lines in each), so `tracker --help` loads only click and the vocabulary and the lists start fast
 
 FORMAT = click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table",
                       show_default=True, help="table for people, json for programs")
@@ -49,11 +48,19 @@ class TrackerGroup(click.Group):
             return super().invoke(ctx)
         except (LedgerError, DateError) as exc:
             raise click.ClickException(str(exc)) from exc
-        except (OperationalError, ArgumentError) as exc:
+        except Exception as exc:
+            if not _store_unusable(exc):
+                raise
             url = ctx.obj.get("url") if ctx.obj else None
             raise click.ClickException(store.mask_secrets(
                 f"cannot use the store at {store.display_url(url)}: {getattr(exc, 'orig', exc)}. "
                 "Check --db / TRACKER_DATABASE_URL", url)) from exc
+
+
+def _store_unusable(exc: Exception) -> bool:
+    """True for SQLAlchemy's errors of a store that cannot be opened (SQLAlchemy is loaded by then if it raised)."""
+    errors = sys.modules.get("sqlalchemy.exc")
+    return errors is not None and isinstance(exc, (errors.OperationalError, errors.ArgumentError))
 
 
 PASSWORD_ENV = "TRACKER_PASSWORD"
@@ -64,6 +71,8 @@ def _ledger(ctx: click.Context, *, read: bool = False) -> Ledger:
 
     A command that only reads (`read=True`) refuses a SQLite path with no store rather than create one.
     """
+    from tracker.ledger import Ledger
+
     root = ctx.find_root()
     if "ledger" not in root.obj:
         ledger = Ledger.open(root.obj["url"], create=not read)
@@ -152,6 +161,7 @@ def import_(ctx: click.Context, file: Path, fmt: str | None, ratings: tuple[str,
     Rows naming a report_ref or claim_ref the store holds update that report or claim in place.
     """
     from tracker import claimreview, interchange
+    from tracker.ratings import RatingMap
 
     if claimreview.looks_like(file, fmt):
         mapping = RatingMap(_rating_overrides(ratings, ratings_file),
@@ -176,6 +186,8 @@ def import_(ctx: click.Context, file: Path, fmt: str | None, ratings: tuple[str,
 
 
 def _rating_overrides(pairs: tuple[str, ...], path: Path | None) -> dict[str, str]:
+    from tracker.ratings import parse_overrides
+
     overrides = {}
     if path is not None:
         try:
@@ -260,6 +272,8 @@ def restore_(ctx: click.Context, file: Path, yes: bool) -> None:
     FILE must pass SQLite's integrity check, be a tracker store and come from this release or an
     older one (it is upgraded); otherwise nothing changes.
     """
+    from tracker import accounts
+
     if _ledger(ctx).has_accounts():
         # replacing the store replaces its history too: only an admin may
         if _ledger(ctx).actor.is_local:
@@ -344,11 +358,11 @@ def claims(ctx: click.Context, fmt: str, status: str | None, topic: str | None, 
 
     ledger = _ledger(ctx, read=True)
     # the same filters as the dashboard's Claims page (tracker.queries), every match at once
-    matches = queries.claim_rows(
+    matches = queries.claim_ids(
         ledger, status=None if status in (None, "open", "resolved") else status,
         outcome=status if status in ("open", "resolved") else None, topic=topic, source=source_name,
-        order="oldest", limit=max(ledger.counts()["claims"], 1))
-    views = ledger.claim_views(matches.rows["id"].tolist())
+        order="oldest")
+    views = ledger.claim_views(matches)
     if fmt == "json":
         click.echo(json.dumps([claim_json(v) for v in views], indent=2, ensure_ascii=False))
         return
@@ -611,7 +625,7 @@ def user_enable(ctx: click.Context, name: str) -> None:
 @click.option("--user", "user_name", help="only changes made by this user")
 @click.option("--claim", "claim_id", type=int, help="only changes to this claim (its reports and outcomes too)")
 @click.option("--source", "source_name", help="only changes to this source (name or alias)")
-@click.option("--action", type=click.Choice(sorted({a.split(".")[0] for a in audit.ACTIONS} | set(audit.ACTIONS))),
+@click.option("--action", type=click.Choice(sorted({a.split(".")[0] for a in ACTIONS} | set(ACTIONS))),
               help="only this kind of change (e.g. outcome, claim.edit)")
 @click.option("--limit", type=click.IntRange(1), default=50, show_default=True)
 @FORMAT
@@ -620,6 +634,7 @@ def history(ctx: click.Context, user_name: str | None, claim_id: int | None, sou
             action: str | None, limit: int, fmt: str) -> None:
     """Show the audit trail, newest first: who changed what, when, before and after."""
     from tracker import queries
+    from tracker.ledger import describe_change
 
     ledger = _ledger(ctx, read=True)
     source_id = None
@@ -739,7 +754,8 @@ def predict(ctx: click.Context, as_of: str | None, at_report_time: bool, topic: 
         table = forecast.predict_at_report_time(evidence)
         table = table.drop(columns=["outcome"])
     else:
-        table = forecast.predict(evidence, _when_option(as_of), claim_ids=list(claim_ids) or None)
+        table = forecast.predict(evidence, _when_option(as_of), claim_ids=list(claim_ids) or None,
+                                 explain=explain or fmt == "json")
     width = max(30, shutil.get_terminal_size((120, 20)).columns - 60)
     shown = table
     if fmt == "table":

@@ -28,7 +28,8 @@ amplify it.
 **Learned, not hand-set.** The four strengths and four weights are fitted by maximising the
 likelihood of the tracker's own at-report-time forecasts of resolved claims (each built only from
 outcomes known before the claim was first reported), with a weak pull toward the defaults
-(`DEFAULTS`). The fit is the self-correction: when past forecasts leaned too far (a misleading
+(`DEFAULTS`), by L-BFGS-B with the gradient worked out along the shrinkage chain
+(`_log_odds_and_slopes`). The fit is the self-correction: when past forecasts leaned too far (a misleading
 topic prior, over-counted rumours), the weights shrink and the forecasts move back toward 0.5.
 Below `MIN_FIT_CLAIMS` resolved claims the defaults apply. The chronological forecasts never look
 ahead: the parameters a claim is forecast with were fitted at the last checkpoint before its first
@@ -174,7 +175,7 @@ class _RunningSums:
         it bears on a stance taken at `t_ref` (events at steps below `split` came before it)."""
         if not len(self.key):
             return np.zeros((len(entity), self.dims))
-        rising, falling, first, last = self._weighted(half_life, step_days)
+        rising, padded, first, last = self._weighted(half_life, step_days)  # padded: a zero row past the end
         base = entity.astype(np.int64) * self.width
         lower = np.minimum(split, seen)
         at = np.searchsorted(self.key, base + lower, side="left") - 1
@@ -184,7 +185,6 @@ class _RunningSums:
         # events between the stance and the cut-off: a suffix sum less the one past the cut-off
         start = np.searchsorted(self.key, base + lower, side="left")
         stop = np.searchsorted(self.key, base + np.maximum(seen, lower), side="left")
-        padded = np.vstack([falling, np.zeros((1, self.dims))])
         stop_in = (stop < len(self.key)) & (self.key[np.minimum(stop, len(self.key) - 1)] // self.width == entity)
         late = padded[start] - np.where(stop_in[:, None], padded[stop], 0.0)
         late = np.where((stop > start)[:, None], late, 0.0) * np.exp2((t_ref - first) / half_life)[:, None]
@@ -200,7 +200,8 @@ class _RunningSums:
             rising = up.groupby(self.segment, sort=False).cumsum().to_numpy()
             down = pd.DataFrame((self.amounts * np.exp2((first - t) / half_life)[:, None])[::-1])
             falling = down.groupby(self.segment[::-1], sort=False).cumsum().to_numpy()[::-1]
-            self._decayed[half_life] = (rising, np.ascontiguousarray(falling), first, last)
+            # a row of zeros past the end, read where an entity's events stop at the last one
+            self._decayed[half_life] = (rising, np.vstack([falling, np.zeros((1, self.dims))]), first, last)
         return self._decayed[half_life]
 
 
@@ -493,28 +494,61 @@ def _stance_accuracy(f: _Features, p: Params) -> tuple[np.ndarray, np.ndarray]:
     is P(stance | T) / P(stance | F): with no record anywhere it is 1, and a source that takes the
     stance on true and false claims alike moves nothing.
     """
+    acc, rate, _ = _accuracy_and_slopes(f, p)
+    return acc, rate
+
+
+def _accuracy_and_slopes(f: _Features, p: Params) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """`_stance_accuracy`, and each vote's accuracy's derivatives by the logs of the source, stance
+    and group strengths (for the fit's gradient). Each shrinkage step a' = (r + g a) / (n + g) has
+    da'/dg = (a - a') / (n + g) and da'/da = g / (n + g); the chain is followed level by level."""
     store = f.counts["store"]
     rate = (store[:, 2] + 1.0) / (store[:, 2] + store[:, 3] + 2.0)
-    acc = rate
+    g, s, t = p.group_strength, p.source_strength, p.stance_strength
+    acc, d_g = rate, np.zeros(len(rate))
     for name in ("store", "kind", "group"):
         c = f.counts[name]
-        shrunk = (c[:, 0] + p.group_strength * acc) / (c[:, 0] + c[:, 1] + p.group_strength)
-        acc = np.where(f.vote_has_group, shrunk, acc) if name == "group" else shrunk
+        n = c[:, 0] + c[:, 1] + g
+        shrunk = (c[:, 0] + g * acc) / n
+        d_shrunk = (acc - shrunk) / n + g / n * d_g
+        keep = f.vote_has_group if name == "group" else True
+        acc, d_g = np.where(keep, shrunk, acc), np.where(keep, d_shrunk, d_g)
     # a confirmation or rumour first borrows from everything the source asserted, then its own kind
     pooled = f.counts["asserted"]
-    asserting = (pooled[:, 0] + p.source_strength * acc) / (pooled[:, 0] + pooled[:, 1] + p.source_strength)
+    n_pooled = pooled[:, 0] + pooled[:, 1] + s
+    asserting = (pooled[:, 0] + s * acc) / n_pooled
     own = f.counts["source"]
-    acc_assert = (own[:, 0] + p.stance_strength * asserting) / (own[:, 0] + own[:, 1] + p.stance_strength)
-    acc_deny = (own[:, 0] + p.source_strength * acc) / (own[:, 0] + own[:, 1] + p.source_strength)
-    return np.where(ASSERTING[f.vote_code], acc_assert, acc_deny), rate
+    n_assert, n_deny = own[:, 0] + own[:, 1] + t, own[:, 0] + own[:, 1] + s
+    acc_assert = (own[:, 0] + t * asserting) / n_assert
+    acc_deny = (own[:, 0] + s * acc) / n_deny
+    on_assert = t / n_assert  # d acc_assert / d asserting
+    assert_slopes = np.c_[on_assert * (acc - asserting) / n_pooled * s,
+                          (asserting - acc_assert) / n_assert * t,
+                          on_assert * s / n_pooled * d_g * g]
+    deny_slopes = np.c_[(acc - acc_deny) / n_deny * s, np.zeros(len(acc)), s / n_deny * d_g * g]
+    asserts = ASSERTING[f.vote_code]
+    return (np.where(asserts, acc_assert, acc_deny), rate,
+            np.where(asserts[:, None], assert_slopes, deny_slopes))
 
 
 def _vote_terms(f: _Features, p: Params) -> np.ndarray:
     """Each vote's term in the log-odds: weighted log LR, held to its stance's direction."""
-    acc, rate = _stance_accuracy(f, p)
-    llr = (_logit(acc) - _logit(rate)) * p.weights[f.vote_code]
+    return _vote_terms_and_slopes(f, p)[0]
+
+
+def _vote_terms_and_slopes(f: _Features, p: Params) -> tuple[np.ndarray, np.ndarray]:
+    """`_vote_terms`, and their derivatives by the free parameters that reach them (in `_FREE`
+    order: the log source, stance and group strengths, then the three stance weights)."""
+    acc, rate, slopes = _accuracy_and_slopes(f, p)
+    raw = _logit(acc) - _logit(rate)
+    llr = raw * p.weights[f.vote_code]
     against = np.where(ASSERTING[f.vote_code], llr < 0, llr > 0)
-    return np.where(against & ~f.confident_wrong, 0.0, llr)
+    counted = ~(against & ~f.confident_wrong)
+    inside = (acc > _EPS) & (acc < 1 - _EPS)  # _logit is flat where it clips
+    scale = np.where(counted & inside, p.weights[f.vote_code] / (acc * (1 - acc)), 0.0)
+    by_weight = np.zeros((len(acc), 3))
+    by_weight[np.arange(len(acc)), f.vote_code] = np.where(counted, raw, 0.0)
+    return np.where(counted, llr, 0.0), np.c_[slopes * scale[:, None], by_weight]
 
 
 def _topic_rates(f: _Features, p: Params) -> np.ndarray:
@@ -525,11 +559,24 @@ def _topic_rates(f: _Features, p: Params) -> np.ndarray:
 
 def _prior_logit(f: _Features, p: Params) -> np.ndarray:
     """Each query's prior log-odds: the mean over its topics of their rates' log-odds."""
+    return _prior_logit_and_slope(f, p)[0]
+
+
+def _prior_logit_and_slope(f: _Features, p: Params) -> tuple[np.ndarray, np.ndarray]:
+    """`_prior_logit`, and its derivative by the log of the topic strength."""
     n = len(f.queries)
-    logits = _logit(_topic_rates(f, p))
-    total = np.bincount(f.topic_query, weights=logits, minlength=n)
+    k = p.topic_strength
+    mean = f.topic_mean[f.topic_query]
+    rates = _topic_rates(f, p)
+    slope = k * (mean - rates) / (f.topic_resolved + k)
+    inside = (rates > _EPS) & (rates < 1 - _EPS)
+    d_logits = np.where(inside, slope / (rates * (1 - rates)), 0.0)
+    total = np.bincount(f.topic_query, weights=_logit(rates), minlength=n)
+    d_total = np.bincount(f.topic_query, weights=d_logits, minlength=n)
     count = np.bincount(f.topic_query, minlength=n)
-    return np.where(count > 0, total / np.maximum(count, 1), _logit(f.topic_mean))
+    tagged = count > 0
+    return (np.where(tagged, total / np.maximum(count, 1), _logit(f.topic_mean)),
+            np.where(tagged, d_total / np.maximum(count, 1), 0.0))
 
 
 def _log_odds(f: _Features, p: Params) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -568,35 +615,51 @@ def _from_vector(x: np.ndarray, base: Params) -> Params:
     return replace(base, **values)
 
 
+def _log_odds_and_slopes(f: _Features, p: Params) -> tuple[np.ndarray, np.ndarray]:
+    """Each query's log-odds, and its derivatives by the free parameters (`_FREE` order, strengths
+    by their logs): what the fit's analytic gradient is made of."""
+    n = len(f.queries)
+    prior, d_prior = _prior_logit_and_slope(f, p)
+    terms, d_terms = _vote_terms_and_slopes(f, p)
+    slopes = np.zeros((n, len(_FREE)))
+    for column, free in ((0, 0), (1, 1), (2, 2), (3, 5), (4, 6), (5, 7)):  # the votes' parameters
+        slopes[:, free] = np.bincount(f.vote_query, weights=d_terms[:, column], minlength=n)
+    slopes[:, 3] = p.prior_weight * d_prior
+    slopes[:, 4] = prior
+    return p.prior_weight * prior + np.bincount(f.vote_query, weights=terms, minlength=n), slopes
+
+
 def fit_params(f: _Features, outcome: np.ndarray, start: Params = DEFAULTS, steps: int = 40) -> Params:
     """Parameters maximising the log-likelihood of these forecasts' outcomes (0, 0.5, 1), with a
-    weak pull toward the defaults; the defaults while fewer than `MIN_FIT_CLAIMS` are resolved."""
+    weak pull toward the defaults; the defaults while fewer than `MIN_FIT_CLAIMS` are resolved.
+    `f` and `outcome` are the claims to fit on (see `_fit_sample`); the gradient is analytic."""
     from scipy.optimize import minimize
 
-    scored = ~np.isnan(outcome)
-    n = int(scored.sum())
+    n = len(outcome)
     if n < MIN_FIT_CLAIMS:
         return replace(start, fitted_on=0)
-    if n > FIT_SAMPLE:  # the latest claims carry the most record; their count bounds the cost
-        latest = np.flatnonzero(scored)[-FIT_SAMPLE:]
-        scored = np.zeros_like(scored)
-        scored[latest] = True
-        n = FIT_SAMPLE
-    sub = _subset(f, scored)
-    y = outcome[scored]
     x0 = _to_vector(DEFAULTS)
     scale = np.array([1.0 if name in _LOG_SCALED else 0.5 for name in _FREE])
 
-    def loss(x: np.ndarray) -> float:
-        p = np.clip(_p_true(sub, _from_vector(x, start)), _EPS, 1 - _EPS)
-        nll = -np.sum(y * np.log(p) + (1 - y) * np.log1p(-p))
-        return float(nll + _PULL * np.sum(((x - x0) / scale) ** 2)) / n
+    def loss(x: np.ndarray) -> tuple[float, np.ndarray]:
+        z, slopes = _log_odds_and_slopes(f, _from_vector(x, start))
+        p = np.clip(_sigmoid(z), _EPS, 1 - _EPS)
+        nll = -np.sum(outcome * np.log(p) + (1 - outcome) * np.log1p(-p))
+        pull = (x - x0) / scale
+        return (float(nll + _PULL * np.sum(pull ** 2)) / n,
+                ((p - outcome) @ slopes + 2 * _PULL * pull / scale) / n)
 
     bounds = [(np.log(_BOUNDS[name][0]), np.log(_BOUNDS[name][1])) if name in _LOG_SCALED else _BOUNDS[name]
               for name in _FREE]
-    best = minimize(loss, np.clip(_to_vector(start), [b[0] for b in bounds], [b[1] for b in bounds]),
+    best = minimize(loss, np.clip(_to_vector(start), [b[0] for b in bounds], [b[1] for b in bounds]), jac=True,
                     method="L-BFGS-B", bounds=bounds, options={"maxiter": steps, "ftol": 1e-7})
     return replace(_from_vector(best.x, start), fitted_on=n, fit_loss=float(best.fun))
+
+
+def _fit_sample(outcome: np.ndarray) -> np.ndarray:
+    """The claims a fit reads: the resolved ones (outcome not NaN), the latest `FIT_SAMPLE` of them
+    (the latest carry the most record; their count bounds the cost)."""
+    return np.flatnonzero(~np.isnan(outcome))[-FIT_SAMPLE:]
 
 
 def _half_lives(walk: _Walk) -> list:
@@ -605,11 +668,17 @@ def _half_lives(walk: _Walk) -> list:
     return [None] + ([round(span / 3, 1), round(span / 10, 1)] if span >= 1.0 else [])
 
 
-def fit_best(by_half_life: dict, outcome: np.ndarray, start: Params, steps: int = 40) -> Params:
-    """`fit_params` under each half-life's records; the half-life whose fit explains the outcomes best."""
+def fit_best(feats: _Features, walk: _Walk, outcome: np.ndarray, start: Params, steps: int = 40) -> Params:
+    """`fit_params` on the fit sample under each half-life's records; the half-life whose fit
+    explains the outcomes best. The decayed records are computed for the sample only."""
+    sample = _fit_sample(outcome)
+    keep = np.zeros(len(outcome), bool)
+    keep[sample] = True
+    base, y = _subset(feats, keep), outcome[keep]
     best = None
-    for half_life, f in by_half_life.items():
-        got = replace(fit_params(f, outcome, replace(start, half_life_days=half_life), steps), half_life_days=half_life)
+    for half_life in _half_lives(walk):
+        f = base if half_life is None else _with_half_life(base, walk, half_life, start.level)
+        got = replace(fit_params(f, y, replace(start, half_life_days=half_life), steps), half_life_days=half_life)
         if got.fitted_on == 0:
             return replace(got, half_life_days=None)  # too few to fit: the defaults, no decay
         if best is None or got.fit_loss < best.fit_loss - 1e-4:  # a half-life must earn its place
@@ -636,12 +705,20 @@ class Model:
 def fit(evidence: Evidence, level: float = 0.9) -> Model:
     """Replay the store, forecast every claim at its first report without look-ahead (refitting at
     each checkpoint), and fit the parameters the current forecasts use."""
+    from threadpoolctl import threadpool_limits
+
+    # the optimiser's vectors have eight entries: BLAS threads only contend for the cores (eight
+    # times slower on a busy two-core machine)
+    with threadpool_limits(1, user_api="blas"):
+        return _fit(evidence, level)
+
+
+def _fit(evidence: Evidence, level: float) -> Model:
     pairs = _claim_topics(evidence)
     walk = _walk(evidence, pairs)
     claims = evidence.claims.sort_values("first_reported_at", kind="stable")
     queries = pd.DataFrame({"claim_id": claims.index.to_numpy(), "at": claims["first_reported_at"].array})
     feats = _features(evidence, walk, pairs, queries, level)
-    by_half_life = {h: feats if h is None else _with_half_life(feats, walk, h, level) for h in _half_lives(walk)}
     now = verdicts_as_of(evidence.outcomes)
     outcome = now["value"].reindex(queries["claim_id"]).to_numpy(dtype=float)
     decided = now["decided_at"].reindex(queries["claim_id"])
@@ -662,7 +739,7 @@ def fit(evidence: Evidence, level: float = 0.9) -> Model:
         # resolved by then (their own verdict decided at or before the checkpoint), known before their report
         known = ~np.isnan(outcome) & (decided <= when).to_numpy(dtype=bool)
         # each refit starts from the last one, which it rarely moves far from
-        start = fit_best(by_half_life, np.where(known, outcome, np.nan), start, steps=20)
+        start = fit_best(feats, walk, np.where(known, outcome, np.nan), start, steps=20)
         fits.append(start)
         rows.append({"from": when, "resolved": int(known.sum()), **start.as_dict()})
         params_at[(first_at > when).to_numpy(dtype=bool)] = len(fits) - 1
@@ -670,8 +747,11 @@ def fit(evidence: Evidence, level: float = 0.9) -> Model:
     for k, params in enumerate(fits):
         mask = params_at == k
         if mask.any():
-            p_hist[mask] = _p_true(_subset(by_half_life[params.half_life_days], mask), params)
-    final = fit_best(by_half_life, outcome, start) if len(marks) else replace(DEFAULTS, level=level)
+            part = _subset(feats, mask)
+            if params.half_life_days is not None:
+                part = _with_half_life(part, walk, params.half_life_days, level)
+            p_hist[mask] = _p_true(part, params)
+    final = fit_best(feats, walk, outcome, start) if len(marks) else replace(DEFAULTS, level=level)
     cred = _credibility(feats)
     history = pd.DataFrame({
         "claim_id": queries["claim_id"].to_numpy(),
@@ -748,13 +828,15 @@ def _restricted(evidence: Evidence, stamp: pd.Timestamp) -> Evidence:
 
 
 def predict(evidence: Evidence, as_of=None, claim_ids=None, model: Model | None = None,
-            level: float = 0.9) -> pd.DataFrame:
+            level: float = 0.9, explain: bool = True) -> pd.DataFrame:
     """`p_true` of the claims open as of a date (or of `claim_ids`), with what drives it.
 
     An open claim gets its current forecast (every outcome known by then, the parameters fitted
     now). A resolved claim gets what the tracker said before its verdict was known: its last
     forecast before the verdict (`p_true`) and its forecast at first report (`p_true_at_first_report`);
-    its own verdict never enters either. Drivers (`attrs["drivers"]`) explain each vote in words.
+    its own verdict never enters either. Drivers (`attrs["drivers"]`) explain each vote in words,
+    and `attrs["priors"]` each topic's part in the prior (empty with `explain=False`, which skips
+    writing the sentences: most of the time at many open claims).
     """
     stamp = _as_timestamp(as_of)
     if stamp is not None:
@@ -797,8 +879,8 @@ def predict(evidence: Evidence, as_of=None, claim_ids=None, model: Model | None 
         "resolved": resolved,
         "said_at": at.where(resolved).array,
     })
-    drivers = [_drivers(model, f, params) for _, f, params in parts]
-    priors = [_prior_notes(f, params) for _, f, params in parts]
+    drivers = [_drivers(model, f, params) for _, f, params in parts] if explain else []
+    priors = [_prior_notes(f, params) for _, f, params in parts] if explain else []
     out.attrs.update(params=model.params.as_dict(), as_of=stamp,
                      drivers=_concat(drivers, _DRIVER_COLUMNS).sort_values(
                          "llr", key=np.abs, ascending=False, kind="stable").reset_index(drop=True),

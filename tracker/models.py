@@ -8,68 +8,18 @@ reports are never deleted, only retracted with a reason; a merged source stays, 
 source it was merged into.
 Times are aware UTC datetimes (SQLite keeps them as UTC text); `tracker.dates` converts at the edges. Enumerations are
 stored as plain strings so the same schema works on SQLite and PostgreSQL; the service layer
-(`tracker.ledger`) checks every value against the enums below before it writes.
+(`tracker.ledger`) checks every value against the enums (`tracker.vocabulary`, re-exported here) before it writes.
 """
 
 from __future__ import annotations
 
-import enum
 import secrets
 from datetime import datetime
 
 from sqlalchemy import Column, Index, Text, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
-
-class Stance(str, enum.Enum):
-    """A source's stance on a claim in one report."""
-
-    rumoured = "rumoured"
-    confirmed = "confirmed"
-    denied = "denied"
-
-
-class Verdict(str, enum.Enum):
-    """A reviewer's verdict on what actually happened."""
-
-    true = "true"
-    false = "false"
-    partly_true = "partly_true"
-    unverifiable = "unverifiable"
-
-
-class SourceKind(str, enum.Enum):
-    """What kind of body a source is."""
-
-    government = "government"
-    official = "official"
-    military = "military"
-    news_outlet = "news_outlet"
-    wire_agency = "wire_agency"
-    international_body = "international_body"
-    ngo = "ngo"
-    commentator = "commentator"
-    unnamed_group = "unnamed_group"
-    social_account = "social_account"
-    other = "other"
-
-
-class ClaimStatus(str, enum.Enum):
-    """A claim's reported status, derived from its reports (not from its outcome)."""
-
-    unreported = "unreported"
-    rumoured = "rumoured"
-    confirmed = "confirmed"
-    denied = "denied"
-    contested = "contested"
-
-
-class Role(str, enum.Enum):
-    """What an account may do; each role may do everything the ones before it may."""
-
-    analyst = "analyst"  # log claims and reports
-    reviewer = "reviewer"  # also record and revise outcomes, edit and retract claims and reports
-    admin = "admin"  # also manage accounts and sources (rename, merge, edit)
+from tracker.vocabulary import ClaimStatus, Role, SourceKind, Stance, Verdict  # noqa: F401  (imported from here too)
 
 
 def new_ref(kind: str) -> str:

@@ -16,8 +16,8 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
-import pandas as pd
 from sqlalchemy import and_, case, exists, func, literal_column, or_, select
 from sqlalchemy.sql import Select
 
@@ -34,6 +34,12 @@ from tracker.models import (
     SourceAlias,
     Verdict,
 )
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+# pandas loads in the functions that build frames (the dashboard's), not for the command line's
+# lists, which read ids and rows only
 
 _CLAIM, _REPORT, _OUTCOME, _TOPIC, _S, _A = (m.__table__ for m in (Claim, Report, Outcome, ClaimTopic, Source, SourceAlias))
 # what pages show: the live ledger. Retracted claims (with their reports, verdicts and topics) and
@@ -86,7 +92,7 @@ class Page:
 
 def _utc(moment):
     """A time read through Core as an aware UTC datetime (drivers may return naive UTC)."""
-    if moment is None or (isinstance(moment, float) and pd.isna(moment)):
+    if moment is None or (isinstance(moment, float) and moment != moment):  # NaN
         return None
     if isinstance(moment, str):
         moment = datetime.fromisoformat(moment)
@@ -155,6 +161,8 @@ def _text_filter(query: Select, text: str | None) -> Select:
 
 
 def _names(connection, ids) -> dict[int, str]:
+    import pandas as pd
+
     ids = sorted({int(i) for i in ids if i is not None and not pd.isna(i)})
     if not ids:
         return {}
@@ -284,15 +292,17 @@ def find_source(ledger: Ledger, name: str | None) -> dict | None:
 
 
 # -- claims --------------------------------------------------------------------------------
-def claim_rows(ledger: Ledger, *, text: str | None = None, status: str | None = None,
-               outcome: str | None = None, topic: str | None = None, source: str | None = None,
-               order: str = "newest", offset: int = 0, limit: int = 25, now: datetime | None = None) -> Page:
-    """One page of claims matching the filters, with status, outcome, report count, sources, topics.
+def claim_ids(ledger: Ledger, *, text: str | None = None, status: str | None = None, outcome: str | None = None,
+              topic: str | None = None, source: str | None = None, order: str = "newest") -> list[int]:
+    """The ids of every claim matching `claim_rows`'s filters, in its order (no frame: the command line's list)."""
+    query = _claims_query(ledger, text=text, status=status, outcome=outcome, topic=topic, source=source,
+                          order=order, now=_now(ledger, None))
+    with ledger.engine.connect() as connection:
+        return [row.id for row in connection.execute(query)]
 
-    `text`: words the statement holds (or `#id`); `status`: a reported status; `outcome`: one of
-    OUTCOME_FILTERS; `source`: a name or alias (its own reports and those relaying it).
-    """
-    now = _now(ledger, now)
+
+def _claims_query(ledger: Ledger, *, text, status, outcome, topic, source, order, now) -> Select:
+    """The claims matching `claim_rows`'s filters, in its order: id, ref, statement, times and verdict."""
     verdict = _verdict_of(_C.c.id)
     resolved = exists().where(_OUTCOME.c.claim_id == _C.c.id)
     query = select(_C.c.id, _C.c.ref, _C.c.statement, _C.c.first_reported_at, _C.c.expected_by,
@@ -333,6 +343,22 @@ def claim_rows(ledger: Ledger, *, text: str | None = None, status: str | None = 
         query = query.order_by(_C.c.expected_by.is_(None), _C.c.expected_by, _C.c.id)
     else:
         query = query.order_by(_C.c.first_reported_at.desc(), _C.c.id.desc())
+    return query
+
+
+def claim_rows(ledger: Ledger, *, text: str | None = None, status: str | None = None,
+               outcome: str | None = None, topic: str | None = None, source: str | None = None,
+               order: str = "newest", offset: int = 0, limit: int = 25, now: datetime | None = None) -> Page:
+    """One page of claims matching the filters, with status, outcome, report count, sources, topics.
+
+    `text`: words the statement holds (or `#id`); `status`: a reported status; `outcome`: one of
+    OUTCOME_FILTERS; `source`: a name or alias (its own reports and those relaying it).
+    """
+    import pandas as pd
+
+    now = _now(ledger, now)
+    query = _claims_query(ledger, text=text, status=status, outcome=outcome, topic=topic, source=source,
+                          order=order, now=now)
     with ledger.engine.connect() as connection:
         total = connection.execute(select(func.count()).select_from(query.order_by(None).subquery())).scalar_one()
         rows = connection.execute(query.offset(max(offset, 0)).limit(limit)).all()
@@ -351,6 +377,8 @@ def claim_rows(ledger: Ledger, *, text: str | None = None, status: str | None = 
 
 def review_queue(ledger: Ledger, *, offset: int = 0, limit: int = 25, now: datetime | None = None) -> Page:
     """Open claims to settle: overdue first (past expected-by), then those with most reports."""
+    import pandas as pd
+
     now = _now(ledger, now)
     counts = select(_R.c.claim_id, func.count().label("n")).group_by(_R.c.claim_id).subquery("report_counts")
     overdue = case((and_(_C.c.expected_by.is_not(None), _C.c.expected_by < now), 1), else_=0)
@@ -401,6 +429,8 @@ def similar_claims(ledger: Ledger, statement: str, *, limit: int = 5, min_score:
 
     SQL finds candidates sharing its longer words (LIKE, any case); difflib and word overlap rank them.
     """
+    import pandas as pd
+
     columns = ["id", "statement", "similarity"]
     words = sorted(set(_words(statement or "")), key=len, reverse=True)[:8]
     if not words:
@@ -461,6 +491,8 @@ def claim_statement(ledger: Ledger, claim_id: int) -> str | None:
 
 def recent_activity(ledger: Ledger, limit: int = 10) -> pd.DataFrame:
     """The latest reports and outcomes logged, newest first: when, what, claim, source, stance or verdict."""
+    import pandas as pd
+
     with ledger.engine.connect() as connection:
         reports = connection.execute(
             select(_R.c.id, _R.c.logged_at, _R.c.claim_id, _S.c.name, _R.c.stance, _R.c.reported_at)
@@ -530,6 +562,8 @@ def source_claims(ledger: Ledger, source_id: int, *, offset: int = 0, limit: int
 
     Per claim: the source's latest stance (its own reports win over relays of it) and the verdict.
     """
+    import pandas as pd
+
     stance = _source_stances(source_id)
     query = (select(stance.c.claim_id, _C.c.statement, stance.c.stance, stance.c.reported_at,
                     stance.c.source_id, stance.c.via_source_id, _verdict_of(stance.c.claim_id).label("verdict"))
@@ -551,6 +585,8 @@ def source_claims(ledger: Ledger, source_id: int, *, offset: int = 0, limit: int
 def source_record(ledger: Ledger, source_id: int) -> pd.DataFrame:
     """A source's record by stance: per stance, claims, how many were true / false / partly true /
     unverifiable / open, and the truth rate of the resolved ones (partly true counts half)."""
+    import pandas as pd
+
     stance = _source_stances(source_id)
     judged = select(stance.c.stance, func.coalesce(_verdict_of(stance.c.claim_id), literal_column("'open'"))
                     .label("verdict")).subquery("judged")

@@ -15,6 +15,7 @@ password.
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import sqlite3
@@ -23,17 +24,17 @@ from contextlib import closing
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
-from sqlalchemy import event, text
-from sqlalchemy.engine import Engine, make_url
-from sqlalchemy.exc import ArgumentError
-from sqlmodel import create_engine
+from typing import TYPE_CHECKING
 
 from tracker.errors import LedgerError
+
+if TYPE_CHECKING:
+    from alembic.config import Config
+    from sqlalchemy.engine import Engine
+
+# SQLAlchemy loads when an engine is made and Alembic only when a store needs upgrading, so that
+# the command line's help and options (which read DEFAULT_URL and URL_ENV) start fast
+MIGRATIONS = Path(__file__).parent / "migrations" / "versions"
 
 DEFAULT_URL = "sqlite:///db/tracker.db"
 URL_ENV = "TRACKER_DATABASE_URL"
@@ -65,6 +66,9 @@ def database_url(explicit: str | None = None) -> str:
 
 def display_url(url: str | None) -> str:
     """The store URL as the tool prints it: any password replaced by ***."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
     url = database_url(url)
     try:
         return make_url(url).render_as_string(hide_password=True)
@@ -74,6 +78,9 @@ def display_url(url: str | None) -> str:
 
 def mask_secrets(message: str, url: str | None) -> str:
     """`message` with the store URL's password (if any) replaced by ***, wherever it appears."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
     try:
         password = make_url(database_url(url)).password
     except ArgumentError:
@@ -83,6 +90,8 @@ def mask_secrets(message: str, url: str | None) -> str:
 
 def sqlite_file(url: str | None) -> Path | None:
     """The SQLite file a URL names (None for another backend, or for an in-memory database)."""
+    from sqlalchemy.engine import make_url
+
     parsed = make_url(database_url(url))
     database = parsed.database
     if parsed.get_backend_name() != "sqlite" or not database or database == ":memory:" or database.startswith("file:"):
@@ -127,6 +136,10 @@ def _explicit_begin(connection) -> None:
 
 def make_engine(url: str | None = None) -> Engine:
     """An engine for the store at `url` (see `database_url`), creating a SQLite file's folder."""
+    from sqlalchemy import create_engine, event
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
     url = database_url(url)
     try:
         parsed = make_url(url)
@@ -161,25 +174,44 @@ def make_engine(url: str | None = None) -> Engine:
 
 
 def _alembic_config(connection) -> Config:
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", "tracker:migrations")
     config.attributes["connection"] = connection
     return config
 
 
+@functools.cache
 def head_revision() -> str:
-    """The newest schema revision this release knows."""
-    return ScriptDirectory.from_config(_alembic_config(None)).get_current_head()
+    """The newest schema revision this release knows: the one no migration file revises.
+
+    Read from the files' `revision` and `down_revision` lines rather than through Alembic, whose
+    import costs a third of a second on every command (a test pins it to Alembic's own answer).
+    """
+    revisions, revised = set(), set()
+    for path in MIGRATIONS.glob("*.py"):
+        text = path.read_text(encoding="utf-8")
+        for name, value in re.findall(r"^(revision|down_revision)\s*=(.*)$", text, re.MULTILINE):
+            (revisions if name == "revision" else revised).update(re.findall(r"""["']([^"']+)["']""", value))
+    (head,) = revisions - revised
+    return head
 
 
 def current_revision(engine: Engine) -> str | None:
-    """The schema revision the store is at (None for an empty database)."""
+    """The schema revision the store is at (None for an empty database), by one plain query."""
+    from sqlalchemy import inspect, text
+
     with engine.connect() as connection:
-        return MigrationContext.configure(connection).get_current_revision()
+        if not inspect(connection).has_table("alembic_version"):
+            return None
+        return connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
 
 
 def known_revisions() -> set[str]:
     """Every schema revision this release knows (a store at another one is from a newer release)."""
+    from alembic.script import ScriptDirectory
+
     return {script.revision for script in ScriptDirectory.from_config(_alembic_config(None)).walk_revisions()}
 
 
@@ -190,6 +222,9 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
     (BEGIN IMMEDIATE waits on the busy timeout), PostgreSQL's advisory lock likewise; a process
     that waited finds the store current and has nothing left to do.
     """
+    from alembic import command
+    from sqlalchemy import text
+
     with for_writing(engine).begin() as connection:
         if connection.dialect.name == "postgresql":
             connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": UPGRADE_LOCK})

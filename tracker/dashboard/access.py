@@ -30,7 +30,8 @@ from tracker.accounts import (
 from tracker.errors import LedgerError, ValidationError
 from tracker.ledger import Ledger
 from tracker.models import Role
-from tracker.ui import ledger, md
+from tracker.dashboard.cache import ledger
+from tracker.dashboard.widgets import md
 
 TOKEN = "auth_token"  # the login token in this browser session's state (never in the URL)
 NOTICE = "auth_notice"  # why the browser is on the sign-in page: (kind, text)
@@ -167,13 +168,16 @@ def acting_ledger() -> Ledger:
     return ledger().acting_as(who)
 
 
-def act(key: str, write, done) -> bool:
-    """Make one change as the signed-in user (`write(ledger)`); a refusal is left for `form_error(key)`,
-    success for `flash` (`done` is the message, or makes it from what `write` returned)."""
+def act(key: str, write, done, refused=None) -> bool:
+    """Make one change as the signed-in user (`write(ledger)`); a refusal is left for `form_error(key)`
+    (and handed to `refused`, if given), success for `flash` (`done` is the message, or makes it from
+    what `write` returned). Every write from a page goes through here."""
     try:
         result = write(acting_ledger())
     except LedgerError as exc:
         st.session_state[f"{key}_error"] = str(exc)
+        if refused is not None:
+            refused(exc)
         return False
     st.session_state.pop(f"{key}_error", None)
     st.session_state["flash"] = done(result) if callable(done) else done

@@ -1,14 +1,9 @@
-"""What every Streamlit page shares: the one ledger per process, cached scores, and small widgets.
+"""Small widgets every Streamlit page shares: tables, pagers, pickers, date previews, chart clicks.
 
-The ledger (engine) lives in `st.cache_resource`. Scores, predictions and calibration are cached
-with `st.cache_data` under the store's `fingerprint` (newest ids and a few counts, one cheap query
-per rerun), so a rerun that changed nothing recomputes nothing and any write, from this dashboard
-or the command line, shows up at once. Widgets here only collect input and show results: every
-check is the service layer's, and its `LedgerError` messages are shown as they are. User text is
-shown through `md` (Markdown escaped) or in tables, never as HTML.
-
-Who is acting (and every write) is in `ui_access`, the forms that change claims and sources in
-`ui_forms`, the audit trail as shown in `ui_history`; each builds on this module, never the reverse.
+Widgets here only collect input and show results: every check is the service layer's, and its
+`LedgerError` messages are shown as they are. User text is shown through `md` (Markdown escaped)
+or in tables, never as HTML. The ledger and cached scores are in `cache`, where each page's
+script lives in `pages`.
 """
 
 from __future__ import annotations
@@ -19,108 +14,14 @@ from datetime import datetime
 import pandas as pd
 import streamlit as st
 
-from tracker import forecast, queries, scoring, selfscore
+from tracker import queries
+from tracker.dashboard.cache import ledger
+from tracker.dashboard.pages import SOURCE_PAGE
 from tracker.dates import DateError, format_when, parse_when
-from tracker.evidence import Evidence, load_evidence
-from tracker.ledger import ClaimView, Ledger
+from tracker.ledger import ClaimView
 
-# page scripts, relative to dashboard.py (st.switch_page and st.page_link take these). Not in a
-# folder called `pages/`: beside the entry script, that name makes Streamlit route a fresh server's
-# first request the legacy way, straight to the page script without `st.navigation`.
-OVERVIEW_PAGE = "app_pages/overview.py"
-LOG_PAGE = "app_pages/log_claim.py"
-CLAIMS_PAGE = "app_pages/claims.py"
-CLAIM_PAGE = "app_pages/claim.py"
-REVIEW_PAGE = "app_pages/review.py"
-SOURCES_PAGE = "app_pages/sources.py"
-SOURCE_PAGE = "app_pages/source.py"
-CALIBRATION_PAGE = "app_pages/calibration.py"
-TRANSFER_PAGE = "app_pages/import_export.py"
-HISTORY_PAGE = "app_pages/history.py"
-USERS_PAGE = "app_pages/users.py"
-SIGN_IN_PAGE = "app_pages/sign_in.py"
-SETUP_PAGE = "app_pages/setup.py"
 PAGE_SIZES = (25, 50, 100)
-# seconds: cached scores also expire, for the rare edit in place that the fingerprint does not see
-# (a source's kind, topics added to a claim by re-importing it)
-CACHE_TTL = 600
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~<>$:&=^])")
-
-
-@st.cache_resource
-def ledger() -> Ledger:
-    """The ledger over the configured store, opened (and migrated) once per server process."""
-    return Ledger.open()
-
-
-# -- cached reads --------------------------------------------------------------------------
-def fingerprint() -> tuple:
-    """The store's current fingerprint: the key of every cached score (see `queries.fingerprint`)."""
-    return queries.fingerprint(ledger())
-
-
-# Evidence frames can be large (every report in the store): held once, shared read-only by the
-# cached functions below rather than copied into st.cache_data on every call.
-@st.cache_resource(max_entries=1, ttl=CACHE_TTL, show_spinner=False)
-def evidence(fp: tuple) -> Evidence:
-    """Every source, claim, report and verdict as frames, read once per store state."""
-    return load_evidence(ledger().engine)
-
-
-@st.cache_data(max_entries=32, ttl=CACHE_TTL, show_spinner=False)
-def scores(fp: tuple, topic: str | None = None) -> pd.DataFrame:
-    """Every source's reliability now (all claims, or those tagged `topic`), ranked."""
-    found = evidence(fp)
-    return scoring.score_sources(found.for_topic(topic) if topic else found)
-
-
-@st.cache_resource(max_entries=1, ttl=CACHE_TTL, show_spinner=False)
-def model(fp: tuple) -> forecast.Model:
-    """The forecasting model fitted to the store as it is (refitted when the store changes)."""
-    return forecast.fit(evidence(fp))
-
-
-@st.cache_data(max_entries=64, ttl=CACHE_TTL, show_spinner=False)
-def prediction(fp: tuple, claim_ids: tuple[int, ...]) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """p_true and credibility of these claims (open: now; resolved: what the tracker said before
-    the verdict), and the votes that drive them with their explanations (largest first)."""
-    if not claim_ids:
-        return pd.DataFrame(columns=["claim_id", "p_true", "credibility"]), pd.DataFrame()
-    out = forecast.predict(evidence(fp), claim_ids=list(claim_ids), model=model(fp))
-    return out, out.attrs.get("drivers", pd.DataFrame())
-
-
-@st.cache_data(max_entries=64, ttl=CACHE_TTL, show_spinner=False)
-def explanation(fp: tuple, claim_id: int) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    """One claim's forecast, where its prior comes from and what drives it (in words), and its
-    p_true timeline: (prediction, priors, drivers, timeline)."""
-    out = forecast.predict(evidence(fp), claim_ids=[claim_id], model=model(fp))
-    line = forecast.timeline(evidence(fp), claim_id, model=model(fp))
-    return out, out.attrs.get("priors", pd.DataFrame()), out.attrs.get("drivers", pd.DataFrame()), line
-
-
-@st.cache_data(max_entries=16, ttl=CACHE_TTL, show_spinner=False)
-def calibration(fp: tuple, bins: int = 10) -> selfscore.Assessment | None:
-    """How the at-report-time predictions held up beside the baselines; None without claims."""
-    found = evidence(fp)
-    if found.claims.empty:
-        return None
-    return selfscore.assess(found, model(fp), bins=bins)
-
-
-@st.cache_data(max_entries=64, ttl=CACHE_TTL, show_spinner=False)
-def reliability_series(fp: tuple, source_id: int) -> pd.DataFrame:
-    """One source's reliability as it stood each time its record changed."""
-    times = queries.source_settle_times(ledger(), source_id)
-    if not times:
-        return pd.DataFrame()
-    return scoring.reliability_over_time(evidence(fp), times, source_ids=[source_id])
-
-
-@st.cache_data(max_entries=64, ttl=CACHE_TTL, show_spinner=False)
-def similar(fp: tuple, statement: str) -> pd.DataFrame:
-    """Claims already logged that look like `statement`."""
-    return queries.similar_claims(ledger(), statement)
 
 
 # -- display helpers -----------------------------------------------------------------------

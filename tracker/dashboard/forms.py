@@ -1,6 +1,6 @@
 """The dashboard's forms that change claims and sources: outcomes, edits, retractions, renames, merges.
 
-Each writes as the signed-in user (`ui_access.act`). A form given the version of the claim or
+Each writes as the signed-in user (`access.act`). A form given the version of the claim or
 source the page shows saves from it, so a save after someone else changed the row meanwhile is
 refused (`EditConflict`, listing the changes) and nothing is saved; after a refusal the fields the
 user changed keep what they typed (`prefill`, `keep_typed`). Also here: loading the Aleppo example
@@ -17,8 +17,9 @@ from tracker.errors import EditConflict, LedgerError
 from tracker.interchange import load_example
 from tracker.ledger import ClaimView
 from tracker.models import Verdict
-from tracker.ui import date_preview, ledger, md, when
-from tracker.ui_access import act, acting_ledger, form_error
+from tracker.dashboard.cache import ledger
+from tracker.dashboard.widgets import date_preview, md, when
+from tracker.dashboard.access import act, form_error
 
 VERDICTS = [v.value for v in Verdict]
 OUTCOME_FIELDS = ("verdict", "when", "evidence", "reviewer", "note")
@@ -46,29 +47,28 @@ def outcome_form(claim_id: int, key: str, version: int | None = None) -> None:
     st.text_area("Note", placeholder="What settles it, in a sentence", key=f"{key}_note", height=80)
     st.button("Record the outcome", type="primary", key=f"{key}_record", on_click=_record_outcome,
               args=(claim_id, key, version is not None))
-    error = st.session_state.pop(f"{key}_error", None)
-    if error:
-        st.error(error)
+    form_error(key)
 
 
 def _record_outcome(claim_id: int, key: str, versioned: bool) -> None:
     state = st.session_state
     version = state.get(f"{key}_from", (None, None))[1] if versioned else None
-    try:
-        outcome = acting_ledger().record_outcome(
-            claim_id, state.get(f"{key}_verdict") or "", state.get(f"{key}_when") or "",
-            evidence_url=state.get(f"{key}_evidence") or None, note=state.get(f"{key}_note") or None,
-            reviewer=state.get(f"{key}_reviewer") or None, version=version)
-    except LedgerError as exc:
-        state[f"{key}_error"] = str(exc)
+
+    def refused(exc: LedgerError) -> None:
         if isinstance(exc, EditConflict):  # the user has seen the changes now: the next save starts from them
             state.pop(f"{key}_from", None)
+
+    if not act(key, lambda acting: acting.record_outcome(
+            claim_id, state.get(f"{key}_verdict") or "", state.get(f"{key}_when") or "",
+            evidence_url=state.get(f"{key}_evidence") or None, note=state.get(f"{key}_note") or None,
+            reviewer=state.get(f"{key}_reviewer") or None, version=version),
+            lambda outcome: f"Claim #{claim_id} is now {outcome.verdict} (as of {format_when(outcome.decided_at)}).",
+            refused):
         return
     for field in ("when", "evidence", "note"):
         state[f"{key}_{field}"] = ""
     state[f"{key}_verdict"] = None
     state.pop(f"{key}_from", None)
-    state["flash"] = f"Claim #{claim_id} is now {outcome.verdict} (as of {format_when(outcome.decided_at)})."
 
 
 # -- changes to claims and sources ---------------------------------------------------------
@@ -294,10 +294,7 @@ def offer_example(key: str) -> None:
             "their outcomes) to see how the tracker works, or log a claim or import a file.")
     if st.button("Load the Aleppo example", type="primary", key=key):
         with st.spinner("Loading the Aleppo example..."):
-            try:
-                summary = load_example(acting_ledger())
-            except LedgerError as exc:  # an analyst may not record its outcomes
-                st.error(md(exc))
-                return
-        st.session_state["flash"] = f"Loaded the Aleppo example: {summary}"
-        st.rerun()
+            loaded = act(key, load_example, lambda summary: f"Loaded the Aleppo example: {summary}")
+        if loaded:  # an analyst may not record its outcomes: then the refusal shows below
+            st.rerun()
+    form_error(key)

@@ -13,7 +13,9 @@ import pandas as pd
 import streamlit as st
 
 from tracker import audit, queries
-from tracker.ui import HISTORY_PAGE, ledger, table, when
+from tracker.dashboard.cache import ledger
+from tracker.dashboard.pages import HISTORY_PAGE
+from tracker.dashboard.widgets import table, when
 
 HISTORY_COLUMNS = {"claim_id": None, "source_id": None,
                    "changes": st.column_config.TextColumn("changes (before → after)", width="large")}
