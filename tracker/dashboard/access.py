@@ -21,6 +21,7 @@ import streamlit.components.v1 as components
 
 from tracker.accounts import (
     LOCAL_OPERATOR,
+    MIN_PASSWORD,
     Actor,
     LoginFailed,
     LoginRequired,
@@ -211,7 +212,7 @@ def typed_password(key: str) -> str:
 def password_fields(key: str, label: str = "Password") -> None:
     """A new password and the same again (never echoed; see `typed_password`)."""
     st.text_input(label, type="password", key=f"{key}_password", autocomplete="new-password",
-                  help="At least 10 characters")
+                  help=f"At least {MIN_PASSWORD} characters; a few words make a good one")
     st.text_input(f"{label} again", type="password", key=f"{key}_again", autocomplete="new-password")
 
 
