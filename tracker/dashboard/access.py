@@ -104,6 +104,14 @@ def identity() -> str | None:
         return None
 
 
+def identity_verified() -> bool:
+    """True when the identity provider says it verified the e-mail address (the ID token's `email_verified`)."""
+    try:
+        return st.user.is_logged_in and st.user.get("email_verified") is True
+    except (AttributeError, KeyError, RuntimeError):
+        return False
+
+
 def _single_sign_on_token() -> str | None:
     """A login session for the account named by the provider's e-mail address (None: no such account)."""
     if single_sign_on() is None:
@@ -112,7 +120,7 @@ def _single_sign_on_token() -> str | None:
     if not email:
         return None
     try:
-        return ledger().login_verified(email, email_verified=st.user.get("email_verified") is True)[0]
+        return ledger().login_verified(email, email_verified=identity_verified())[0]
     except LedgerError as exc:  # not verified, no such account, disabled, or the store busy
         st.session_state[NOTICE] = ("warning", str(exc))
         return None
