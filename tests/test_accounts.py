@@ -172,7 +172,7 @@ def test_the_last_admin_stays_an_admin(team):
 
 # -- passwords and sessions --------------------------------------------------------------------
 
-def test_a_wrong_password_is_refused_and_repeated_failures_lock_the_account(team):
+def test_a_wrong_password_is_refused_and_repeated_failures_pause_sign_ins(team):
     local = team["local"]
     with pytest.raises(LoginFailed, match="wrong account name or password"):
         local.login("Rita", "not her password")
@@ -180,10 +180,10 @@ def test_a_wrong_password_is_refused_and_repeated_failures_lock_the_account(team
         local.login("Nobody", REVIEWER_PW)  # an unknown name gets the same answer
     for _ in range(accounts.MAX_FAILED_LOGINS - 1):
         with pytest.raises(LoginFailed):
-            local.authenticate("Rita", "guess")
-    with pytest.raises(LoginFailed, match="locked until"):
-        local.login("Rita", REVIEWER_PW)  # even the right password, while locked
-    later = Ledger(local.engine, clock=lambda: NOW + accounts.LOCKOUT + timedelta(seconds=1))
+            local.login("Rita", "guess")
+    with pytest.raises(LoginFailed, match="wrong account name or password"):
+        local.login("Rita", REVIEWER_PW)  # even the right password, while paused
+    later = Ledger(local.engine, clock=lambda: NOW + accounts.FIRST_PAUSE + timedelta(seconds=1))
     token, actor = later.login("Rita", REVIEWER_PW)
     assert actor.name == "Rita" and actor.role == Role.reviewer and token
 
@@ -280,7 +280,7 @@ def test_concurrent_wrong_passwords_all_count(any_ledger):
     def attempt():
         gate.wait()
         try:
-            any_ledger.authenticate("Ada", "not the password")
+            any_ledger.login("Ada", "not the password")
         except LoginFailed:
             refused.append(1)
 
@@ -312,12 +312,119 @@ def test_a_disabled_accounts_session_says_so(team):
 
 def test_single_sign_on_admits_only_enabled_accounts_an_admin_made(team):
     team["admin"].add_account("rita@example.org", "reviewer", "unused but required")
-    token, actor = team["local"].login_verified("Rita@Example.org")
+    token, actor = team["local"].login_verified("Rita@Example.org", email_verified=True)
     assert actor.name == "rita@example.org" and actor.role == Role.reviewer
     assert team["local"].session_actor(token).name == "rita@example.org"
     with pytest.raises(LoginFailed, match="no account called 'eve@example.org'"):
-        team["local"].login_verified("eve@example.org")
+        team["local"].login_verified("eve@example.org", email_verified=True)
     team["admin"].set_disabled("rita@example.org", True)
     with pytest.raises(LoginFailed, match="disabled"):
-        team["local"].login_verified("rita@example.org")
+        team["local"].login_verified("rita@example.org", email_verified=True)
     assert not any(a["name"] == "eve@example.org" for a in team["local"].list_accounts())
+
+
+# -- the lockout, passwords and single sign-on (issue 11) -------------------------------------------
+
+def _counting_checks(monkeypatch, password_hash: str) -> list[int]:
+    """Count the password checks made against `password_hash` (the real check still runs)."""
+    checks: list[int] = []
+    real = accounts.verify_password
+
+    def counted(stored: str, password: str) -> bool:
+        if stored == password_hash:
+            checks.append(1)
+        return real(stored, password)
+
+    monkeypatch.setattr(accounts, "verify_password", counted)
+    return checks
+
+
+def test_parallel_sign_ins_are_counted_before_their_password_is_checked(any_ledger, monkeypatch):
+    import threading
+
+    any_ledger.add_account("Ada", "admin", ADMIN_PW)
+    with any_ledger.session() as s:
+        checks = _counting_checks(monkeypatch, s.exec(select(Account.password_hash)).one())
+    attempts = 12
+    gate = threading.Barrier(attempts)
+    answers = []
+
+    def attempt(n: int) -> None:
+        gate.wait()
+        try:
+            any_ledger.login("Ada", f"guess number {n}")
+            answers.append("in")
+        except LoginFailed as exc:
+            answers.append(str(exc))
+
+    threads = [threading.Thread(target=attempt, args=(n,)) for n in range(attempts)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(checks) == accounts.MAX_FAILED_LOGINS  # not one per attempt
+    assert answers == [accounts.SIGN_IN_REFUSED] * attempts
+    with pytest.raises(LoginFailed):
+        any_ledger.login("Ada", ADMIN_PW)  # paused: even the right password waits, unchecked
+    assert len(checks) == accounts.MAX_FAILED_LOGINS
+
+
+def test_refusals_do_not_say_whether_an_account_is_paused_or_disabled(team):
+    local, admin = team["local"], team["admin"]
+    admin.add_account("Dora", "analyst", "dora's own passphrase")
+    admin.set_disabled("Dora", True)
+    answers = set()
+    for name, password in (("Nobody", "whatever it is"), ("Rita", "not her password"), ("Dora", "not hers")):
+        with pytest.raises(LoginFailed) as refused:
+            local.login(name, password)
+        answers.add(str(refused.value))
+    for _ in range(accounts.MAX_FAILED_LOGINS):
+        with pytest.raises(LoginFailed):
+            local.login("Rita", "guess")
+    with pytest.raises(LoginFailed) as paused:
+        local.login("Rita", REVIEWER_PW)
+    answers.add(str(paused.value))
+    assert answers == {accounts.SIGN_IN_REFUSED}
+    assert "locked" not in accounts.SIGN_IN_REFUSED and "disabled" not in accounts.SIGN_IN_REFUSED
+    with pytest.raises(LoginFailed, match="is disabled"):
+        local.login("Dora", "dora's own passphrase")  # only the right password learns it
+
+
+def test_pauses_grow_but_end_and_the_command_line_is_not_paused(team):
+    local = team["local"]
+    for _ in range(accounts.MAX_FAILED_LOGINS):
+        with pytest.raises(LoginFailed):
+            local.login("Ada", "someone else guessing")
+    after_first = Ledger(local.engine, clock=lambda: NOW + accounts.FIRST_PAUSE + timedelta(seconds=1))
+    with pytest.raises(LoginFailed):
+        after_first.login("Ada", "one more guess")  # checked, and starts a pause twice as long
+    with pytest.raises(LoginFailed):
+        Ledger(local.engine, clock=lambda: NOW + 2 * accounts.FIRST_PAUSE + timedelta(seconds=2)).login(
+            "Ada", ADMIN_PW)
+    assert accounts.pause_after(1000) == accounts.LOCKOUT  # never longer than LOCKOUT
+    # the only admin, paused on the dashboard by someone else's guesses, signs in on the command line
+    assert local.authenticate("Ada", ADMIN_PW).name == "Ada"
+    assert local.login("Ada", ADMIN_PW)[1].name == "Ada"  # that cleared the count and the pause
+
+
+@pytest.mark.parametrize(("password", "why"), [
+    (" " * 10, "only spaces"),
+    (" " * 14, "only spaces"),
+    ("password12", "shorter than 12"),
+    ("Password1234!", "most common"),
+    ("qwertyuiop123", "most common"),
+    ("aaaaaaaaaaaaaa", "most common"),
+    ("a  b  c  d  e  f", "shorter than 12"),  # runs of spaces count as one
+])
+def test_passwords_follow_asvs_length_and_common_password_rules(team, password, why):
+    with pytest.raises(ValidationError, match=why):
+        team["admin"].add_account("Cleo", "analyst", password)
+    assert team["admin"].add_account("Cleo", "analyst", "cleo's lantern at dusk").name == "Cleo"
+
+
+def test_single_sign_on_needs_a_verified_email_address(team):
+    team["admin"].add_account("rita@example.org", "reviewer", "unused but required")
+    for verified in (False, None, "true"):
+        with pytest.raises(LoginFailed, match="has not verified the e-mail address"):
+            team["local"].login_verified("rita@example.org", email_verified=verified)
+    assert team["local"].login_verified("rita@example.org", email_verified=True)[1].name == "rita@example.org"

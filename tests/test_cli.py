@@ -91,7 +91,7 @@ def test_log_report_outcome_and_show(run):
     (["claims", "log", "  ", "--source", "A", "--stance", "confirmed", "--at", "13 Dec 2016"], "statement is empty"),
     (["claims", "log", "X", "--source", "A", "--stance", "confirmed", "--at", "soon"], "not a date"),
     (["claims", "log", "X", "--source", "A", "--stance", "confirmed", "--at", "1 Jan 2999"], "in the future"),
-    (["claims", "show", "99"], "no claim #99"),
+    (["claims", "show", "99"], "there is no store at"),  # reading never creates a store
     (["claims", "outcome", "99", "true", "--at", "2016-12-15"], "no claim #99"),
     (["sources", "merge", "Nobody", "Kremlin"], "no source is called 'Nobody'"),
     (["import", "missing.csv"], "does not exist"),
@@ -141,7 +141,7 @@ def test_sources_add_rename_merge(run):
 
 def test_an_unusable_store_url_is_a_clear_error(tmp_path):
     result = CliRunner().invoke(main, ["--db", "nosuchdialect://x/y", "claims"])
-    assert result.exit_code == 1 and "cannot use the store" in result.output
+    assert result.exit_code == 1 and "not nosuchdialect" in result.output
 
 
 def test_console_script_runs_as_a_program(tmp_path):

@@ -471,9 +471,10 @@ def test_an_analyst_imports_reports_but_not_outcomes_and_the_import_is_in_histor
 @pytest.fixture
 def single_sign_on(monkeypatch):
     """OpenID Connect as if set up, with the e-mail address the provider vouches for (no provider here)."""
-    vouched = {"email": None}
+    vouched = {"email": None, "verified": True}
     monkeypatch.setattr(access, "single_sign_on", lambda: "Example SSO")
     monkeypatch.setattr(access, "identity", lambda: vouched["email"])
+    monkeypatch.setattr(access, "identity_verified", lambda: vouched["verified"])
     return vouched
 
 
@@ -489,6 +490,14 @@ def test_single_sign_on_signs_in_the_account_named_by_the_address(team, single_s
     at = ok(app(claim=8).run())
     assert at.title[0].value == "Claim"
     assert "Signed in as **rita@example.org** (reviewer)" in texts(at.sidebar.markdown)
+
+
+def test_single_sign_on_with_an_unverified_address_stays_on_the_sign_in_page(team, single_sign_on):
+    as_user(team, "Ada").add_account("rita@example.org", "reviewer", "a long unused secret")
+    single_sign_on.update(email="rita@example.org", verified=False)
+    at = ok(app().run())
+    assert at.title[0].value == "Sign in" and not token_of(at)
+    assert "has not verified the e-mail address rita@example.org" in texts(at.warning)
 
 
 def test_single_sign_on_without_an_account_stays_on_the_sign_in_page(team, single_sign_on):

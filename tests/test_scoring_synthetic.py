@@ -272,6 +272,7 @@ def test_end_to_end_through_the_csv_contract_and_the_cli(ledger, db_path):
 ])
 def test_self_scoring_commands_on_an_empty_selection(seeded, db_path, tmp_path, args):
     store = tmp_path / "empty.db" if "--topic" not in args else db_path
+    assert CliRunner().invoke(main, ["--db", str(store), "init"]).exit_code == 0  # reading never creates one
     result = CliRunner().invoke(main, ["--db", str(store), *args])
     if result.exception is not None and not isinstance(result.exception, SystemExit):
         raise result.exception  # a traceback, not a clean one-line error

@@ -5,8 +5,24 @@ operator, who holds every role. The first account (it must be an admin) switches
 login-required for good; `TRACKER_REQUIRE_LOGIN=1` refuses local mode outright. Passwords are
 hashed with argon2id (argon2-cffi's defaults); only the hash is stored, and no message, log line
 or audit event carries either. A login session is a random token the browser keeps; the store
-keeps its SHA-256 and an expiry (`TRACKER_SESSION_HOURS`, default 8). Repeated wrong passwords
-lock an account for a while (`MAX_FAILED_LOGINS`, `LOCKOUT`).
+keeps its SHA-256 and an expiry (`TRACKER_SESSION_HOURS`, default 8).
+
+Passwords follow OWASP ASVS 4.0 (2.1.1, 2.1.7, 2.1.9): at least 12 characters once runs of
+spaces count as one, at most 1024, not only white space, not the account name, and not one of
+the common passwords bundled in `common_passwords.txt` (also with digits and punctuation
+stripped from its end, so `password12` is refused); no rule about character classes.
+
+The lockout rule (`throttle`): every password sign-in is counted *before* its password is
+checked, in one atomic write, so parallel attempts cannot outrun the count. After
+MAX_FAILED_LOGINS attempts in a row without a success the account pauses password sign-ins for
+FIRST_PAUSE; each further attempt after a pause starts a pause twice as long, up to LOCKOUT
+(15 minutes). During a pause attempts are refused unchecked and do not lengthen it; a success
+resets the count. The pause is never permanent, and it is only on the dashboard's sign-in: the
+command line needs the store itself (the SQLite file or the database's password), and whoever
+holds that can change the store without signing in, so `tracker --as NAME` is not throttled and
+its success clears the count; an admin whose dashboard sign-in someone else keeps pausing signs
+in there. Refusals never say whether an account exists, is paused or is disabled: only the right
+password learns that the account is disabled.
 
 The permission check itself (`require`) is called by the service layer (`tracker.ledger`) inside
 every write transaction, with the actor's role as the store holds it at that moment.
@@ -17,9 +33,12 @@ from __future__ import annotations
 import functools
 import hashlib
 import os
+import re
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import cache
+from importlib.resources import files
 
 from tracker.errors import LedgerError, ValidationError
 from tracker.vocabulary import Role
@@ -27,10 +46,13 @@ from tracker.vocabulary import Role
 REQUIRE_LOGIN_ENV = "TRACKER_REQUIRE_LOGIN"
 SESSION_HOURS_ENV = "TRACKER_SESSION_HOURS"
 DEFAULT_SESSION_HOURS = 8.0
-MIN_PASSWORD = 10
+MIN_PASSWORD = 12
 MAX_PASSWORD = 1024
 MAX_FAILED_LOGINS = 5
-LOCKOUT = timedelta(minutes=15)
+FIRST_PAUSE = timedelta(minutes=1)
+LOCKOUT = timedelta(minutes=15)  # the longest pause
+SIGN_IN_REFUSED = ("wrong account name or password (after several wrong ones an account pauses sign-ins for a few "
+                   "minutes: wait and try again, or ask an admin)")
 LOCAL_NAME = "local"
 
 _RANK = {Role.analyst: 1, Role.reviewer: 2, Role.admin: 3}
@@ -146,17 +168,43 @@ def check_account_name(name: str | None) -> str:
     return cleaned
 
 
+@cache
+def common_passwords() -> frozenset[str]:
+    """The bundled list of common passwords (lower case) that `check_password` refuses."""
+    text = files("tracker").joinpath("common_passwords.txt").read_text(encoding="utf-8")
+    return frozenset(line.strip() for line in text.splitlines() if line.strip() and not line.startswith("#"))
+
+
+def is_common(password: str) -> bool:
+    """True when `password` (any case), or it without trailing digits and punctuation, is a common one."""
+    folded = password.strip().casefold()
+    stem = re.sub(r"[\d\W_]+$", "", folded)
+    return folded in common_passwords() or stem in common_passwords() or len(set(folded)) <= 2
+
+
 def check_password(password: str | None, name: str) -> str:
     """The password if it is acceptable, or a ValidationError saying why (it is never echoed)."""
     if password is None or password == "":
         raise ValidationError("the password is empty; there are no default passwords, choose one")
-    if len(password) < MIN_PASSWORD:
-        raise ValidationError(f"the password is shorter than {MIN_PASSWORD} characters; choose a longer one")
+    if not password.strip():
+        raise ValidationError("the password is only spaces; choose one with words or other characters")
+    if len(re.sub(" {2,}", " ", password)) < MIN_PASSWORD:
+        raise ValidationError(f"the password is shorter than {MIN_PASSWORD} characters (runs of spaces count as "
+                              "one); a few words make a good one")
     if len(password) > MAX_PASSWORD:
         raise ValidationError(f"the password is longer than {MAX_PASSWORD} characters")
     if password.strip().casefold() == name.strip().casefold():
         raise ValidationError("the password is the account name; choose another")
+    if is_common(password):
+        raise ValidationError("the password is one of the most common ones, which are guessed first; choose another")
     return password
+
+
+def pause_after(attempts: int) -> timedelta | None:
+    """How long sign-ins pause after `attempts` counted attempts in a row (None: no pause yet)."""
+    if attempts < MAX_FAILED_LOGINS:
+        return None
+    return min(FIRST_PAUSE * 2 ** min(attempts - MAX_FAILED_LOGINS, 16), LOCKOUT)
 
 
 def hash_password(password: str) -> str:

@@ -52,10 +52,9 @@ class TrackerGroup(click.Group):
             if not _store_unusable(exc):
                 raise
             url = ctx.obj.get("url") if ctx.obj else None
-            raise click.ClickException(
-                f"cannot use the store at {url or store.database_url()}: {getattr(exc, 'orig', exc)}. "
-                "Check --db / TRACKER_DATABASE_URL"
-            ) from exc
+            raise click.ClickException(store.mask_secrets(
+                f"cannot use the store at {store.display_url(url)}: {getattr(exc, 'orig', exc)}. "
+                "Check --db / TRACKER_DATABASE_URL", url)) from exc
 
 
 def _store_unusable(exc: Exception) -> bool:
@@ -72,13 +71,16 @@ def _say(text: str = "", **kwargs) -> None:
 PASSWORD_ENV = "TRACKER_PASSWORD"
 
 
-def _ledger(ctx: click.Context) -> Ledger:
-    """The ledger for this command, acting as `--as NAME` (password checked) or the local operator."""
+def _ledger(ctx: click.Context, *, read: bool = False) -> Ledger:
+    """The ledger for this command, acting as `--as NAME` (password checked) or the local operator.
+
+    A command that only reads (`read=True`) refuses a SQLite path with no store rather than create one.
+    """
     from tracker.ledger import Ledger
 
     root = ctx.find_root()
     if "ledger" not in root.obj:
-        ledger = Ledger.open(root.obj["url"])
+        ledger = Ledger.open(root.obj["url"], create=not read)
         name = root.obj.get("as")
         if name:
             ledger = ledger.acting_as(ledger.authenticate(name, _password_for(name)))
@@ -130,7 +132,7 @@ def init(ctx: click.Context) -> None:
     store.upgrade(engine)
     after = store.current_revision(engine)
     state = "already current" if before == after else f"upgraded from {before or 'empty'}"
-    click.echo(f"store {ctx.obj['url']} at schema {after} ({state})")
+    click.echo(f"store {store.display_url(ctx.obj['url'])} at schema {after} ({state})")
 
 
 @main.command()
@@ -235,9 +237,17 @@ EXPORT_FORMATS = formats.EXPORTS
 def export(ctx: click.Context, file: str, fmt: str | None, publisher: str | None, publisher_url: str | None,
            review_url: str | None) -> None:
     """Write everything out as CSV (one row per report), JSON (everything), ClaimReview or STIX; '-' is stdout."""
+    try:
+        _export(_ledger(ctx, read=True), file, fmt, publisher, publisher_url, review_url)
+    except OSError as exc:
+        raise click.ClickException(f"cannot write {file}: {exc.strerror or exc}; check that its folder exists and "
+                                   "that you may write there") from exc
+
+
+def _export(ledger: Ledger, file: str, fmt: str | None, publisher: str | None, publisher_url: str | None,
+            review_url: str | None) -> None:
     from tracker import claimreview, interchange, stix_export
 
-    ledger = _ledger(ctx)
     if fmt in ("claimreview", "stix"):
         stream = io.StringIO()  # written whole first: a refused export leaves no half-written file
         if fmt == "claimreview":
@@ -265,11 +275,9 @@ def export(ctx: click.Context, file: str, fmt: str | None, publisher: str | None
 @click.pass_context
 def backup_(ctx: click.Context, file: Path) -> None:
     """Copy the store to FILE, consistently, even while the dashboard is using it (SQLite)."""
-    try:
-        store.backup(store.make_engine(ctx.obj["url"]), file)
-    except store.BackupError as exc:
-        raise click.ClickException(str(exc)) from exc
-    click.echo(f"backed up {ctx.obj['url']} to {file}")
+    store.require_existing(ctx.obj["url"])
+    store.backup(store.make_engine(ctx.obj["url"]), file)
+    click.echo(f"backed up {store.display_url(ctx.obj['url'])} to {file}")
 
 
 @main.command("restore")
@@ -277,7 +285,11 @@ def backup_(ctx: click.Context, file: Path) -> None:
 @click.option("--yes", is_flag=True, help="do not ask before replacing the store's contents")
 @click.pass_context
 def restore_(ctx: click.Context, file: Path, yes: bool) -> None:
-    """Replace the store's contents with a backup FILE (upgraded if it is from an older release)."""
+    """Replace the store's contents with a checked backup FILE, keeping a copy of the store it replaces.
+
+    FILE must pass SQLite's integrity check, be a tracker store and come from this release or an
+    older one (it is upgraded); otherwise nothing changes.
+    """
     from tracker import accounts
 
     if _ledger(ctx).has_accounts():
@@ -287,12 +299,11 @@ def restore_(ctx: click.Context, file: Path, yes: bool) -> None:
         accounts.require(_ledger(ctx).actor, "account.manage")
     _ledger(ctx).engine.dispose()  # no pooled connection of ours may hold the old pages
     if not yes:
-        click.confirm(f"Replace everything in {ctx.obj['url']} with {file}?", abort=True)
-    try:
-        revision = store.restore(store.make_engine(ctx.obj["url"]), file)
-    except store.BackupError as exc:
-        raise click.ClickException(str(exc)) from exc
-    click.echo(f"restored {file} into {ctx.obj['url']} (schema {revision})")
+        click.confirm(f"Replace everything in {store.display_url(ctx.obj['url'])} with {file}?", abort=True)
+    restored = store.restore(store.make_engine(ctx.obj["url"]), file)
+    click.echo(f"restored {file} into {store.display_url(ctx.obj['url'])} (schema {restored.revision})")
+    if restored.safety_copy is not None:
+        click.echo(f"the store it replaced is kept in {restored.safety_copy}")
 
 
 # -- sources ---------------------------------------------------------------------------------
@@ -303,7 +314,7 @@ def sources(ctx: click.Context, fmt: str) -> None:
     """List sources (or add, rename, merge them: see the subcommands)."""
     if ctx.invoked_subcommand is not None:
         return
-    rows = _ledger(ctx).list_sources()
+    rows = _ledger(ctx, read=True).list_sources()
     if fmt == "json":
         click.echo(json.dumps(rows, indent=2, ensure_ascii=False))
         return
@@ -363,7 +374,7 @@ def claims(ctx: click.Context, fmt: str, status: str | None, topic: str | None, 
         return
     from tracker import queries
 
-    ledger = _ledger(ctx)
+    ledger = _ledger(ctx, read=True)
     # the same filters as the dashboard's Claims page (tracker.queries), every match at once
     matches = queries.claim_ids(
         ledger, status=None if status in (None, "open", "resolved") else status,
@@ -416,7 +427,7 @@ def _timeline_when(view: ClaimView, at) -> str:
 @click.pass_context
 def claims_show(ctx: click.Context, claim_id: int, fmt: str) -> None:
     """Show one claim: its reports, status timeline and outcome history."""
-    view = _ledger(ctx).get_claim(claim_id)
+    view = _ledger(ctx, read=True).get_claim(claim_id)
     if fmt == "json":
         click.echo(json.dumps(claim_json(view), indent=2, ensure_ascii=False))
         return
@@ -563,7 +574,7 @@ def user(ctx: click.Context, fmt: str) -> None:
     """
     if ctx.invoked_subcommand is not None:
         return
-    rows = _ledger(ctx).list_accounts()
+    rows = _ledger(ctx, read=True).list_accounts()
     if fmt == "json":
         click.echo(json.dumps([{**r, "created_at": format_when(r["created_at"])} for r in rows], indent=2))
         return
@@ -651,7 +662,7 @@ def history(ctx: click.Context, user_name: str | None, claim_id: int | None, sou
     from tracker import queries
     from tracker.ledger import describe_change
 
-    ledger = _ledger(ctx)
+    ledger = _ledger(ctx, read=True)
     source_id = None
     if source_name:
         found = queries.find_source(ledger, source_name)
@@ -682,7 +693,7 @@ AS_OF = click.option("--as-of", "as_of", metavar="DATE",
 def _evidence(ctx: click.Context, topic: str | None):
     from tracker.evidence import load_evidence
 
-    evidence = load_evidence(_ledger(ctx).engine)
+    evidence = load_evidence(_ledger(ctx, read=True).engine)
     return evidence.for_topic(topic) if topic else evidence
 
 

@@ -80,6 +80,9 @@ UNTAGGED = "(untagged)"
 MIN_FIT_CLAIMS = 30
 FIT_SAMPLE = 5_000  # the fit reads at most this many of the latest resolved claims
 MAX_CHECKPOINTS = 10  # the chronological refits, spaced evenly in log(resolved claims)
+# a claim's p_true line is computed at most at this many of its report times (a chart's worth):
+# each point reads every report of the claim before it, so one per report is quadratic
+TIMELINE_POINTS = 60
 LEVELS = ("source", "group", "kind", "store")
 _EPS = 1e-6
 
@@ -893,7 +896,8 @@ def predict_at_report_time(evidence: Evidence, model: Model | None = None, level
 
 def timeline(evidence: Evidence, claim_id: int, model: Model | None = None) -> pd.DataFrame:
     """One claim's `p_true` as each of its reports arrived (up to its first verdict), with the
-    report that moved it: at, p_true, source, stance."""
+    report that moved it: at, p_true, source, stance. A claim with more than TIMELINE_POINTS
+    report times gets that many, spread evenly over them (its first and last kept)."""
     model = model or fit(evidence)
     reports = evidence.reports[evidence.reports["claim_id"] == claim_id]
     first = evidence.claims["first_reported_at"].get(claim_id)
@@ -905,6 +909,9 @@ def timeline(evidence: Evidence, claim_id: int, model: Model | None = None) -> p
         times = times[times < verdict]
     times = pd.Series(sorted(set(times.tolist()) | {first}))
     times = times[times >= first].reset_index(drop=True)
+    if len(times) > TIMELINE_POINTS:
+        keep = np.unique(np.linspace(0, len(times) - 1, TIMELINE_POINTS).round().astype(np.int64))
+        times = times.iloc[keep].reset_index(drop=True)
     queries = pd.DataFrame({"claim_id": claim_id, "at": times.array})
     p, _ = _forecast(model, queries)
     names = evidence.sources["name"]

@@ -70,6 +70,8 @@ from tracker.status import status_timeline
 
 # how long a write waits for SQLite's lock in all (each try waits the busy timeout) before saying so
 BUSY_SECONDS = 120
+# how long a sign-in waits for the write turn before saying the store is busy (not minutes behind an import)
+SIGN_IN_WAIT_MS = 3_000
 MAX_REASON = 2000
 _clean = fold
 normalise_topics = rules.topics
@@ -981,8 +983,13 @@ class Ledger:
         self.actor = actor or LOCAL_OPERATOR
 
     @classmethod
-    def open(cls, url: str | None = None, **kwargs) -> Ledger:
-        """Open the store at `url` (see `tracker.store.database_url`), upgrading its schema."""
+    def open(cls, url: str | None = None, *, create: bool = True, **kwargs) -> Ledger:
+        """Open the store at `url` (see `tracker.store.database_url`), upgrading its schema.
+
+        With `create=False` a SQLite path with no store is refused (StoreError) instead of created.
+        """
+        if not create:
+            store.require_existing(url)
         engine = store.make_engine(url)
         store.ensure_schema(engine)
         return cls(engine, **kwargs)
@@ -1111,72 +1118,110 @@ class Ledger:
         with self.transaction() as w:
             return w.set_disabled(name, disabled)
 
-    def _check_login(self, name: str, password: str, now: datetime) -> tuple[Session, Account]:
-        """A write session and the account if `password` is right; else LoginFailed.
+    def _sign_in_turn(self) -> Session:
+        """A write session for a sign-in: it waits SIGN_IN_WAIT_MS at most for the write turn, then says why.
 
-        The password is checked (argon2 takes a while) before the write turn is taken, so sign-ins
-        do not hold up writers; a failure is counted with an atomic increment (concurrent wrong
-        passwords all count) and locks the account after MAX_FAILED_LOGINS in a row.
+        A sign-in writes (the attempt count, the login session), and on SQLite a long import holds
+        the one write lock for its whole transaction: a sign-in refuses quickly instead of waiting
+        behind it.
         """
-        failed = LoginFailed("wrong account name or password")
-        with self.session() as s:
-            account = s.exec(select(Account).where(Account.name_key == name_key(name or ""))).first()
-        if account is None:
-            accounts.verify_password(_dummy_hash(), password or "")  # the same time as a real check
-            raise failed
-        _enabled_actor(account)  # a disabled account is refused before its password is checked
-        if account.locked_until is not None and account.locked_until > now:
-            raise LoginFailed(f"too many wrong passwords: {account.name!r} is locked until "
-                              f"{account.locked_until:%H:%M} UTC; try again then or ask an admin to reset it")
-        right = accounts.verify_password(account.password_hash, password or "")
-        rehash = accounts.hash_password(password) if right and accounts.needs_rehash(account.password_hash) else None
-        session = self._begin(bump=False)
+        engine = store.for_writing(self.engine).execution_options(**{store.WAIT_OPTION: SIGN_IN_WAIT_MS})
+        session = Session(engine, expire_on_commit=False)
         try:
-            where = Account.id == account.id
-            if not right:
-                session.execute(update(Account).where(where).values(failed_logins=Account.failed_logins + 1))
-                if session.exec(select(Account.failed_logins).where(where)).one() >= accounts.MAX_FAILED_LOGINS:
-                    session.execute(update(Account).where(where).values(
-                        failed_logins=0, locked_until=now + accounts.LOCKOUT))
-                session.commit()
-                raise failed
-            values = {"failed_logins": 0, "locked_until": None}
-            if rehash is not None:
-                values["password_hash"] = rehash
-            session.execute(update(Account).where(where).values(**values))
-            return session, account
-        except BaseException:
-            session.rollback()
+            session.connection()
+            return session
+        except OperationalError as exc:
             session.close()
+            message = str(exc.orig).lower()
+            if "locked" in message or "busy" in message:
+                raise StoreBusy("the store is busy with a long change (an import, perhaps) and cannot record a "
+                                "sign-in just now; nothing was changed. Sign in again in a minute") from exc
             raise
 
-    def authenticate(self, name: str, password: str) -> Actor:
-        """The Actor for `name` if `password` is right (the CLI's --as), else LoginFailed."""
-        session, account = self._check_login(name, password, self.clock())
+    def _count_attempt(self, account_id: int, now: datetime) -> bool:
+        """Count a password attempt before its password is checked (see `tracker.accounts`); False while paused."""
+        session = self._sign_in_turn()
         try:
+            # the write turn (SQLite) or the row lock (PostgreSQL) makes read-count-pause one step
+            account = session.exec(select(Account).where(Account.id == account_id).with_for_update()).one()
+            if account.locked_until is not None and account.locked_until > now:
+                return False
+            account.failed_logins += 1
+            pause = accounts.pause_after(account.failed_logins)
+            account.locked_until = now + pause if pause is not None else None
+            session.add(account)
             session.commit()
-            return _enabled_actor(account)
+            return True
         finally:
             session.close()
 
+    def _check_login(self, name: str, password: str, now: datetime, *, throttle: bool) -> Account:
+        """The account if `password` is right, else LoginFailed with one message for every refusal.
+
+        With `throttle` (the dashboard) the attempt is counted before the password is checked, and
+        refused unchecked while the account's sign-ins are paused. The password is checked (argon2
+        takes a while) outside the write turn. Only the right password learns that an account is
+        disabled.
+        """
+        refused = LoginFailed(accounts.SIGN_IN_REFUSED)
+        with self.session() as s:
+            account = s.exec(select(Account).where(Account.name_key == name_key(name or ""))).first()
+        if account is None or (throttle and not self._count_attempt(account.id, now)):
+            accounts.verify_password(_dummy_hash(), password or "")  # the same time as a real check
+            raise refused
+        if not accounts.verify_password(account.password_hash, password or ""):
+            raise refused
+        _enabled_actor(account)
+        return account
+
+    def _signed_in(self, session: Session, account: Account, password: str) -> None:
+        """In `session`, a success: the attempt count cleared and an outdated hash replaced."""
+        values = {"failed_logins": 0, "locked_until": None}
+        if accounts.needs_rehash(account.password_hash):
+            values["password_hash"] = accounts.hash_password(password)
+        session.execute(update(Account).where(Account.id == account.id).values(**values))
+
+    def authenticate(self, name: str, password: str) -> Actor:
+        """The Actor for `name` if `password` is right (the CLI's --as, not throttled), else LoginFailed.
+
+        It writes only when there is something to clear (an attempt count, an outdated hash), so a
+        command's sign-in does not wait for the write turn.
+        """
+        account = self._check_login(name, password, self.clock(), throttle=False)
+        if account.failed_logins or account.locked_until is not None or accounts.needs_rehash(account.password_hash):
+            session = self._sign_in_turn()
+            try:
+                self._signed_in(session, account, password)
+                session.commit()
+            finally:
+                session.close()
+        return _enabled_actor(account)
+
     def login(self, name: str, password: str) -> tuple[str, Actor]:
-        """Sign in: a new session token (keep it secret) and the Actor, or LoginFailed."""
+        """Sign in (the dashboard, throttled): a new session token (keep it secret) and the Actor, or LoginFailed."""
         now = self.clock()
-        session, account = self._check_login(name, password, now)
+        account = self._check_login(name, password, now, throttle=True)
+        session = self._sign_in_turn()
         try:
+            self._signed_in(session, account, password)
             return _start_session(session, account, now)
         finally:
             session.close()
 
-    def login_verified(self, name: str) -> tuple[str, Actor]:
+    def login_verified(self, name: str, *, email_verified: bool) -> tuple[str, Actor]:
         """Sign in an account whose owner an identity provider has just vouched for (no password).
 
         Only for a caller that checked the identity itself: the dashboard, after Streamlit's
-        `st.login` (OpenID Connect). The account must exist and be enabled: single sign-on admits
-        people to accounts an admin made (named by their e-mail address); it creates none.
+        `st.login` (OpenID Connect) with a verified e-mail address. The account must exist and be
+        enabled: single sign-on admits people to accounts an admin made (named by their e-mail
+        address); it creates none.
         """
+        if email_verified is not True:  # the ID token's own claim: absent or "false" is not a yes
+            raise LoginFailed(f"your identity provider has not verified the e-mail address {name}, so single sign-on "
+                              "cannot admit you to the account of that name; verify it with the provider, or sign in "
+                              "with your password")
         now = self.clock()
-        session = self._begin(bump=False)
+        session = self._sign_in_turn()
         try:
             account = session.exec(select(Account).where(Account.name_key == name_key(name or ""))).first()
             if account is None:
@@ -1355,11 +1400,17 @@ class Ledger:
         """ClaimViews for the given claims (all live ones when None), ordered by id, read in bulk.
 
         Retracted claims and reports are left out unless `include_retracted` (an export carries
-        the live ledger; history keeps the rest).
+        the live ledger; history keeps the rest). Many ids are read a slice at a time
+        (`store.id_chunks`): no backend takes hundreds of thousands of bound ids at once.
         """
+        if claim_ids is None:
+            return self._claim_views(None, include_retracted)
+        ids = sorted(set(claim_ids))
+        return [view for chunk in store.id_chunks(ids) for view in self._claim_views(chunk, include_retracted)]
+
+    def _claim_views(self, ids: list[int] | None, include_retracted: bool) -> list[ClaimView]:
         with self.session() as s:
             query = select(Claim).order_by(col(Claim.id))
-            ids = None if claim_ids is None else list(claim_ids)
             if ids is not None:
                 query = query.where(col(Claim.id).in_(ids))
             if not include_retracted:

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import and_, case, exists, func, literal_column, or_, select
 from sqlalchemy.sql import Select
 
+from tracker import store
 from tracker.errors import NotFoundError, ValidationError
 from tracker.ledger import Ledger, name_key
 from tracker.models import (
@@ -175,7 +176,15 @@ def source_names(ledger: Ledger, ids) -> dict[int, str]:
 
 
 def _page_details(connection, ids: list[int]) -> tuple[dict, dict, dict, dict]:
-    """Report counts, source names, topics and status of the claims on one page."""
+    """Report counts, source names, topics and status of the claims on one page (any number of them)."""
+    details: tuple[dict, dict, dict, dict] = ({}, {}, {}, {})
+    for chunk in store.id_chunks(list(ids)):  # a page may be every claim (the CLI's list)
+        for whole, part in zip(details, _chunk_details(connection, chunk), strict=True):
+            whole.update(part)
+    return details
+
+
+def _chunk_details(connection, ids: list[int]) -> tuple[dict, dict, dict, dict]:
     if not ids:
         return {}, {}, {}, {}
     counts = dict(connection.execute(

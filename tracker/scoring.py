@@ -56,6 +56,7 @@ reliability table by bins, and the observed truth rate of rumoured, confirmed an
 from __future__ import annotations
 
 import itertools
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -89,12 +90,13 @@ class ScoringConfig:
     def __post_init__(self) -> None:
         if not 0 <= self.rumour_weight <= 1:
             raise ValueError("rumour_weight must be between 0 and 1")
-        if self.prior_strength <= 0:
+        if not 0 < self.prior_strength < math.inf:
             raise ValueError("prior_strength must be positive")
         if not 0 < self.level < 1:
             raise ValueError("level must be between 0 and 1, e.g. 0.9 for a 90% interval")
-        if self.half_life_days is not None and self.half_life_days <= 0:
-            raise ValueError("half_life_days must be positive")
+        # NaN fails every comparison, so "not 0 < x < inf" refuses it as well as infinity
+        if self.half_life_days is not None and not 0 < self.half_life_days < math.inf:
+            raise ValueError("half_life_days must be a positive number of days, e.g. 30")
 
 
 def _logit(p):

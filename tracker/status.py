@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable
 from datetime import datetime
 
@@ -25,12 +26,19 @@ def status_timeline(reports: Iterable[tuple[datetime, str, str]]) -> list[tuple[
     """(time, status) each time the status changes, from (reported_at, source, stance) triples.
 
     A source's later report replaces its earlier stance ("rumoured" then "confirmed" counts once).
+    How many sources hold each stance is kept as it goes, so each report costs the same however
+    many sources the claim has (not a pass over every source's stance per report).
     """
     latest: dict[str, str] = {}
+    holding: Counter[str] = Counter()  # stance -> how many sources' latest stance it is
     timeline: list[tuple[datetime, ClaimStatus]] = []
     for at, source, stance in sorted(reports, key=lambda r: r[0]):
+        previous = latest.get(source)
+        if previous is not None:
+            holding[previous] -= 1
         latest[source] = stance
-        status = status_of(latest.values())
+        holding[stance] += 1
+        status = status_of(held for held, count in holding.items() if count)
         if timeline and timeline[-1][0] == at:
             timeline[-1] = (at, status)
         elif not timeline or timeline[-1][1] != status:

@@ -21,6 +21,7 @@ import streamlit.components.v1 as components
 
 from tracker.accounts import (
     LOCAL_OPERATOR,
+    MIN_PASSWORD,
     Actor,
     LoginFailed,
     LoginRequired,
@@ -103,6 +104,14 @@ def identity() -> str | None:
         return None
 
 
+def identity_verified() -> bool:
+    """True when the identity provider says it verified the e-mail address (the ID token's `email_verified`)."""
+    try:
+        return st.user.is_logged_in and st.user.get("email_verified") is True
+    except (AttributeError, KeyError, RuntimeError):
+        return False
+
+
 def _single_sign_on_token() -> str | None:
     """A login session for the account named by the provider's e-mail address (None: no such account)."""
     if single_sign_on() is None:
@@ -111,8 +120,8 @@ def _single_sign_on_token() -> str | None:
     if not email:
         return None
     try:
-        return ledger().login_verified(email)[0]
-    except LoginFailed as exc:
+        return ledger().login_verified(email, email_verified=identity_verified())[0]
+    except LedgerError as exc:  # not verified, no such account, disabled, or the store busy
         st.session_state[NOTICE] = ("warning", str(exc))
         return None
 
@@ -211,7 +220,7 @@ def typed_password(key: str) -> str:
 def password_fields(key: str, label: str = "Password") -> None:
     """A new password and the same again (never echoed; see `typed_password`)."""
     st.text_input(label, type="password", key=f"{key}_password", autocomplete="new-password",
-                  help="At least 10 characters")
+                  help=f"At least {MIN_PASSWORD} characters; a few words make a good one")
     st.text_input(f"{label} again", type="password", key=f"{key}_again", autocomplete="new-password")
 
 
