@@ -246,3 +246,15 @@ def test_an_untagged_claim_takes_the_untagged_record_and_a_new_topic_the_topics_
     assert priors[_id(evidence, "new")].startswith("topic elections: no resolved claim yet -> the topics' mean")
     assert priors[_id(evidence, "bare")].startswith("untagged claims: 0 of 4 resolved claims true")
     assert _p(evidence, "bare") < _p(evidence, "new")
+
+
+def test_a_store_with_claims_and_no_outcome_yet_is_scored_without_error(ledger):
+    """The first minutes of a new store (the Overview's calibration box): claims, no verdict yet."""
+    from tracker import scoring, selfscore
+
+    ledger.log_claim("A thing happened", reports=[{"source": "Wire", "stance": "rumoured",
+                                                    "reported_at": "2016-12-13 10:00"}])
+    evidence = load_evidence(ledger.engine)
+    assert scoring.predict_at_report_time(evidence)["p_true"].notna().all()
+    assessed = selfscore.assess(evidence, forecast.fit(evidence))
+    assert assessed.calibration.claims == 0

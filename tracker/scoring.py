@@ -573,7 +573,7 @@ def predict_at_report_time(evidence: Evidence, config: ScoringConfig = ScoringCo
     claim_of = revisions["claim_id"].to_numpy()[by_claim]
     new_claim = np.ones(n_rev, dtype=bool)
     new_claim[1:] = claim_of[1:] != claim_of[:-1]
-    ids = revisions["id"].to_numpy()[by_claim]
+    ids = revisions["id"].to_numpy(dtype=np.int64)[by_claim]  # int64 also when there are none
     newest = pd.Series(ids).groupby(np.cumsum(new_claim)).cummax().to_numpy()
     applied = new_claim.copy()
     applied[1:] |= ids[1:] >= newest[:-1]
