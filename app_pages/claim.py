@@ -104,6 +104,10 @@ st.subheader("Reports")
 shown = reports.assign(reported_at=[widgets.when(r.reported_at, r.reported_date_only) for r, _s, _v in view.reports],
                        url=reports["url"].map(widgets.safe_url))
 shown = shown.drop(columns=["source_id"])
+if len(shown) > widgets.PAGE_SIZES[-1]:  # a claim with thousands of reports: a page of them at a time
+    page = widgets.paged_frame("claim_reports_pages", shown)
+    widgets.pager("claim_reports_pages", page, "reports")
+    shown = page.rows
 if shown["retracted"].any():  # greyed (struck where the table can), with who retracted it and why beside it
     order = list(shown.columns)
     order.insert(order.index("stance") + 1, order.pop(order.index("retracted")))

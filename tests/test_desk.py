@@ -170,3 +170,22 @@ def test_the_pheme_example_is_its_own_store_with_judged_sources(tmp_path, monkey
 def test_analysts_see_no_deploy_button_or_developer_menu():
     settings = tomllib.loads((REPO / ".streamlit" / "config.toml").read_text())
     assert settings["client"]["toolbarMode"] in ("viewer", "minimal")
+
+
+def test_a_claim_with_many_reports_shows_them_a_page_at_a_time(store_env):
+    """A claim carried by hundreds of reports: its page shows one page of them with a pager, not
+    every row at once (a table as tall as 100k rows never finished drawing)."""
+    from tests.test_dashboard import app
+
+    opened = Ledger.open(f"sqlite:///{store_env}")
+    claim = opened.log_claim("The convoy left eastern Aleppo", reports=[
+        {"source": f"Wire {k}", "stance": "rumoured", "reported_at": f"2016-12-13T{k // 60:02d}:{k % 60:02d}Z"}
+        for k in range(130)])
+    opened.engine.dispose()
+    at = ok(app(claim=claim.id).run())
+    reports = next(frame.value for frame in at.dataframe if "stance" in frame.value.columns)
+    assert len(reports) == widgets.PAGE_SIZES[0]
+    assert any("of 130 reports" in caption.value for caption in at.caption)
+    at.number_input(key="claim_reports_pages_page").set_value(6).run()
+    reports = next(frame.value for frame in ok(at).dataframe if "stance" in frame.value.columns)
+    assert len(reports) == 130 - 5 * widgets.PAGE_SIZES[0]
