@@ -461,7 +461,7 @@ def test_an_analyst_imports_reports_but_not_outcomes_and_the_import_is_in_histor
     at = on_page(signed_in(team, "Rita"), "import_export")
     at.file_uploader(key="import_file").upload("verdicts.csv", VERDICTS_CSV.encode(), "text/csv").run()
     ok(at.button(key="import_button").click().run())
-    assert "Imported verdicts.csv: 2 claim(s) created" in at.success[0].value
+    assert "Imported verdicts.csv: 2 claim(s) created" in texts(at.success)
     event = audit.history(team.engine, action="import", limit=1)[0]
     assert event.actor == "Rita" and "verdicts.csv" in str(event.after)
 
