@@ -871,9 +871,10 @@ def _cells(rows: list, columns: tuple[str, ...], *, unguard: bool = False) -> pd
             continue
         column = raw[name].fillna("").astype(str).str.strip()
         if unguard:  # the CSV exporter's guard against spreadsheet formulas, taken off exactly
-            guarded = column.str.match(safe_text.GUARDED_CELL)
-            if guarded.any():
-                column = column.where(~guarded, column.str.slice(1))
+            quoted = column.str.startswith("'")
+            if quoted.any():  # the pattern runs on the few cells that start with the guard's `'`
+                quoted[quoted] = column[quoted].str.match(safe_text.GUARDED_CELL)
+                column = column.where(~quoted, column.str.slice(1))
         frame[name] = column
     return frame
 
