@@ -15,6 +15,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -270,12 +271,19 @@ def test_the_analysts_desk_in_a_browser(tmp_path, page, shots):
         page.get_by_text("ICRC", exact=True).first.wait_for()  # the source, from the link's host
         fill(page, "log_statement", "The evacuation of eastern Aleppo has resumed")
         pick(page, "log_r0_stance", "confirmed")
-        fill(page, "log_r0_when", "18 December 2016 12:00")
+        fill(page, "log_r0_when", "2 hours ago")  # as analysts type it live, read in the form's zone
+        page.get_by_text("Read as 20").first.wait_for()
+        fill(page, "log_expected", "31 December 2099 10:00 EET")
+        page.get_by_text("Read as 2099-12-31T08:00Z").wait_for()
         shoot(page, shots, "log-a-claim-from-a-link")
         press(page, "log_submit")
         page.get_by_text("Logged claim #14").wait_for()
-        report = ledger.get_claim(14).reports[0]
+        view = ledger.get_claim(14)
+        report = view.reports[0]
         assert (report[1], report[0].url) == ("ICRC", link)
+        ago = datetime.now(UTC) - report[0].reported_at.replace(tzinfo=UTC)
+        assert timedelta(hours=2) <= ago < timedelta(hours=2, minutes=10), ago
+        assert view.claim.expected_by.replace(tzinfo=UTC) == datetime(2099, 12, 31, 8, 0, tzinfo=UTC)
 
         page.goto(f"{url}/claims")
         settle(page)
