@@ -745,7 +745,7 @@ def scores(ctx: click.Context, as_of: str | None, topic: str | None, by_kind: bo
 
     config = _config(half_life_days=half_life_days, level=level)
     # aggregated on the database: memory grows with the sources, not the reports
-    table = score_sources_in_store(_ledger(ctx).engine, _when_option(as_of), config, topic)
+    table = score_sources_in_store(_ledger(ctx, read=True).engine, _when_option(as_of), config, topic)
     if by_kind:
         _emit(score_by_kind(table), fmt, {"kind": "kind", "sources": "sources", "resolved": "resolved",
                                           "pending": "pending", "credit_share": "credit share",
