@@ -49,8 +49,9 @@ def _report(prefix: str) -> dict:
     if prefix == "log_r0" and not values["url"]:  # the claim was started from a link: it is the first report's
         values["url"] = (state.get("log_link") or "").strip()
     return {"source": widgets.picked_source(f"{prefix}_source") or "", "stance": values["stance"] or "",
-            "reported_at": widgets.entered_when(values["when"], state.get("log_zone")), "via": widgets.picked_source(f"{prefix}_via"), "url": values["url"] or None, "quote": values["quote"] or None,
-            "note": values["note"] or None}
+            "reported_at": widgets.entered_when(values["when"], state.get("log_zone")),
+            "via": widgets.picked_source(f"{prefix}_via"), "url": values["url"] or None,
+            "quote": values["quote"] or None, "note": values["note"] or None}
 
 
 def _clear(prefix: str) -> None:
