@@ -23,7 +23,7 @@ if counts["open"] == 0:
 
 page = widgets.paged("review", lambda offset, limit: queries.review_queue(ledger, offset=offset, limit=limit))
 ids = tuple(int(i) for i in page.rows["id"])
-predicted, _drivers = cache.prediction(cache.fingerprint(), ids)
+predicted = cache.prediction(cache.fingerprint(), ids)
 table = page.rows.merge(predicted[["claim_id", "p_true"]], left_on="id", right_on="claim_id", how="left")
 table = widgets.claims_table(table.drop(columns=["claim_id", "outcome"]))
 event = widgets.table(

@@ -54,13 +54,12 @@ def model(fp: tuple) -> forecast.Model:
 
 
 @st.cache_data(max_entries=64, ttl=CACHE_TTL, show_spinner=False)
-def prediction(fp: tuple, claim_ids: tuple[int, ...]) -> tuple[pd.DataFrame, pd.DataFrame]:
+def prediction(fp: tuple, claim_ids: tuple[int, ...]) -> pd.DataFrame:
     """p_true and credibility of these claims (open: now; resolved: what the tracker said before
-    the verdict), and the votes that drive them with their explanations (largest first)."""
+    the verdict), without the sentences (`explanation` has them, for one claim)."""
     if not claim_ids:
-        return pd.DataFrame(columns=["claim_id", "p_true", "credibility"]), pd.DataFrame()
-    out = forecast.predict(evidence(fp), claim_ids=list(claim_ids), model=model(fp))
-    return out, out.attrs.get("drivers", pd.DataFrame())
+        return pd.DataFrame(columns=["claim_id", "p_true", "credibility"])
+    return forecast.predict(evidence(fp), claim_ids=list(claim_ids), model=model(fp), explain=False)
 
 
 @st.cache_data(max_entries=64, ttl=CACHE_TTL, show_spinner=False)
