@@ -593,6 +593,11 @@ class _Run:
             return
         columns = ("ref", "claim_id", "source_id", "stance", "reported_at", "via_source_id", "url", "quote", "note",
                    "reported_date_only")
+        if self.sqlite:
+            added = self._stage_reports(good, claim_id, source_id, via_id, columns)
+            self.summary.reports_added += added
+            self.summary.reports_skipped += len(good) - added
+            return
         refs = [ref or new_ref("r") for ref in good["report_ref"]]
         values = [refs, claim_id.astype("int64"), source_id.astype("int64"), good["stance"], good["at"],
                   via_id.astype("Int64").astype(object).where(via_id.notna(), None)]
@@ -602,6 +607,47 @@ class _Run:
                                  constants={"logged_by": self.w.user, "logged_at": self.w.now}, skip_existing=True)
         self.summary.reports_added += added
         self.summary.reports_skipped += len(good) - added
+
+    def _stage_reports(self, good: pd.DataFrame, claim_id: pd.Series, source_id: pd.Series, via_id: pd.Series,
+                       columns: tuple[str, ...]) -> int:
+        """SQLite: the chunk's reports staged as plain tuples in a temporary table, then written with one
+        INSERT ... SELECT that fills in new refs, empty cells as NULL and the constants; returns rows added."""
+        values = [good["report_ref"].tolist(), claim_id.to_numpy(dtype="int64").tolist(),
+                  source_id.to_numpy(dtype="int64").tolist(), good["stance"].tolist(), _sqlite_times(good["at"]),
+                  via_id.astype("Int64").astype(object).where(via_id.notna(), None).tolist()]
+        values += [good[name].tolist() for name in ("url", "quote", "note")]
+        values.append(good["at_day"].to_numpy(dtype=bool).astype(int).tolist())
+        added = self._stage("report", columns, values, select=[
+            "coalesce(nullif(ref, ''), 'r-' || lower(hex(randomblob(8))))", "claim_id", "source_id", "stance",
+            "reported_at", "via_source_id", "nullif(url, '')", "nullif(quote, '')", "nullif(note, '')",
+            "reported_date_only"], constants={"logged_by": self.w.user, "logged_at": self.w.now},
+            skip_existing=True)
+        return added
+
+    def _stage(self, table_name: str, columns: tuple[str, ...], values: list[list], *, select: list[str],
+               constants: dict, skip_existing: bool = False) -> int:
+        """SQLite: `values` (one plain list per column) into a temporary table through the driver's executemany,
+        then into `table_name` with one INSERT ... SELECT of the `select` expressions and the constants
+        (converted by their columns' own bind processors); returns the rows added."""
+        table = {t.name: t for t in (Report.__table__, Claim.__table__, Outcome.__table__)}[table_name]
+        dialect = self.connection.dialect
+        params = {}
+        for name, value in constants.items():
+            convert = table.c[name].type.dialect_impl(dialect).bind_processor(dialect)
+            params[name] = convert(value) if convert and value is not None else value
+        stage = f"temp.import_{table_name}"
+        self.connection.exec_driver_sql(f"DROP TABLE IF EXISTS {stage}")
+        self.connection.exec_driver_sql(f"CREATE TABLE {stage} ({', '.join(columns)})")
+        driver = self.connection.connection.driver_connection
+        driver.executemany(f"INSERT INTO {stage} VALUES ({', '.join('?' * len(columns))})", zip(*values))
+        verb = "INSERT OR IGNORE" if skip_existing else "INSERT"
+        before = driver.total_changes
+        driver.execute(f"{verb} INTO {table_name} ({', '.join(columns + tuple(constants))}) "
+                       f"SELECT {', '.join(select + [':' + name for name in constants])} FROM {stage} ORDER BY rowid",
+                       params)
+        added = driver.total_changes - before
+        self.connection.exec_driver_sql(f"DROP TABLE {stage}")
+        return added
 
     def _write_topics(self, good: pd.DataFrame, claim_id: pd.Series) -> None:
         with_topic = good["topic"] != ""
@@ -890,8 +936,10 @@ def _plain(column) -> list:
 
 def _sqlite_times(column: pd.Series) -> list:
     """UTC timestamps as SQLAlchemy's SQLite DateTime stores them: `YYYY-MM-DD HH:MM:SS.ffffff`."""
-    text = column.dt.tz_convert("UTC").dt.strftime("%Y-%m-%d %H:%M:%S.%f")
-    return text.astype(object).where(column.notna(), None).tolist()
+    moments = column.dt.tz_convert("UTC").dt.tz_localize(None).to_numpy()
+    text = np.strings.replace(np.datetime_as_string(moments, unit="us"), "T", " ").astype(object)
+    text[np.isnat(moments)] = None
+    return text.tolist()
 
 
 def _json_object(connection: Connection, pairs: list[tuple[str, str]]) -> str:

@@ -126,7 +126,9 @@ def _csv_chunks(reader, header: list[str], errors: list[RowError], chunk_rows: i
             continue
         if not any(raw) or not "".join(raw).strip():
             continue  # blank line
-        long = [name for name, cell in zip(header, raw) if len(cell) > rules.MAX_CELL]
+        # no cell can be too long when the whole row is not (the usual case: one sum, not a look per cell)
+        long = sum(map(len, raw)) > rules.MAX_CELL and [name for name, cell in zip(header, raw)
+                                                          if len(cell) > rules.MAX_CELL]
         if long:
             errors.append(RowError(f"row {number}", f"the {', '.join(long)} cell(s) hold more than "
                                                     f"{rules.MAX_CELL:,} characters, more than any field may"))
