@@ -21,6 +21,9 @@ peak memory and the machine's load average before and after.
     python benchmarks/bench_import.py                 # the full size (about a minute)
     python benchmarks/bench_import.py --reports 100000 --claims 20000 --sources 1000
     python benchmarks/bench_import.py --cli --reports 222000 --claims 100000 --sources 2000
+    python benchmarks/bench_import.py --cli --url postgresql+psycopg://postgres@127.0.0.1:5499/postgres ...
+
+With `--url`, the floor is `psql`'s `\\copy` of the same file into a new table of text columns.
 """
 
 from __future__ import annotations
@@ -73,15 +76,15 @@ def csv_read_floor(csv_path: Path) -> float:
     return time.perf_counter() - started
 
 
-def run_child(command: list[str]) -> tuple[float, float]:
-    """Run `command` to its end (it must succeed); (wall seconds, its peak memory in MiB)."""
+def run_child(command: list[str]) -> tuple[float, float, float]:
+    """Run `command` to its end (it must succeed); (wall seconds, CPU seconds, its peak memory in MiB)."""
     started = time.perf_counter()
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     _, status, usage = os.wait4(process.pid, 0)
     seconds = time.perf_counter() - started
     if os.waitstatus_to_exitcode(status) != 0:
         raise SystemExit(f"{' '.join(command)} failed (exit {os.waitstatus_to_exitcode(status)})")
-    return seconds, usage.ru_maxrss / 1024
+    return seconds, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024
 
 
 def fresh(db: Path) -> Path:
@@ -91,33 +94,70 @@ def fresh(db: Path) -> Path:
     return db
 
 
-def cli_figures(csv_path: Path, scratch: Path, reports: int, runs: int) -> None:
-    """`tracker import` in a fresh process beside the sqlite3 CLI's `.import`, alternating; medians."""
+def postgres_database(url: str, name: str) -> str:
+    """A new, empty database `name` on the server of `url` (dropped first if there); returns its URL."""
+    import psycopg
+    from sqlalchemy.engine import make_url
+
+    server = make_url(url)
+    with psycopg.connect(host=server.host, port=server.port or 5432, user=server.username,
+                         password=server.password, dbname=server.database or "postgres",
+                         autocommit=True) as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.execute(f'CREATE DATABASE "{name}"')
+    return server.set(database=name).render_as_string(hide_password=False)
+
+
+def psql_copy_command(url: str, csv_path: Path, width: int) -> list[str]:
+    """psql \\copy of the CSV into a new table of `width` text columns in the database of `url`."""
+    from sqlalchemy.engine import make_url
+
+    target = make_url(url)
+    psql = shutil.which("psql") or "/usr/lib/postgresql/15/bin/psql"
+    columns = ", ".join(f"c{n} text" for n in range(width))
+    return [psql, "-q", "-h", target.host, "-p", str(target.port or 5432), "-U", target.username or "postgres",
+            "-d", target.database, "-c", f"CREATE TABLE report_csv ({columns})",
+            "-c", f"\\copy report_csv FROM '{csv_path}' WITH (FORMAT csv, HEADER true)"]
+
+
+def cli_figures(csv_path: Path, scratch: Path, reports: int, runs: int, url: str | None = None) -> None:
+    """`tracker import` in a fresh process beside its floor (sqlite3's `.import`, or `psql \\copy` with
+    `url`), alternating, each into a new store; medians."""
     tracker = Path(sys.executable).with_name("tracker")
-    sqlite3_cli = shutil.which("sqlite3")
-    script = scratch / "floor.sql"
-    script.write_text(f".mode csv\n.import {csv_path} report_csv\n")
+    if url is None:
+        floor_name = "sqlite3 .import (floor)"
+        script = scratch / "floor.sql"
+        script.write_text(f".mode csv\n.import {csv_path} report_csv\n")
+        floor = lambda: [shutil.which("sqlite3"), str(fresh(scratch / "floor.db")), f".read {script}"]  # noqa: E731
+        target = lambda: str(fresh(scratch / "cli.db"))  # noqa: E731
+    else:
+        floor_name = "psql \\copy (floor)"
+        width = len(csv_path.open(encoding="utf-8").readline().split(","))
+        floor = lambda: psql_copy_command(postgres_database(url, "bench_import_floor"), csv_path, width)  # noqa: E731
+        target = lambda: postgres_database(url, "bench_import_tracker")  # noqa: E731
     load_before = os.getloadavg()
     times: dict[str, list[float]] = {"tracker": [], "floor": []}
+    cpu: dict[str, list[float]] = {"tracker": [], "floor": []}
     peaks = []
     for _ in range(runs):
-        if sqlite3_cli:
-            seconds, _ = run_child([sqlite3_cli, str(fresh(scratch / "floor.db")), f".read {script}"])
-            times["floor"].append(seconds)
-        seconds, peak = run_child([str(tracker), "--db", str(fresh(scratch / "cli.db")), "import", str(csv_path)])
+        seconds, used, _ = run_child(floor())
+        times["floor"].append(seconds)
+        cpu["floor"].append(used)
+        seconds, used, peak = run_child([str(tracker), "--db", target(), "import", str(csv_path)])
         times["tracker"].append(seconds)
+        cpu["tracker"].append(used)
         peaks.append(peak)
     load_after = os.getloadavg()
-    tracker_s = statistics.median(times["tracker"])
+    floor_s, tracker_s = statistics.median(times["floor"]), statistics.median(times["tracker"])
+    floor_cpu, tracker_cpu = statistics.median(cpu["floor"]), statistics.median(cpu["tracker"])
     print(f"tracker import through the CLI, {runs} run(s) each, alternating; medians "
           f"(load average {load_before[0]:.2f} before, {load_after[0]:.2f} after)")
-    print(f"{'command':<44}{'seconds':>9}{'reports/s':>12}{'x floor':>9}")
-    if times["floor"]:
-        floor_s = statistics.median(times["floor"])
-        print(f"{'sqlite3 .import (floor)':<44}{floor_s:>9.2f}{reports / floor_s:>12,.0f}{1:>9.1f}")
-    vs = f"{tracker_s / floor_s:.1f}" if times["floor"] else "-"
-    print(f"{'tracker --db NEW.db import FILE':<44}{tracker_s:>9.2f}{reports / tracker_s:>12,.0f}{vs:>9}")
-    print(f"  runs: {', '.join(f'{t:.2f}' for t in times['tracker'])}; peak memory {max(peaks):,.0f} MiB")
+    print(f"{'command':<36}{'seconds':>9}{'reports/s':>12}{'x floor':>9}{'CPU s':>8}")
+    print(f"{floor_name:<36}{floor_s:>9.2f}{reports / floor_s:>12,.0f}{1:>9.1f}{floor_cpu:>8.2f}")
+    print(f"{'tracker --db NEW import FILE':<36}{tracker_s:>9.2f}{reports / tracker_s:>12,.0f}"
+          f"{tracker_s / floor_s:>9.1f}{tracker_cpu:>8.2f}")
+    print(f"  tracker runs: {', '.join(f'{t:.2f}' for t in times['tracker'])} s; peak memory {max(peaks):,.0f} MiB"
+          f"{' (the client; the server is not counted)' if url else ''}; CPU s is the client process's own")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -129,6 +169,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cli", action="store_true", help="time `tracker import` in a fresh process, start-up "
                                                            "included, beside the sqlite3 CLI's .import")
     parser.add_argument("--runs", type=int, default=3, help="with --cli: runs of each command (median)")
+    parser.add_argument("--url", help="with --cli: a PostgreSQL server's URL (postgresql+psycopg://USER@HOST:PORT/"
+                                      "postgres); the import and its psql \\copy floor each go into a new database")
     args = parser.parse_args(argv)
 
     with tempfile.TemporaryDirectory(prefix="tracker-bench-") as tmp:
@@ -139,7 +181,7 @@ def main(argv: list[str] | None = None) -> int:
         reports = len(world.report_claim)
         del world
         if args.cli:
-            cli_figures(csv_path, scratch, reports, args.runs)
+            cli_figures(csv_path, scratch, reports, args.runs, args.url)
             return 0
         ledger = Ledger.open(str(scratch / "store" / "tracker.db"))
 

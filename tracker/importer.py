@@ -593,59 +593,57 @@ class _Run:
             return
         columns = ("ref", "claim_id", "source_id", "stance", "reported_at", "via_source_id", "url", "quote", "note",
                    "reported_date_only")
-        if self.sqlite:
-            added = self._stage_reports(good, claim_id, source_id, via_id, columns)
-            self.summary.reports_added += added
-            self.summary.reports_skipped += len(good) - added
-            return
-        refs = [ref or new_ref("r") for ref in good["report_ref"]]
-        values = [refs, claim_id.astype("int64"), source_id.astype("int64"), good["stance"], good["at"],
-                  via_id.astype("Int64").astype(object).where(via_id.notna(), None)]
-        values += [good[name].where(good[name] != "", None) for name in ("url", "quote", "note")]
-        values.append(good["at_day"].astype(bool))
-        added = self.insert_rows(Report.__table__, columns, by_column=values,
-                                 constants={"logged_by": self.w.user, "logged_at": self.w.now}, skip_existing=True)
+        added = self._stage_reports(good, claim_id, source_id, via_id, columns)
         self.summary.reports_added += added
         self.summary.reports_skipped += len(good) - added
 
     def _stage_reports(self, good: pd.DataFrame, claim_id: pd.Series, source_id: pd.Series, via_id: pd.Series,
                        columns: tuple[str, ...]) -> int:
-        """SQLite: the chunk's reports staged as plain tuples in a temporary table, then written with one
-        INSERT ... SELECT that fills in new refs, empty cells as NULL and the constants; returns rows added."""
+        """The chunk's reports staged in bulk in a temporary table, then written with one INSERT ... SELECT
+        that fills in new refs, empty cells as NULL and the constants; returns the rows added."""
+        if self.sqlite:
+            times, day = _sqlite_times(good["at"]), good["at_day"].to_numpy(dtype=bool).astype(int).tolist()
+            fresh_ref = "'r-' || lower(hex(randomblob(8)))"
+        else:
+            times, day = good["at"].dt.to_pydatetime().tolist(), good["at_day"].to_numpy(dtype=bool).tolist()
+            fresh_ref = "'r-' || substr(md5(gen_random_uuid()::text), 1, 16)"
         values = [good["report_ref"].tolist(), claim_id.to_numpy(dtype="int64").tolist(),
-                  source_id.to_numpy(dtype="int64").tolist(), good["stance"].tolist(), _sqlite_times(good["at"]),
+                  source_id.to_numpy(dtype="int64").tolist(), good["stance"].tolist(), times,
                   via_id.astype("Int64").astype(object).where(via_id.notna(), None).tolist()]
         values += [good[name].tolist() for name in ("url", "quote", "note")]
-        values.append(good["at_day"].to_numpy(dtype=bool).astype(int).tolist())
-        added = self._stage("report", columns, values, select=[
-            "coalesce(nullif(ref, ''), 'r-' || lower(hex(randomblob(8))))", "claim_id", "source_id", "stance",
-            "reported_at", "via_source_id", "nullif(url, '')", "nullif(quote, '')", "nullif(note, '')",
-            "reported_date_only"], constants={"logged_by": self.w.user, "logged_at": self.w.now},
-            skip_existing=True)
-        return added
+        values.append(day)
+        return self._stage(Report.__table__, columns, values, select=[
+            f"coalesce(nullif(ref, ''), {fresh_ref})", "claim_id", "source_id", "stance", "reported_at",
+            "via_source_id", "nullif(url, '')", "nullif(quote, '')", "nullif(note, '')", "reported_date_only"],
+            constants={"logged_by": self.w.user, "logged_at": self.w.now}, skip_existing=True)
 
-    def _stage(self, table_name: str, columns: tuple[str, ...], values: list[list], *, select: list[str],
+    def _stage(self, table, columns: tuple[str, ...], values: list[list], *, select: list[str],
                constants: dict, skip_existing: bool = False) -> int:
-        """SQLite: `values` (one plain list per column) into a temporary table through the driver's executemany,
-        then into `table_name` with one INSERT ... SELECT of the `select` expressions and the constants
-        (converted by their columns' own bind processors); returns the rows added."""
-        table = {t.name: t for t in (Report.__table__, Claim.__table__, Outcome.__table__)}[table_name]
-        dialect = self.connection.dialect
-        params = {}
-        for name, value in constants.items():
-            convert = table.c[name].type.dialect_impl(dialect).bind_processor(dialect)
-            params[name] = convert(value) if convert and value is not None else value
-        stage = f"temp.import_{table_name}"
+        """`values` (one plain list per column) into a temporary table in bulk (SQLite: the driver's
+        executemany; PostgreSQL: COPY), then into `table` with one INSERT ... SELECT of the `select`
+        expressions and the constants; returns the rows added (`skip_existing`: the store's own unique
+        constraints leave out rows it holds already)."""
+        stage = f"import_{table.name}"
         self.connection.exec_driver_sql(f"DROP TABLE IF EXISTS {stage}")
-        self.connection.exec_driver_sql(f"CREATE TABLE {stage} ({', '.join(columns)})")
-        driver = self.connection.connection.driver_connection
-        driver.executemany(f"INSERT INTO {stage} VALUES ({', '.join('?' * len(columns))})", zip(*values))
-        verb = "INSERT OR IGNORE" if skip_existing else "INSERT"
-        before = driver.total_changes
-        driver.execute(f"{verb} INTO {table_name} ({', '.join(columns + tuple(constants))}) "
-                       f"SELECT {', '.join(select + [':' + name for name in constants])} FROM {stage} ORDER BY rowid",
-                       params)
-        added = driver.total_changes - before
+        listed = ", ".join(columns)
+        if self.sqlite:  # untyped columns: values stay exactly as handed over
+            self.connection.exec_driver_sql(f"CREATE TEMP TABLE {stage} ({listed})")
+            self.connection.connection.driver_connection.executemany(
+                f"INSERT INTO {stage} VALUES ({', '.join('?' * len(columns))})", zip(*values))
+        else:
+            self.connection.exec_driver_sql(f"CREATE TEMP TABLE {stage} AS SELECT {listed} FROM {table.name} "
+                                            "WITH NO DATA")
+            with self.connection.connection.driver_connection.cursor() as cursor, \
+                    cursor.copy(f"COPY {stage} ({listed}) FROM STDIN") as copy:
+                for row in zip(*values):
+                    copy.write_row(row)
+        head = "INSERT OR IGNORE" if skip_existing and self.sqlite else "INSERT"
+        tail = " ON CONFLICT DO NOTHING" if skip_existing and not self.sqlite else ""
+        statement = sql_text(f"{head} INTO {table.name} ({', '.join(columns + tuple(constants))}) "
+                             f"SELECT {', '.join(select + [':' + name for name in constants])} FROM {stage} "
+                             f"ORDER BY {'rowid' if self.sqlite else 'ctid'}{tail}")
+        statement = statement.bindparams(*(bindparam(name, type_=table.c[name].type) for name in constants))
+        added = self.connection.execute(statement, constants).rowcount
         self.connection.exec_driver_sql(f"DROP TABLE {stage}")
         return added
 
