@@ -31,7 +31,6 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy import text as sql_text
-from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Connection
 
 from tracker import audit, rules, safe_text
@@ -355,9 +354,9 @@ class _Run:
                 raise RuntimeError("claim ids were not assigned in sequence; the import was rolled back")
             ids = range(before + 1, before + len(rows) + 1)
         else:
-            result = self.connection.execute(insert(Claim).returning(Claim.id, sort_by_parameter_order=True),
-                                             [dict(zip(columns, row), **constants) for row in rows])
-            ids = [cid for (cid,) in result.all()]
+            added = self.insert_rows(Claim.__table__, columns, rows=rows, constants=constants, returning="id, ref")
+            ids_of = {ref: cid for cid, ref in added}
+            ids = [ids_of[c.ref] for c in new]
         for claim, cid in zip(new, ids):
             claim.id, claim.stored_first, claim.stored_expected = cid, claim.first, claim.expected_by
         self.summary.claims_created += len(new)
@@ -618,11 +617,11 @@ class _Run:
             constants={"logged_by": self.w.user, "logged_at": self.w.now}, skip_existing=True)
 
     def _stage(self, table, columns: tuple[str, ...], values: list[list], *, select: list[str],
-               constants: dict, skip_existing: bool = False) -> int:
+               constants: dict, skip_existing: bool = False, returning: str | None = None) -> int | list:
         """`values` (one plain list per column) into a temporary table in bulk (SQLite: the driver's
         executemany; PostgreSQL: COPY), then into `table` with one INSERT ... SELECT of the `select`
         expressions and the constants; returns the rows added (`skip_existing`: the store's own unique
-        constraints leave out rows it holds already)."""
+        constraints leave out rows it holds already), or with `returning` those rows' values of its columns."""
         stage = f"import_{table.name}"
         self.connection.exec_driver_sql(f"DROP TABLE IF EXISTS {stage}")
         listed = ", ".join(columns)
@@ -641,34 +640,33 @@ class _Run:
         tail = " ON CONFLICT DO NOTHING" if skip_existing and not self.sqlite else ""
         statement = sql_text(f"{head} INTO {table.name} ({', '.join(columns + tuple(constants))}) "
                              f"SELECT {', '.join(select + [':' + name for name in constants])} FROM {stage} "
-                             f"ORDER BY {'rowid' if self.sqlite else 'ctid'}{tail}")
+                             f"ORDER BY {'rowid' if self.sqlite else 'ctid'}{tail}"
+                             f"{' RETURNING ' + returning if returning else ''}")
         statement = statement.bindparams(*(bindparam(name, type_=table.c[name].type) for name in constants))
-        added = self.connection.execute(statement, constants).rowcount
+        result = self.connection.execute(statement, constants)
+        added = [tuple(row) for row in result] if returning else result.rowcount
         self.connection.exec_driver_sql(f"DROP TABLE {stage}")
         return added
 
     def _write_topics(self, good: pd.DataFrame, claim_id: pd.Series) -> None:
         with_topic = good["topic"] != ""
         pairs = pd.DataFrame({"claim_id": claim_id[with_topic], "raw": good["topic"][with_topic]}).drop_duplicates()
-        cache: dict[str, list[str]] = {}
-        rows = set()
-        for cid, raw in zip(pairs["claim_id"], pairs["raw"]):
-            topics = cache.get(raw)
-            if topics is None:
-                topics = cache[raw] = rules.topics(raw)
-            rows.update((int(cid), topic) for topic in topics)
-        self.write_topics(rows)
+        split = {raw: rules.topics(raw) for raw in pd.unique(pairs["raw"])}  # once per distinct cell
+        tags = pd.DataFrame({"claim_id": pairs["claim_id"].to_numpy(dtype="int64"),
+                             "topic": pairs["raw"].map(split).to_numpy(dtype=object)})
+        tags = tags.explode("topic").dropna().drop_duplicates()
+        self.write_topics(zip(tags["claim_id"].tolist(), tags["topic"].tolist()))
 
     def write_topics(self, rows: Iterable[tuple[int, str]]) -> None:
         """Tag claims with topics (pairs the store holds already are skipped; new tags on claims the
         store held before the import are kept in `topics_added`, for their history)."""
         rows = list(rows)
-        named = {c.id: c for c in self.claims.values() if c.by_ref}
-        for cid, topic in rows:
-            if cid in named:
-                named[cid].topics.add(topic)  # the file says what the claim's topics are (see finish)
         older = sorted({cid for cid, _ in rows if cid <= self.marks[Claim]})
-        if older:
+        if older:  # claims the store held (only those can be named by claim_ref)
+            named = {c.id: c for c in self.claims.values() if c.by_ref}
+            for cid, topic in rows:
+                if cid in named:
+                    named[cid].topics.add(topic)  # the file says what the claim's topics are (see finish)
             held: dict[int, set[str]] = {cid: set() for cid in older}
             for chunk in _chunks(older):
                 for cid, topic in self.connection.execute(
@@ -685,8 +683,9 @@ class _Run:
     # -- writing ---------------------------------------------------------------------------
     def insert_rows(self, table, columns: tuple[str, ...], *, rows: list[tuple] | None = None,
                     by_column: list | None = None, constants: dict | None = None,
-                    skip_existing: bool = False) -> int:
-        """INSERT many rows (as `rows`, or as one sequence per column in `by_column`); returns rows added.
+                    skip_existing: bool = False, returning: str | None = None) -> int | list:
+        """INSERT many rows (as `rows`, or as one sequence per column in `by_column`) through a staging
+        table (`_stage`); returns the rows added (with `returning`, the added rows' values of those columns).
 
         On SQLite each column is converted once, with the column type's own bind processor (so the
         stored text is what SQLAlchemy itself writes), and handed to the driver's executemany; that
@@ -696,40 +695,25 @@ class _Run:
         constants = constants or {}
         if by_column is None:
             if not rows:
-                return 0
+                return [] if returning else 0
             by_column = [list(col) for col in zip(*rows)]
-        count = len(by_column[0])
-        if count == 0:
-            return 0
-        names = list(columns) + list(constants)
+        if len(by_column[0]) == 0:
+            return [] if returning else 0
         if not self.sqlite:
-            plain = [_plain(c) for c in by_column] + [[v] * count for v in constants.values()]
-            statement = postgresql.insert(table) if self.connection.dialect.name == "postgresql" else insert(table)
-            if skip_existing:
-                statement = statement.on_conflict_do_nothing()
-            # executemany's rowcount is not reliable across drivers: count the rows that came back
-            statement = statement.returning(next(iter(table.primary_key.columns)))
-            result = self.connection.execute(statement, [dict(zip(names, row)) for row in zip(*plain)])
-            return len(result.all())
-        dialect = self.connection.dialect
-        converted = []
-        for name, column in zip(columns, by_column):
-            convert = table.c[name].type.dialect_impl(dialect).bind_processor(dialect)
-            if isinstance(column, pd.Series) and isinstance(column.dtype, pd.DatetimeTZDtype):
-                converted.append(_sqlite_times(column))
-            elif convert is not None:
-                converted.append([None if v is None else convert(v) for v in _plain(column)])
-            else:
-                converted.append(_plain(column))
-        for name, value in constants.items():
-            convert = table.c[name].type.dialect_impl(dialect).bind_processor(dialect)
-            converted.append([convert(value) if convert and value is not None else value] * count)
-        verb = "INSERT OR IGNORE" if skip_existing else "INSERT"
-        sql = f"{verb} INTO {table.name} ({', '.join(names)}) VALUES ({', '.join('?' * len(names))})"
-        driver = self.connection.connection.driver_connection
-        before = driver.total_changes
-        self.connection.exec_driver_sql(sql, list(zip(*converted)))
-        return driver.total_changes - before
+            converted = [_plain(c) for c in by_column]
+        else:
+            dialect = self.connection.dialect
+            converted = []
+            for name, column in zip(columns, by_column):
+                convert = table.c[name].type.dialect_impl(dialect).bind_processor(dialect)
+                if isinstance(column, pd.Series) and isinstance(column.dtype, pd.DatetimeTZDtype):
+                    converted.append(_sqlite_times(column))
+                elif convert is not None:
+                    converted.append([None if v is None else convert(v) for v in _plain(column)])
+                else:
+                    converted.append(_plain(column))
+        return self._stage(table, columns, converted, select=list(columns), constants=constants,
+                           skip_existing=skip_existing, returning=returning)
 
     # -- the end ---------------------------------------------------------------------------
     def finish(self) -> None:
@@ -847,6 +831,12 @@ class _Run:
             stored.update(tuple(r) for r in self.connection.execute(
                 select(Outcome.claim_id, Outcome.verdict, Outcome.decided_at).where(Outcome.claim_id.in_(chunk))))
         rows = []
+        try:
+            self.w.require("outcome.record")
+            refused = None
+        except PermissionDenied as exc:
+            refused = f"{exc}; or import the file without its outcome columns"
+        credits: dict[str | None, str | PermissionDenied] = {}  # reviewer as written: who is credited, or why not
         for claim in self.claims.values():
             for outcome in claim.outcomes:
                 key = (claim.id, outcome.verdict, outcome.decided_at)
@@ -855,15 +845,17 @@ class _Run:
                     if claim.retracted is not None:
                         self.fail(outcome.row, claim.retracted)
                         continue
-                    try:
-                        self.w.require("outcome.record")
-                    except PermissionDenied as exc:
-                        self.fail(outcome.row, f"{exc}; or import the file without its outcome columns")
+                    if refused is not None:
+                        self.fail(outcome.row, refused)
                         continue
-                    try:
-                        reviewer = self.w.credited(outcome.reviewer)
-                    except PermissionDenied as exc:
-                        self.fail(outcome.row, f"{exc}; the verdict is credited to whoever imports it")
+                    if outcome.reviewer not in credits:
+                        try:
+                            credits[outcome.reviewer] = self.w.credited(outcome.reviewer)
+                        except PermissionDenied as exc:
+                            credits[outcome.reviewer] = exc
+                    reviewer = credits[outcome.reviewer]
+                    if isinstance(reviewer, PermissionDenied):
+                        self.fail(outcome.row, f"{reviewer}; the verdict is credited to whoever imports it")
                         continue
                     rows.append((claim.id, outcome.verdict, outcome.decided_at, outcome.evidence, outcome.note,
                                  reviewer, outcome.date_only))
@@ -955,12 +947,13 @@ def _write_history(run: _Run, label: str | None) -> None:
     params = {"at": w.now, "actor": w.actor.name, "account_id": w.actor.account_id,
               "claim_mark": marks[Claim], "report_mark": marks[Report], "outcome_mark": marks[Outcome],
               "source_mark": marks[Source]}
-    # every existing claim that gained a report or a verdict moves to a new version
-    connection.execute(
-        update(Claim).where(Claim.id <= marks[Claim], Claim.id.in_(
-            select(Report.claim_id).where(Report.id > marks[Report])
-            .union(select(Outcome.claim_id).where(Outcome.id > marks[Outcome]))))
-        .values(version=Claim.version + 1))
+    # every existing claim that gained a report or a verdict moves to a new version (none into an empty store)
+    if marks[Claim]:
+        connection.execute(
+            update(Claim).where(Claim.id <= marks[Claim], Claim.id.in_(
+                select(Report.claim_id).where(Report.id > marks[Report])
+                .union(select(Outcome.claim_id).where(Outcome.id > marks[Outcome]))))
+            .values(version=Claim.version + 1))
     edits: dict[int, tuple[dict, dict]] = {}  # existing claim id: (before, after) of what the file changed
     for claim, before in run.edited:
         after = {"first_reported_at": claim.first, "expected_by": claim.expected_by or claim.stored_expected}
