@@ -557,18 +557,18 @@ class _Run:
             self.fail(good["row"].iat[i], f"claim_ref {claim.ref!r} has a different claim text than "
                                           f"{claim.row}; one reference must mean one claim")
         conflicts: set[tuple] = set()
-        dated = good[keep & good["expected"].notna().to_numpy()]
-        for key, expected, label in dated[["key", "expected", "row"]].drop_duplicates(["key", "expected"]).itertuples(index=False):
-            claim, expected = known[key], expected.to_pydatetime()
+        dated = good[keep & good["expected"].notna().to_numpy()].drop_duplicates(["key", "expected"])
+        for key, expected, label in zip(dated["key"].tolist(), _moments(dated["expected"]), dated["row"].tolist()):
+            claim = known[key]
             if claim.expected_row is None:
                 claim.expected_by, claim.expected_row = expected, label
             elif claim.expected_by != expected:
                 conflicts.add(("expected", key, expected))
-        judged = good[keep & (good["verdict"] != "").to_numpy()]
-        for key, verdict, decided, label, evidence, day in judged[["key", "verdict", "decided", "row", "evidence",
-                                                                   "decided_day"]] \
-                .drop_duplicates(["key", "verdict", "decided"]).itertuples(index=False):
-            claim, decided = known[key], decided.to_pydatetime()
+        judged = good[keep & (good["verdict"] != "").to_numpy()].drop_duplicates(["key", "verdict", "decided"])
+        for key, verdict, decided, label, evidence, day in zip(
+                *(judged[name].tolist() for name in ("key", "verdict")), _moments(judged["decided"]),
+                *(judged[name].tolist() for name in ("row", "evidence", "decided_day"))):
+            claim = known[key]
             if claim.outcome_rows is None:
                 claim.outcome_rows = label
                 claim.outcomes = [OutcomeIn(label, verdict, decided, evidence=evidence or None, date_only=bool(day))]
@@ -913,6 +913,11 @@ def _cells(rows: list, columns: tuple[str, ...], *, unguard: bool = False) -> pd
                 column = column.where(~quoted, column.str.slice(1))
         frame[name] = column
     return frame
+
+
+def _moments(column: pd.Series) -> list:
+    """A column of times as a list of Python datetimes (NaT for missing), converted in one go."""
+    return list(column.dt.to_pydatetime()) if len(column) else []
 
 
 def _plain(column) -> list:

@@ -103,16 +103,11 @@ def read_csv(stream: IO[str], chunk_rows: int = CHUNK_ROWS) -> Incoming:
 def _csv_rows(reader, errors: list[RowError]):
     """(row number, cells) as the csv module reads them; a row it cannot read is refused and ends the file."""
     number = 1
-    while True:
-        number += 1
-        try:
-            raw = next(reader)
-        except StopIteration:
-            return
-        except csv.Error as exc:
-            errors.append(RowError(f"row {number}", f"not readable as CSV ({exc}); nothing after it was read"))
-            return
-        yield number, raw
+    try:
+        for number, raw in enumerate(reader, start=2):
+            yield number, raw
+    except csv.Error as exc:  # raised by the reader for the row after `number`
+        errors.append(RowError(f"row {number + 1}", f"not readable as CSV ({exc}); nothing after it was read"))
 
 
 def _csv_chunks(reader, header: list[str], errors: list[RowError], chunk_rows: int):
