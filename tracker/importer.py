@@ -5,7 +5,9 @@ tuple of text cells per report, in `ROW_FIELDS` order, with the row's label), pl
 claims' own fields, their verdict history and the sources' details. `apply_incoming` works chunk by
 chunk, with pandas over whole columns rather than Python per row: it parses the dates, checks each
 row with the column form of the service layer's rules (`tracker.rules`: the same rule and message), groups rows into claims, and writes
-claims, topics and reports with a few bulk statements per chunk, all inside one transaction.
+claims, topics and reports set-based, all inside one transaction: each table's new rows are staged
+in bulk into a temporary table (SQLite: the driver's executemany on plain tuples; PostgreSQL: COPY)
+and written with one INSERT ... SELECT, which also makes new report refs and NULLs in SQL.
 Claim-level rules that need every row of a claim (the claim's first report, its outcome's date,
 its expected-by date) are checked at the end. Any bad row anywhere rolls the whole transaction
 back and raises `ImportRejected` naming every bad row, so a bad file changes nothing.
