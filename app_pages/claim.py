@@ -40,7 +40,7 @@ claim = view.claim
 st.subheader(f"#{claim.id}: {widgets.md(claim.statement)}")
 details = [f"first reported {widgets.when(claim.first_reported_at, claim.first_reported_date_only)}"]
 if claim.expected_by:
-    details.append(f"expected by {widgets.when(claim.expected_by)}")
+    details.append(f"expected by {widgets.when(claim.expected_by, claim.expected_by_date_only)}")
 if view.topics:
     details.append("topics: " + ", ".join(view.topics))
 if claim.ref:
