@@ -160,8 +160,9 @@ def test_edit_to_the_same_day_as_a_date_is_a_change_of_precision(ledger):
     (datetime(2016, 12, 20, 23, 59, tzinfo=UTC), False),  # the expected-by day itself: not yet
     (datetime(2016, 12, 21, 0, 1, tzinfo=UTC), True),     # the day has ended
 ])
-def test_an_expected_by_date_is_overdue_only_after_its_day(ledger, now, overdue):
+def test_an_expected_by_date_is_overdue_only_after_its_day(any_ledger, now, overdue):
     from tracker import queries
+    ledger = any_ledger
     _expected_by_a_date(ledger)
     timed = ledger.log_claim("A deadline at a time", expected_by="2016-12-20T12:00Z", reports=[
         {"source": "SANA", "stance": "confirmed", "reported_at": "2016-12-13T18:00Z"}])

@@ -148,6 +148,7 @@ def test_every_list_shows_a_date_as_a_date(dated):
     assert _row(next(f.value for f in source if "reported at" in f.value.columns))["reported at"] == "2016-12-14"
     claim = ok(on("claim", claim=14))
     assert "first reported 2016-12-14 · expected by 2016-12-20 ·" in texts(claim.caption)
+    assert "Status over time: rumoured (2016-12-14)." in texts(claim.caption)
     changes = " ".join(history.history_page(0, 50, claim_id=14).rows["changes"])
     assert "expected_by: 2016-12-20" in changes and "reported_at: 2016-12-14" in changes
     assert "T00:00Z" not in changes

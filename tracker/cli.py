@@ -418,7 +418,7 @@ def claim_json(view: ClaimView) -> dict:
 
 def _timeline_when(view: ClaimView, at) -> str:
     """A status change's time, shown as a date when the report that made it gave only a date."""
-    return format_when(at, any(r.reported_date_only and r.reported_at == at for r, _s, _v in view.reports))
+    return format_when(at, view.date_only_at(at))
 
 
 @claims.command("show")

@@ -128,6 +128,10 @@ class ClaimView:
         """The reported status now."""
         return self.timeline[-1][1] if self.timeline else ClaimStatus.unreported
 
+    def date_only_at(self, at: datetime) -> bool:
+        """Whether a time on the timeline is a date (the report that made it gave only a date)."""
+        return any(r.reported_date_only and r.reported_at == at for r, _s, _v in self.reports)
+
 
 class Writer:
     """The write operations inside one open transaction (see `Ledger.transaction`)."""
