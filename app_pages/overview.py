@@ -59,7 +59,7 @@ if counts["claims"]:
         waiting = queries.review_queue(ledger, limit=5)
         widgets.table(widgets.claims_table(waiting.rows)[["id", "overdue", "claim", "expected by", "reports",
                                                           "first reported"]], "overview_waiting",
-                      column_config=widgets.CLAIM_COLUMNS)
+                      wrap=True, column_config=widgets.CLAIM_COLUMNS)
         st.page_link(pages.REVIEW_PAGE, label=f"All {counts['open']} open claim(s), overdue first, on the Review "
                      "queue", icon=":material/rate_review:")
 
