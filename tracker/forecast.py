@@ -233,6 +233,25 @@ class _RunningSums:
         return self._decayed[half_life]
 
 
+class _ReportsByClaim:
+    """The reports' rows sorted by claim once, so a forecast finds its claim's reports without
+    joining every report in the store."""
+
+    def __init__(self, reports: pd.DataFrame) -> None:
+        claims = reports["claim_id"].to_numpy(dtype=np.int64)
+        self.order = np.argsort(claims, kind="stable")  # each claim's rows in the reports' order
+        self.claims = claims[self.order]
+        self.when = _ns(reports["reported_at"])  # per row, as int64 nanoseconds
+
+    def of(self, claim_ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The rows of these claims' reports, and for each row the position of its claim in `claim_ids`."""
+        start = np.searchsorted(self.claims, claim_ids, side="left")
+        count = np.searchsorted(self.claims, claim_ids, side="right") - start
+        query = np.repeat(np.arange(len(claim_ids)), count)
+        offset = np.arange(len(query)) - np.repeat(np.cumsum(count) - count, count)
+        return self.order[np.repeat(start, count) + offset], query
+
+
 @dataclass
 class _Walk:
     """Verdict events in time order and the running sums they drive."""
@@ -249,6 +268,7 @@ class _Walk:
     first_verdict: pd.Series  # claim_id -> earliest decided_at of its verdicts
     claims: _RunningSums  # the store's (true, resolved) claims
     step_days: np.ndarray  # the time of each step, in days since the epoch
+    reports: "_ReportsByClaim"  # the reports, found by claim
 
 
 def _stance_codes(stance: pd.Series) -> np.ndarray:
@@ -359,7 +379,7 @@ def _walk(evidence: Evidence, pairs: pd.DataFrame) -> _Walk:
     claim_sums = _RunningSums(np.zeros(len(ev_step), np.int64), ev_step, np.c_[ev_sign * value[ev_rev], ev_sign], n)
     decided = pd.to_datetime(revisions["decided_at"], utc=True)
     return _Walk(decided, n, levels, maps, topics, topic_codes, mean_steps, mean_sum, mean_count,
-                 first_verdict, claim_sums, _ns(decided) / 86400e9)
+                 first_verdict, claim_sums, _ns(decided) / 86400e9, _ReportsByClaim(evidence.reports))
 
 
 def _topic_mean(entity: np.ndarray, step: np.ndarray, amounts: np.ndarray):
@@ -424,9 +444,9 @@ def _features(evidence: Evidence, walk: _Walk, pairs: pd.DataFrame, queries: pd.
     seen = _search(decided, cutoff)
 
     # the votes: each independent origin's latest stance by the query's time
-    reps = evidence.reports.merge(pd.DataFrame({"claim_id": q_claim, "query": np.arange(len(queries)),
-                                                "at": queries["at"].array}), on="claim_id")
-    reps = reps[reps["reported_at"] <= reps["at"]]
+    rows, query = walk.reports.of(q_claim)
+    by_then = walk.reports.when[rows] <= _ns(queries["at"])[query]
+    reps = evidence.reports.iloc[rows[by_then]].assign(query=query[by_then])
     if len(reps):
         rows = _Stances(reps, key="query").latest()
         votes = rows[(rows["origin"] == rows["source_id"]).to_numpy() & (_stance_codes(rows["stance"]) >= 0)]
@@ -506,7 +526,7 @@ def _most_specific(counts: dict, code: np.ndarray, has_group: np.ndarray,
 def _confident_wrong(counts: dict, code: np.ndarray, has_group: np.ndarray, level: float) -> np.ndarray:
     """Whether the most specific record of each vote's stance (source, parent group, kind) shows,
     with `level` confidence, that the stance is more often wrong than right."""
-    from scipy.special import betaincinv
+    from scipy.special import betainc
 
     _, right, total = _most_specific(counts, code, has_group, ("source", "group", "kind"))
     wrong = total - right
@@ -514,7 +534,9 @@ def _confident_wrong(counts: dict, code: np.ndarray, has_group: np.ndarray, leve
     maybe = np.flatnonzero(wrong > right)
     out = np.zeros(len(code), bool)
     if len(maybe):
-        out[maybe] = betaincinv(right[maybe] + 0.5, wrong[maybe] + 0.5, 1 - (1 - level) / 2) < 0.5
+        # the upper end is below one half when more than its share of the Jeffreys posterior is:
+        # the distribution function at one half (cheaper than the quantile, the same comparison)
+        out[maybe] = betainc(right[maybe] + 0.5, wrong[maybe] + 0.5, 0.5) > 1 - (1 - level) / 2
     return out
 
 
@@ -738,6 +760,15 @@ class Model:
     fits: list  # the Params of each checkpoint, in order (the first: the defaults)
     claims: pd.DataFrame  # the claims in order of first report (the rows of `history`)
     level: float = 0.9
+    reused: bool = False  # the parameters came from an earlier fit of the same store (`fit(fitted=...)`)
+
+    @property
+    def fitted(self) -> dict:
+        """The fitted parameters as plain data, which `fit(evidence, fitted=...)` of the same store
+        takes instead of fitting again (see `tracker.fitcache`)."""
+        return {"params": self.params.as_dict(), "fits": [f.as_dict() for f in self.fits],
+                "checkpoints": [{"from": None if pd.isna(row["from"]) else row["from"].isoformat(),
+                                 "resolved": int(row["resolved"])} for _, row in self.checkpoints.iterrows()]}
 
     @cached_property
     def first_report(self) -> _Features:
@@ -778,21 +809,40 @@ class Model:
         return out
 
 
-def fit(evidence: Evidence, level: float = 0.9) -> Model:
+def fit(evidence: Evidence, level: float = 0.9, fitted: dict | None = None) -> Model:
     """Replay the store and fit the parameters without look-ahead: the chronological refits (each
-    claim's first-report forecast uses the last one before it) and the current fit."""
+    claim's first-report forecast uses the last one before it) and the current fit. `fitted`
+    (`Model.fitted` of an earlier fit of the same store) is used instead of fitting again."""
     from threadpoolctl import threadpool_limits
 
-    # the optimiser's vectors have eight entries: BLAS threads only contend for the cores (eight
-    # times slower on a busy two-core machine)
-    with threadpool_limits(1, user_api="blas"):
-        return _fit(evidence, level)
-
-
-def _fit(evidence: Evidence, level: float) -> Model:
     pairs = _claim_topics(evidence)
     walk = _walk(evidence, pairs)
     claims = evidence.claims.sort_values("first_reported_at", kind="stable")
+    if fitted is not None:
+        try:
+            return _refitted(evidence, walk, pairs, claims, fitted, level)
+        except (KeyError, TypeError, ValueError):
+            pass  # not what an earlier fit wrote: fit again
+    # the optimiser's vectors have eight entries: BLAS threads only contend for the cores (eight
+    # times slower on a busy two-core machine)
+    with threadpool_limits(1, user_api="blas"):
+        return _fit(evidence, walk, pairs, claims, level)
+
+
+def _refitted(evidence: Evidence, walk: _Walk, pairs: pd.DataFrame, claims: pd.DataFrame, fitted: dict,
+              level: float) -> Model:
+    """The model with the parameters of an earlier fit (`Model.fitted`) of the same store."""
+    fits = [Params(**f) for f in fitted["fits"]]
+    rows = [{"from": pd.NaT if c["from"] is None else pd.Timestamp(c["from"]), "resolved": int(c["resolved"]),
+             **f.as_dict()} for c, f in zip(fitted["checkpoints"], fits, strict=True)]
+    checkpoints = pd.DataFrame(rows)
+    checkpoints["from"] = pd.to_datetime(checkpoints["from"], utc=True).astype(evidence.outcomes["decided_at"].dtype)
+    if any(f.level != level for f in fits):
+        raise ValueError("fitted at another level")
+    return Model(evidence, walk, pairs, Params(**fitted["params"]), checkpoints, fits, claims, level, reused=True)
+
+
+def _fit(evidence: Evidence, walk: _Walk, pairs: pd.DataFrame, claims: pd.DataFrame, level: float) -> Model:
     queries = pd.DataFrame({"claim_id": claims.index.to_numpy(), "at": claims["first_reported_at"].array})
     now = verdicts_as_of(evidence.outcomes)
     outcome = now["value"].reindex(queries["claim_id"]).to_numpy(dtype=float)
