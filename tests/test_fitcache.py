@@ -31,7 +31,7 @@ def test_a_kept_fit_gives_the_same_forecasts_as_fitting_again():
 
 
 def test_the_cli_fits_once_per_store_revision_and_again_after_any_write(seeded, db_path):
-    path = fitcache.path_for(seeded.engine)
+    path = fitcache.path_for(seeded.engine.url)
     assert path == db_path.with_name(db_path.name + "-fits.json") and not path.exists()
     run = lambda *args: CliRunner().invoke(main, ["--db", str(db_path), *args])  # noqa: E731
     first = run("predict", "--format", "json")
@@ -48,11 +48,11 @@ def test_the_cli_fits_once_per_store_revision_and_again_after_any_write(seeded, 
 
 
 def test_an_unreadable_or_foreign_file_is_ignored(seeded):
-    path = fitcache.path_for(seeded.engine)
+    path = fitcache.path_for(seeded.engine.url)
     path.write_text("{not json")
     assert not fitcache.load_and_fit(seeded)[1].reused
     assert fitcache.load_and_fit(seeded)[1].reused  # rewritten by the fit
-    assert fitcache.path_for(create_engine("sqlite://")) is None  # no file: nothing kept
+    assert fitcache.path_for(create_engine("sqlite://").url) is None and fitcache.path_for("postgresql://h/db") is None  # no file: nothing kept
 
 
 def test_on_a_large_store_the_overview_draws_first_and_scores_on_a_click(aleppo, monkeypatch):

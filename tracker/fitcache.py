@@ -22,9 +22,12 @@ FORMAT = 1  # raised when what the file holds (or what the model fits) changes m
 SUFFIX = "-fits.json"
 
 
-def path_for(engine) -> Path | None:
-    """Where a store's fitted parameters are kept: beside its SQLite file (None for other stores)."""
-    url = engine.url
+def path_for(url) -> Path | None:
+    """Where the fitted parameters of the store at `url` (an engine's URL, or its text) are kept:
+    beside its SQLite file (None for other stores)."""
+    from sqlalchemy import make_url
+
+    url = make_url(url)
     if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:" \
             or url.database.startswith("file:"):
         return None
@@ -33,7 +36,7 @@ def path_for(engine) -> Path | None:
 
 def read(engine, revision: int, name: str):
     """The entry `name` stored for this revision of the store, or None."""
-    path = path_for(engine)
+    path = path_for(engine.url)
     if path is None:
         return None
     try:
@@ -49,7 +52,7 @@ def read(engine, revision: int, name: str):
 def write(engine, revision: int, name: str, value) -> None:
     """Keep `value` (plain JSON data) as the entry `name` for this revision; entries of an older
     revision are dropped. Written atomically; a store whose folder is read-only keeps nothing."""
-    path = path_for(engine)
+    path = path_for(engine.url)
     if path is None or not path.parent.is_dir():
         return
     try:

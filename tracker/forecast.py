@@ -212,24 +212,26 @@ class _RunningSums:
         it bears on a stance taken at `t_ref` (events at steps below `split` came before it)."""
         if not len(self.key):
             return np.zeros((len(entity), self.dims))
-        rising, falling, first, last = self._weighted(half_life, step_days)
+        first, last = float(step_days.min()), float(step_days.max())
         lower = np.minimum(split, seen)
         middle, start = self._locate(entity, lower)
+        rising = self._weighted(half_life, step_days, last)
         early = (rising[middle] - rising[start]) * np.exp2((last - t_ref) / half_life)[:, None]
+        if not (seen > lower).any():  # nothing decided after a stance (every forecast at first report)
+            return early
         # events between the stance and the cut-off
         stop, _ = self._locate(entity, np.maximum(seen, lower))
-        late = (falling[middle] - falling[stop]) * np.exp2((t_ref - first) / half_life)[:, None]
-        return early + late
+        falling = self._weighted(-half_life, step_days, first)
+        return early + (falling[middle] - falling[stop]) * np.exp2((t_ref - first) / half_life)[:, None]
 
-    def _weighted(self, half_life: float, step_days: np.ndarray):
-        """Prefix sums of events weighted 2 ** ((t - last) / h) and suffix sums of events weighted
-        2 ** ((first - t) / h), a zero row past each end: no weight above 1."""
+    def _weighted(self, half_life: float, step_days: np.ndarray, end: float) -> np.ndarray:
+        """With a positive `half_life`: prefix sums of events weighted 2 ** ((t - last) / h); with
+        a negative one, suffix sums of events weighted 2 ** ((first - t) / h) (`end`: that last or
+        first time). A zero row past each end; no weight above 1."""
         if half_life not in self._decayed:
-            t = step_days[self.step]
-            first, last = float(step_days.min()), float(step_days.max())
-            rising = _prefix_sums(self.amounts * np.exp2((t - last) / half_life)[:, None])
-            falling = _prefix_sums((self.amounts * np.exp2((first - t) / half_life)[:, None])[::-1])[::-1]
-            self._decayed[half_life] = (rising, falling, first, last)
+            weighted = self.amounts * np.exp2((step_days[self.step] - end) / half_life)[:, None]
+            self._decayed[half_life] = (_prefix_sums(weighted) if half_life > 0
+                                        else _prefix_sums(weighted[::-1])[::-1])
         return self._decayed[half_life]
 
 
