@@ -37,14 +37,14 @@ def test_the_cli_fits_once_per_store_revision_and_again_after_any_write(seeded, 
     first = run("predict", "--format", "json")
     assert first.exit_code == 0, first.output
     stored = json.loads(path.read_text())
-    assert stored["revision"] == seeded.revision() and "model@0.9" in stored["entries"]
+    assert stored["state"][0] == seeded.revision() and "model@0.9" in stored["entries"]
     evidence, model = fitcache.load_and_fit(seeded)
     assert model.reused
     assert run("predict", "--format", "json").output == first.output
     claim = int(evidence.claims.index[~evidence.claims.index.isin(evidence.outcomes["claim_id"])][0])
     seeded.record_outcome(claim, "false", "2016-12-20")
     assert not fitcache.load_and_fit(seeded)[1].reused  # the store changed: fitted again
-    assert json.loads(path.read_text())["revision"] == seeded.revision()
+    assert json.loads(path.read_text())["state"][0] == seeded.revision()
 
 
 def test_an_unreadable_or_foreign_file_is_ignored(seeded):

@@ -34,7 +34,10 @@ topic prior, over-counted rumours), the weights shrink and the forecasts move ba
 Below `MIN_FIT_CLAIMS` resolved claims the defaults apply. The chronological forecasts never look
 ahead: the parameters a claim is forecast with were fitted at the last checkpoint before its first
 report (checkpoints at 30, 60, 120, ... resolved claims, at most `MAX_CHECKPOINTS`) on the claims
-resolved by then; current forecasts use a fit on the latest `FIT_SAMPLE` resolved claims.
+resolved by then; current forecasts use a fit on the latest `FIT_SAMPLE` resolved claims. Each fit
+reads only its own sample's first-report records; every claim's first-report forecast (`history`)
+is computed when something asks for it. A fit depends only on what the store holds, so callers
+that know the store's revision keep it (`Model.fitted`, `tracker.fitcache`) and pass it back.
 
 **Direction.** A stance never pushes against its own direction (a denial raising `p_true`, a
 confirmation lowering it) unless the record shows, with the interval's confidence (90%), that this
@@ -51,7 +54,11 @@ arrived (`timeline`), never with a value computed after the fact.
 event changes per-entity running sums of right and wrong calls per stance (source, parent group,
 kind, store) and of true and resolved claims per topic. Every forecast reads those sums as they
 stood before its time (`_RunningSums.before`), so one claim's forecast is computed from what the
-tracker had seen then. The walk is done in bulk with sorted cumulative sums rather than a loop.
+tracker had seen then. The walk is done in bulk rather than a loop: the events are put in time
+order once, each level sorts them by entity (then time) and sums them along that order, and a
+forecast's "before" is a difference of two of those prefix sums found by binary search. An open
+claim's forecast reads the sums after the last event, a resolved claim's the sums before its own
+first verdict.
 """
 
 from __future__ import annotations
@@ -176,13 +183,15 @@ class _RunningSums:
 
     def __init__(self, entity: np.ndarray, step: np.ndarray, amounts: np.ndarray, n_steps: int) -> None:
         self.width = n_steps + 1
-        order = _by_entity_then_step(entity, step, self.width)
-        key = entity[order].astype(np.int64) * self.width + step[order]
-        sums = _prefix_sums(amounts[order])
+        key = entity.astype(np.int64) * self.width + step
+        if len(key) and not (key[1:] >= key[:-1]).all():  # the store's events come in order already
+            order = _by_entity_then_step(entity, step, self.width)
+            key, step, amounts = key[order], step[order], amounts[order]
+        sums = _prefix_sums(amounts)
         # one entity's events at one step act together: one row each (the store's level then holds
         # one row per verdict rather than one per credited report)
         last = np.flatnonzero(np.r_[key[1:] != key[:-1], True]) if len(key) else np.zeros(0, np.int64)
-        self.key, self.step = key[last], step[order][last]
+        self.key, self.step = key[last], step[last]
         self.sums = sums[np.r_[0, last + 1]]  # row i: the sums before row i
         self.amounts = np.diff(self.sums, axis=0)  # exact: sums of halves and whole numbers
         # where each row's entity starts

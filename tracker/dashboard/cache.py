@@ -98,7 +98,7 @@ def glance_kept(fp: tuple) -> dict | None:
     """The calibration glance (`selfscore.glance`) if this process or an earlier one (the file kept
     beside a SQLite store, `tracker.fitcache`) computed it for this store state; else None."""
     if fp not in _glances():
-        kept = fitcache.read(ledger().engine, fp[1], "glance")
+        kept = fitcache.read(ledger().engine, fitcache.state(fp[1], evidence(fp)), "glance")
         if kept is None:
             return None
         _glances()[fp] = kept
@@ -110,7 +110,7 @@ def glance(fp: tuple) -> dict:
     kept = glance_kept(fp)
     if kept is None:
         kept = _glances()[fp] = selfscore.glance(model(fp))
-        fitcache.write(ledger().engine, fp[1], "glance", kept)
+        fitcache.write(ledger().engine, fitcache.state(fp[1], evidence(fp)), "glance", kept)
     return kept
 
 
