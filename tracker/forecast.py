@@ -343,9 +343,10 @@ def _walk(evidence: Evidence, pairs: pd.DataFrame) -> _Walk:
     ev_step, ev_rev, ev_sign = ev_step[by_step], ev_rev[by_step], ev_sign[by_step]
 
     # the credit rows each revision brings: every speaker's latest stance by its decision time
-    reps = evidence.reports.merge(pd.DataFrame({"claim_id": claim, "revision": np.arange(n),
-                                                "decided_at": revisions["decided_at"].array}), on="claim_id")
-    reps = reps[(reps["reported_at"] <= reps["decided_at"]) & ~np.isnan(value[reps["revision"].to_numpy()])]
+    by_claim = _ReportsByClaim(evidence.reports)
+    found, revision = by_claim.of(claim)
+    keep = (by_claim.when[found] <= _ns(revisions["decided_at"])[revision]) & ~np.isnan(value[revision])
+    reps = evidence.reports.iloc[found[keep]].assign(revision=revision[keep])
     rows = latest_stances(reps, key="revision") if len(reps) else pd.DataFrame(
         {"revision": [], "source_id": [], "stance": []})
     rows = rows[_stance_codes(rows["stance"]) >= 0]
@@ -390,7 +391,7 @@ def _walk(evidence: Evidence, pairs: pd.DataFrame) -> _Walk:
     claim_sums = _RunningSums(np.zeros(len(ev_step), np.int64), ev_step, np.c_[ev_sign * value[ev_rev], ev_sign], n)
     decided = pd.to_datetime(revisions["decided_at"], utc=True)
     return _Walk(decided, n, levels, maps, topics, topic_codes, mean_steps, mean_sum, mean_count,
-                 first_verdict, claim_sums, _ns(decided) / 86400e9, _ReportsByClaim(evidence.reports))
+                 first_verdict, claim_sums, _ns(decided) / 86400e9, by_claim)
 
 
 def _topic_mean(entity: np.ndarray, step: np.ndarray, amounts: np.ndarray):
