@@ -193,7 +193,6 @@ class _RunningSums:
         last = np.flatnonzero(np.r_[key[1:] != key[:-1], True]) if len(key) else np.zeros(0, np.int64)
         self.key, self.step = key[last], step[last]
         self.sums = sums[np.r_[0, last + 1]]  # row i: the sums before row i
-        self.amounts = np.diff(self.sums, axis=0)  # exact: sums of halves and whole numbers
         # where each row's entity starts
         new = np.r_[True, self.key[1:] // self.width != self.key[:-1] // self.width] if len(last) else np.zeros(0, bool)
         self.entity_start = np.maximum.accumulate(np.where(new, np.arange(len(new)), 0)) if len(new) else last
@@ -238,7 +237,8 @@ class _RunningSums:
         a negative one, suffix sums of events weighted 2 ** ((first - t) / h) (`end`: that last or
         first time). A zero row past each end; no weight above 1."""
         if half_life not in self._decayed:
-            weighted = self.amounts * np.exp2((step_days[self.step] - end) / half_life)[:, None]
+            amounts = np.diff(self.sums, axis=0)  # each row's own (exact: sums of halves and whole numbers)
+            weighted = amounts * np.exp2((step_days[self.step] - end) / half_life)[:, None]
             self._decayed[half_life] = (_prefix_sums(weighted) if half_life > 0
                                         else _prefix_sums(weighted[::-1])[::-1])
         return self._decayed[half_life]
@@ -589,10 +589,10 @@ def _accuracy_and_slopes(f: _Features, p: Params) -> tuple[np.ndarray, np.ndarra
     acc_assert = (own[:, 0] + t * asserting) / n_assert
     acc_deny = (own[:, 0] + s * acc) / n_deny
     on_assert = t / n_assert  # d acc_assert / d asserting
-    assert_slopes = np.c_[on_assert * (acc - asserting) / n_pooled * s,
-                          (asserting - acc_assert) / n_assert * t,
-                          on_assert * s / n_pooled * d_g * g]
-    deny_slopes = np.c_[(acc - acc_deny) / n_deny * s, np.zeros(len(acc)), s / n_deny * d_g * g]
+    assert_slopes = np.column_stack([on_assert * (acc - asserting) / n_pooled * s,
+                                     (asserting - acc_assert) / n_assert * t,
+                                     on_assert * s / n_pooled * d_g * g])
+    deny_slopes = np.column_stack([(acc - acc_deny) / n_deny * s, np.zeros(len(acc)), s / n_deny * d_g * g])
     asserts = ASSERTING[f.vote_code]
     return (np.where(asserts, acc_assert, acc_deny), rate,
             np.where(asserts[:, None], assert_slopes, deny_slopes))
@@ -615,7 +615,7 @@ def _vote_terms_and_slopes(f: _Features, p: Params) -> tuple[np.ndarray, np.ndar
     scale = np.where(counted & inside, p.weights[f.vote_code] / (acc * (1 - acc)), 0.0)
     by_weight = np.zeros((len(acc), 3))
     by_weight[np.arange(len(acc)), f.vote_code] = np.where(counted, raw, 0.0)
-    return np.where(counted, llr, 0.0), np.c_[slopes * scale[:, None], by_weight]
+    return np.where(counted, llr, 0.0), np.hstack([slopes * scale[:, None], by_weight])
 
 
 def _topic_rates(f: _Features, p: Params) -> np.ndarray:
