@@ -10,9 +10,13 @@ floor measured in the same run: `SELECT count(*) FROM report` on the same store.
 `--browser` instead serves the dashboard with `streamlit run` (on the Aleppo example, then on the
 large store) and drives Debian's Chromium with Playwright (`/usr/bin/chromium`): for each page, the
 seconds from `page.goto` to its content visible (its title drawn, no skeleton left, the script
-finished): the first page after the server started (cold: nothing imported, nothing cached), each
-page's first visit, and its warm visits (best of `--repeat`). The floor, in the same run: a
-one-line Streamlit app served and opened the same way.
+finished): the first page after the server started (cold: nothing imported, nothing cached, no
+fitted parameters kept beside the store), each page's first visit, and its warm visits (best of
+`--repeat`), the server's peak memory; then the first page and the Calibration page after a
+restart over the same store (the fit kept: `tracker.fitcache`). The floor, in the same run: a
+one-line Streamlit app served and opened the same way. Run it from a plain install
+(`pip install -e .` and Playwright) for start-up figures a user sees: the `test` extra brings
+`rfc3987-syntax`, which `import altair` then spends seconds on.
 
     python benchmarks/bench_dashboard.py
     python benchmarks/bench_dashboard.py --claims 10000 --reports 50000 --sources 500
