@@ -697,6 +697,16 @@ def _evidence(ctx: click.Context, topic: str | None):
     return evidence.for_topic(topic) if topic else evidence
 
 
+def _evidence_and_model(ctx: click.Context, topic: str | None, as_of: str | None):
+    """The evidence and, for the whole store now, the forecasting model (its parameters kept
+    beside a SQLite store for its revision: `tracker.fitcache`); None fits on demand."""
+    if topic or as_of:
+        return _evidence(ctx, topic), None
+    from tracker import fitcache
+
+    return fitcache.load_and_fit(_ledger(ctx, read=True))
+
+
 def _when_option(value: str | None):
     return parse_when(value) if value else None
 
@@ -774,14 +784,14 @@ def predict(ctx: click.Context, as_of: str | None, at_report_time: bool, topic: 
     well these forecasts have held up, and the parameters fitted from the record)."""
     from tracker import forecast
 
-    evidence = _evidence(ctx, topic)
+    if at_report_time and (as_of or claim_ids):
+        raise click.UsageError("--at-report-time already fixes the date of each prediction; drop --as-of/--claim")
+    evidence, model = _evidence_and_model(ctx, topic, as_of)
     if at_report_time:
-        if as_of or claim_ids:
-            raise click.UsageError("--at-report-time already fixes the date of each prediction; drop --as-of/--claim")
-        table = forecast.predict_at_report_time(evidence)
+        table = forecast.predict_at_report_time(evidence, model=model)
         table = table.drop(columns=["outcome"])
     else:
-        table = forecast.predict(evidence, _when_option(as_of), claim_ids=list(claim_ids) or None,
+        table = forecast.predict(evidence, _when_option(as_of), claim_ids=list(claim_ids) or None, model=model,
                                  explain=explain or fmt == "json")
     width = max(30, shutil.get_terminal_size((120, 20)).columns - 60)
     shown = table
@@ -826,7 +836,7 @@ def calibration(ctx: click.Context, bins: int, by_topic: bool, fmt: str) -> None
     parameters fitted from the record."""
     from tracker import selfscore
 
-    result = selfscore.assess(_evidence(ctx, None), bins=bins)
+    result = selfscore.assess(*_evidence_and_model(ctx, None, None), bins=bins)
     legacy = result.calibration
     if fmt == "json":
         records = lambda frame: json.loads(frame.to_json(orient="records", date_format="iso"))  # noqa: E731
