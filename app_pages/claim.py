@@ -40,7 +40,7 @@ claim = view.claim
 st.subheader(f"#{claim.id}: {widgets.md(claim.statement)}")
 details = [f"first reported {widgets.when(claim.first_reported_at, claim.first_reported_date_only)}"]
 if claim.expected_by:
-    details.append(f"expected by {widgets.when(claim.expected_by)}")
+    details.append(f"expected by {widgets.when(claim.expected_by, claim.expected_by_date_only)}")
 if view.topics:
     details.append("topics: " + ", ".join(view.topics))
 if claim.ref:
@@ -81,7 +81,7 @@ if len(live):
     event = st.altair_chart(charts.status_timeline_chart(live, outcomes), key="claim_timeline",
                             on_select="rerun", selection_mode=[charts.PICK], width="stretch")
     widgets.open_picked(event, "source_id", pages.SOURCE_PAGE, "source")
-    steps = " → ".join(f"{status.value} ({widgets.when(at)})" for at, status in view.timeline)
+    steps = " → ".join(f"{status.value} ({widgets.when(at, view.date_only_at(at))})" for at, status in view.timeline)
     st.caption(f"Status over time: {steps}. Click a report to open its source.")
 else:
     st.info("No source has reported this claim yet.")

@@ -59,7 +59,7 @@ if counts["claims"]:
         waiting = queries.review_queue(ledger, limit=5)
         widgets.table(widgets.claims_table(waiting.rows)[["id", "overdue", "claim", "expected by", "reports",
                                                           "first reported"]], "overview_waiting",
-                      column_config=widgets.CLAIM_COLUMNS)
+                      wrap=True, column_config=widgets.CLAIM_COLUMNS)
         st.page_link(pages.REVIEW_PAGE, label=f"All {counts['open']} open claim(s), overdue first, on the Review "
                      "queue", icon=":material/rate_review:")
 
@@ -70,19 +70,26 @@ if counts["claims"]:
         widgets.table(widgets.claims_table(activity), "overview_activity", column_config=widgets.CLAIM_COLUMNS)
     with right:
         st.subheader("Calibration at a glance")
-        with st.spinner("Scoring the tracker's own predictions..."):
-            result = cache.calibration(fp)
-        result = result.calibration if result is not None else None
-        if result is None or result.claims == 0 or math.isnan(result.brier):
+        result = cache.glance_kept(fp)
+        if result is None and counts["resolved"] <= cache.GLANCE_INLINE:
+            with st.spinner("Scoring the tracker's own predictions..."):
+                result = cache.glance(fp)
+        if result is None:  # a large store: the page is drawn first, the fit waits to be asked for
+            st.caption(f"Scoring the tracker's own predictions on {counts['resolved']} resolved claims refits "
+                       "its model chronologically: a few seconds.")
+            if st.button("Score the predictions", key="overview_glance", icon=":material/insights:"):
+                with st.spinner("Scoring the tracker's own predictions..."):
+                    result = cache.glance(fp)
+        if result is not None and (result["claims"] == 0 or math.isnan(result["brier"])):
             st.caption("No resolved claim to check the predictions against yet.")
-        else:
+        elif result is not None:
             a, b = st.columns(2)
-            gap = result.brier - result.base_rate_brier  # lower is better: negative when the tracker wins
-            a.metric("Brier score", f"{result.brier:.3f}", delta=f"{gap:+.3f}" if round(gap, 3) else None,
+            gap = result["brier"] - result["base_rate_brier"]  # lower is better: negative when the tracker wins
+            a.metric("Brier score", f"{result['brier']:.3f}", delta=f"{gap:+.3f}" if round(gap, 3) else None,
                      delta_color="inverse", delta_description="vs the base rate",
                      help="Of p_true at report time, on resolved claims; lower is better (green: below the base rate)")
-            b.metric("Base rate's Brier", f"{result.base_rate_brier:.3f}",
+            b.metric("Base rate's Brier", f"{result['base_rate_brier']:.3f}",
                      help="Predicting the running share of true claims for every claim; the tracker should beat it")
-            st.caption(f"On {result.claims} resolved claim(s), scored with only what was known when each "
+            st.caption(f"On {result['claims']} resolved claim(s), scored with only what was known when each "
                        "was first reported.")
         st.page_link(pages.CALIBRATION_PAGE, label="Calibration in full", icon=":material/insights:")

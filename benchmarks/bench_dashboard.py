@@ -10,9 +10,13 @@ floor measured in the same run: `SELECT count(*) FROM report` on the same store.
 `--browser` instead serves the dashboard with `streamlit run` (on the Aleppo example, then on the
 large store) and drives Debian's Chromium with Playwright (`/usr/bin/chromium`): for each page, the
 seconds from `page.goto` to its content visible (its title drawn, no skeleton left, the script
-finished): the first page after the server started (cold: nothing imported, nothing cached), each
-page's first visit, and its warm visits (best of `--repeat`). The floor, in the same run: a
-one-line Streamlit app served and opened the same way.
+finished): the first page after the server started (cold: nothing imported, nothing cached, no
+fitted parameters kept beside the store), each page's first visit, and its warm visits (best of
+`--repeat`), the server's peak memory; then the first page and the Calibration page after a
+restart over the same store (the fit kept: `tracker.fitcache`). The floor, in the same run: a
+one-line Streamlit app served and opened the same way. Run it from a plain install
+(`pip install -e .` and Playwright) for start-up figures a user sees: the `test` extra brings
+`rfc3987-syntax`, which `import altair` then spends seconds on.
 
     python benchmarks/bench_dashboard.py
     python benchmarks/bench_dashboard.py --claims 10000 --reports 50000 --sources 500
@@ -84,10 +88,28 @@ def serve(script: Path, store: str):
                 if server.poll() is not None:
                     raise RuntimeError(f"streamlit did not start for {script}") from None
                 time.sleep(0.05)
-        yield url, time.perf_counter() - started
+        yield url, time.perf_counter() - started, server.pid
     finally:
         server.terminate()
         server.wait(timeout=20)
+
+
+def peak_mib(pid: int) -> float:
+    """A running process's peak resident set (VmHWM) in MiB (nan where /proc does not say)."""
+    try:
+        with open(f"/proc/{pid}/status") as status:
+            return next(int(line.split()[1]) for line in status if line.startswith("VmHWM:")) / 1024
+    except (OSError, StopIteration):
+        return float("nan")
+
+
+def forget_fits(store: str) -> None:
+    """Remove the fitted parameters kept beside a SQLite store (`tracker.fitcache`): a cold start."""
+    from tracker import fitcache
+
+    path = fitcache.path_for(store)
+    if path is not None:
+        path.unlink(missing_ok=True)
 
 
 def open_page(tab, url: str, title: str) -> float:
@@ -107,21 +129,29 @@ def browser_figures(stores: dict[str, str], repeat: int) -> None:
     with sync_playwright() as driver:
         browser = driver.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])
         tab = browser.new_page(viewport={"width": 1400, "height": 1000})
-        with serve(floor_app, "sqlite://") as (url, up):
+        with serve(floor_app, "sqlite://") as (url, up, _pid):
             first = open_page(tab, url, "Floor")
             floor = min(open_page(tab, url, "Floor") for _ in range(repeat))
         print(f"floor (a one-line Streamlit app): server up {up:.2f} s, first page {first:.2f} s, "
               f"warm page {floor:.2f} s")
         for label, store in stores.items():
-            with serve(REPO / "dashboard.py", store) as (url, up):
+            forget_fits(store)  # cold: no fit kept from an earlier run
+            with serve(REPO / "dashboard.py", store) as (url, up, pid):
                 first = open_page(tab, f"{url}/", "Overview")
-                print(f"\n{label}: server up {up:.2f} s; first page after start (Overview) {first:.2f} s "
-                      f"({first / max(floor, 1e-9):.0f}x the floor's warm page)")
+                print(f"\n{label} (load {os.getloadavg()[0]:.2f}): server up {up:.2f} s; first page after start "
+                      f"(Overview) {first:.2f} s ({first / max(floor, 1e-9):.0f}x the floor's warm page)")
                 print(f"{'page':<18}{'first s':>9}{'warm s':>9}{'warm x floor':>14}")
                 for path, title in BROWSER_PAGES.items():
                     cold = open_page(tab, f"{url}/{path}", title)
                     warm = min(open_page(tab, f"{url}/{path}", title) for _ in range(repeat))
                     print(f"{'/' + path:<18}{cold:>9.2f}{warm:>9.2f}{warm / floor:>14.1f}")
+                print(f"server peak memory (VmHWM): {peak_mib(pid):,.0f} MiB")
+            # a restart over the same store: the fit (and the Overview's glance) kept beside it
+            with serve(REPO / "dashboard.py", store) as (url, up, pid):
+                first = open_page(tab, f"{url}/", "Overview")
+                calibration = open_page(tab, f"{url}/calibration", "Calibration")
+                print(f"restarted (fit kept; load {os.getloadavg()[0]:.2f}): first page (Overview) {first:.2f} s, "
+                      f"then Calibration {calibration:.2f} s")
         browser.close()
 
 

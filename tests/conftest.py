@@ -43,6 +43,22 @@ def _isolated_env(monkeypatch, tmp_path):
     monkeypatch.chdir(tmp_path)
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _cheap_password_hashes():
+    """Passwords hashed in this process use argon2's cheapest profile (the real one costs about 0.1-0.4 s
+    a hash, paid by every account and sign-in the tests make). Still argon2id, still salted and checked
+    the same way; the command-line and browser tests run the tracker in its own process, with the
+    real parameters."""
+    from argon2 import PasswordHasher, profiles
+
+    from tracker import accounts
+
+    cheap = PasswordHasher.from_parameters(profiles.CHEAPEST)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(accounts, "_hasher", lambda: cheap)
+        yield
+
+
 @pytest.fixture
 def db_path(tmp_path) -> Path:
     """A path for a fresh SQLite store."""

@@ -242,12 +242,15 @@ def test_the_analysts_desk_in_a_browser(tmp_path, page, shots):
     ledger = Ledger.open(store)
     load_example(ledger)
     ledger.update_source("ICRC", url="https://www.icrc.org/en")
+    ledger.edit_claim(11, version=None, expected_by="20 Dec 2016")  # a date alone, still open: overdue
     lavrov = queries.claim_rows(ledger, source="Lavrov").total
     log = tmp_path / "server.log"
     with serve(store, log=log) as url:
         page.goto(url)
         settle(page)
         page.get_by_text("Grade F means not judged yet").wait_for()
+        waiting = page.locator(".st-key-overview_waiting table").first.inner_text()  # the grid's text, for screen readers
+        assert "2016-12-20" in waiting and "2016-12-20T" not in waiting  # an expected-by date shown as a date
         assert not page.locator("[data-testid=stAppDeployButton]").count()  # viewers' toolbar: no Deploy
         page.locator("[data-testid=stMainMenu]").click()
         assert not page.get_by_text("Clear cache").count() and not page.get_by_text("Rerun").count()

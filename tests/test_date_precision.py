@@ -120,3 +120,81 @@ def test_scoring_puts_a_date_at_the_start_of_its_day(ledger, monkeypatch):
     assert table.loc["Dated source", "resolved"] == 1
     # a report timed on the day of a date-only verdict came after it (the date is the day's start): it does not
     assert table.loc["Timed source", "resolved"] == 0
+
+
+# -- expected-by (schema 0008) --------------------------------------------------------------------
+def _expected_by_a_date(ledger: Ledger):
+    """A claim first reported 13 December 2016 18:00 UTC, expected to be settled by 20 December (a date)."""
+    return ledger.log_claim("Lavrov expects eastern Aleppo resolved within days", expected_by="20 Dec 2016",
+                            reports=[{"source": "Sergei Lavrov", "stance": "confirmed",
+                                      "reported_at": "2016-12-13T18:00Z"}])
+
+
+def test_an_expected_by_date_is_kept_as_a_date(any_ledger):
+    claim = _expected_by_a_date(any_ledger)
+    stored = any_ledger.get_claim(claim.id).claim
+    assert (stored.expected_by, stored.expected_by_date_only) == (datetime(2016, 12, 20, tzinfo=UTC), True)
+    exported = to_json(any_ledger)["claims"][0]
+    assert exported["expected_by"] == "2016-12-20"
+    edited = any_ledger.edit_claim(claim.id, version=stored.version, expected_by="2016-12-21T09:00Z")
+    assert (edited.expected_by, edited.expected_by_date_only) == (datetime(2016, 12, 21, 9, tzinfo=UTC), False)
+
+
+def test_an_expected_by_date_on_the_first_reported_day_is_not_before_it(ledger):
+    claim = ledger.log_claim("Fighting resumed", expected_by="13 December 2016", reports=[
+        {"source": "SANA", "stance": "confirmed", "reported_at": "2016-12-13T18:00Z"}])
+    assert ledger.get_claim(claim.id).claim.expected_by_date_only
+
+
+def test_edit_to_the_same_day_as_a_date_is_a_change_of_precision(ledger):
+    claim = ledger.log_claim("Convoys left", expected_by="2016-12-20T00:00Z", reports=[
+        {"source": "ICRC", "stance": "confirmed", "reported_at": "2016-12-15T10:00Z"}])
+    edited = ledger.edit_claim(claim.id, version=claim.version, expected_by="20 December 2016")
+    assert edited.expected_by_date_only
+    from tracker import audit
+    change = audit.history(ledger.engine, claim_id=claim.id, limit=1)[0]
+    assert change.changed_fields() == [("expected_by", "2016-12-20T00:00:00+00:00", "2016-12-20")]
+
+
+@pytest.mark.parametrize("now, overdue", [
+    (datetime(2016, 12, 20, 23, 59, tzinfo=UTC), False),  # the expected-by day itself: not yet
+    (datetime(2016, 12, 21, 0, 1, tzinfo=UTC), True),     # the day has ended
+])
+def test_an_expected_by_date_is_overdue_only_after_its_day(any_ledger, now, overdue):
+    from tracker import queries
+    ledger = any_ledger
+    _expected_by_a_date(ledger)
+    timed = ledger.log_claim("A deadline at a time", expected_by="2016-12-20T12:00Z", reports=[
+        {"source": "SANA", "stance": "confirmed", "reported_at": "2016-12-13T18:00Z"}])
+    rows = queries.claim_rows(ledger, now=now).rows.set_index("id")
+    assert bool(rows.loc[1, "overdue"]) is overdue and bool(rows.loc[timed.id, "overdue"])  # a time passes at once
+    assert queries.overview_counts(ledger, now)["overdue"] == 1 + overdue
+    assert bool(queries.review_queue(ledger, now=now).rows.set_index("id").loc[1, "overdue"]) is overdue
+    assert (1 in queries.claim_ids(ledger, outcome="overdue")) is True  # the store's clock is 2026
+    assert queries.is_overdue(datetime(2016, 12, 20, tzinfo=UTC), True, now) is overdue
+
+
+@pytest.mark.parametrize("fmt", ["csv", "json"])
+def test_export_and_import_keep_an_expected_by_date(ledger, any_ledger, fmt):
+    _expected_by_a_date(ledger)
+    ledger.log_claim("A timed deadline", expected_by="2016-12-22T12:00Z", reports=[
+        {"source": "SANA", "stance": "confirmed", "reported_at": "2016-12-13T18:00Z"}])
+    text = _export(ledger, fmt)
+    assert "2016-12-20" in text and "2016-12-20T00:00Z" not in text
+    import_text(any_ledger, text, fmt)
+    assert [any_ledger.get_claim(i).claim.expected_by_date_only for i in (1, 2)] == [True, False]
+    assert _export(any_ledger, fmt) == text
+
+
+def test_cli_logs_shows_and_edits_an_expected_by_date(db_path):
+    runner = CliRunner()
+    db = ["--db", str(db_path)]
+    assert runner.invoke(main, db + ["claims", "log", "Buses were fired on", "--source", "SANA", "--stance",
+                                     "rumoured", "--at", "2016-12-16T10:00Z", "--expected-by", "20 Dec 2016"]
+                         ).exit_code == 0
+    assert "expected by: 2016-12-20 " in runner.invoke(main, db + ["claims", "show", "1"]).output
+    assert runner.invoke(main, db + ["claims", "edit", "1", "--expected-by", "21 Dec 2016"]).exit_code == 0
+    as_json = json.loads(runner.invoke(main, db + ["claims", "show", "1", "--format", "json"]).output)
+    assert as_json["expected_by"] == "2016-12-21"
+    history = runner.invoke(main, db + ["history", "--claim", "1"]).output
+    assert "expected_by: '2016-12-20' -> '2016-12-21'" in history

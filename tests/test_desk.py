@@ -119,6 +119,50 @@ def test_statements_wrap_and_the_sources_table_pages(aleppo):
     assert "1-16 of 16 sources" in texts(sources.caption)  # paged like the others
 
 
+LONG = ("Western media, drawing on Jihadi sources, report that the buses leaving eastern Aleppo were fired on "
+        "near the Ramouseh crossing, that the evacuation was halted for the rest of the day, that the Red Crescent "
+        "withdrew its ambulances, and that the fighters still inside refused to leave before the wounded did")
+
+
+@pytest.fixture
+def dated(aleppo) -> Ledger:
+    """The Aleppo example and a long claim known only by dates: first reported 14 Dec, expected by 20 Dec 2016."""
+    aleppo.log_claim(LONG, expected_by="20 Dec 2016", reports=[
+        {"source": "Western media", "stance": "rumoured", "reported_at": "14 December 2016"},
+        *({"source": name, "stance": "rumoured", "reported_at": "14 December 2016"} for name in ("SANA", "ICRC"))])
+    return aleppo
+
+
+def _row(frame, statement: str = LONG):
+    return frame[frame["claim"].str.startswith(statement[:40])].iloc[0]
+
+
+def test_every_list_shows_a_date_as_a_date(dated):
+    claims = _row(ok(on("claims")).dataframe[0].value)
+    assert (claims["first reported"], claims["expected by"]) == ("2016-12-14", "2016-12-20")
+    waiting = _row(next(f.value for f in ok(on("overview")).dataframe if "expected by" in f.value.columns))
+    assert (waiting["first reported"], waiting["expected by"], waiting["overdue"]) == ("2016-12-14", "2016-12-20", True)
+    review = _row(ok(on("review")).dataframe[0].value)
+    assert (review["first reported"], review["expected by"]) == ("2016-12-14", "2016-12-20")
+    source = ok(on("source", source=queries.find_source(dated, "Western media")["id"])).dataframe
+    assert _row(next(f.value for f in source if "reported at" in f.value.columns))["reported at"] == "2016-12-14"
+    claim = ok(on("claim", claim=14))
+    assert "first reported 2016-12-14 · expected by 2016-12-20 ·" in texts(claim.caption)
+    assert "Status over time: rumoured (2016-12-14)." in texts(claim.caption)
+    changes = " ".join(history.history_page(0, 50, claim_id=14).rows["changes"])
+    assert "expected_by: 2016-12-20" in changes and "reported_at: 2016-12-14" in changes
+    assert "T00:00Z" not in changes
+
+
+def test_statements_show_whole_in_taller_rows(dated):
+    assert widgets.wrapped_row_height(["short"]) == widgets.WRAPPED
+    assert widgets.wrapped_row_height([LONG]) > widgets.wrapped_row_height([LONG[:150]]) > widgets.WRAPPED
+    for page, key in (("claims", "claims_table"), ("review", "review_table")):
+        assert ok(on(page)).dataframe(key=key).proto.row_height == widgets.wrapped_row_height([LONG]), page
+    waiting = next(f for f in ok(on("overview")).dataframe if "expected by" in f.value.columns)
+    assert waiting.proto.row_height == widgets.wrapped_row_height([LONG])
+
+
 # -- day one says something -------------------------------------------------------------------
 def test_most_and_least_reliable_never_share_a_source(seeded):
     scores = score_sources(load_evidence(seeded.engine))

@@ -149,6 +149,15 @@ def test_a_resolved_claim_is_shown_as_it_stood_before_its_verdict_not_with_hinds
     assert list(line["source"]) == ["Jihadi sources", "Western media", "The Duran", "Russian Defence Ministry", "ICRC"]
 
 
+def test_predicting_the_open_claims_computes_their_first_report_forecasts_not_the_whole_history():
+    evidence = make_world(4, 30, 600).evidence()
+    model = forecast.fit(evidence)
+    out = forecast.predict(evidence, model=model, explain=False)
+    assert "history" not in model.__dict__ and "first_report" not in model.__dict__  # left for who reads them
+    first = model.history.set_index("claim_id")["p_true"].reindex(out["claim_id"]).to_numpy()
+    assert np.allclose(out["p_true_at_first_report"], first, atol=1e-12, rtol=0)
+
+
 # -- fitted or default parameters ------------------------------------------------------------
 def test_defaults_while_the_record_is_small_and_fitted_values_once_it_is_large():
     small = make_world(3, 10, 25).evidence()

@@ -38,7 +38,8 @@ def test_every_change_is_an_event_with_who_when_before_and_after(any_ledger):
         "outcome.record", "outcome.record", "claim.edit", "source.rename"]
     assert all(c.actor == "local" and c.at == ledger.clock() for c in changes)
     revised = ledger.history(action="outcome")[0]
-    assert revised.before == {"verdict": "partly_true", "decided_at": "2016-12-15T00:00:00+00:00"}
+    # a verdict given as a date is recorded as that date (shown so in History), not as its midnight
+    assert revised.before == {"verdict": "partly_true", "decided_at": "2016-12-15"}
     assert revised.after["verdict"] == "true" and revised.after["note"] == "revised"
     edit = ledger.history(action="claim.edit")[0]
     assert edit.changed_fields() == [("statement", "Deal reached", "Evacuation deal reached")]

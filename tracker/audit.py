@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from enum import Enum
 
 from sqlalchemy import func, or_
@@ -23,7 +23,7 @@ from tracker.vocabulary import ACTIONS  # noqa: F401  (imported from here too)
 
 
 def _plain(value):
-    if isinstance(value, datetime):
+    if isinstance(value, date):  # a datetime, or a date given without a time (tracker.dates.as_written)
         return value.isoformat()
     if isinstance(value, Enum):
         return value.value
@@ -31,7 +31,7 @@ def _plain(value):
 
 
 def encode(values: dict | None) -> str | None:
-    """A JSON text of `values` (datetimes as ISO 8601), or None for no values."""
+    """A JSON text of `values` (datetimes and dates as ISO 8601), or None for no values."""
     if values is None:
         return None
     return json.dumps({key: _plain(value) for key, value in values.items()}, ensure_ascii=False, sort_keys=True)

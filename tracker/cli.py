@@ -387,7 +387,7 @@ def claims(ctx: click.Context, fmt: str, status: str | None, topic: str | None, 
     width = max(30, shutil.get_terminal_size((120, 20)).columns - 75)
     click.echo(render_table(
         [[v.claim.id, v.claim.ref or "", _shorten(v.claim.statement, width), v.status.value,
-          v.outcome.verdict if v.outcome else "open", len(v.reports), format_when(v.claim.first_reported_at)[:10]]
+          v.outcome.verdict if v.outcome else "open", len(v.reports), format_when(v.claim.first_reported_at, v.claim.first_reported_date_only)[:10]]
          for v in views],
         ["id", "ref", "claim", "status", "outcome", "reports", "first"],
     ))
@@ -400,7 +400,7 @@ def claim_json(view: ClaimView) -> dict:
         "topics": view.topics, "status": view.status.value,
         "outcome": view.outcome.verdict if view.outcome else None,
         "first_reported_at": format_when(view.claim.first_reported_at, view.claim.first_reported_date_only),
-        "expected_by": format_when(view.claim.expected_by) or None,
+        "expected_by": format_when(view.claim.expected_by, view.claim.expected_by_date_only) or None,
         "version": view.claim.version,
         "retracted": None if not view.retracted else {
             "at": format_when(view.claim.retracted_at), "by": view.claim.retracted_by,
@@ -418,7 +418,7 @@ def claim_json(view: ClaimView) -> dict:
 
 def _timeline_when(view: ClaimView, at) -> str:
     """A status change's time, shown as a date when the report that made it gave only a date."""
-    return format_when(at, any(r.reported_date_only and r.reported_at == at for r, _s, _v in view.reports))
+    return format_when(at, view.date_only_at(at))
 
 
 @claims.command("show")
@@ -437,7 +437,7 @@ def claims_show(ctx: click.Context, claim_id: int, fmt: str) -> None:
         _say(f"RETRACTED {format_when(c.retracted_at)} by {c.retracted_by}: {c.retraction_reason}")
     first = format_when(c.first_reported_at, c.first_reported_date_only)
     _say(f"topics: {', '.join(view.topics) or '-'}   first reported: {first}"
-         f"   expected by: {format_when(c.expected_by) or '-'}   version: {c.version}")
+         f"   expected by: {format_when(c.expected_by, c.expected_by_date_only) or '-'}   version: {c.version}")
     _say("\nreports:")
     _say(render_table(
         [[r.id, format_when(r.reported_at, r.reported_date_only), s, r.stance, v or "",
@@ -697,6 +697,16 @@ def _evidence(ctx: click.Context, topic: str | None):
     return evidence.for_topic(topic) if topic else evidence
 
 
+def _evidence_and_model(ctx: click.Context, topic: str | None, as_of: str | None):
+    """The evidence and, for the whole store now, the forecasting model (its parameters kept
+    beside a SQLite store for its revision: `tracker.fitcache`); None fits on demand."""
+    if topic or as_of:
+        return _evidence(ctx, topic), None
+    from tracker import fitcache
+
+    return fitcache.load_and_fit(_ledger(ctx, read=True))
+
+
 def _when_option(value: str | None):
     return parse_when(value) if value else None
 
@@ -774,14 +784,14 @@ def predict(ctx: click.Context, as_of: str | None, at_report_time: bool, topic: 
     well these forecasts have held up, and the parameters fitted from the record)."""
     from tracker import forecast
 
-    evidence = _evidence(ctx, topic)
+    if at_report_time and (as_of or claim_ids):
+        raise click.UsageError("--at-report-time already fixes the date of each prediction; drop --as-of/--claim")
+    evidence, model = _evidence_and_model(ctx, topic, as_of)
     if at_report_time:
-        if as_of or claim_ids:
-            raise click.UsageError("--at-report-time already fixes the date of each prediction; drop --as-of/--claim")
-        table = forecast.predict_at_report_time(evidence)
+        table = forecast.predict_at_report_time(evidence, model=model)
         table = table.drop(columns=["outcome"])
     else:
-        table = forecast.predict(evidence, _when_option(as_of), claim_ids=list(claim_ids) or None,
+        table = forecast.predict(evidence, _when_option(as_of), claim_ids=list(claim_ids) or None, model=model,
                                  explain=explain or fmt == "json")
     width = max(30, shutil.get_terminal_size((120, 20)).columns - 60)
     shown = table
@@ -826,7 +836,7 @@ def calibration(ctx: click.Context, bins: int, by_topic: bool, fmt: str) -> None
     parameters fitted from the record."""
     from tracker import selfscore
 
-    result = selfscore.assess(_evidence(ctx, None), bins=bins)
+    result = selfscore.assess(*_evidence_and_model(ctx, None, None), bins=bins)
     legacy = result.calibration
     if fmt == "json":
         records = lambda frame: json.loads(frame.to_json(orient="records", date_format="iso"))  # noqa: E731

@@ -485,6 +485,18 @@ def format_when(moment: datetime | None, date_only: bool = False) -> str:
     return moment.isoformat(timespec="seconds" if moment.second else "minutes") + "Z"
 
 
+def as_written(moment: datetime | None, date_only: bool = False) -> datetime | date | None:
+    """A time as a record of it keeps it (the audit trail): the date alone when only a date was given."""
+    if moment is None or not date_only:
+        return moment
+    return (to_utc(moment) if moment.tzinfo else moment).date()
+
+
+def end_of_day(moment: datetime, date_only: bool = False) -> datetime:
+    """When a deadline passes: a time at that time, a date at the end of its day (the next day's 00:00 UTC)."""
+    return moment + timedelta(days=1) if date_only else moment
+
+
 def utcnow() -> datetime:
     """The current time in UTC."""
     return datetime.now(UTC)

@@ -34,7 +34,10 @@ topic prior, over-counted rumours), the weights shrink and the forecasts move ba
 Below `MIN_FIT_CLAIMS` resolved claims the defaults apply. The chronological forecasts never look
 ahead: the parameters a claim is forecast with were fitted at the last checkpoint before its first
 report (checkpoints at 30, 60, 120, ... resolved claims, at most `MAX_CHECKPOINTS`) on the claims
-resolved by then; current forecasts use a fit on the latest `FIT_SAMPLE` resolved claims.
+resolved by then; current forecasts use a fit on the latest `FIT_SAMPLE` resolved claims. Each fit
+reads only its own sample's first-report records; every claim's first-report forecast (`history`)
+is computed when something asks for it. A fit depends only on what the store holds, so callers
+that know the store's revision keep it (`Model.fitted`, `tracker.fitcache`) and pass it back.
 
 **Direction.** A stance never pushes against its own direction (a denial raising `p_true`, a
 confirmation lowering it) unless the record shows, with the interval's confidence (90%), that this
@@ -51,12 +54,17 @@ arrived (`timeline`), never with a value computed after the fact.
 event changes per-entity running sums of right and wrong calls per stance (source, parent group,
 kind, store) and of true and resolved claims per topic. Every forecast reads those sums as they
 stood before its time (`_RunningSums.before`), so one claim's forecast is computed from what the
-tracker had seen then. The walk is done in bulk with sorted cumulative sums rather than a loop.
+tracker had seen then. The walk is done in bulk rather than a loop: the events are put in time
+order once, each level sorts them by entity (then time) and sums them along that order, and a
+forecast's "before" is a difference of two of those prefix sums found by binary search. An open
+claim's forecast reads the sums after the last event, a resolved claim's the sums before its own
+first verdict.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
@@ -138,36 +146,73 @@ def _logit(p):
 
 
 # -- the walk over time ----------------------------------------------------------------------
+def _prefix_sums(values: np.ndarray) -> np.ndarray:
+    """Row i: the sum of the rows of `values` before i (a row of zeros first, the total last)."""
+    out = np.zeros((len(values) + 1, values.shape[1]))
+    np.cumsum(values, axis=0, out=out[1:])
+    return out
+
+
+def _search(keys: np.ndarray, wanted: np.ndarray) -> np.ndarray:
+    """`np.searchsorted(keys, wanted, side="left")`, the wanted values looked up in sorted order
+    (several times faster on large arrays: each lookup starts near the last one)."""
+    order = np.argsort(wanted)
+    out = np.empty(len(wanted), dtype=np.int64)
+    out[order] = np.searchsorted(keys, wanted[order], side="left")
+    return out
+
+
+def _by_entity_then_step(entity: np.ndarray, step: np.ndarray, width: int) -> np.ndarray:
+    """The order sorting events by entity, then step (events already in step order, as the walk
+    makes them, need only a radix sort by a small entity code)."""
+    if len(step) and entity.min() >= -1 and entity.max() < 2**16 - 1 and (step[1:] >= step[:-1]).all():
+        return np.argsort((entity + 1).astype(np.uint16), kind="stable")
+    return np.argsort(entity.astype(np.int64) * width + step, kind="stable")
+
+
 class _RunningSums:
-    """Per-entity running sums of event vectors, readable as they stood before any step."""
+    """Per-entity running sums of event vectors, readable as they stood before any step.
+
+    The events are sorted by entity, then step, and summed along that order once: an entity's sum
+    before a step is the prefix sum there less the prefix sum where the entity's events start. The
+    plain counts are sums of halves and whole numbers, so that difference is exact; the weighted
+    sums of `decayed_before` hold weights of at most 1 that are scaled up by at most
+    2 ** (span / half-life) (1,024 with the shortest half-life tried), so its rounding stays far
+    below a claim's worth.
+    """
 
     def __init__(self, entity: np.ndarray, step: np.ndarray, amounts: np.ndarray, n_steps: int) -> None:
         self.width = n_steps + 1
         key = entity.astype(np.int64) * self.width + step
-        order = np.argsort(key, kind="stable")  # by entity, then step; equal keys in event order
-        self.key = key[order]
-        self.amounts = amounts[order]
-        self.step = step[order]
-        cum = np.cumsum(self.amounts, axis=0)
-        entity = entity[order]
-        self.segment = np.cumsum(np.r_[False, entity[1:] != entity[:-1]]) if len(entity) else entity
-        starts = np.flatnonzero(np.r_[True, entity[1:] != entity[:-1]]) if len(entity) else np.array([], int)
-        # a running sum restarts at each entity: take away what the entities before it added
-        if len(starts) > 1:
-            base = cum[starts[1:] - 1]
-            cum[starts[1]:] -= base[self.segment[starts[1]:] - 1]
-        self.cum = cum
+        if len(key) and not (key[1:] >= key[:-1]).all():  # the store's events come in order already
+            order = _by_entity_then_step(entity, step, self.width)
+            key, step, amounts = key[order], step[order], amounts[order]
+        sums = _prefix_sums(amounts)
+        # one entity's events at one step act together: one row each (the store's level then holds
+        # one row per verdict rather than one per credited report)
+        last = np.flatnonzero(np.r_[key[1:] != key[:-1], True]) if len(key) else np.zeros(0, np.int64)
+        self.key, self.step = key[last], step[last]
+        self.sums = sums[np.r_[0, last + 1]]  # row i: the sums before row i
+        # where each row's entity starts
+        new = np.r_[True, self.key[1:] // self.width != self.key[:-1] // self.width] if len(last) else np.zeros(0, bool)
+        self.entity_start = np.maximum.accumulate(np.where(new, np.arange(len(new)), 0)) if len(new) else last
         self.dims = amounts.shape[1]
         self._decayed: dict = {}
+
+    def _locate(self, entity: np.ndarray, step: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Per query: the first row at or past (entity, step), and where the entity's rows start
+        (that same row when the entity has none before it)."""
+        at = _search(self.key, entity.astype(np.int64) * self.width + step)
+        prior = np.maximum(at - 1, 0)
+        own = (at > 0) & (self.key[prior] // self.width == entity)
+        return at, np.where(own, self.entity_start[prior], at)
 
     def before(self, entity: np.ndarray, seen: np.ndarray) -> np.ndarray:
         """The sums of each entity's events at steps below `seen` (zeros when there are none)."""
         if not len(self.key):
             return np.zeros((len(entity), self.dims))
-        at = np.searchsorted(self.key, entity.astype(np.int64) * self.width + seen, side="left") - 1
-        safe = np.maximum(at, 0)
-        ok = (at >= 0) & (self.key[safe] // self.width == entity)
-        return np.where(ok[:, None], self.cum[safe], 0.0)
+        at, start = self._locate(entity, seen)
+        return self.sums[at] - self.sums[start]
 
     def decayed_before(self, entity: np.ndarray, seen: np.ndarray, split: np.ndarray, t_ref: np.ndarray,
                        half_life: float, step_days: np.ndarray) -> np.ndarray:
@@ -175,34 +220,47 @@ class _RunningSums:
         it bears on a stance taken at `t_ref` (events at steps below `split` came before it)."""
         if not len(self.key):
             return np.zeros((len(entity), self.dims))
-        rising, padded, first, last = self._weighted(half_life, step_days)  # padded: a zero row past the end
-        base = entity.astype(np.int64) * self.width
+        first, last = float(step_days.min()), float(step_days.max())
         lower = np.minimum(split, seen)
-        at = np.searchsorted(self.key, base + lower, side="left") - 1
-        safe = np.maximum(at, 0)
-        ok = (at >= 0) & (self.key[safe] // self.width == entity)
-        early = np.where(ok[:, None], rising[safe], 0.0) * np.exp2((last - t_ref) / half_life)[:, None]
-        # events between the stance and the cut-off: a suffix sum less the one past the cut-off
-        start = np.searchsorted(self.key, base + lower, side="left")
-        stop = np.searchsorted(self.key, base + np.maximum(seen, lower), side="left")
-        stop_in = (stop < len(self.key)) & (self.key[np.minimum(stop, len(self.key) - 1)] // self.width == entity)
-        late = padded[start] - np.where(stop_in[:, None], padded[stop], 0.0)
-        late = np.where((stop > start)[:, None], late, 0.0) * np.exp2((t_ref - first) / half_life)[:, None]
-        return early + late
+        middle, start = self._locate(entity, lower)
+        rising = self._weighted(half_life, step_days, last)
+        early = (rising[middle] - rising[start]) * np.exp2((last - t_ref) / half_life)[:, None]
+        if not (seen > lower).any():  # nothing decided after a stance (every forecast at first report)
+            return early
+        # events between the stance and the cut-off
+        stop, _ = self._locate(entity, np.maximum(seen, lower))
+        falling = self._weighted(-half_life, step_days, first)
+        return early + (falling[middle] - falling[stop]) * np.exp2((t_ref - first) / half_life)[:, None]
 
-    def _weighted(self, half_life: float, step_days: np.ndarray):
-        """Per-entity prefix sums of events weighted 2 ** ((t - last) / h) and suffix sums of events
-        weighted 2 ** ((first - t) / h): no weight above 1, and no subtraction across entities."""
+    def _weighted(self, half_life: float, step_days: np.ndarray, end: float) -> np.ndarray:
+        """With a positive `half_life`: prefix sums of events weighted 2 ** ((t - last) / h); with
+        a negative one, suffix sums of events weighted 2 ** ((first - t) / h) (`end`: that last or
+        first time). A zero row past each end; no weight above 1."""
         if half_life not in self._decayed:
-            t = step_days[self.step]
-            first, last = float(step_days.min()), float(step_days.max())
-            up = pd.DataFrame(self.amounts * np.exp2((t - last) / half_life)[:, None])
-            rising = up.groupby(self.segment, sort=False).cumsum().to_numpy()
-            down = pd.DataFrame((self.amounts * np.exp2((first - t) / half_life)[:, None])[::-1])
-            falling = down.groupby(self.segment[::-1], sort=False).cumsum().to_numpy()[::-1]
-            # a row of zeros past the end, read where an entity's events stop at the last one
-            self._decayed[half_life] = (rising, np.vstack([falling, np.zeros((1, self.dims))]), first, last)
+            amounts = np.diff(self.sums, axis=0)  # each row's own (exact: sums of halves and whole numbers)
+            weighted = amounts * np.exp2((step_days[self.step] - end) / half_life)[:, None]
+            self._decayed[half_life] = (_prefix_sums(weighted) if half_life > 0
+                                        else _prefix_sums(weighted[::-1])[::-1])
         return self._decayed[half_life]
+
+
+class _ReportsByClaim:
+    """The reports' rows sorted by claim once, so a forecast finds its claim's reports without
+    joining every report in the store."""
+
+    def __init__(self, reports: pd.DataFrame) -> None:
+        claims = reports["claim_id"].to_numpy(dtype=np.int64)
+        self.order = np.argsort(claims, kind="stable")  # each claim's rows in the reports' order
+        self.claims = claims[self.order]
+        self.when = _ns(reports["reported_at"])  # per row, as int64 nanoseconds
+
+    def of(self, claim_ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The rows of these claims' reports, and for each row the position of its claim in `claim_ids`."""
+        start = np.searchsorted(self.claims, claim_ids, side="left")
+        count = np.searchsorted(self.claims, claim_ids, side="right") - start
+        query = np.repeat(np.arange(len(claim_ids)), count)
+        offset = np.arange(len(query)) - np.repeat(np.cumsum(count) - count, count)
+        return self.order[np.repeat(start, count) + offset], query
 
 
 @dataclass
@@ -221,6 +279,7 @@ class _Walk:
     first_verdict: pd.Series  # claim_id -> earliest decided_at of its verdicts
     claims: _RunningSums  # the store's (true, resolved) claims
     step_days: np.ndarray  # the time of each step, in days since the epoch
+    reports: "_ReportsByClaim"  # the reports, found by claim
 
 
 def _stance_codes(stance: pd.Series) -> np.ndarray:
@@ -279,12 +338,15 @@ def _walk(evidence: Evidence, pairs: pd.DataFrame) -> _Walk:
     ev_rev = np.r_[replaces[back], steps]
     ev_sign = np.r_[-np.ones(back.sum()), np.ones(len(steps))]
     live = ~np.isnan(value[ev_rev])
-    ev_step, ev_rev, ev_sign = ev_step[live], ev_rev[live], ev_sign[live]
+    # in time order: every running sum below is then built without sorting by time again
+    by_step = np.flatnonzero(live)[np.argsort(ev_step[live], kind="stable")]
+    ev_step, ev_rev, ev_sign = ev_step[by_step], ev_rev[by_step], ev_sign[by_step]
 
     # the credit rows each revision brings: every speaker's latest stance by its decision time
-    reps = evidence.reports.merge(pd.DataFrame({"claim_id": claim, "revision": np.arange(n),
-                                                "decided_at": revisions["decided_at"].array}), on="claim_id")
-    reps = reps[(reps["reported_at"] <= reps["decided_at"]) & ~np.isnan(value[reps["revision"].to_numpy()])]
+    by_claim = _ReportsByClaim(evidence.reports)
+    found, revision = by_claim.of(claim)
+    keep = (by_claim.when[found] <= _ns(revisions["decided_at"])[revision]) & ~np.isnan(value[revision])
+    reps = evidence.reports.iloc[found[keep]].assign(revision=revision[keep])
     rows = latest_stances(reps, key="revision") if len(reps) else pd.DataFrame(
         {"revision": [], "source_id": [], "stance": []})
     rows = rows[_stance_codes(rows["stance"]) >= 0]
@@ -329,7 +391,7 @@ def _walk(evidence: Evidence, pairs: pd.DataFrame) -> _Walk:
     claim_sums = _RunningSums(np.zeros(len(ev_step), np.int64), ev_step, np.c_[ev_sign * value[ev_rev], ev_sign], n)
     decided = pd.to_datetime(revisions["decided_at"], utc=True)
     return _Walk(decided, n, levels, maps, topics, topic_codes, mean_steps, mean_sum, mean_count,
-                 first_verdict, claim_sums, _ns(decided) / 86400e9)
+                 first_verdict, claim_sums, _ns(decided) / 86400e9, by_claim)
 
 
 def _topic_mean(entity: np.ndarray, step: np.ndarray, amounts: np.ndarray):
@@ -390,12 +452,13 @@ def _features(evidence: Evidence, walk: _Walk, pairs: pd.DataFrame, queries: pd.
     own = _ns(walk.first_verdict.reindex(q_claim))
     cutoff = _ns(queries["at"])
     cutoff = np.where(own == _NAT, cutoff, np.minimum(cutoff, own))
-    seen = np.searchsorted(_ns(walk.decided), cutoff, side="left").astype(np.int64)
+    decided = _ns(walk.decided)
+    seen = _search(decided, cutoff)
 
     # the votes: each independent origin's latest stance by the query's time
-    reps = evidence.reports.merge(pd.DataFrame({"claim_id": q_claim, "query": np.arange(len(queries)),
-                                                "at": queries["at"].array}), on="claim_id")
-    reps = reps[reps["reported_at"] <= reps["at"]]
+    rows, query = walk.reports.of(q_claim)
+    by_then = walk.reports.when[rows] <= _ns(queries["at"])[query]
+    reps = evidence.reports.iloc[rows[by_then]].assign(query=query[by_then])
     if len(reps):
         rows = _Stances(reps, key="query").latest()
         votes = rows[(rows["origin"] == rows["source_id"]).to_numpy() & (_stance_codes(rows["stance"]) >= 0)]
@@ -406,7 +469,7 @@ def _features(evidence: Evidence, walk: _Walk, pairs: pd.DataFrame, queries: pd.
     v_code = _stance_codes(votes["stance"])
     v_seen = seen[v_query]
     taken = _ns(votes["reported_at"]) if len(votes) else np.zeros(0, np.int64)
-    v_split = np.searchsorted(_ns(walk.decided), taken, side="left").astype(np.int64)
+    v_split = _search(decided, taken)
     v_days = taken / 86400e9
     counts = _level_counts(walk, v_source, v_code, v_seen, v_split, v_days, half_life)
     parent = evidence.sources["parent_id"] if "parent_id" in evidence.sources else None
@@ -452,20 +515,22 @@ def _with_half_life(f: _Features, walk: _Walk, half_life: float | None, level: f
 
 def _most_specific(counts: dict, code: np.ndarray, has_group: np.ndarray,
                    levels: tuple = LEVELS) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """For each vote: the most specific level (of `levels`) with a record of its stance, and the
-    right calls and all calls of that stance there ("store" and zeros where none has one)."""
+    """For each vote: the most specific level (of `levels`) with a record of its stance, as its
+    place in `LEVELS`, and the right calls and all calls of that stance there ("store" and zeros
+    where none has one)."""
     n = len(code)
-    level = np.full(n, "store", dtype=object)
+    level = np.full(n, LEVELS.index("store"), dtype=np.int64)
     right, total = np.zeros(n), np.zeros(n)
     found = np.zeros(n, bool)
+    asserting = ASSERTING[code]
     for name in levels:
         c = counts[name]
         usable = ~found & (c[:, 0] + c[:, 1] > 0.5)
         if name == "group":
             usable &= has_group
-        level = np.where(usable, name, level)
-        right = np.where(usable, np.where(ASSERTING[code], c[:, 0], c[:, 1]), right)
-        total = np.where(usable, c[:, 0] + c[:, 1], total)
+        level[usable] = LEVELS.index(name)
+        right[usable] = np.where(asserting[usable], c[usable, 0], c[usable, 1])
+        total[usable] = c[usable, 0] + c[usable, 1]
         found |= usable
     return level, right, total
 
@@ -473,7 +538,7 @@ def _most_specific(counts: dict, code: np.ndarray, has_group: np.ndarray,
 def _confident_wrong(counts: dict, code: np.ndarray, has_group: np.ndarray, level: float) -> np.ndarray:
     """Whether the most specific record of each vote's stance (source, parent group, kind) shows,
     with `level` confidence, that the stance is more often wrong than right."""
-    from scipy.special import betaincinv
+    from scipy.special import betainc
 
     _, right, total = _most_specific(counts, code, has_group, ("source", "group", "kind"))
     wrong = total - right
@@ -481,7 +546,9 @@ def _confident_wrong(counts: dict, code: np.ndarray, has_group: np.ndarray, leve
     maybe = np.flatnonzero(wrong > right)
     out = np.zeros(len(code), bool)
     if len(maybe):
-        out[maybe] = betaincinv(right[maybe] + 0.5, wrong[maybe] + 0.5, 1 - (1 - level) / 2) < 0.5
+        # the upper end is below one half when more than its share of the Jeffreys posterior is:
+        # the distribution function at one half (cheaper than the quantile, the same comparison)
+        out[maybe] = betainc(right[maybe] + 0.5, wrong[maybe] + 0.5, 0.5) > 1 - (1 - level) / 2
     return out
 
 
@@ -522,10 +589,10 @@ def _accuracy_and_slopes(f: _Features, p: Params) -> tuple[np.ndarray, np.ndarra
     acc_assert = (own[:, 0] + t * asserting) / n_assert
     acc_deny = (own[:, 0] + s * acc) / n_deny
     on_assert = t / n_assert  # d acc_assert / d asserting
-    assert_slopes = np.c_[on_assert * (acc - asserting) / n_pooled * s,
-                          (asserting - acc_assert) / n_assert * t,
-                          on_assert * s / n_pooled * d_g * g]
-    deny_slopes = np.c_[(acc - acc_deny) / n_deny * s, np.zeros(len(acc)), s / n_deny * d_g * g]
+    assert_slopes = np.column_stack([on_assert * (acc - asserting) / n_pooled * s,
+                                     (asserting - acc_assert) / n_assert * t,
+                                     on_assert * s / n_pooled * d_g * g])
+    deny_slopes = np.column_stack([(acc - acc_deny) / n_deny * s, np.zeros(len(acc)), s / n_deny * d_g * g])
     asserts = ASSERTING[f.vote_code]
     return (np.where(asserts, acc_assert, acc_deny), rate,
             np.where(asserts[:, None], assert_slopes, deny_slopes))
@@ -548,7 +615,7 @@ def _vote_terms_and_slopes(f: _Features, p: Params) -> tuple[np.ndarray, np.ndar
     scale = np.where(counted & inside, p.weights[f.vote_code] / (acc * (1 - acc)), 0.0)
     by_weight = np.zeros((len(acc), 3))
     by_weight[np.arange(len(acc)), f.vote_code] = np.where(counted, raw, 0.0)
-    return np.where(counted, llr, 0.0), np.c_[slopes * scale[:, None], by_weight]
+    return np.where(counted, llr, 0.0), np.hstack([slopes * scale[:, None], by_weight])
 
 
 def _topic_rates(f: _Features, p: Params) -> np.ndarray:
@@ -689,36 +756,106 @@ def fit_best(feats: _Features, walk: _Walk, outcome: np.ndarray, start: Params, 
 # -- the public surface ----------------------------------------------------------------------
 @dataclass
 class Model:
-    """A fitted model of one store: the walk, the fitted parameters, and what they rest on."""
+    """A fitted model of one store: the walk, the fitted parameters, and what they rest on.
+
+    `fit` computes what every forecast needs: the walk, the chronological refits and the current
+    fit, each from the features of the claims it reads. The at-report-time forecast of every claim
+    (`history`, and the features it read, `first_report`) is computed on first use: only
+    `predict_at_report_time` and the self-assessment read all of it.
+    """
 
     evidence: Evidence
     walk: _Walk
     pairs: pd.DataFrame
     params: Params
-    history: pd.DataFrame  # the at-report-time forecasts of every claim (see `predict_at_report_time`)
     checkpoints: pd.DataFrame  # from (time), resolved, params fitted then
     fits: list  # the Params of each checkpoint, in order (the first: the defaults)
-    first_report: _Features  # what each claim's first-report forecast read (rows of `history`)
+    claims: pd.DataFrame  # the claims in order of first report (the rows of `history`)
     level: float = 0.9
+    reused: bool = False  # the parameters came from an earlier fit of the same store (`fit(fitted=...)`)
+
+    @property
+    def fitted(self) -> dict:
+        """The fitted parameters as plain data, which `fit(evidence, fitted=...)` of the same store
+        takes instead of fitting again (see `tracker.fitcache`)."""
+        return {"params": self.params.as_dict(), "fits": [f.as_dict() for f in self.fits],
+                "checkpoints": [{"from": None if pd.isna(row["from"]) else row["from"].isoformat(),
+                                 "resolved": int(row["resolved"])} for _, row in self.checkpoints.iterrows()]}
+
+    @cached_property
+    def first_report(self) -> _Features:
+        """What each claim's first-report forecast read (rows of `history`)."""
+        queries = pd.DataFrame({"claim_id": self.claims.index.to_numpy(), "at": self.claims["first_reported_at"].array})
+        return _features(self.evidence, self.walk, self.pairs, queries, self.level)
+
+    @cached_property
+    def history(self) -> pd.DataFrame:
+        """The at-report-time forecasts of every claim (see `predict_at_report_time`)."""
+        feats = self.first_report
+        p, _ = _forecast(self, feats.queries, feats=feats)
+        now = verdicts_as_of(self.evidence.outcomes)
+        which = _params_index(self, feats.queries["at"])
+        return pd.DataFrame({
+            "claim_id": feats.queries["claim_id"].to_numpy(),
+            "claim_ref": _claim_refs(self.claims),
+            "statement": self.claims["statement"].to_numpy(),
+            "first_reported_at": self.claims["first_reported_at"].array,
+            "p_true": p,
+            "base_rate": _running_base_rate(self.walk, feats),
+            "credibility": _credibility(feats),
+            "verdict": now["verdict"].reindex(feats.queries["claim_id"]).to_numpy(),
+            "outcome": now["value"].reindex(feats.queries["claim_id"]).to_numpy(dtype=float),
+            "fitted_on": np.array([f.fitted_on for f in self.fits], dtype=np.int64)[which],
+        })
+
+    def at_first_report(self, claim_ids) -> np.ndarray:
+        """These claims' forecasts at their first report (the `history` rows, computed for these
+        claims alone unless the whole history is already at hand)."""
+        if "history" in self.__dict__:
+            return self.history.set_index("claim_id")["p_true"].reindex(claim_ids).to_numpy()
+        first = self.claims["first_reported_at"].reindex(claim_ids)
+        known = first.notna().to_numpy()
+        out = np.full(len(first), np.nan)
+        if known.any():
+            out[known], _ = _forecast(self, pd.DataFrame({"claim_id": first.index[known], "at": first[known].array}))
+        return out
 
 
-def fit(evidence: Evidence, level: float = 0.9) -> Model:
-    """Replay the store, forecast every claim at its first report without look-ahead (refitting at
-    each checkpoint), and fit the parameters the current forecasts use."""
+def fit(evidence: Evidence, level: float = 0.9, fitted: dict | None = None) -> Model:
+    """Replay the store and fit the parameters without look-ahead: the chronological refits (each
+    claim's first-report forecast uses the last one before it) and the current fit. `fitted`
+    (`Model.fitted` of an earlier fit of the same store) is used instead of fitting again."""
     from threadpoolctl import threadpool_limits
 
-    # the optimiser's vectors have eight entries: BLAS threads only contend for the cores (eight
-    # times slower on a busy two-core machine)
-    with threadpool_limits(1, user_api="blas"):
-        return _fit(evidence, level)
-
-
-def _fit(evidence: Evidence, level: float) -> Model:
     pairs = _claim_topics(evidence)
     walk = _walk(evidence, pairs)
     claims = evidence.claims.sort_values("first_reported_at", kind="stable")
+    if fitted is not None:
+        try:
+            return _refitted(evidence, walk, pairs, claims, fitted, level)
+        except (KeyError, TypeError, ValueError):
+            pass  # not what an earlier fit wrote: fit again
+    # the optimiser's vectors have eight entries: BLAS threads only contend for the cores (eight
+    # times slower on a busy two-core machine)
+    with threadpool_limits(1, user_api="blas"):
+        return _fit(evidence, walk, pairs, claims, level)
+
+
+def _refitted(evidence: Evidence, walk: _Walk, pairs: pd.DataFrame, claims: pd.DataFrame, fitted: dict,
+              level: float) -> Model:
+    """The model with the parameters of an earlier fit (`Model.fitted`) of the same store."""
+    fits = [Params(**f) for f in fitted["fits"]]
+    rows = [{"from": pd.NaT if c["from"] is None else pd.Timestamp(c["from"]), "resolved": int(c["resolved"]),
+             **f.as_dict()} for c, f in zip(fitted["checkpoints"], fits, strict=True)]
+    checkpoints = pd.DataFrame(rows)
+    checkpoints["from"] = pd.to_datetime(checkpoints["from"], utc=True).astype(evidence.outcomes["decided_at"].dtype)
+    if any(f.level != level for f in fits):
+        raise ValueError("fitted at another level")
+    return Model(evidence, walk, pairs, Params(**fitted["params"]), checkpoints, fits, claims, level, reused=True)
+
+
+def _fit(evidence: Evidence, walk: _Walk, pairs: pd.DataFrame, claims: pd.DataFrame, level: float) -> Model:
     queries = pd.DataFrame({"claim_id": claims.index.to_numpy(), "at": claims["first_reported_at"].array})
-    feats = _features(evidence, walk, pairs, queries, level)
     now = verdicts_as_of(evidence.outcomes)
     outcome = now["value"].reindex(queries["claim_id"]).to_numpy(dtype=float)
     decided = now["decided_at"].reindex(queries["claim_id"])
@@ -730,42 +867,23 @@ def _fit(evidence: Evidence, level: float) -> Model:
     while target <= len(scored):
         marks.append(int(target))
         target *= growth
-    params_at = np.zeros(len(queries), dtype=np.int64)  # which fit each claim's forecast used
+    whens = [scored["decided_at"].iloc[mark - 1] for mark in marks]
+    # resolved by each checkpoint (their own verdict decided at or before it), and by now
+    known = [~np.isnan(outcome) & (decided <= when).to_numpy(dtype=bool) for when in whens] + [~np.isnan(outcome)]
+    # each fit reads its sample of claims (`_fit_sample`): the features of those claims alone
+    read = np.zeros(len(queries), bool)
+    for mask in known:
+        read[_fit_sample(np.where(mask, outcome, np.nan))] = True
+    feats = _features(evidence, walk, pairs, queries[read], level)
     fits, start = [replace(DEFAULTS, level=level)], replace(DEFAULTS, level=level)
     rows = [{"from": pd.NaT, "resolved": 0, **start.as_dict()}]
-    first_at = queries["at"]
-    for mark in marks:
-        when = scored["decided_at"].iloc[mark - 1]
-        # resolved by then (their own verdict decided at or before the checkpoint), known before their report
-        known = ~np.isnan(outcome) & (decided <= when).to_numpy(dtype=bool)
+    for when, mask in zip(whens, known):
         # each refit starts from the last one, which it rarely moves far from
-        start = fit_best(feats, walk, np.where(known, outcome, np.nan), start, steps=20)
+        start = fit_best(feats, walk, np.where(mask, outcome, np.nan)[read], start, steps=20)
         fits.append(start)
-        rows.append({"from": when, "resolved": int(known.sum()), **start.as_dict()})
-        params_at[(first_at > when).to_numpy(dtype=bool)] = len(fits) - 1
-    p_hist = np.empty(len(queries))
-    for k, params in enumerate(fits):
-        mask = params_at == k
-        if mask.any():
-            part = _subset(feats, mask)
-            if params.half_life_days is not None:
-                part = _with_half_life(part, walk, params.half_life_days, level)
-            p_hist[mask] = _p_true(part, params)
-    final = fit_best(feats, walk, outcome, start) if len(marks) else replace(DEFAULTS, level=level)
-    cred = _credibility(feats)
-    history = pd.DataFrame({
-        "claim_id": queries["claim_id"].to_numpy(),
-        "claim_ref": _claim_refs(claims),
-        "statement": claims["statement"].to_numpy(),
-        "first_reported_at": claims["first_reported_at"].array,
-        "p_true": p_hist,
-        "base_rate": _running_base_rate(walk, feats),
-        "credibility": cred,
-        "verdict": now["verdict"].reindex(queries["claim_id"]).to_numpy(),
-        "outcome": outcome,
-        "fitted_on": np.array([f.fitted_on for f in fits], dtype=np.int64)[params_at],
-    })
-    return Model(evidence, walk, pairs, final, history, pd.DataFrame(rows), fits, feats, level)
+        rows.append({"from": when, "resolved": int(mask.sum()), **start.as_dict()})
+    final = fit_best(feats, walk, outcome[read], start) if len(marks) else replace(DEFAULTS, level=level)
+    return Model(evidence, walk, pairs, final, pd.DataFrame(rows), fits, claims, level)
 
 
 def _running_base_rate(walk: _Walk, f: _Features) -> np.ndarray:
@@ -787,10 +905,12 @@ def _params_index(model: Model, times: pd.Series) -> np.ndarray:
     return np.searchsorted(starts.array, pd.DatetimeIndex(times).array, side="left").astype(np.int64)
 
 
-def _forecast(model: Model, queries: pd.DataFrame, params: Params | None = None) -> tuple[np.ndarray, list]:
+def _forecast(model: Model, queries: pd.DataFrame, params: Params | None = None,
+              feats: _Features | None = None) -> tuple[np.ndarray, list]:
     """p_true of each query (claim_id, at), with the parameters of its time (or `params`), and the
     parts it was computed in: (positions, features under that fit's half-life, parameters)."""
-    feats = _features(model.evidence, model.walk, model.pairs, queries, model.level)
+    if feats is None:
+        feats = _features(model.evidence, model.walk, model.pairs, queries, model.level)
     out = np.empty(len(feats.queries))
     which = _params_index(model, feats.queries["at"]) if params is None else np.zeros(len(feats.queries), np.int64)
     fits = model.fits if params is None else [params]
@@ -859,7 +979,7 @@ def predict(evidence: Evidence, as_of=None, claim_ids=None, model: Model | None 
     p_closed, closed_parts = _forecast(model, queries[resolved])
     p = np.empty(len(queries))
     p[~resolved], p[resolved] = p_open, p_closed
-    first = model.history.set_index("claim_id")["p_true"].reindex(claims.index).to_numpy()
+    first = model.at_first_report(claims.index)
     cred = np.empty(len(queries), dtype=np.int64)
     sources = np.empty(len(queries), dtype=np.int64)
     for mask, parts in ((~resolved, open_parts), (resolved, closed_parts)):
@@ -946,7 +1066,8 @@ def _drivers(model: Model, f: _Features, params: Params) -> pd.DataFrame:
     terms = _vote_terms(f, params)
     recency = " (recent calls weigh more)" if params.half_life_days is not None else ""
     names = model.evidence.sources["name"].reindex(f.vote_source).to_numpy()
-    level, right, total = _most_specific(f.counts, f.vote_code, f.vote_has_group)
+    at, right, total = _most_specific(f.counts, f.vote_code, f.vote_has_group)
+    level = np.array(LEVELS, dtype=object)[at]
     stance = np.array(STANCES, dtype=object)[f.vote_code]
     words = []
     for name, st, term, lv, r, t in zip(names, stance, terms, level, right, total):

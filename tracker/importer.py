@@ -31,7 +31,7 @@ from datetime import datetime
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import bindparam, func, insert, select, update
+from sqlalchemy import bindparam, case, func, insert, select, update
 from sqlalchemy import text as sql_text
 from sqlalchemy.engine import Connection
 
@@ -86,6 +86,7 @@ class ClaimIn:
     statement: str
     topics: list[str] = field(default_factory=list)
     expected_by: object = None
+    expected_by_date_only: bool = False  # expected_by was given as a date without a time
     first_reported_at: object = None
     outcomes: list[OutcomeIn] = field(default_factory=list)
     version: int | None = None  # `claim_version` as exported: an older one than the store's is a conflict
@@ -174,6 +175,7 @@ class _Claim:
     first_day: bool = False  # whether `first`, when it came from the file, was a date without a time
     declared_first: datetime | None = None
     expected_by: datetime | None = None
+    expected_day: bool = False  # whether `expected_by`, from the file, was a date without a time
     expected_row: str | None = None
     stored_expected: datetime | None = None
     outcomes: list[OutcomeIn] = field(default_factory=list)
@@ -341,10 +343,11 @@ class _Run:
         new = [c for c in self.claims.values() if c.id is None and c.first is not None]
         if not new:
             return
-        columns = ("ref", "statement", "first_reported_at", "expected_by", "first_reported_date_only")
+        columns = ("ref", "statement", "first_reported_at", "expected_by", "first_reported_date_only",
+                   "expected_by_date_only")
         for claim in new:
             claim.ref = claim.ref or new_ref("c")
-        rows = [(c.ref, c.statement, c.first, c.expected_by, c.first_day) for c in new]
+        rows = [(c.ref, c.statement, c.first, c.expected_by, c.first_day, c.expected_day) for c in new]
         constants = {"logged_by": self.w.user, "logged_at": self.w.now}
         if self.sqlite:
             # a rowid table's new rows get max(rowid)+1, +2, ... and this transaction holds the
@@ -417,7 +420,7 @@ class _Run:
         key = np.where(frame["claim_ref"] != "", "ref\x00" + frame["claim_ref"], "text\x00" + folded)
         frame = frame.assign(key=key, statement=folded, stance=stance, verdict=verdict, version=version,
                              at=times["reported_at"], expected=times["expected_by"], decided=times["outcome_at"],
-                             at_day=days["reported_at"], decided_day=days["outcome_at"])
+                             at_day=days["reported_at"], decided_day=days["outcome_at"], expected_day=days["expected_by"])
         good = frame[~bad]
         firsts = good.drop_duplicates("key")
         self.register(firsts["key"].tolist(), firsts["row"].tolist(), firsts["claim_ref"].tolist(),
@@ -560,10 +563,11 @@ class _Run:
                                           f"{claim.row}; one reference must mean one claim")
         conflicts: set[tuple] = set()
         dated = good[keep & good["expected"].notna().to_numpy()].drop_duplicates(["key", "expected"])
-        for key, expected, label in zip(dated["key"].tolist(), _moments(dated["expected"]), dated["row"].tolist()):
+        for key, expected, label, day in zip(dated["key"].tolist(), _moments(dated["expected"]), dated["row"].tolist(),
+                                             dated["expected_day"].tolist()):
             claim = known[key]
             if claim.expected_row is None:
-                claim.expected_by, claim.expected_row = expected, label
+                claim.expected_by, claim.expected_day, claim.expected_row = expected, bool(day), label
             elif claim.expected_by != expected:
                 conflicts.add(("expected", key, expected))
         judged = good[keep & (good["verdict"] != "").to_numpy()].drop_duplicates(["key", "verdict", "decided"])
@@ -731,7 +735,7 @@ class _Run:
                     self.fail(claim.row, str(exc))
             if claim.expected_by is not None:
                 try:
-                    check_expected_by(claim.expected_by, claim.first)
+                    check_expected_by(claim.expected_by, claim.first, claim.expected_day)
                 except LedgerError as exc:
                     self.fail(claim.expected_row or claim.row, str(exc))
             for outcome in claim.outcomes:
@@ -746,14 +750,17 @@ class _Run:
         self._apply_edits(claim_edits)
         if self.errors and not self.dry_run:
             return
-        changed = [{"cid": c.id, "first": c.first, "day": c.first_day, "expected": c.expected_by or c.stored_expected}
+        changed = [{"cid": c.id, "first": c.first, "day": c.first_day, "expected": c.expected_by or c.stored_expected,
+                    "expected_day": c.expected_day, "keep_day": c.expected_by is None}
                    for c in self.claims.values() if c.id is not None and
                    (c.first != c.stored_first or (c.expected_by is not None and c.expected_by != c.stored_expected))]
         if changed:
             self.connection.execute(
                 update(Claim).where(Claim.id == bindparam("cid"))
                 .values(first_reported_at=bindparam("first"), expected_by=bindparam("expected"),
-                        first_reported_date_only=bindparam("day")),
+                        first_reported_date_only=bindparam("day"),  # an expected-by the file leaves out keeps its flag
+                        expected_by_date_only=case((bindparam("keep_day"), Claim.expected_by_date_only),
+                                                   else_=bindparam("expected_day"))),
                 changed,
             )
             self.edited = [(c, {"first_reported_at": c.stored_first, "expected_by": c.stored_expected})
@@ -883,7 +890,7 @@ class _Run:
             claim.outcomes = list(item.outcomes)
             claim.file_version = item.version
             if item.expected_by is not None:
-                claim.expected_by, claim.expected_row = item.expected_by, item.row
+                claim.expected_by, claim.expected_day, claim.expected_row = item.expected_by, item.expected_by_date_only, item.row
             if item.first_reported_at is not None:
                 declared_first = read_when(item.first_reported_at)
                 claim.declared_first = declared_first.at

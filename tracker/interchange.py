@@ -199,6 +199,7 @@ def read_json(stream: IO[str]) -> Incoming:
         expected = _check_date(item.get("expected_by"), rules.EXPECTED_BY, errors, row)
         claim = ClaimIn(row, ref, statement, topics=topics, version=version,
                         expected_by=expected.at if expected else None,
+                        expected_by_date_only=bool(expected and expected.date_only),
                         first_reported_at=_check_date(item.get("first_reported_at"), rules.FIRST_REPORTED, errors, row))
         reports = item.get("reports") or []
         if not reports and claim.first_reported_at is None:
@@ -375,7 +376,7 @@ def csv_rows(views: Iterable[ClaimView]) -> Iterable[dict[str, str]]:
                 "via": via or "",
                 "url": report.url or "",
                 "topic": ";".join(view.topics),
-                "expected_by": format_when(view.claim.expected_by),
+                "expected_by": format_when(view.claim.expected_by, view.claim.expected_by_date_only),
                 "note": report.note or "",
                 "quote": report.quote or "",
                 "evidence": (outcome.evidence_url or "") if outcome else "",
@@ -407,7 +408,7 @@ def to_json(ledger: Ledger) -> dict:
             "statement": view.claim.statement,
             "topics": view.topics,
             "first_reported_at": format_when(view.claim.first_reported_at, view.claim.first_reported_date_only),
-            "expected_by": format_when(view.claim.expected_by) or None,
+            "expected_by": format_when(view.claim.expected_by, view.claim.expected_by_date_only) or None,
             "reports": [
                 {"report_ref": r.ref, "source": source, "stance": r.stance, "reported_at": format_when(r.reported_at, r.reported_date_only),
                  "via": via, "url": r.url, "quote": r.quote, "note": r.note}

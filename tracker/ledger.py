@@ -32,7 +32,7 @@ from sqlmodel import Session, col, select
 
 from tracker import accounts, audit, rules, store
 from tracker.accounts import LOCAL_OPERATOR, Actor, LoginFailed, LoginRequired
-from tracker.dates import When, utcnow
+from tracker.dates import When, as_written, utcnow
 from tracker.errors import (
     DuplicateError,
     EditConflict,
@@ -127,6 +127,10 @@ class ClaimView:
     def status(self) -> ClaimStatus:
         """The reported status now."""
         return self.timeline[-1][1] if self.timeline else ClaimStatus.unreported
+
+    def date_only_at(self, at: datetime) -> bool:
+        """Whether a time on the timeline is a date (the report that made it gave only a date)."""
+        return any(r.reported_date_only and r.reported_at == at for r, _s, _v in self.reports)
 
 
 class Writer:
@@ -501,18 +505,20 @@ class Writer:
                 )
         first = (rules.FIRST_REPORTED.check_when(first_reported_at, self.now) if first_reported_at is not None
                  else When(self.now))
-        expected = rules.EXPECTED_BY.check(expected_by)
-        if expected is not None:
-            check_expected_by(expected, first.at)
-        claim = Claim(ref=ref or self.unused_ref("c"), statement=cleaned, first_reported_at=first.at, expected_by=expected,
+        expected = rules.EXPECTED_BY.check_when(expected_by) or When(None)
+        if expected.at is not None:
+            check_expected_by(expected.at, first.at, expected.date_only)
+        claim = Claim(ref=ref or self.unused_ref("c"), statement=cleaned, first_reported_at=first.at,
+                      expected_by=expected.at, expected_by_date_only=expected.date_only,
                       logged_by=self.user, logged_at=self.now, first_reported_date_only=first.date_only)
         self.session.add(claim)
         self.session.flush()
         wanted = normalise_topics(topics)
         self.set_topics(claim, wanted)
         self.audit("claim.create", "claim", claim.id, claim=claim, after={
-            "statement": claim.statement, "ref": claim.ref, "first_reported_at": claim.first_reported_at,
-            "expected_by": claim.expected_by, "topics": wanted or None,
+            "statement": claim.statement, "ref": claim.ref,
+            "first_reported_at": as_written(claim.first_reported_at, claim.first_reported_date_only),
+            "expected_by": as_written(claim.expected_by, claim.expected_by_date_only), "topics": wanted or None,
         })
         return claim
 
@@ -538,11 +544,12 @@ class Writer:
                     raise DuplicateError("another claim already says exactly this; edit that one, or retract this one")
                 before["statement"], after["statement"] = claim.statement, cleaned
         if clear_expected_by or expected_by is not None:
-            expected = None if clear_expected_by else rules.EXPECTED_BY.check(expected_by)
-            if expected is not None:
-                check_expected_by(expected, claim.first_reported_at)
-            if expected != claim.expected_by:
-                before["expected_by"], after["expected_by"] = claim.expected_by, expected
+            expected = (None if clear_expected_by else rules.EXPECTED_BY.check_when(expected_by)) or When(None)
+            if expected.at is not None:
+                check_expected_by(expected.at, claim.first_reported_at, expected.date_only)
+            if (expected.at, expected.date_only) != (claim.expected_by, claim.expected_by_date_only):
+                before["expected_by"] = as_written(claim.expected_by, claim.expected_by_date_only)
+                after["expected_by"], stored_expected = as_written(*expected), expected
         if topics is not None:
             old, new = self.topics_of(claim), sorted(normalise_topics(topics))
             if old != new:
@@ -552,7 +559,7 @@ class Writer:
         if "statement" in after:
             claim.statement = after["statement"]
         if "expected_by" in after:
-            claim.expected_by = after["expected_by"]
+            claim.expected_by, claim.expected_by_date_only = stored_expected
         if "topics" in after:
             self.set_topics(claim, after["topics"] or [], replace=True)
         self.bump(claim)
@@ -639,7 +646,7 @@ class Writer:
             keep.first_reported_at = duplicate.first_reported_at
             keep.first_reported_date_only = duplicate.first_reported_date_only
         if keep.expected_by is None and duplicate.expected_by is not None:
-            keep.expected_by = duplicate.expected_by
+            keep.expected_by, keep.expected_by_date_only = duplicate.expected_by, duplicate.expected_by_date_only
         for earlier in self.session.exec(select(Claim).where(Claim.merged_into_id == duplicate.id)).all():
             earlier.merged_into_id = keep.id  # claims merged into the duplicate before now point at `keep`
             self.session.add(earlier)
@@ -728,11 +735,11 @@ class Writer:
             claim.first_reported_at, claim.first_reported_date_only = when, read.date_only
         self.bump(claim)
         self.session.flush()
-        after = {"source": src.name, "stance": stance, "reported_at": when,
+        after = {"source": src.name, "stance": stance, "reported_at": as_written(when, read.date_only),
                  "via": via_src.name if via_src else None, "url": report.url, "quote": report.quote,
                  "note": report.note}
         if moved_first:
-            after["claim_first_reported_at"] = when
+            after["claim_first_reported_at"] = as_written(when, read.date_only)
         self.audit("report.create", "report", report.id, claim=claim, source_id=src.id, after=after)
         return report
 
@@ -764,14 +771,17 @@ class Writer:
                                  f"{when:%Y-%m-%d %H:%M} (report #{twin.id}); retract one of the two instead")
         names = _source_names(self.session)
 
-        def shown(name: str, value):
+        def shown(name: str, value, values):
+            if name == "reported_at":
+                return as_written(value, values["reported_date_only"])
             return names.get(value) if name in ("source_id", "via_source_id") else value
 
         label = {"source_id": "source", "via_source_id": "via"}
-        before = {label.get(n, n): shown(n, getattr(report, n)) for n in changed}
+        held = {name: getattr(report, name) for name in wanted}
+        before = {label.get(n, n): shown(n, held[n], held) for n in changed}
         for name in changed:
             setattr(report, name, wanted[name])
-        after = {label.get(n, n): shown(n, wanted[n]) for n in changed}
+        after = {label.get(n, n): shown(n, wanted[n], wanted) for n in changed}
         if when < claim.first_reported_at:
             claim.first_reported_at, claim.first_reported_date_only = when, read.date_only
         self.bump(report)
@@ -832,8 +842,9 @@ class Writer:
         self.session.flush()
         previous = history[-1] if history else None
         self.audit("outcome.record", "outcome", outcome.id, claim=claim,
-                   before={"verdict": previous.verdict, "decided_at": previous.decided_at} if previous else None,
-                   after={"verdict": verdict, "decided_at": when, "evidence_url": outcome.evidence_url,
+                   before={"verdict": previous.verdict,
+                           "decided_at": as_written(previous.decided_at, previous.decided_date_only)} if previous else None,
+                   after={"verdict": verdict, "decided_at": as_written(when, read.date_only), "evidence_url": outcome.evidence_url,
                           "note": outcome.note, "reviewer": outcome.reviewer})
         return outcome
 

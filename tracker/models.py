@@ -86,6 +86,7 @@ class Claim(SQLModel, table=True):
     merged_into_id: int | None = Field(default=None, foreign_key="claim.id")
     # the *_date_only flags: the time was given as a date without a time (then it is 00:00 UTC of that day)
     first_reported_date_only: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
+    expected_by_date_only: bool = Field(default=False, sa_column_kwargs={"server_default": false()})  # schema 0008
 
 
 class ClaimTopic(SQLModel, table=True):

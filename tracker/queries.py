@@ -15,13 +15,14 @@ import difflib
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from sqlalchemy import and_, case, exists, func, literal_column, or_, select
 from sqlalchemy.sql import Select
 
 from tracker import store
+from tracker.dates import end_of_day
 from tracker.errors import NotFoundError, ValidationError
 from tracker.ledger import Ledger, name_key
 from tracker.models import (
@@ -62,7 +63,7 @@ ORDERS = {
     "newest first": "newest", "oldest first": "oldest", "most reports": "reports", "expected by": "expected",
 }
 CLAIM_COLUMNS = ["id", "ref", "statement", "status", "outcome", "reports", "sources", "topics",
-                 "first_reported_at", "expected_by", "overdue"]
+                 "first_reported_at", "expected_by", "overdue", "first_reported_date_only", "expected_by_date_only"]
 # words too common to suggest that two statements are the same claim
 _STOPWORDS = frozenset((
     "about", "above", "after", "again", "against", "also", "been", "before", "being", "below", "between",
@@ -101,6 +102,22 @@ def _utc(moment):
 
 def _now(ledger: Ledger, now: datetime | None) -> datetime:
     return _utc(now) if now is not None else _utc(ledger.clock())
+
+
+def _overdue(now: datetime):
+    """The SQL twin of `is_overdue` (without the verdict): the claim's expected-by has passed at `now`."""
+    return and_(_C.c.expected_by.is_not(None), or_(
+        and_(~_C.c.expected_by_date_only, _C.c.expected_by < now),
+        and_(_C.c.expected_by_date_only, _C.c.expected_by < now - timedelta(days=1))))
+
+
+def is_overdue(expected_by: datetime | None, date_only: bool, now: datetime) -> bool:
+    """Whether an open claim expected by `expected_by` is overdue at `now`.
+
+    An expected-by time passes at that time; an expected-by date (`date_only`) at the end of its day:
+    a claim expected by 20 December 2016 is overdue from 21 December 00:00 UTC, not on the 20th.
+    """
+    return expected_by is not None and end_of_day(_utc(expected_by), bool(date_only)) < now
 
 
 def _escape_like(word: str) -> str:
@@ -217,7 +234,7 @@ def overview_counts(ledger: Ledger, now: datetime | None = None) -> dict[str, in
     """How many claims (open, overdue, resolved), sources, reports and outcomes the store holds."""
     now = _now(ledger, now)
     resolved = exists().where(_OUTCOME.c.claim_id == _C.c.id)
-    overdue = and_(~resolved, _C.c.expected_by.is_not(None), _C.c.expected_by < now)
+    overdue = and_(~resolved, _overdue(now))
     with ledger.engine.connect() as connection:
         claims, done, late = connection.execute(select(
             func.count(),
@@ -334,7 +351,7 @@ def _claims_query(ledger: Ledger, *, text, status, outcome, topic, source, order
     verdict = _verdict_of(_C.c.id)
     resolved = exists().where(_OUTCOME.c.claim_id == _C.c.id)
     query = select(_C.c.id, _C.c.ref, _C.c.statement, _C.c.first_reported_at, _C.c.expected_by,
-                   verdict.label("verdict"))
+                   verdict.label("verdict"), _C.c.first_reported_date_only, _C.c.expected_by_date_only)
     query = _text_filter(query, text)
     if outcome and outcome != "any":
         if outcome not in OUTCOME_FILTERS:
@@ -342,7 +359,7 @@ def _claims_query(ledger: Ledger, *, text, status, outcome, topic, source, order
         if outcome == "open":
             query = query.where(~resolved)
         elif outcome == "overdue":
-            query = query.where(~resolved, _C.c.expected_by.is_not(None), _C.c.expected_by < now)
+            query = query.where(~resolved, _overdue(now))
         elif outcome == "resolved":
             query = query.where(resolved)
         else:
@@ -398,7 +415,8 @@ def claim_rows(ledger: Ledger, *, text: str | None = None, status: str | None = 
         "outcome": r.verdict or "open", "reports": counts.get(r.id, 0),
         "sources": ", ".join(sources.get(r.id, [])), "topics": ", ".join(tags.get(r.id, [])),
         "first_reported_at": _utc(r.first_reported_at), "expected_by": _utc(r.expected_by),
-        "overdue": r.verdict is None and r.expected_by is not None and _utc(r.expected_by) < now,
+        "overdue": r.verdict is None and is_overdue(r.expected_by, r.expected_by_date_only, now),
+        "first_reported_date_only": bool(r.first_reported_date_only), "expected_by_date_only": bool(r.expected_by_date_only),
     } for r in rows], columns=CLAIM_COLUMNS)
     return Page(frame, total, offset, limit)
 
@@ -409,10 +427,11 @@ def review_queue(ledger: Ledger, *, offset: int = 0, limit: int = 25, now: datet
 
     now = _now(ledger, now)
     counts = select(_R.c.claim_id, func.count().label("n")).group_by(_R.c.claim_id).subquery("report_counts")
-    overdue = case((and_(_C.c.expected_by.is_not(None), _C.c.expected_by < now), 1), else_=0)
+    overdue = case((_overdue(now), 1), else_=0)
     n = func.coalesce(counts.c.n, 0)
     query = (select(_C.c.id, _C.c.ref, _C.c.statement, _C.c.first_reported_at, _C.c.expected_by,
-                    n.label("reports"), overdue.label("overdue"))
+                    n.label("reports"), overdue.label("overdue"), _C.c.first_reported_date_only,
+                    _C.c.expected_by_date_only)
              .outerjoin(counts, counts.c.claim_id == _C.c.id)
              .where(~exists().where(_OUTCOME.c.claim_id == _C.c.id))
              .order_by(overdue.desc(), n.desc(), _C.c.expected_by.is_(None), _C.c.expected_by,
@@ -429,6 +448,7 @@ def review_queue(ledger: Ledger, *, offset: int = 0, limit: int = 25, now: datet
         "reports": r.reports, "sources": ", ".join(sources.get(r.id, [])), "topics": ", ".join(tags.get(r.id, [])),
         "first_reported_at": _utc(r.first_reported_at), "expected_by": _utc(r.expected_by),
         "overdue": bool(r.overdue),
+        "first_reported_date_only": bool(r.first_reported_date_only), "expected_by_date_only": bool(r.expected_by_date_only),
     } for r in rows], columns=CLAIM_COLUMNS)
     return Page(frame, total, offset, limit)
 
@@ -536,15 +556,18 @@ def recent_activity(ledger: Ledger, limit: int = 10) -> pd.DataFrame:
 
     with ledger.engine.connect() as connection:
         reports = connection.execute(
-            select(_R.c.id, _R.c.logged_at, _R.c.claim_id, _S.c.name, _R.c.stance, _R.c.reported_at)
+            select(_R.c.id, _R.c.logged_at, _R.c.claim_id, _S.c.name, _R.c.stance, _R.c.reported_at,
+                   _R.c.reported_date_only)
             .join(_S, _S.c.id == _R.c.source_id).order_by(_R.c.id.desc()).limit(limit)).all()
         outcomes = connection.execute(
-            select(_O.c.id, _O.c.recorded_at, _O.c.claim_id, _O.c.verdict, _O.c.decided_at)
+            select(_O.c.id, _O.c.recorded_at, _O.c.claim_id, _O.c.verdict, _O.c.decided_at, _O.c.decided_date_only)
             .order_by(_O.c.id.desc()).limit(limit)).all()
         events = [{"logged_at": _utc(r.logged_at), "what": "report", "claim_id": r.claim_id, "source": r.name,
-                   "stance or verdict": r.stance, "as of": _utc(r.reported_at), "_order": (0, r.id)} for r in reports]
+                   "stance or verdict": r.stance, "as of": _utc(r.reported_at),
+                   "as_of_date_only": bool(r.reported_date_only), "_order": (0, r.id)} for r in reports]
         events += [{"logged_at": _utc(o.recorded_at), "what": "outcome", "claim_id": o.claim_id, "source": "",
-                    "stance or verdict": o.verdict, "as of": _utc(o.decided_at), "_order": (1, o.id)}
+                    "stance or verdict": o.verdict, "as of": _utc(o.decided_at),
+                    "as_of_date_only": bool(o.decided_date_only), "_order": (1, o.id)}
                    for o in outcomes]
         events.sort(key=lambda e: (e["logged_at"], e["_order"]), reverse=True)
         events = events[:limit]
@@ -552,7 +575,7 @@ def recent_activity(ledger: Ledger, limit: int = 10) -> pd.DataFrame:
         statements = {}
         if ids:
             statements = dict(connection.execute(select(_C.c.id, _C.c.statement).where(_C.c.id.in_(ids))).all())
-    columns = ["logged_at", "what", "claim_id", "claim", "source", "stance or verdict", "as of"]
+    columns = ["logged_at", "what", "claim_id", "claim", "source", "stance or verdict", "as of", "as_of_date_only"]
     return pd.DataFrame([{**e, "claim": statements.get(e["claim_id"], "")} for e in events], columns=columns)
 
 
@@ -590,7 +613,7 @@ def source_id_by_name(ledger: Ledger) -> dict[str, int]:
 def _source_stances(source_id: int):
     """Per claim, the latest report in which the source speaks (its own, or relayed by another)."""
     ranked = select(
-        _R.c.claim_id, _R.c.stance, _R.c.reported_at, _R.c.source_id, _R.c.via_source_id,
+        _R.c.claim_id, _R.c.stance, _R.c.reported_at, _R.c.reported_date_only, _R.c.source_id, _R.c.via_source_id,
         func.row_number().over(partition_by=_R.c.claim_id,
                                order_by=(case((_R.c.source_id == source_id, 1), else_=0).desc(),
                                          _R.c.reported_at.desc(), _R.c.id.desc())).label("rn"),
@@ -606,7 +629,7 @@ def source_claims(ledger: Ledger, source_id: int, *, offset: int = 0, limit: int
     import pandas as pd
 
     stance = _source_stances(source_id)
-    query = (select(stance.c.claim_id, _C.c.statement, stance.c.stance, stance.c.reported_at,
+    query = (select(stance.c.claim_id, _C.c.statement, stance.c.stance, stance.c.reported_at, stance.c.reported_date_only,
                     stance.c.source_id, stance.c.via_source_id, _verdict_of(stance.c.claim_id).label("verdict"))
              .join(_C, _C.c.id == stance.c.claim_id)
              .order_by(stance.c.reported_at.desc(), stance.c.claim_id.desc()))
@@ -618,8 +641,8 @@ def source_claims(ledger: Ledger, source_id: int, *, offset: int = 0, limit: int
         "id": r.claim_id, "statement": r.statement, "stance": r.stance, "reported_at": _utc(r.reported_at),
         "how": (f"relayed from {names.get(r.via_source_id, '?')}" if r.source_id == source_id and r.via_source_id
                 else "own report" if r.source_id == source_id else f"relayed by {names.get(r.source_id, '?')}"),
-        "outcome": r.verdict or "open",
-    } for r in rows], columns=["id", "statement", "stance", "reported_at", "how", "outcome"])
+        "outcome": r.verdict or "open", "reported_date_only": bool(r.reported_date_only),
+    } for r in rows], columns=["id", "statement", "stance", "reported_at", "how", "outcome", "reported_date_only"])
     return Page(frame, total, offset, limit)
 
 

@@ -300,9 +300,9 @@ def check_outcome_time(when: datetime, first_reported_at: datetime, claim_label:
         )
 
 
-def check_expected_by(expected: datetime, first_reported_at: datetime) -> None:
-    """Refuse an expected-by date before the claim was first reported."""
-    if expected < first_reported_at:
+def check_expected_by(expected: datetime, first_reported_at: datetime, date_only: bool = False) -> None:
+    """Refuse an expected-by date before the claim was first reported (one given as a date: before its day)."""
+    if expected.date() < first_reported_at.date() if date_only else expected < first_reported_at:
         raise ValidationError(
             f"expected-by ({expected:%d %b %Y}) is before the claim was first reported "
             f"({first_reported_at:%d %b %Y})"

@@ -76,6 +76,19 @@ def assess(evidence: Evidence, model: forecast.Model | None = None, bins: int = 
     )
 
 
+def glance(model: forecast.Model) -> dict:
+    """The Overview's figures: resolved claims scored at report time, the Brier score of the
+    tracker's forecasts and of the running base rate (the figures `scoring.calibration` gives,
+    without the baselines, tables and decompositions of `assess`)."""
+    history = model.history
+    scored = history[history["outcome"].notna()]
+    y = scored["outcome"].to_numpy()
+    n = len(scored)
+    return {"claims": n,
+            "brier": float(np.mean((scored["p_true"].to_numpy() - y) ** 2)) if n else float("nan"),
+            "base_rate_brier": float(np.mean((scored["base_rate"].to_numpy() - y) ** 2)) if n else float("nan")}
+
+
 def describe_params(params: forecast.Params) -> str:
     """One line on what the forecasts use: fitted (on how many claims) or the defaults."""
     values = (f"source strength {params.source_strength:.2g}, stance strength {params.stance_strength:.2g}, "

@@ -113,7 +113,7 @@ def to_bundle(ledger: Ledger, organisation: str = "tracker", at: datetime | None
             "x_tracker_claim_ref": claim.ref, "x_tracker_status": view.status.value,
             "x_tracker_verdict": outcome.verdict if outcome else None,
             "x_tracker_p_true": None if p_true is None else round(p_true, 4),
-            "x_tracker_expected_by": format_when(claim.expected_by) or None,
+            "x_tracker_expected_by": format_when(claim.expected_by, claim.expected_by_date_only) or None,
             "x_tracker_reports": [
                 {"source_ref": source_ids.get(s), "source": s, "stance": r.stance,
                  "reported_at": format_when(r.reported_at), "via_ref": source_ids.get(via) if via else None}

@@ -3,7 +3,9 @@
 The ledger (engine) lives in `st.cache_resource`. Scores, predictions and calibration are cached
 with `st.cache_data` under the store's `fingerprint` (newest ids and a few counts, one cheap query
 per rerun), so a rerun that changed nothing recomputes nothing and any write, from this dashboard
-or the command line, shows up at once.
+or the command line, shows up at once. The fitted model's parameters and the Overview's
+calibration glance are also kept beside a SQLite store for its state (`tracker.fitcache`), so a
+restarted server does not fit again a store that has not changed.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from tracker import forecast, queries, scoring, selfscore
+from tracker import fitcache, forecast, queries, scoring, selfscore
 from tracker.evidence import Evidence, load_evidence
 from tracker.ledger import Ledger
 
@@ -49,8 +51,9 @@ def scores(fp: tuple, topic: str | None = None) -> pd.DataFrame:
 
 @st.cache_resource(max_entries=1, ttl=CACHE_TTL, show_spinner=False)
 def model(fp: tuple) -> forecast.Model:
-    """The forecasting model fitted to the store as it is (refitted when the store changes)."""
-    return forecast.fit(evidence(fp))
+    """The forecasting model fitted to the store as it is (refitted when the store changes; the
+    parameters are kept beside a SQLite store for its revision, so a restarted server reuses them)."""
+    return fitcache.fitted_model(ledger().engine, fp[1], evidence(fp))
 
 
 @st.cache_data(max_entries=64, ttl=CACHE_TTL, show_spinner=False)
@@ -77,7 +80,40 @@ def calibration(fp: tuple, bins: int = 10) -> selfscore.Assessment | None:
     found = evidence(fp)
     if found.claims.empty:
         return None
-    return selfscore.assess(found, model(fp), bins=bins)
+    result = selfscore.assess(found, model(fp), bins=bins)
+    glance(fp)  # the Overview's figures, from the history just computed
+    return result
+
+
+# the Overview computes its calibration glance inline up to this many resolved claims (a fraction
+# of a second); on a larger store it waits for a click, or for the Calibration page, to compute it
+GLANCE_INLINE = 5_000
+
+
+@st.cache_resource(show_spinner=False)
+def _glances() -> dict:
+    """Calibration glances computed by this server process, by fingerprint."""
+    return {}
+
+
+def glance_kept(fp: tuple) -> dict | None:
+    """The calibration glance (`selfscore.glance`) if this process or an earlier one (the file kept
+    beside a SQLite store, `tracker.fitcache`) computed it for this store state; else None."""
+    if fp not in _glances():
+        kept = fitcache.read(ledger().engine, fitcache.state(fp[1], evidence(fp)), "glance")
+        if kept is None:
+            return None
+        _glances()[fp] = kept
+    return _glances()[fp]
+
+
+def glance(fp: tuple) -> dict:
+    """The calibration glance for this store state, computed (and kept) when not yet known."""
+    kept = glance_kept(fp)
+    if kept is None:
+        kept = _glances()[fp] = selfscore.glance(model(fp))
+        fitcache.write(ledger().engine, fitcache.state(fp[1], evidence(fp)), "glance", kept)
+    return kept
 
 
 @st.cache_data(max_entries=64, ttl=CACHE_TTL, show_spinner=False)

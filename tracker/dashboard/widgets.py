@@ -52,6 +52,20 @@ def flash() -> None:
 
 
 WRAPPED = 72  # px: a row this tall (over 4rem) lets long text wrap onto three lines instead of being cut
+# a wrapped statement's lines: a "large" column (400 px) holds some 50 characters a line, each line ~18 px
+_LINE_CHARS, _LINE_PX, _ROW_PADDING, _MOST_LINES = 45, 18, 16, 12
+
+
+def wrapped_row_height(texts) -> int:
+    """A row height (px) that shows the longest of `texts` whole, wrapped (at least WRAPPED).
+
+    st.dataframe draws cells on a canvas: a cell shows no tooltip of its own, and a pandas Styler's
+    `set_tooltips` is shown as raw `<span class="pd-t">` markup (Streamlit does not support Styler
+    hovering), so the rows grow instead, up to a dozen lines.
+    """
+    longest = max((len(str(text)) for text in texts), default=0)
+    lines = min(-(-longest // _LINE_CHARS), _MOST_LINES)
+    return max(WRAPPED, _ROW_PADDING + lines * _LINE_PX)
 CLAIM_COLUMNS = {  # how a claims table's columns are shown, wherever one is
     "id": st.column_config.NumberColumn("#", format="%d", width="small"),
     "claim_id": st.column_config.NumberColumn("claim", format="#%d", width="small"),
@@ -76,20 +90,29 @@ def table(frame, key: str, *, select: bool = False, wrap: bool = False, **option
         shown = frame
         shown.data.attrs = {}
     options = {"hide_index": True, "height": "content", "width": "stretch", **options}
-    if wrap:
-        options["row_height"] = WRAPPED
+    if wrap:  # every statement on the page shown whole
+        data = shown.data if not isinstance(shown, pd.DataFrame) else shown
+        options["row_height"] = wrapped_row_height(data["claim"]) if "claim" in data else WRAPPED
     if select:
         return st.dataframe(shown, key=key, on_select="rerun", selection_mode="single-row", **options)
     with st.container(key=key):
         return st.dataframe(shown, **options)
 
 
+# a time column, and the column that says which of its values are dates given without a time
+DATE_ONLY_COLUMNS = {"first_reported_at": "first_reported_date_only", "expected_by": "expected_by_date_only",
+                     "reported_at": "reported_date_only", "as of": "as_of_date_only", "logged_at": None}
+
+
 def claims_table(frame: pd.DataFrame) -> pd.DataFrame:
-    """A page of `queries.claim_rows` as shown: the date first, times written out, columns named for people."""
+    """A page of `queries.claim_rows` as shown: the date first, times written out (a date given without a
+    time as the date), columns named for people."""
     table = frame.copy()
-    for column in ("first_reported_at", "expected_by", "reported_at", "logged_at", "as of"):
+    for column, flag in DATE_ONLY_COLUMNS.items():
         if column in table:
-            table[column] = table[column].map(when)
+            flags = table[flag] if flag in table else [False] * len(table)
+            table[column] = [when(moment, date_only) for moment, date_only in zip(table[column], flags)]
+    table = table.drop(columns=[flag for flag in DATE_ONLY_COLUMNS.values() if flag in table])
     table = table.rename(columns={"first_reported_at": "first reported", "expected_by": "expected by",
                                   "reported_at": "reported at", "logged_at": "logged at", "statement": "claim"})
     first = [c for c in ("id", "first reported", "logged at", "claim") if c in table]
