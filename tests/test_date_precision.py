@@ -198,3 +198,19 @@ def test_cli_logs_shows_and_edits_an_expected_by_date(db_path):
     assert as_json["expected_by"] == "2016-12-21"
     history = runner.invoke(main, db + ["history", "--claim", "1"]).output
     assert "expected_by: '2016-12-20' -> '2016-12-21'" in history
+
+
+def test_an_import_records_dates_given_without_a_time_as_dates_in_the_history(ledger, any_ledger):
+    _expected_by_a_date(ledger)
+    ledger.record_outcome(1, "true", "21 December 2016")
+    ledger.add_report(1, "ICRC", "confirmed", "14 December 2016")
+    import_text(any_ledger, _export(ledger, "csv"), "csv")
+    from tracker import audit
+
+    after = {e.action: e.after for e in audit.history(any_ledger.engine, claim_id=1, limit=20)}
+    assert after["claim.create"]["expected_by"] == "2016-12-20"
+    assert after["claim.create"]["first_reported_at"].startswith("2016-12-13")  # a time: kept as a time
+    assert after["outcome.record"]["decided_at"] == "2016-12-21"
+    dated = [e.after["reported_at"] for e in audit.history(any_ledger.engine, claim_id=1, limit=20)
+             if e.action == "report.create"]
+    assert "2016-12-14" in dated and any(d.startswith("2016-12-13") and len(d) > 10 for d in dated)

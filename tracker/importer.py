@@ -37,7 +37,7 @@ from sqlalchemy.engine import Connection
 
 from tracker import audit, rules, safe_text
 from tracker.accounts import PermissionDenied
-from tracker.dates import When, read_when
+from tracker.dates import When, as_written, read_when
 from tracker.errors import ImportRejected, LedgerError, RowError, count_problems
 from tracker.ledger import Ledger, Writer, describe_change
 from tracker.rules import MAX_NAME, check_expected_by, check_outcome_time, name_key
@@ -954,6 +954,15 @@ def _json_object(connection: Connection, pairs: list[tuple[str, str]]) -> str:
     return f"json_object({args})"
 
 
+def _as_written_sql(connection: Connection, column: str, flag: str) -> str:
+    """SQL for a time as the audit trail keeps it (`dates.as_written`): the date alone when `flag` says
+    it was given without a time."""
+    if connection.dialect.name == "postgresql":
+        return (f"CASE WHEN {flag} THEN to_jsonb(to_char({column}, 'YYYY-MM-DD')) "
+                f"ELSE to_jsonb({column}) END")
+    return f"CASE WHEN {flag} THEN substr({column}, 1, 10) ELSE {column} END"
+
+
 def _write_history(run: _Run, label: str | None) -> None:
     """The import's audit events: the file, then each claim, report, verdict and source it created."""
     w, connection, marks = run.w, run.connection, run.marks
@@ -972,8 +981,12 @@ def _write_history(run: _Run, label: str | None) -> None:
     for claim, before in run.edited:
         after = {"first_reported_at": claim.first, "expected_by": claim.expected_by or claim.stored_expected}
         changed = [k for k in after if after[k] != before[k]]
+        # recorded as written: a date given without a time as the date
+        written = {"first_reported_at": as_written(claim.first, claim.first_day),
+                   "expected_by": as_written(claim.expected_by, claim.expected_day) if claim.expected_by
+                   else claim.stored_expected}
         if changed:
-            edits[claim.id] = ({k: before[k] for k in changed}, {k: after[k] for k in changed})
+            edits[claim.id] = ({k: before[k] for k in changed}, {k: written[k] for k in changed})
     for cid, (held, added) in run.topics_added.items():
         old, new = edits.setdefault(cid, ({}, {}))
         old["topics"], new["topics"] = held or None, sorted(set(held) | set(added))
@@ -987,20 +1000,24 @@ def _write_history(run: _Run, label: str | None) -> None:
     head = ("INSERT INTO audit_event (at, actor, account_id, action, entity, entity_id, claim_id, source_id, "
             "claim_version, after) SELECT :at, :actor, :account_id, ")
     obj = lambda pairs: _json_object(connection, pairs)
+    day = lambda column, flag: _as_written_sql(connection, column, flag)
     statements = [
         head + "'source.create', 'source', id, NULL, id, NULL, "
         + obj([("name", "name"), ("kind", "kind")]) + " FROM source WHERE id > :source_mark AND NOT EXISTS "
         "(SELECT 1 FROM audit_event e WHERE e.entity = 'source' AND e.entity_id = source.id)",  # JSON's own
         head + "'claim.create', 'claim', id, id, NULL, version, "
-        + obj([("statement", "statement"), ("ref", "ref"), ("first_reported_at", "first_reported_at"),
-               ("expected_by", "expected_by")]) + " FROM claim WHERE id > :claim_mark",
+        + obj([("statement", "statement"), ("ref", "ref"),
+               ("first_reported_at", day("first_reported_at", "first_reported_date_only")),
+               ("expected_by", day("expected_by", "expected_by_date_only"))]) + " FROM claim WHERE id > :claim_mark",
         head + "'report.create', 'report', r.id, r.claim_id, r.source_id, c.version, "
-        + obj([("source", "s.name"), ("stance", "r.stance"), ("reported_at", "r.reported_at"), ("via", "v.name"),
+        + obj([("source", "s.name"), ("stance", "r.stance"),
+               ("reported_at", day("r.reported_at", "r.reported_date_only")), ("via", "v.name"),
                ("url", "r.url"), ("quote", "r.quote"), ("note", "r.note")])
         + " FROM report r JOIN claim c ON c.id = r.claim_id JOIN source s ON s.id = r.source_id"
           " LEFT JOIN source v ON v.id = r.via_source_id WHERE r.id > :report_mark",
         head + "'outcome.record', 'outcome', o.id, o.claim_id, NULL, c.version, "
-        + obj([("verdict", "o.verdict"), ("decided_at", "o.decided_at"), ("evidence_url", "o.evidence_url"),
+        + obj([("verdict", "o.verdict"), ("decided_at", day("o.decided_at", "o.decided_date_only")),
+               ("evidence_url", "o.evidence_url"),
                ("note", "o.note"), ("reviewer", "o.reviewer")])
         + " FROM outcome o JOIN claim c ON c.id = o.claim_id WHERE o.id > :outcome_mark",
     ]
