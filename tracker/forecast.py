@@ -997,22 +997,11 @@ def predict(evidence: Evidence, as_of=None, claim_ids=None, model: Model | None 
     # an open claim is forecast now; a resolved one just before its first verdict became known
     at = first_verdict.where(first_verdict.notna(), _FUTURE if stamp is None else stamp)
     queries = pd.DataFrame({"claim_id": claims.index.to_numpy(), "at": at.array})
-    # the claims' reports are read once, for the forecast shown and the one at first report
-    first_at = model.claims["first_reported_at"].reindex(claims.index)
-    ask_first = first_at.notna().to_numpy() & ("history" not in model.__dict__)
-    firsts = pd.DataFrame({"claim_id": claims.index[ask_first], "at": first_at[ask_first].array})
-    feats = _features(model.evidence, model.walk, model.pairs, pd.concat([queries, firsts], ignore_index=True),
-                      model.level)
-    part = np.r_[resolved.astype(np.int64), np.full(len(firsts), 2)]  # 0: open, 1: resolved, 2: first report
-    p_open, open_parts = _forecast(model, None, model.params if stamp is None else None, _subset(feats, part == 0))
-    p_closed, closed_parts = _forecast(model, None, feats=_subset(feats, part == 1))
+    p_open, open_parts = _forecast(model, queries[~resolved], model.params if stamp is None else None)
+    p_closed, closed_parts = _forecast(model, queries[resolved])
     p = np.empty(len(queries))
     p[~resolved], p[resolved] = p_open, p_closed
-    if "history" in model.__dict__:
-        first = model.at_first_report(claims.index)
-    else:
-        first = np.full(len(claims), np.nan)
-        first[ask_first], _ = _forecast(model, None, feats=_subset(feats, part == 2))
+    first = model.at_first_report(claims.index)
     cred = np.empty(len(queries), dtype=np.int64)
     sources = np.empty(len(queries), dtype=np.int64)
     for mask, parts in ((~resolved, open_parts), (resolved, closed_parts)):
