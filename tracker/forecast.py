@@ -272,7 +272,7 @@ class _Walk:
     levels: dict  # level name -> _RunningSums over 6 columns (stance x truth)
     entity_of: dict  # level name -> Series source_id -> entity code
     topics: _RunningSums | None  # per topic: (true, resolved)
-    topic_codes: dict
+    topic_codes: pd.Index  # the topics, in the order of their codes
     topic_mean_steps: np.ndarray  # steps of the topic-mean changes, sorted
     topic_mean_sum: np.ndarray  # running sum of topic rates after each change
     topic_mean_count: np.ndarray  # running number of topics with a record
@@ -377,7 +377,7 @@ def _walk(evidence: Evidence, pairs: pd.DataFrame) -> _Walk:
 
     # topics: (true, resolved) per topic, and the mean of the topics' rates
     codes, names = pd.factorize(pairs["topic"])
-    topic_codes = dict(zip(names, range(len(names))))
+    topic_codes = pd.Index(names)
     pair_claim = pairs["claim_id"].to_numpy()
     ev_claim = claim[ev_rev]
     joined = pd.DataFrame({"claim_id": ev_claim, "event": np.arange(len(ev_claim))}).merge(
@@ -441,6 +441,19 @@ class _Features:
     topic_count: np.ndarray  # per query: topics with a record
     votes: pd.DataFrame = field(default_factory=pd.DataFrame)  # claim_id, source_id, stance, query
 
+    @cached_property
+    def store_rate(self) -> tuple[np.ndarray, np.ndarray]:
+        """Per vote: the truth rate of every stance on record, and its log-odds (the same under any
+        parameters: a fit reads them at every step)."""
+        store = self.counts["store"]
+        rate = (store[:, 2] + 1.0) / (store[:, 2] + store[:, 3] + 2.0)
+        return rate, _logit(rate)
+
+    @cached_property
+    def topic_mean_logit(self) -> np.ndarray:
+        """Per query: the log-odds of the topics' mean (the prior of an untagged query)."""
+        return _logit(self.topic_mean)
+
 
 def _features(evidence: Evidence, walk: _Walk, pairs: pd.DataFrame, queries: pd.DataFrame,
               level: float, half_life: float | None = None) -> _Features:
@@ -479,7 +492,7 @@ def _features(evidence: Evidence, walk: _Walk, pairs: pd.DataFrame, queries: pd.
     # the topics' records and their mean, as they stood
     q_pairs = pd.DataFrame({"claim_id": q_claim, "query": np.arange(len(queries))}).merge(pairs, on="claim_id")
     t_query = q_pairs["query"].to_numpy(dtype=np.int64)
-    t_code = q_pairs["topic"].map(walk.topic_codes).to_numpy(dtype=np.int64)
+    t_code = walk.topic_codes.get_indexer(q_pairs["topic"]).astype(np.int64)
     t_counts = walk.topics.before(t_code, seen[t_query])
     at = np.searchsorted(walk.topic_mean_steps, seen, side="left") - 1
     total = np.where(at >= 0, walk.topic_mean_sum[np.maximum(at, 0)] if len(walk.topic_mean_sum) else 0.0, 0.0)
@@ -569,8 +582,7 @@ def _accuracy_and_slopes(f: _Features, p: Params) -> tuple[np.ndarray, np.ndarra
     """`_stance_accuracy`, and each vote's accuracy's derivatives by the logs of the source, stance
     and group strengths (for the fit's gradient). Each shrinkage step a' = (r + g a) / (n + g) has
     da'/dg = (a - a') / (n + g) and da'/da = g / (n + g); the chain is followed level by level."""
-    store = f.counts["store"]
-    rate = (store[:, 2] + 1.0) / (store[:, 2] + store[:, 3] + 2.0)
+    rate = f.store_rate[0]
     g, s, t = p.group_strength, p.source_strength, p.stance_strength
     acc, d_g = rate, np.zeros(len(rate))
     for name in ("store", "kind", "group"):
@@ -606,8 +618,8 @@ def _vote_terms(f: _Features, p: Params) -> np.ndarray:
 def _vote_terms_and_slopes(f: _Features, p: Params) -> tuple[np.ndarray, np.ndarray]:
     """`_vote_terms`, and their derivatives by the free parameters that reach them (in `_FREE`
     order: the log source, stance and group strengths, then the three stance weights)."""
-    acc, rate, slopes = _accuracy_and_slopes(f, p)
-    raw = _logit(acc) - _logit(rate)
+    acc, _, slopes = _accuracy_and_slopes(f, p)
+    raw = _logit(acc) - f.store_rate[1]
     llr = raw * p.weights[f.vote_code]
     against = np.where(ASSERTING[f.vote_code], llr < 0, llr > 0)
     counted = ~(against & ~f.confident_wrong)
@@ -642,7 +654,7 @@ def _prior_logit_and_slope(f: _Features, p: Params) -> tuple[np.ndarray, np.ndar
     d_total = np.bincount(f.topic_query, weights=d_logits, minlength=n)
     count = np.bincount(f.topic_query, minlength=n)
     tagged = count > 0
-    return (np.where(tagged, total / np.maximum(count, 1), _logit(f.topic_mean)),
+    return (np.where(tagged, total / np.maximum(count, 1), f.topic_mean_logit),
             np.where(tagged, d_total / np.maximum(count, 1), 0.0))
 
 
@@ -735,16 +747,23 @@ def _half_lives(walk: _Walk) -> list:
     return [None] + ([round(span / 3, 1), round(span / 10, 1)] if span >= 1.0 else [])
 
 
-def fit_best(feats: _Features, walk: _Walk, outcome: np.ndarray, start: Params, steps: int = 40) -> Params:
+def fit_best(feats: _Features, walk: _Walk, outcome: np.ndarray, start: Params, steps: int = 40,
+             decayed: dict | None = None) -> Params:
     """`fit_params` on the fit sample under each half-life's records; the half-life whose fit
-    explains the outcomes best. The decayed records are computed for the sample only."""
+    explains the outcomes best. The decayed records are computed for the sample only, unless
+    `decayed` (half-life -> `feats` under it) holds them already."""
     sample = _fit_sample(outcome)
     keep = np.zeros(len(outcome), bool)
     keep[sample] = True
     base, y = _subset(feats, keep), outcome[keep]
     best = None
     for half_life in _half_lives(walk):
-        f = base if half_life is None else _with_half_life(base, walk, half_life, start.level)
+        if half_life is None:
+            f = base
+        elif decayed is not None and half_life in decayed:
+            f = _subset(decayed[half_life], keep)
+        else:
+            f = _with_half_life(base, walk, half_life, start.level)
         got = replace(fit_params(f, y, replace(start, half_life_days=half_life), steps), half_life_days=half_life)
         if got.fitted_on == 0:
             return replace(got, half_life_days=None)  # too few to fit: the defaults, no decay
@@ -875,14 +894,17 @@ def _fit(evidence: Evidence, walk: _Walk, pairs: pd.DataFrame, claims: pd.DataFr
     for mask in known:
         read[_fit_sample(np.where(mask, outcome, np.nan))] = True
     feats = _features(evidence, walk, pairs, queries[read], level)
+    # the samples overlap: each half-life's records are computed once for all of them
+    decayed = {h: _with_half_life(feats, walk, h, level) for h in _half_lives(walk)[1:]} if marks else {}
     fits, start = [replace(DEFAULTS, level=level)], replace(DEFAULTS, level=level)
     rows = [{"from": pd.NaT, "resolved": 0, **start.as_dict()}]
     for when, mask in zip(whens, known):
         # each refit starts from the last one, which it rarely moves far from
-        start = fit_best(feats, walk, np.where(mask, outcome, np.nan)[read], start, steps=20)
+        start = fit_best(feats, walk, np.where(mask, outcome, np.nan)[read], start, steps=20, decayed=decayed)
         fits.append(start)
         rows.append({"from": when, "resolved": int(mask.sum()), **start.as_dict()})
-    final = fit_best(feats, walk, outcome[read], start) if len(marks) else replace(DEFAULTS, level=level)
+    final = (fit_best(feats, walk, outcome[read], start, decayed=decayed) if len(marks)
+             else replace(DEFAULTS, level=level))
     return Model(evidence, walk, pairs, final, pd.DataFrame(rows), fits, claims, level)
 
 
