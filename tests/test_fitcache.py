@@ -28,6 +28,11 @@ def test_a_kept_fit_gives_the_same_forecasts_as_fitting_again():
     assert np.array_equal(fresh.history["p_true"], kept.history["p_true"])
     # something that is not an earlier fit's output is ignored: the model is fitted again
     assert not forecast.fit(evidence, fitted={"params": {"nonsense": 1}}).reused
+    for broken in ("source_strength", "half_life_days"):  # a value that is not a number: fitted again
+        altered = json.loads(json.dumps(fresh.fitted))
+        altered["params"][broken] = "4"
+        assert not forecast.fit(evidence, fitted=altered).reused
+    assert not forecast.fit(evidence, fitted={"params": [], "fits": "x", "checkpoints": 3}).reused
 
 
 def test_the_cli_fits_once_per_store_revision_and_again_after_any_write(seeded, db_path):

@@ -387,7 +387,8 @@ def claims(ctx: click.Context, fmt: str, status: str | None, topic: str | None, 
     width = max(30, shutil.get_terminal_size((120, 20)).columns - 75)
     click.echo(render_table(
         [[v.claim.id, v.claim.ref or "", _shorten(v.claim.statement, width), v.status.value,
-          v.outcome.verdict if v.outcome else "open", len(v.reports), format_when(v.claim.first_reported_at, v.claim.first_reported_date_only)[:10]]
+          v.outcome.verdict if v.outcome else "open", len(v.reports),
+          format_when(v.claim.first_reported_at, v.claim.first_reported_date_only)[:10]]
          for v in views],
         ["id", "ref", "claim", "status", "outcome", "reports", "first"],
     ))

@@ -5,8 +5,8 @@ on what the store holds, which every write changes along with the store's revisi
 (`Ledger.revision`). So a command or a dashboard page that finds the parameters fitted at the
 store's current state (its revision, and the sizes and newest times of what it holds, which tell
 apart two stores at one revision, say after restoring a backup) reuses them instead of fitting
-again; any write, from any process, makes the next one refit. The parameters live in a small JSON file beside the store (`STORE-fits.json`),
-so they outlive the process: the next `tracker predict`, `tracker calibration` or a restarted
+again; any write, from any process, makes the next one refit. The parameters live in a small
+JSON file beside the store (`STORE-fits.json`), so they outlive the process: the next `tracker predict`, `tracker calibration` or a restarted
 dashboard pays the fit only when something changed. A store that is not a file (PostgreSQL, an
 in-memory SQLite) keeps nothing, and a file that cannot be read or written is ignored: the model
 is then fitted as if there were none.

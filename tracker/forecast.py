@@ -852,7 +852,7 @@ def fit(evidence: Evidence, level: float = 0.9, fitted: dict | None = None) -> M
     if fitted is not None:
         try:
             return _refitted(evidence, walk, pairs, claims, fitted, level)
-        except (KeyError, TypeError, ValueError):
+        except (AttributeError, KeyError, TypeError, ValueError):
             pass  # not what an earlier fit wrote: fit again
     # the optimiser's vectors have eight entries: BLAS threads only contend for the cores (eight
     # times slower on a busy two-core machine)
@@ -862,7 +862,11 @@ def fit(evidence: Evidence, level: float = 0.9, fitted: dict | None = None) -> M
 
 def _refitted(evidence: Evidence, walk: _Walk, pairs: pd.DataFrame, claims: pd.DataFrame, fitted: dict,
               level: float) -> Model:
-    """The model with the parameters of an earlier fit (`Model.fitted`) of the same store."""
+    """The model with the parameters of an earlier fit (`Model.fitted`) of the same store; a
+    ValueError when they are not what a fit writes (numbers, or None for no half-life)."""
+    for values in [fitted["params"], *fitted["fits"]]:
+        if not all(v is None or (isinstance(v, int | float) and not isinstance(v, bool)) for v in values.values()):
+            raise ValueError("not a fit's parameters")
     fits = [Params(**f) for f in fitted["fits"]]
     rows = [{"from": pd.NaT if c["from"] is None else pd.Timestamp(c["from"]), "resolved": int(c["resolved"]),
              **f.as_dict()} for c, f in zip(fitted["checkpoints"], fits, strict=True)]

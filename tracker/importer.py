@@ -890,7 +890,8 @@ class _Run:
             claim.outcomes = list(item.outcomes)
             claim.file_version = item.version
             if item.expected_by is not None:
-                claim.expected_by, claim.expected_day, claim.expected_row = item.expected_by, item.expected_by_date_only, item.row
+                claim.expected_by, claim.expected_day = item.expected_by, item.expected_by_date_only
+                claim.expected_row = item.row
             if item.first_reported_at is not None:
                 declared_first = read_when(item.first_reported_at)
                 claim.declared_first = declared_first.at

@@ -844,7 +844,8 @@ class Writer:
         self.audit("outcome.record", "outcome", outcome.id, claim=claim,
                    before={"verdict": previous.verdict,
                            "decided_at": as_written(previous.decided_at, previous.decided_date_only)} if previous else None,
-                   after={"verdict": verdict, "decided_at": as_written(when, read.date_only), "evidence_url": outcome.evidence_url,
+                   after={"verdict": verdict, "decided_at": as_written(when, read.date_only),
+                          "evidence_url": outcome.evidence_url,
                           "note": outcome.note, "reviewer": outcome.reviewer})
         return outcome
 

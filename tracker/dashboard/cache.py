@@ -103,15 +103,24 @@ def glance_kept(fp: tuple) -> dict | None:
         kept = fitcache.read(ledger().engine, fitcache.state(fp[1], evidence(fp)), "glance")
         if kept is None:
             return None
-        _glances()[fp] = kept
+        _keep_glance(fp, kept)
     return _glances()[fp]
+
+
+def _keep_glance(fp: tuple, value: dict) -> None:
+    """Remember a glance for this store state (only the latest few states: each write makes a new one)."""
+    kept = _glances()
+    while len(kept) >= 16:
+        kept.pop(next(iter(kept)))
+    kept[fp] = value
 
 
 def glance(fp: tuple) -> dict:
     """The calibration glance for this store state, computed (and kept) when not yet known."""
     kept = glance_kept(fp)
     if kept is None:
-        kept = _glances()[fp] = selfscore.glance(model(fp))
+        kept = selfscore.glance(model(fp))
+        _keep_glance(fp, kept)
         fitcache.write(ledger().engine, fitcache.state(fp[1], evidence(fp)), "glance", kept)
     return kept
 

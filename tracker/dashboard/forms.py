@@ -99,7 +99,8 @@ def keep_typed(key: str, fields) -> None:
 def edit_claim_form(view: ClaimView, key: str = "claim_edit") -> None:
     """Edit a claim's statement, expected-by date and topics (reviewers), from the version shown."""
     claim = view.claim
-    shown = {"statement": claim.statement, "expected": when(claim.expected_by, claim.expected_by_date_only), "topics": "; ".join(view.topics)}
+    shown = {"statement": claim.statement, "expected": when(claim.expected_by, claim.expected_by_date_only),
+             "topics": "; ".join(view.topics)}
     prefill(key, {**shown, "reason": ""}, (claim.id, claim.version))
     with st.form(key):
         st.text_area("Statement", key=f"{key}_statement", height=80)
