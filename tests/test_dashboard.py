@@ -64,6 +64,14 @@ def table(at: AppTest, column: str):
     return next(frame.value for frame in at.dataframe if column in frame.value.columns)
 
 
+def fill_report(at: AppTest, row: int, source: str, stance: str, when: str) -> AppTest:
+    """Fill report `row` of the Log a claim form: its source, stance and time (each a rerun)."""
+    at.selectbox(key=f"log_r{row}_source").select(source).run()
+    at.selectbox(key=f"log_r{row}_stance").select(stance).run()
+    at.text_input(key=f"log_r{row}_when").input(when).run()
+    return at
+
+
 def texts(elements) -> str:
     """The elements' text as a person reads it (Markdown escapes removed)."""
     return re.sub(r"\\(.)", r"\1", " | ".join(str(e.value) for e in elements))
@@ -139,9 +147,7 @@ def test_logging_a_claim_writes_it_to_the_store(aleppo):
     at = ok(on("log_claim"))
     at.text_area(key="log_statement").input("The last convoy has left eastern Aleppo").run()
     at.text_input(key="log_topics").input("aleppo; evacuation").run()
-    at.selectbox(key="log_r0_source").select("ICRC").run()
-    at.selectbox(key="log_r0_stance").select("confirmed").run()
-    at.text_input(key="log_r0_when").input("Thursday 22nd December 2016 15:00").run()
+    fill_report(at, 0, "ICRC", "confirmed", "Thursday 22nd December 2016 15:00")
     assert "Read as 2016-12-22T15:00Z" in texts(at.caption)
     at.button(key="log_add_row").click().run()
     at.selectbox(key="log_r1_source").select("Lavrov").run()  # an alias picks its source
@@ -186,9 +192,7 @@ def test_a_bad_date_shows_an_error_and_writes_nothing(aleppo):
     before = queries.fingerprint(aleppo)
     at = ok(on("log_claim"))
     at.text_area(key="log_statement").input("The ceasefire holds").run()
-    at.selectbox(key="log_r0_source").select("Kremlin").run()
-    at.selectbox(key="log_r0_stance").select("confirmed").run()
-    at.text_input(key="log_r0_when").input("someday soon").run()
+    fill_report(at, 0, "Kremlin", "confirmed", "someday soon")
     assert "is not a date this tracker can read" in texts(at.caption)
     at.button(key="log_submit").click().run()
     assert "report 1: the report's time: 'someday soon' is not a date" in texts(ok(at).error)
@@ -200,9 +204,7 @@ def test_a_second_bad_report_writes_nothing_of_the_first(aleppo):
     before = queries.fingerprint(aleppo)
     at = ok(on("log_claim"))
     at.text_area(key="log_statement").input("The ceasefire holds").run()
-    at.selectbox(key="log_r0_source").select("Kremlin").run()
-    at.selectbox(key="log_r0_stance").select("confirmed").run()
-    at.text_input(key="log_r0_when").input("20 December 2016").run()
+    fill_report(at, 0, "Kremlin", "confirmed", "20 December 2016")
     at.button(key="log_add_row").click().run()
     at.button(key="log_submit").click().run()
     assert "report 2" in texts(ok(at).error)
@@ -438,14 +440,10 @@ def test_log_a_claim_reads_times_in_the_entrys_zone_and_previews_utc(aleppo, mon
     assert at.selectbox(key="log_zone").value == "Europe/London"  # starts at the user's setting
     at.selectbox(key="log_zone").select("Asia/Damascus").run()
     at.text_area(key="log_statement").input("Convoys left eastern Aleppo at dusk").run()
-    at.selectbox(key="log_r0_source").select("ICRC").run()
-    at.selectbox(key="log_r0_stance").select("confirmed").run()
-    at.text_input(key="log_r0_when").input("15 December 2016 18:00").run()
+    fill_report(at, 0, "ICRC", "confirmed", "15 December 2016 18:00")
     assert "Read as 2016-12-15T16:00Z" in texts(ok(at).caption)
     at.button(key="log_add_row").click().run()
-    at.selectbox(key="log_r1_source").select("Kremlin").run()
-    at.selectbox(key="log_r1_stance").select("rumoured").run()
-    at.text_input(key="log_r1_when").input("15 December 2016 10:00 EET").run()  # its own zone wins
+    fill_report(at, 1, "Kremlin", "rumoured", "15 December 2016 10:00 EET")  # its own zone wins
     at.text_input(key="log_expected").input("17 December 2016").run()
     assert "Read as the date 2016-12-17" in texts(ok(at).caption)
     at.button(key="log_submit").click().run()
@@ -460,9 +458,7 @@ def test_a_time_at_a_dst_change_in_the_picked_zone_is_refused_in_the_form(aleppo
     at = ok(on("log_claim"))
     at.selectbox(key="log_zone").select("Europe/Berlin").run()
     at.text_area(key="log_statement").input("Clocks went back").run()
-    at.selectbox(key="log_r0_source").select("Kremlin").run()
-    at.selectbox(key="log_r0_stance").select("confirmed").run()
-    at.text_input(key="log_r0_when").input("2016-10-30 02:30").run()
+    fill_report(at, 0, "Kremlin", "confirmed", "2016-10-30 02:30")
     assert "happened twice in Europe/Berlin" in texts(ok(at).caption)
     at.button(key="log_submit").click().run()
     assert "happened twice in Europe/Berlin" in ok(at).error[0].value
