@@ -70,6 +70,19 @@ def test_a_denial_raises_p_true_only_when_the_record_shows_it_is_usually_wrong_w
         assert (moved > 0.01) if raises else (moved <= 1e-12), (raises, moved)
 
 
+def test_a_sources_skill_in_one_direction_carries_to_the_other():
+    """A source whose assertions held up is trusted more than a newcomer when it first denies, and
+    one whose denials held up more when it first asserts (`skill_transfer`); both with no record of
+    that direction and of the same kind as the newcomer."""
+    shared = _record("Other", "confirmed", "true", 3, start=900) + _record("Other", "denied", "false", 3, start=1000)
+    cases = ((_record("Sharp", "confirmed", "true", 10), "denied", -1),
+             (_record("Sharp", "denied", "false", 10), "confirmed", +1))
+    for past, stance, direction in cases:
+        by = {who: _p(build_evidence(past + shared + [_open("x", ("Other", "rumoured"), (who, stance))],
+                                     sources=["Newcomer"]), "x") for who in ("Sharp", "Newcomer")}
+        assert (by["Sharp"] - by["Newcomer"]) * direction > 0.01, (stance, by)
+
+
 @SETTINGS
 @given(claims=stores(), source=st.sampled_from(SOURCES + ["Nobody"]), stance=st.sampled_from(["confirmed",
                                                                                                 "rumoured", "denied"]))
@@ -192,7 +205,7 @@ def test_the_fits_analytic_gradient_is_the_slope_of_its_log_odds():
 
     model = forecast.fit(make_world_type("sparse", 3, n_claims=400).evidence())
     f = model.first_report
-    x = forecast._to_vector(forecast.DEFAULTS) + np.array([0.3, -0.4, 0.5, -0.2, -0.2, -0.1, -0.3, -0.15])
+    x = forecast._to_vector(forecast.DEFAULTS) + np.array([0.3, -0.4, 0.5, -0.2, -0.2, -0.1, -0.3, -0.15, -0.3])
     params = forecast._from_vector(x, forecast.DEFAULTS)
     z, slopes = forecast._log_odds_and_slopes(f, params)
     assert np.allclose(z, np.log(forecast._p_true(f, params)) - np.log1p(-forecast._p_true(f, params)), atol=1e-6)

@@ -11,8 +11,12 @@ source's from its parent's group (the parent and its children), the group's from
 the kind's from the store's, the store's from the truth rate of every stance on record. Each step
 is a Beta shrinkage by a number of pseudo-claims: `group_strength` for store, kind and group;
 `source_strength` for what a source asserted (confirmations and rumours together) or denied;
-`stance_strength` from what it asserted to how it confirmed or rumoured. Independent origins speak
-independently given the truth (relays collapse into their origin), so
+`stance_strength` from what it asserted to how it confirmed or rumoured. A source's skill is one
+thing seen from two sides: before its own record of a direction counts, the group's accuracy is
+tilted by how much better (or worse) than its group the source was in the *other* direction, in
+log-odds, times `skill_transfer` (a source whose denials held up is trusted more when it asserts,
+and the other way round). Independent origins speak independently given the truth (relays
+collapse into their origin), so
 
     logit p_true = prior_weight * logit(prior) + sum over origins of w[stance] * log LR,
     log LR = logit(accuracy of that origin's stance) - logit(truth rate of all stances on record),
@@ -25,11 +29,11 @@ not set), `prior_weight` how much the topic prior does; all four lie between 0 a
 discount what the record says (sources that copy each other, a prior that misled) but never
 amplify it.
 
-**Learned, not hand-set.** The four strengths and four weights are fitted by maximising the
+**Learned, not hand-set.** The four strengths, the skill transfer and four weights are fitted by maximising the
 likelihood of the tracker's own at-report-time forecasts of resolved claims (each built only from
 outcomes known before the claim was first reported), with a weak pull toward the defaults
-(`DEFAULTS`), by L-BFGS-B with the gradient worked out along the shrinkage chain
-(`_log_odds_and_slopes`). The fit is the self-correction: when past forecasts leaned too far (a misleading
+(`DEFAULTS`), by L-BFGS-B with the gradient carried along the shrinkage chain (`_Dual`,
+`_log_odds_and_slopes`). The fit is the self-correction: when past forecasts leaned too far (a misleading
 topic prior, over-counted rumours), the weights shrink and the forecasts move back toward 0.5.
 Below `MIN_FIT_CLAIMS` resolved claims the defaults apply. The chronological forecasts never look
 ahead: the parameters a claim is forecast with were fitted at the last checkpoint before its first
@@ -88,6 +92,7 @@ UNTAGGED = "(untagged)"
 MIN_FIT_CLAIMS = 30
 FIT_SAMPLE = 5_000  # the fit reads at most this many of the latest resolved claims
 MAX_CHECKPOINTS = 10  # the chronological refits, spaced evenly in log(resolved claims)
+GROWTH = 2.0  # the checkpoints are at least this far apart (a factor in resolved claims)
 # a claim's p_true line is computed at most at this many of its report times (a chart's worth):
 # each point reads every report of the claim before it, so one per report is quadratic
 TIMELINE_POINTS = 60
@@ -107,6 +112,7 @@ class Params:
     weight_confirmed: float = 1.0
     weight_rumoured: float = 1.0
     weight_denied: float = 1.0
+    skill_transfer: float = 1.0  # how far a source's skill in one direction carries to the other
     half_life_days: float | None = None  # records weighted by closeness in time to the stance (None: all alike)
     fitted_on: int = 0  # resolved claims the fit rests on (0: defaults)
     fit_loss: float = float("nan")  # the fit's penalised log loss per claim
@@ -124,11 +130,11 @@ class Params:
 
 DEFAULTS = Params()
 _FREE = ("source_strength", "stance_strength", "group_strength", "topic_strength", "prior_weight",
-         "weight_confirmed", "weight_rumoured", "weight_denied")
+         "weight_confirmed", "weight_rumoured", "weight_denied", "skill_transfer")
 _LOG_SCALED = {"source_strength", "stance_strength", "group_strength", "topic_strength"}
 _BOUNDS = {"source_strength": (0.25, 500.0), "stance_strength": (0.25, 500.0), "group_strength": (0.25, 500.0), "topic_strength": (0.5, 2000.0),
            "prior_weight": (0.0, 1.0), "weight_confirmed": (0.0, 1.0), "weight_rumoured": (0.0, 1.0),
-           "weight_denied": (0.0, 1.0)}
+           "weight_denied": (0.0, 1.0), "skill_transfer": (0.0, 2.0)}
 _PULL = 2.0  # the weak pull toward the defaults, in claims' worth of log loss
 
 
@@ -428,7 +434,8 @@ class _Features:
     vote_source: np.ndarray  # source id
     vote_has_group: np.ndarray  # the source has a parent
     counts: dict  # level -> (votes, 4): n(stance, T), n(stance, F), n(T), n(F) of the vote's stance;
-    # "asserted": the source's confirmations and rumours together, (votes, 2): n(T), n(F)
+    # "LEVEL:asserted", "LEVEL:denied": the entity's confirmations and rumours together, and its
+    # denials, (votes, 2): n(T), n(F)
     confident_wrong: np.ndarray  # the direction rule's exception holds for this vote
     vote_seen: np.ndarray  # the verdict steps the vote's forecast may read
     vote_split: np.ndarray  # the steps decided before the vote's stance was taken
@@ -515,8 +522,8 @@ def _level_counts(walk: _Walk, source: np.ndarray, code: np.ndarray, seen: np.nd
         c = (sums.before(entity, seen) if half_life is None
              else sums.decayed_before(entity, seen, split, days, half_life, walk.step_days))
         counts[name] = np.c_[c[rows, code * 2], c[rows, code * 2 + 1], c[:, 0::2].sum(axis=1), c[:, 1::2].sum(axis=1)]
-        if name == "source":
-            counts["asserted"] = np.c_[c[:, 0] + c[:, 2], c[:, 1] + c[:, 3]]
+        counts[name + ":asserted"] = np.c_[c[:, 0] + c[:, 2], c[:, 1] + c[:, 3]]
+        counts[name + ":denied"] = c[:, 4:6]
     return counts
 
 
@@ -566,48 +573,103 @@ def _confident_wrong(counts: dict, code: np.ndarray, has_group: np.ndarray, leve
 
 
 # -- the model's arithmetic ----------------------------------------------------------------
+# the parameters a vote's accuracy depends on, in the order of its slopes' columns
+_VOTE_FREE = ("source_strength", "stance_strength", "group_strength", "skill_transfer")
+
+
+@dataclass(frozen=True)
+class _Dual:
+    """A value per vote with its derivatives by `_VOTE_FREE` (strengths by their logs): the chain
+    of shrinkage steps carries both, so the fit's gradient is exact without being written out."""
+
+    value: np.ndarray
+    slopes: np.ndarray  # (votes, len(_VOTE_FREE))
+
+    @classmethod
+    def constant(cls, value: np.ndarray) -> "_Dual":
+        return cls(value, np.zeros((len(value), len(_VOTE_FREE))))
+
+    def shrunk(self, right: np.ndarray, total: np.ndarray, strength: float, by: str) -> "_Dual":
+        """(right + k a) / (total + k): a record shrunk toward this value by `k` pseudo-calls."""
+        n = total + strength
+        value = (right + strength * self.value) / n
+        slopes = (strength / n)[:, None] * self.slopes
+        slopes[:, _VOTE_FREE.index(by)] += strength * (self.value - value) / n  # d/d log k
+        return _Dual(value, slopes)
+
+    def where(self, keep: np.ndarray, other: "_Dual") -> "_Dual":
+        return _Dual(np.where(keep, self.value, other.value), np.where(keep[:, None], self.slopes, other.slopes))
+
+    def logit(self) -> "_Dual":
+        inside = (self.value > _EPS) & (self.value < 1 - _EPS)  # _logit is flat where it clips
+        scale = np.where(inside, 1.0 / (self.value * (1 - self.value)), 0.0)
+        return _Dual(_logit(self.value), self.slopes * scale[:, None])
+
+    def sigmoid(self) -> "_Dual":
+        value = _sigmoid(self.value)
+        return _Dual(value, self.slopes * (value * (1 - value))[:, None])
+
+    def __add__(self, other: "_Dual") -> "_Dual":
+        return _Dual(self.value + other.value, self.slopes + other.slopes)
+
+    def __sub__(self, other: "_Dual") -> "_Dual":
+        return _Dual(self.value - other.value, self.slopes - other.slopes)
+
+    def times_transfer(self, transfer: float) -> "_Dual":
+        """This value times the skill transfer, a parameter itself."""
+        slopes = transfer * self.slopes
+        slopes[:, _VOTE_FREE.index("skill_transfer")] += self.value
+        return _Dual(transfer * self.value, slopes)
+
+
+def _group_chain(f: _Features, key: str, p: Params) -> _Dual:
+    """P(true | a stance) shrunk from the store's rate of every stance, by `group_strength`, to
+    the store's, the kind's and the parent group's record (`key`: which calls: the vote's stance,
+    ":asserted" or ":denied")."""
+    acc = _Dual.constant(f.store_rate[0])
+    for name in ("store", "kind", "group"):
+        c = f.counts[name + key]
+        shrunk = acc.shrunk(c[:, 0], c[:, 0] + c[:, 1], p.group_strength, "group_strength")
+        acc = shrunk.where(f.vote_has_group, acc) if name == "group" else shrunk
+    return acc
+
+
+def _accuracy(f: _Features, p: Params) -> _Dual:
+    """Each vote's P(true | this source took this stance), with its slopes.
+
+    The group chain gives the stance's accuracy among the source's peers. What the source showed
+    in the *other* direction tilts it: a source whose denials were right more often than its
+    group's is taken to assert better than its group too, by `skill_transfer` times the log-odds
+    gap (and the other way round). The source's own record of the vote's direction, then of its
+    stance, is shrunk toward that."""
+    s, t = p.source_strength, p.stance_strength
+    own_asserted, own_denied = f.counts["source:asserted"], f.counts["source:denied"]
+    peers_asserting, peers_denying = _group_chain(f, ":asserted", p), _group_chain(f, ":denied", p)
+    asserting_skill = (peers_asserting.shrunk(own_asserted[:, 0], own_asserted.sum(axis=1), s, "source_strength")
+                       .logit() - peers_asserting.logit())
+    denying_skill = peers_denying.logit() - peers_denying.shrunk(
+        own_denied[:, 0], own_denied.sum(axis=1), s, "source_strength").logit()
+    peers = _group_chain(f, "", p).logit()
+    asserts = ASSERTING[f.vote_code]
+    prior = (peers + denying_skill.times_transfer(p.skill_transfer)).where(
+        asserts, peers - asserting_skill.times_transfer(p.skill_transfer)).sigmoid()
+    own = f.counts["source"]
+    # a confirmation or rumour: everything the source asserted, then its own kind of assertion
+    asserted = prior.shrunk(own_asserted[:, 0], own_asserted.sum(axis=1), s, "source_strength").shrunk(
+        own[:, 0], own[:, 0] + own[:, 1], t, "stance_strength")
+    denied = prior.shrunk(own[:, 0], own[:, 0] + own[:, 1], s, "source_strength")
+    return asserted.where(asserts, denied)
+
+
 def _stance_accuracy(f: _Features, p: Params) -> tuple[np.ndarray, np.ndarray]:
-    """Each vote's P(true | this source took this stance), shrunk source -> parent group -> kind ->
-    store -> the truth rate of every stance on record; and that last rate.
+    """Each vote's P(true | this source took this stance) (see `_accuracy`); and the truth rate of
+    every stance on record.
 
     The likelihood ratio of the stance is the odds of the first over the odds of the second, which
     is P(stance | T) / P(stance | F): with no record anywhere it is 1, and a source that takes the
     stance on true and false claims alike moves nothing.
     """
-    acc, rate, _ = _accuracy_and_slopes(f, p)
-    return acc, rate
-
-
-def _accuracy_and_slopes(f: _Features, p: Params) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """`_stance_accuracy`, and each vote's accuracy's derivatives by the logs of the source, stance
-    and group strengths (for the fit's gradient). Each shrinkage step a' = (r + g a) / (n + g) has
-    da'/dg = (a - a') / (n + g) and da'/da = g / (n + g); the chain is followed level by level."""
-    rate = f.store_rate[0]
-    g, s, t = p.group_strength, p.source_strength, p.stance_strength
-    acc, d_g = rate, np.zeros(len(rate))
-    for name in ("store", "kind", "group"):
-        c = f.counts[name]
-        n = c[:, 0] + c[:, 1] + g
-        shrunk = (c[:, 0] + g * acc) / n
-        d_shrunk = (acc - shrunk) / n + g / n * d_g
-        keep = f.vote_has_group if name == "group" else True
-        acc, d_g = np.where(keep, shrunk, acc), np.where(keep, d_shrunk, d_g)
-    # a confirmation or rumour first borrows from everything the source asserted, then its own kind
-    pooled = f.counts["asserted"]
-    n_pooled = pooled[:, 0] + pooled[:, 1] + s
-    asserting = (pooled[:, 0] + s * acc) / n_pooled
-    own = f.counts["source"]
-    n_assert, n_deny = own[:, 0] + own[:, 1] + t, own[:, 0] + own[:, 1] + s
-    acc_assert = (own[:, 0] + t * asserting) / n_assert
-    acc_deny = (own[:, 0] + s * acc) / n_deny
-    on_assert = t / n_assert  # d acc_assert / d asserting
-    assert_slopes = np.column_stack([on_assert * (acc - asserting) / n_pooled * s,
-                                     (asserting - acc_assert) / n_assert * t,
-                                     on_assert * s / n_pooled * d_g * g])
-    deny_slopes = np.column_stack([(acc - acc_deny) / n_deny * s, np.zeros(len(acc)), s / n_deny * d_g * g])
-    asserts = ASSERTING[f.vote_code]
-    return (np.where(asserts, acc_assert, acc_deny), rate,
-            np.where(asserts[:, None], assert_slopes, deny_slopes))
+    return _accuracy(f, p).value, f.store_rate[0]
 
 
 def _vote_terms(f: _Features, p: Params) -> np.ndarray:
@@ -616,18 +678,18 @@ def _vote_terms(f: _Features, p: Params) -> np.ndarray:
 
 
 def _vote_terms_and_slopes(f: _Features, p: Params) -> tuple[np.ndarray, np.ndarray]:
-    """`_vote_terms`, and their derivatives by the free parameters that reach them (in `_FREE`
-    order: the log source, stance and group strengths, then the three stance weights)."""
-    acc, _, slopes = _accuracy_and_slopes(f, p)
-    raw = _logit(acc) - f.store_rate[1]
-    llr = raw * p.weights[f.vote_code]
+    """`_vote_terms`, and their derivatives by the free parameters that reach them (`_VOTE_FREE`,
+    then the three stance weights)."""
+    log_acc = _accuracy(f, p).logit()
+    raw = log_acc.value - f.store_rate[1]
+    weight = p.weights[f.vote_code]
+    llr = raw * weight
     against = np.where(ASSERTING[f.vote_code], llr < 0, llr > 0)
     counted = ~(against & ~f.confident_wrong)
-    inside = (acc > _EPS) & (acc < 1 - _EPS)  # _logit is flat where it clips
-    scale = np.where(counted & inside, p.weights[f.vote_code] / (acc * (1 - acc)), 0.0)
-    by_weight = np.zeros((len(acc), 3))
-    by_weight[np.arange(len(acc)), f.vote_code] = np.where(counted, raw, 0.0)
-    return np.where(counted, llr, 0.0), np.hstack([slopes * scale[:, None], by_weight])
+    by_weight = np.zeros((len(raw), 3))
+    by_weight[np.arange(len(raw)), f.vote_code] = np.where(counted, raw, 0.0)
+    return (np.where(counted, llr, 0.0),
+            np.hstack([log_acc.slopes * np.where(counted, weight, 0.0)[:, None], by_weight]))
 
 
 def _topic_rates(f: _Features, p: Params) -> np.ndarray:
@@ -701,7 +763,7 @@ def _log_odds_and_slopes(f: _Features, p: Params) -> tuple[np.ndarray, np.ndarra
     prior, d_prior = _prior_logit_and_slope(f, p)
     terms, d_terms = _vote_terms_and_slopes(f, p)
     slopes = np.zeros((n, len(_FREE)))
-    for column, free in ((0, 0), (1, 1), (2, 2), (3, 5), (4, 6), (5, 7)):  # the votes' parameters
+    for column, free in ((0, 0), (1, 1), (2, 2), (3, 8), (4, 5), (5, 6), (6, 7)):  # the votes' parameters
         slopes[:, free] = np.bincount(f.vote_query, weights=d_terms[:, column], minlength=n)
     slopes[:, 3] = p.prior_weight * d_prior
     slopes[:, 4] = prior
@@ -885,7 +947,7 @@ def _fit(evidence: Evidence, walk: _Walk, pairs: pd.DataFrame, claims: pd.DataFr
 
     # checkpoints: the times at which the number of resolved claims reaches 30, 60, 120, ...
     scored = now[now["value"].notna()].sort_values("decided_at", kind="stable")
-    growth = max(2.0, (len(scored) / MIN_FIT_CLAIMS) ** (1 / MAX_CHECKPOINTS))
+    growth = max(GROWTH, (len(scored) / MIN_FIT_CLAIMS) ** (1 / MAX_CHECKPOINTS))
     marks, target = [], float(MIN_FIT_CLAIMS)
     while target <= len(scored):
         marks.append(int(target))
@@ -1095,10 +1157,18 @@ def _drivers(model: Model, f: _Features, params: Params) -> pd.DataFrame:
     at, right, total = _most_specific(f.counts, f.vote_code, f.vote_has_group)
     level = np.array(LEVELS, dtype=object)[at]
     stance = np.array(STANCES, dtype=object)[f.vote_code]
+    # what the source showed in the other direction, which tilts this one (`skill_transfer`)
+    asserts = ASSERTING[f.vote_code]
+    other = np.where(asserts[:, None], f.counts["source:denied"][:, ::-1], f.counts["source:asserted"])
+    other_total = other.sum(axis=1) if params.skill_transfer > 0 else np.zeros(len(other))
+    other_words = np.where(asserts, "its denials", "its assertions")
     words = []
-    for name, st, term, lv, r, t in zip(names, stance, terms, level, right, total):
+    for name, st, term, lv, r, t, o_right, o_total, o_words in zip(
+            names, stance, terms, level, right, total, other[:, 0], other_total, other_words):
         record = (f"{_LEVEL_WORDS[lv]} {_PLURAL[st]} were right {_count(r)} time(s) in {_count(t)}{recency}"
                   if t > 0 else f"no {_PLURAL[st][:-1]} on record yet")
+        if o_total > 0:
+            record += f"; {o_words} were right {_count(o_right)} time(s) in {_count(o_total)} (skill carries over)"
         if term > 0.05:
             push = "toward true"
         elif term < -0.05:

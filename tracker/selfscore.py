@@ -95,6 +95,7 @@ def describe_params(params: forecast.Params) -> str:
               f"group strength {params.group_strength:.2g}, topic strength {params.topic_strength:.2g}, "
               f"prior weight {params.prior_weight:.2f}, weights: confirmed {params.weight_confirmed:.2f}, "
               f"rumoured {params.weight_rumoured:.2f}, denied {params.weight_denied:.2f}, "
+              f"skill transfer {params.skill_transfer:.2f}, "
               + (f"half-life {params.half_life_days:g} days" if params.half_life_days else "no half-life"))
     if params.fitted_on:
         return f"fitted on {params.fitted_on} resolved claim(s): {values}"
