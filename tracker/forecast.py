@@ -37,8 +37,11 @@ outcomes known before the claim was first reported), with a weak pull toward the
 topic prior, over-counted rumours), the weights shrink and the forecasts move back toward 0.5.
 Below `MIN_FIT_CLAIMS` resolved claims the defaults apply. The chronological forecasts never look
 ahead: the parameters a claim is forecast with were fitted at the last checkpoint before its first
-report (checkpoints at 30, 60, 120, ... resolved claims, at most `MAX_CHECKPOINTS`) on the claims
-resolved by then; current forecasts use a fit on the latest `FIT_SAMPLE` resolved claims. Each fit
+report (checkpoints from 30 resolved claims on, `MAX_CHECKPOINTS` of them spaced evenly in the log
+of the resolved count, each at least `GROWTH` times the last) on the claims resolved by then;
+current forecasts use a fit on the latest `FIT_SAMPLE` resolved claims. Each fit also tries a
+recency half-life (a third and a tenth of the record's span), kept only when it passes a
+likelihood-ratio test against none (`HALF_LIFE_NATS`). Each fit
 reads only its own sample's first-report records; every claim's first-report forecast (`history`)
 is computed when something asks for it. A fit depends only on what the store holds, so callers
 that know the store's revision keep it (`Model.fitted`, `tracker.fitcache`) and pass it back.
@@ -92,7 +95,10 @@ UNTAGGED = "(untagged)"
 MIN_FIT_CLAIMS = 30
 FIT_SAMPLE = 5_000  # the fit reads at most this many of the latest resolved claims
 MAX_CHECKPOINTS = 10  # the chronological refits, spaced evenly in log(resolved claims)
-GROWTH = 2.0  # the checkpoints are at least this far apart (a factor in resolved claims)
+# a half-life is kept when it raises the fit's log-likelihood by this much (chi-squared, 1 degree
+# of freedom, 95%: 3.84 / 2)
+HALF_LIFE_NATS = 1.92
+GROWTH = 1.25  # the checkpoints are at least this far apart (a factor in resolved claims)
 # a claim's p_true line is computed at most at this many of its report times (a chart's worth):
 # each point reads every report of the claim before it, so one per report is quadratic
 TIMELINE_POINTS = 60
@@ -829,7 +835,8 @@ def fit_best(feats: _Features, walk: _Walk, outcome: np.ndarray, start: Params, 
         got = replace(fit_params(f, y, replace(start, half_life_days=half_life), steps), half_life_days=half_life)
         if got.fitted_on == 0:
             return replace(got, half_life_days=None)  # too few to fit: the defaults, no decay
-        if best is None or got.fit_loss < best.fit_loss - 1e-4:  # a half-life must earn its place
+        # a half-life is one more parameter: it must earn its place by a likelihood-ratio test
+        if best is None or got.fit_loss < best.fit_loss - HALF_LIFE_NATS / got.fitted_on:
             best = got
     return best
 
