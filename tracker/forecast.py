@@ -37,8 +37,8 @@ outcomes known before the claim was first reported), with a weak pull toward the
 topic prior, over-counted rumours), the weights shrink and the forecasts move back toward 0.5.
 Below `MIN_FIT_CLAIMS` resolved claims the defaults apply. The chronological forecasts never look
 ahead: the parameters a claim is forecast with were fitted at the last checkpoint before its first
-report (checkpoints from 30 resolved claims on, `MAX_CHECKPOINTS` of them spaced evenly in the log
-of the resolved count, each at least `GROWTH` times the last) on the claims resolved by then;
+report (checkpoints from 30 resolved claims to all of them, `MAX_CHECKPOINTS` steps spaced evenly
+in the log of the resolved count, each at least `GROWTH` times the last) on the claims resolved by then;
 current forecasts use a fit on the latest `FIT_SAMPLE` resolved claims. Each fit also tries a
 recency half-life (a third and a tenth of the record's span), kept only when it passes a
 likelihood-ratio test against none (`HALF_LIFE_NATS`). Each fit
@@ -94,7 +94,7 @@ ASSERTING = np.array([True, True, False])
 UNTAGGED = "(untagged)"
 MIN_FIT_CLAIMS = 30
 FIT_SAMPLE = 5_000  # the fit reads at most this many of the latest resolved claims
-MAX_CHECKPOINTS = 10  # the chronological refits, spaced evenly in log(resolved claims)
+MAX_CHECKPOINTS = 10  # steps between the chronological refits, spaced evenly in log(resolved claims)
 # a half-life is kept when it raises the fit's log-likelihood by this much (chi-squared, 1 degree
 # of freedom, 95%: 3.84 / 2)
 HALF_LIFE_NATS = 1.92
