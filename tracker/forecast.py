@@ -440,8 +440,9 @@ class _Features:
     vote_source: np.ndarray  # source id
     vote_has_group: np.ndarray  # the source has a parent
     counts: dict  # level -> (votes, 4): n(stance, T), n(stance, F), n(T), n(F) of the vote's stance;
-    # "LEVEL:asserted", "LEVEL:denied": the entity's confirmations and rumours together, and its
-    # denials, (votes, 2): n(T), n(F)
+    # "asserted": the source's confirmations and rumours together, (votes, 2): n(T), n(F);
+    # "LEVEL:other": the entity's calls in the other direction than the vote's (its denials for a
+    # confirmation or rumour, its confirmations and rumours for a denial), (votes, 2): n(T), n(F)
     confident_wrong: np.ndarray  # the direction rule's exception holds for this vote
     vote_seen: np.ndarray  # the verdict steps the vote's forecast may read
     vote_split: np.ndarray  # the steps decided before the vote's stance was taken
@@ -522,14 +523,17 @@ def _level_counts(walk: _Walk, source: np.ndarray, code: np.ndarray, seen: np.nd
     """Each vote's record at every level: right and wrong calls of its stance, and all calls."""
     counts = {}
     rows = np.arange(len(code))
+    asserting = ASSERTING[code]
     for name in LEVELS:
         entity = walk.entity_of[name].reindex(source).fillna(-1).to_numpy(dtype=np.int64)
         sums = walk.levels[name]
         c = (sums.before(entity, seen) if half_life is None
              else sums.decayed_before(entity, seen, split, days, half_life, walk.step_days))
         counts[name] = np.c_[c[rows, code * 2], c[rows, code * 2 + 1], c[:, 0::2].sum(axis=1), c[:, 1::2].sum(axis=1)]
-        counts[name + ":asserted"] = np.c_[c[:, 0] + c[:, 2], c[:, 1] + c[:, 3]]
-        counts[name + ":denied"] = c[:, 4:6]
+        asserted = np.c_[c[:, 0] + c[:, 2], c[:, 1] + c[:, 3]]
+        counts[name + ":other"] = np.where(asserting[:, None], c[:, 4:6], asserted)
+        if name == "source":
+            counts["asserted"] = asserted
     return counts
 
 
@@ -585,54 +589,75 @@ _VOTE_FREE = ("source_strength", "stance_strength", "group_strength", "skill_tra
 
 @dataclass(frozen=True)
 class _Dual:
-    """A value per vote with its derivatives by `_VOTE_FREE` (strengths by their logs): the chain
-    of shrinkage steps carries both, so the fit's gradient is exact without being written out."""
+    """A value per vote with its derivatives by the parameters of `_VOTE_FREE` that reach it
+    (strengths by their logs; a parameter not in `slopes` has slope 0): the chain of shrinkage
+    steps carries both, so the fit's gradient is exact without being written out. Without slopes
+    (None) only the values are carried: what a forecast needs."""
 
     value: np.ndarray
-    slopes: np.ndarray  # (votes, len(_VOTE_FREE))
+    slopes: dict | None  # parameter name -> (votes,) derivatives, or None
 
     @classmethod
-    def constant(cls, value: np.ndarray) -> "_Dual":
-        return cls(value, np.zeros((len(value), len(_VOTE_FREE))))
+    def constant(cls, value: np.ndarray, with_slopes: bool) -> "_Dual":
+        return cls(value, {} if with_slopes else None)
+
+    def _then(self, value: np.ndarray, scale) -> "_Dual":
+        """`value`, a function of this one whose derivative by it is `scale`."""
+        return _Dual(value, None if self.slopes is None else {k: d * scale for k, d in self.slopes.items()})
+
+    def _plus(self, name: str, slope: np.ndarray) -> "_Dual":
+        if self.slopes is not None:
+            self.slopes[name] = self.slopes[name] + slope if name in self.slopes else slope
+        return self
+
+    def _combined(self, other: "_Dual", value: np.ndarray, how) -> "_Dual":
+        if self.slopes is None:
+            return _Dual(value, None)
+        names = self.slopes.keys() | other.slopes.keys()
+        return _Dual(value, {k: how(self.slopes.get(k, 0.0), other.slopes.get(k, 0.0)) for k in names})
 
     def shrunk(self, right: np.ndarray, total: np.ndarray, strength: float, by: str) -> "_Dual":
         """(right + k a) / (total + k): a record shrunk toward this value by `k` pseudo-calls."""
         n = total + strength
         value = (right + strength * self.value) / n
-        slopes = (strength / n)[:, None] * self.slopes
-        slopes[:, _VOTE_FREE.index(by)] += strength * (self.value - value) / n  # d/d log k
-        return _Dual(value, slopes)
+        return self._then(value, strength / n)._plus(by, strength * (self.value - value) / n)  # d/d log k
 
     def where(self, keep: np.ndarray, other: "_Dual") -> "_Dual":
-        return _Dual(np.where(keep, self.value, other.value), np.where(keep[:, None], self.slopes, other.slopes))
+        return self._combined(other, np.where(keep, self.value, other.value), lambda a, b: np.where(keep, a, b))
 
     def logit(self) -> "_Dual":
+        if self.slopes is None:
+            return _Dual(_logit(self.value), None)
         inside = (self.value > _EPS) & (self.value < 1 - _EPS)  # _logit is flat where it clips
-        scale = np.where(inside, 1.0 / (self.value * (1 - self.value)), 0.0)
-        return _Dual(_logit(self.value), self.slopes * scale[:, None])
+        return self._then(_logit(self.value), np.where(inside, 1.0 / (self.value * (1 - self.value)), 0.0))
 
     def sigmoid(self) -> "_Dual":
         value = _sigmoid(self.value)
-        return _Dual(value, self.slopes * (value * (1 - value))[:, None])
+        return self._then(value, value * (1 - value))
 
     def __add__(self, other: "_Dual") -> "_Dual":
-        return _Dual(self.value + other.value, self.slopes + other.slopes)
+        return self._combined(other, self.value + other.value, lambda a, b: a + b)
 
     def __sub__(self, other: "_Dual") -> "_Dual":
-        return _Dual(self.value - other.value, self.slopes - other.slopes)
+        return self._combined(other, self.value - other.value, lambda a, b: a - b)
 
     def times_transfer(self, transfer: float) -> "_Dual":
         """This value times the skill transfer, a parameter itself."""
-        slopes = transfer * self.slopes
-        slopes[:, _VOTE_FREE.index("skill_transfer")] += self.value
-        return _Dual(transfer * self.value, slopes)
+        return self._then(transfer * self.value, transfer)._plus("skill_transfer", self.value)
+
+    def slope_matrix(self) -> np.ndarray:
+        """The slopes as columns in `_VOTE_FREE` order."""
+        out = np.zeros((len(self.value), len(_VOTE_FREE)))
+        for k, d in self.slopes.items():
+            out[:, _VOTE_FREE.index(k)] = d
+        return out
 
 
-def _group_chain(f: _Features, key: str, p: Params) -> _Dual:
+def _group_chain(f: _Features, key: str, p: Params, with_slopes: bool) -> _Dual:
     """P(true | a stance) shrunk from the store's rate of every stance, by `group_strength`, to
-    the store's, the kind's and the parent group's record (`key`: which calls: the vote's stance,
-    ":asserted" or ":denied")."""
-    acc = _Dual.constant(f.store_rate[0])
+    the store's, the kind's and the parent group's record (`key`: which calls: "" the vote's stance,
+    ":other" the calls in the other direction)."""
+    acc = _Dual.constant(f.store_rate[0], with_slopes)
     for name in ("store", "kind", "group"):
         c = f.counts[name + key]
         shrunk = acc.shrunk(c[:, 0], c[:, 0] + c[:, 1], p.group_strength, "group_strength")
@@ -640,8 +665,8 @@ def _group_chain(f: _Features, key: str, p: Params) -> _Dual:
     return acc
 
 
-def _accuracy(f: _Features, p: Params) -> _Dual:
-    """Each vote's P(true | this source took this stance), with its slopes.
+def _accuracy(f: _Features, p: Params, with_slopes: bool = False) -> _Dual:
+    """Each vote's P(true | this source took this stance), with its slopes if asked.
 
     The group chain gives the stance's accuracy among the source's peers. What the source showed
     in the *other* direction tilts it: a source whose denials were right more often than its
@@ -649,22 +674,19 @@ def _accuracy(f: _Features, p: Params) -> _Dual:
     gap (and the other way round). The source's own record of the vote's direction, then of its
     stance, is shrunk toward that."""
     s, t = p.source_strength, p.stance_strength
-    own_asserted, own_denied = f.counts["source:asserted"], f.counts["source:denied"]
-    peers_asserting, peers_denying = _group_chain(f, ":asserted", p), _group_chain(f, ":denied", p)
-    asserting_skill = (peers_asserting.shrunk(own_asserted[:, 0], own_asserted.sum(axis=1), s, "source_strength")
-                       .logit() - peers_asserting.logit())
-    denying_skill = peers_denying.logit() - peers_denying.shrunk(
-        own_denied[:, 0], own_denied.sum(axis=1), s, "source_strength").logit()
-    peers = _group_chain(f, "", p).logit()
+    # how much more often than its peers' the source's calls in the other direction were true, in
+    # log-odds: truer assertions make a better denier, truer denials a worse asserter
+    peers_other, own_other = _group_chain(f, ":other", p, with_slopes), f.counts["source:other"]
+    gap = peers_other.shrunk(own_other[:, 0], own_other.sum(axis=1), s, "source_strength").logit() - peers_other.logit()
+    prior = (_group_chain(f, "", p, with_slopes).logit() - gap.times_transfer(p.skill_transfer)).sigmoid()
+    # the source's own record of the vote's direction (for a confirmation or rumour: everything it
+    # asserted), then of its stance
     asserts = ASSERTING[f.vote_code]
-    prior = (peers + denying_skill.times_transfer(p.skill_transfer)).where(
-        asserts, peers - asserting_skill.times_transfer(p.skill_transfer)).sigmoid()
     own = f.counts["source"]
-    # a confirmation or rumour: everything the source asserted, then its own kind of assertion
-    asserted = prior.shrunk(own_asserted[:, 0], own_asserted.sum(axis=1), s, "source_strength").shrunk(
-        own[:, 0], own[:, 0] + own[:, 1], t, "stance_strength")
-    denied = prior.shrunk(own[:, 0], own[:, 0] + own[:, 1], s, "source_strength")
-    return asserted.where(asserts, denied)
+    direction = np.where(asserts[:, None], f.counts["asserted"], own[:, :2])
+    by_direction = prior.shrunk(direction[:, 0], direction.sum(axis=1), s, "source_strength")
+    by_stance = by_direction.shrunk(own[:, 0], own[:, 0] + own[:, 1], t, "stance_strength")
+    return by_stance.where(asserts, by_direction)
 
 
 def _stance_accuracy(f: _Features, p: Params) -> tuple[np.ndarray, np.ndarray]:
@@ -680,22 +702,24 @@ def _stance_accuracy(f: _Features, p: Params) -> tuple[np.ndarray, np.ndarray]:
 
 def _vote_terms(f: _Features, p: Params) -> np.ndarray:
     """Each vote's term in the log-odds: weighted log LR, held to its stance's direction."""
-    return _vote_terms_and_slopes(f, p)[0]
+    return _vote_terms_and_slopes(f, p, with_slopes=False)[0]
 
 
-def _vote_terms_and_slopes(f: _Features, p: Params) -> tuple[np.ndarray, np.ndarray]:
+def _vote_terms_and_slopes(f: _Features, p: Params, with_slopes: bool = True) -> tuple[np.ndarray, np.ndarray | None]:
     """`_vote_terms`, and their derivatives by the free parameters that reach them (`_VOTE_FREE`,
-    then the three stance weights)."""
-    log_acc = _accuracy(f, p).logit()
+    then the three stance weights; None unless `with_slopes`)."""
+    log_acc = _accuracy(f, p, with_slopes).logit()
     raw = log_acc.value - f.store_rate[1]
     weight = p.weights[f.vote_code]
     llr = raw * weight
     against = np.where(ASSERTING[f.vote_code], llr < 0, llr > 0)
     counted = ~(against & ~f.confident_wrong)
+    terms = np.where(counted, llr, 0.0)
+    if not with_slopes:
+        return terms, None
     by_weight = np.zeros((len(raw), 3))
     by_weight[np.arange(len(raw)), f.vote_code] = np.where(counted, raw, 0.0)
-    return (np.where(counted, llr, 0.0),
-            np.hstack([log_acc.slopes * np.where(counted, weight, 0.0)[:, None], by_weight]))
+    return terms, np.hstack([log_acc.slope_matrix() * np.where(counted, weight, 0.0)[:, None], by_weight])
 
 
 def _topic_rates(f: _Features, p: Params) -> np.ndarray:
@@ -1166,12 +1190,13 @@ def _drivers(model: Model, f: _Features, params: Params) -> pd.DataFrame:
     stance = np.array(STANCES, dtype=object)[f.vote_code]
     # what the source showed in the other direction, which tilts this one (`skill_transfer`)
     asserts = ASSERTING[f.vote_code]
-    other = np.where(asserts[:, None], f.counts["source:denied"][:, ::-1], f.counts["source:asserted"])
+    other = f.counts["source:other"]
+    other_right = np.where(asserts, other[:, 1], other[:, 0])
     other_total = other.sum(axis=1) if params.skill_transfer > 0 else np.zeros(len(other))
     other_words = np.where(asserts, "its denials", "its assertions")
     words = []
     for name, st, term, lv, r, t, o_right, o_total, o_words in zip(
-            names, stance, terms, level, right, total, other[:, 0], other_total, other_words):
+            names, stance, terms, level, right, total, other_right, other_total, other_words):
         record = (f"{_LEVEL_WORDS[lv]} {_PLURAL[st]} were right {_count(r)} time(s) in {_count(t)}{recency}"
                   if t > 0 else f"no {_PLURAL[st][:-1]} on record yet")
         if o_total > 0:
