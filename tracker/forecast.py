@@ -441,8 +441,9 @@ class _Features:
     vote_has_group: np.ndarray  # the source has a parent
     counts: dict  # level -> (votes, 4): n(stance, T), n(stance, F), n(T), n(F) of the vote's stance;
     # "asserted": the source's confirmations and rumours together, (votes, 2): n(T), n(F);
-    # "LEVEL:other": the entity's calls in the other direction than the vote's (its denials for a
-    # confirmation or rumour, its confirmations and rumours for a denial), (votes, 2): n(T), n(F)
+    # "source:other": the source's calls in the other direction than the vote's (its denials for a
+    # confirmation or rumour, its confirmations and rumours for a denial), (votes, 2): n(T), n(F);
+    # "LEVEL:pair": the vote's stance and the other direction at each level, (votes, 2, 2)
     confident_wrong: np.ndarray  # the direction rule's exception holds for this vote
     vote_seen: np.ndarray  # the verdict steps the vote's forecast may read
     vote_split: np.ndarray  # the steps decided before the vote's stance was taken
@@ -531,9 +532,10 @@ def _level_counts(walk: _Walk, source: np.ndarray, code: np.ndarray, seen: np.nd
              else sums.decayed_before(entity, seen, split, days, half_life, walk.step_days))
         counts[name] = np.c_[c[rows, code * 2], c[rows, code * 2 + 1], c[:, 0::2].sum(axis=1), c[:, 1::2].sum(axis=1)]
         asserted = np.c_[c[:, 0] + c[:, 2], c[:, 1] + c[:, 3]]
-        counts[name + ":other"] = np.where(asserting[:, None], c[:, 4:6], asserted)
+        other = np.where(asserting[:, None], c[:, 4:6], asserted)
+        counts[name + ":pair"] = np.stack([counts[name][:, :2], other], axis=1)
         if name == "source":
-            counts["asserted"] = asserted
+            counts["asserted"], counts["source:other"] = asserted, other
     return counts
 
 
@@ -645,6 +647,10 @@ class _Dual:
         """This value times the skill transfer, a parameter itself."""
         return self._then(transfer * self.value, transfer)._plus("skill_transfer", self.value)
 
+    def column(self, i: int) -> "_Dual":
+        """Column `i` of a (votes, k) value."""
+        return _Dual(self.value[:, i], None if self.slopes is None else {k: d[:, i] for k, d in self.slopes.items()})
+
     def slope_matrix(self) -> np.ndarray:
         """The slopes as columns in `_VOTE_FREE` order."""
         out = np.zeros((len(self.value), len(_VOTE_FREE)))
@@ -653,15 +659,15 @@ class _Dual:
         return out
 
 
-def _group_chain(f: _Features, key: str, p: Params, with_slopes: bool) -> _Dual:
+def _group_chain(f: _Features, p: Params, with_slopes: bool) -> _Dual:
     """P(true | a stance) shrunk from the store's rate of every stance, by `group_strength`, to
-    the store's, the kind's and the parent group's record (`key`: which calls: "" the vote's stance,
-    ":other" the calls in the other direction)."""
-    acc = _Dual.constant(f.store_rate[0], with_slopes)
+    the store's, the kind's and the parent group's record: (votes, 2), of the vote's stance and
+    of the calls in the other direction, side by side."""
+    acc = _Dual.constant(f.store_rate[0][:, None], with_slopes)
     for name in ("store", "kind", "group"):
-        c = f.counts[name + key]
-        shrunk = acc.shrunk(c[:, 0], c[:, 0] + c[:, 1], p.group_strength, "group_strength")
-        acc = shrunk.where(f.vote_has_group, acc) if name == "group" else shrunk
+        c = f.counts[name + ":pair"]
+        shrunk = acc.shrunk(c[:, :, 0], c[:, :, 0] + c[:, :, 1], p.group_strength, "group_strength")
+        acc = shrunk.where(f.vote_has_group[:, None], acc) if name == "group" else shrunk
     return acc
 
 
@@ -676,9 +682,11 @@ def _accuracy(f: _Features, p: Params, with_slopes: bool = False) -> _Dual:
     s, t = p.source_strength, p.stance_strength
     # how much more often than its peers' the source's calls in the other direction were true, in
     # log-odds: truer assertions make a better denier, truer denials a worse asserter
-    peers_other, own_other = _group_chain(f, ":other", p, with_slopes), f.counts["source:other"]
-    gap = peers_other.shrunk(own_other[:, 0], own_other.sum(axis=1), s, "source_strength").logit() - peers_other.logit()
-    prior = (_group_chain(f, "", p, with_slopes).logit() - gap.times_transfer(p.skill_transfer)).sigmoid()
+    chain = _group_chain(f, p, with_slopes)
+    peers = chain.logit()
+    own_other = f.counts["source:other"]
+    gap = chain.column(1).shrunk(own_other[:, 0], own_other.sum(axis=1), s, "source_strength").logit() - peers.column(1)
+    prior = (peers.column(0) - gap.times_transfer(p.skill_transfer)).sigmoid()
     # the source's own record of the vote's direction (for a confirmation or rumour: everything it
     # asserted), then of its stance
     asserts = ASSERTING[f.vote_code]
