@@ -715,7 +715,7 @@ class _Run:
                 if isinstance(column, pd.Series) and isinstance(column.dtype, pd.DatetimeTZDtype):
                     converted.append(_sqlite_times(column))
                 elif convert is not None:
-                    converted.append([None if v is None else convert(v) for v in _plain(column)])
+                    converted.append(_in_bulk(_plain(column), convert))
                 else:
                     converted.append(_plain(column))
         return self._stage(table, columns, converted, select=list(columns), constants=constants,
@@ -937,6 +937,19 @@ def _plain(column) -> list:
             return [None if pd.isna(v) else v.to_pydatetime() for v in column]
         return column.astype(object).where(column.notna(), None).tolist()
     return list(column)
+
+
+def _in_bulk(values: list, convert) -> list:
+    """`values` as a column's SQLite bind processor `convert` gives them, whole columns at once where
+    that gives the same text: aware datetimes (as UTC text) and booleans without gaps (as 0 and 1)."""
+    first = next((v for v in values if v is not None), None)
+    if isinstance(first, datetime):
+        times = pd.Series(values, dtype=None if first.tzinfo is not None else object)
+        if isinstance(times.dtype, pd.DatetimeTZDtype):  # every value aware (naive or mixed ones: one by one)
+            return _sqlite_times(times)
+    elif isinstance(first, bool) and all(type(v) is bool for v in values):
+        return np.asarray(values, dtype=bool).astype(int).tolist()
+    return [None if v is None else convert(v) for v in values]
 
 
 def _sqlite_times(column: pd.Series) -> list:
