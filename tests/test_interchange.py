@@ -241,3 +241,24 @@ def test_bulk_imported_rows_are_stored_exactly_as_the_service_layer_stores_them(
     shapes = {tuple(len(value) for value in row) for row in stored}
     assert len(shapes) == 1, stored  # one text format for every stored time, whichever path wrote it
     assert len(outcome[0]) == len(stored[0][0])
+
+
+@pytest.mark.parametrize("good", [True, False], ids=["imported", "refused"])
+def test_an_import_pauses_the_cycle_collector_and_gives_it_back(ledger, good):
+    import gc
+
+    from tracker.importer import Incoming, apply_incoming
+    seen = []
+
+    def chunks():
+        seen.append(gc.isenabled())  # read inside the import, as a CSV's rows are
+        yield [2], [("c1", "Deal reached", "TASS", "confirmed" if good else "maybe", "2016-12-13", "", "", "", "",
+                     "", "", "", "", "")]
+
+    assert gc.isenabled()
+    if good:
+        apply_incoming(ledger, Incoming(chunks=chunks()))
+    else:
+        with pytest.raises(ImportRejected):
+            apply_incoming(ledger, Incoming(chunks=chunks()))
+    assert seen == [False] and gc.isenabled()
