@@ -71,14 +71,13 @@ import pandas as pd
 
 from tracker.evidence import Evidence
 from tracker.scoring import (
-    VERDICT_VALUE,
     _as_timestamp,
     _claim_refs,
     _is,
     _sigmoid,
-    _Stances,
     credibility,
     latest_stances,
+    verdict_values,
     verdicts_as_of,
 )
 
@@ -188,14 +187,12 @@ class _RunningSums:
             order = _by_entity_then_step(entity, step, self.width)
             # np.take rather than amounts[order]: the same rows, gathered several times faster
             key, step, amounts = key[order], step[order], np.take(amounts, order, axis=0)
+        sums = _prefix_sums(amounts)
         # one entity's events at one step act together: one row each (the store's level then holds
-        # one row per verdict rather than one per credited report), summed before the prefix sums
-        # (the same sums: halves and whole numbers add up exactly in any order)
-        first = np.flatnonzero(np.r_[True, key[1:] != key[:-1]]) if len(key) else np.zeros(0, np.int64)
-        last = np.r_[first[1:] - 1, len(key) - 1] if len(key) else first
+        # one row per verdict rather than one per credited report)
+        last = np.flatnonzero(np.r_[key[1:] != key[:-1], True]) if len(key) else np.zeros(0, np.int64)
         self.key, self.step = key[last], step[last]
-        collapsed = np.add.reduceat(amounts, first, axis=0) if len(first) < len(key) else amounts
-        self.sums = _prefix_sums(collapsed)  # row i: the sums before row i
+        self.sums = np.take(sums, np.r_[0, last + 1], axis=0)  # row i: the sums before row i
         # where each row's entity starts
         new = np.r_[True, self.key[1:] // self.width != self.key[:-1] // self.width] if len(last) else np.zeros(0, bool)
         self.entity_start = np.maximum.accumulate(np.where(new, np.arange(len(new)), 0)) if len(new) else last
@@ -255,13 +252,26 @@ class _RunningSums:
 
 class _ReportsByClaim:
     """The reports' rows sorted by claim once, so a forecast finds its claim's reports without
-    joining every report in the store."""
+    joining every report in the store; and their columns as numbers (the stance as its place in
+    `STANCES`), which the latest stances are picked from without handling a string."""
 
     def __init__(self, reports: pd.DataFrame) -> None:
         claims = reports["claim_id"].to_numpy(dtype=np.int64)
         self.order = np.argsort(claims, kind="stable")  # each claim's rows in the reports' order
         self.claims = claims[self.order]
         self.when = _ns(reports["reported_at"])  # per row, as int64 nanoseconds
+        self.claim = claims
+        self.source = reports["source_id"].to_numpy(dtype=np.int64)
+        self.via = reports["via_source_id"].to_numpy(dtype=np.int64)
+        self.code = _stance_codes(reports["stance"])
+
+    def latest(self, rows: np.ndarray, key_name: str, key: np.ndarray) -> pd.DataFrame:
+        """`latest_stances` of these reports' rows grouped by `key` (a column named `key_name`),
+        the stance as its code (-1: none of `STANCES`)."""
+        frame = pd.DataFrame({key_name: key, "claim_id": self.claim[rows], "source_id": self.source[rows],
+                              "stance": self.code[rows], "reported_at": self.when[rows].view("datetime64[ns]"),
+                              "via_source_id": self.via[rows]})
+        return latest_stances(frame, key=key_name)
 
     def of(self, claim_ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """The rows of these claims' reports, and for each row the position of its claim in `claim_ids`."""
@@ -299,6 +309,26 @@ def _stance_codes(stance: pd.Series) -> np.ndarray:
     return codes
 
 
+def _codes_of(codes: pd.Series, ids: np.ndarray) -> np.ndarray:
+    """`codes.reindex(ids).fillna(-1)` for an integer index and integer codes, looked up in a
+    dense table (or by binary search when the index is too sparse for one)."""
+    keys = codes.index.to_numpy(dtype=np.int64)
+    values = codes.to_numpy(dtype=np.int64)
+    ids = np.asarray(ids, dtype=np.int64)
+    if not len(keys):
+        return np.full(len(ids), -1, dtype=np.int64)
+    low, span = int(keys.min()), int(keys.max()) - int(keys.min()) + 1
+    if span <= 4 * len(keys) + 1024:
+        table = np.full(span, -1, dtype=np.int64)
+        table[keys - low] = values
+        at = ids - low
+        inside = (at >= 0) & (at < span)
+        return np.where(inside, table[np.where(inside, at, 0)], -1)
+    order = np.argsort(keys, kind="stable")
+    at = np.minimum(np.searchsorted(keys[order], ids), len(keys) - 1)
+    return np.where(keys[order][at] == ids, values[order][at], -1)
+
+
 def _entity_maps(sources: pd.DataFrame) -> dict:
     """Source id -> entity code at each level (group: the parent, or the source itself)."""
     parent = sources["parent_id"] if "parent_id" in sources else pd.Series(-1, index=sources.index)
@@ -326,7 +356,7 @@ def _walk(evidence: Evidence, pairs: pd.DataFrame) -> _Walk:
     revisions = evidence.outcomes[evidence.outcomes["claim_id"].isin(evidence.claims.index)]
     revisions = revisions.sort_values(["decided_at", "id"], kind="stable").reset_index(drop=True)
     n = len(revisions)
-    value = revisions["verdict"].map(VERDICT_VALUE).astype(float).to_numpy()
+    value = verdict_values(revisions["verdict"])
     claim = revisions["claim_id"].to_numpy()
     # a revision takes effect unless a newer one (higher id) of the same claim is already in force
     by_claim = np.argsort(claim, kind="stable")
@@ -355,12 +385,10 @@ def _walk(evidence: Evidence, pairs: pd.DataFrame) -> _Walk:
     by_claim = _ReportsByClaim(evidence.reports)
     found, revision = by_claim.of(claim)
     keep = (by_claim.when[found] <= _ns(revisions["decided_at"])[revision]) & ~np.isnan(value[revision])
-    reps = evidence.reports.iloc[found[keep]].assign(revision=revision[keep])
-    rows = latest_stances(reps, key="revision") if len(reps) else pd.DataFrame(
-        {"revision": [], "source_id": [], "stance": []})
-    rows = rows[_stance_codes(rows["stance"]) >= 0]
+    rows = by_claim.latest(found[keep], "revision", revision[keep])
+    rows = rows[rows["stance"].to_numpy() >= 0]
     row_rev = rows["revision"].to_numpy(dtype=np.int64)
-    row_code = _stance_codes(rows["stance"])
+    row_code = rows["stance"].to_numpy(dtype=np.int64)
     row_source = rows["source_id"].to_numpy(dtype=np.int64)
     # each event brings its revision's rows with its sign
     by_rev = np.argsort(row_rev, kind="stable")
@@ -381,7 +409,7 @@ def _walk(evidence: Evidence, pairs: pd.DataFrame) -> _Walk:
     source_ids = row_source[take]
     levels = {}
     for name in LEVELS:
-        entity = maps[name].reindex(source_ids).fillna(-1).to_numpy(dtype=np.int64)
+        entity = _codes_of(maps[name], source_ids)
         levels[name] = _RunningSums(entity, r_step, amounts, n)
 
     # topics: (true, resolved) per topic, and the mean of the topics' rates
@@ -480,15 +508,12 @@ def _features(evidence: Evidence, walk: _Walk, pairs: pd.DataFrame, queries: pd.
     # the votes: each independent origin's latest stance by the query's time
     rows, query = walk.reports.of(q_claim)
     by_then = walk.reports.when[rows] <= _ns(queries["at"])[query]
-    reps = evidence.reports.iloc[rows[by_then]].assign(query=query[by_then])
-    if len(reps):
-        rows = _Stances(reps, key="query").latest()
-        votes = rows[(rows["origin"] == rows["source_id"]).to_numpy() & (_stance_codes(rows["stance"]) >= 0)]
-    else:
-        votes = pd.DataFrame({"query": pd.Series([], dtype=np.int64), "claim_id": [], "source_id": [], "stance": []})
+    rows = walk.reports.latest(rows[by_then], "query", query[by_then])
+    votes = rows[(rows["origin"] == rows["source_id"]).to_numpy() & (rows["stance"].to_numpy() >= 0)]
     v_query = votes["query"].to_numpy(dtype=np.int64)
     v_source = votes["source_id"].to_numpy(dtype=np.int64)
-    v_code = _stance_codes(votes["stance"])
+    v_code = votes["stance"].to_numpy(dtype=np.int64)
+    votes = votes.assign(stance=pd.Categorical.from_codes(v_code, STANCES))
     v_seen = seen[v_query]
     taken = _ns(votes["reported_at"]) if len(votes) else np.zeros(0, np.int64)
     v_split = _search(decided, taken)
@@ -517,15 +542,16 @@ def _level_counts(walk: _Walk, source: np.ndarray, code: np.ndarray, seen: np.nd
                   days: np.ndarray, half_life: float | None) -> dict:
     """Each vote's record at every level: right and wrong calls of its stance, and all calls."""
     counts = {}
-    rows = np.arange(len(code))
+    at = np.arange(len(code)) * 6 + code * 2  # each vote's own stance in its row of six, flattened
     for name in LEVELS:
-        entity = walk.entity_of[name].reindex(source).fillna(-1).to_numpy(dtype=np.int64)
+        entity = _codes_of(walk.entity_of[name], source)
         sums = walk.levels[name]
         c = (sums.before(entity, seen) if half_life is None
              else sums.decayed_before(entity, seen, split, days, half_life, walk.step_days))
-        counts[name] = np.c_[c[rows, code * 2], c[rows, code * 2 + 1], c[:, 0::2].sum(axis=1), c[:, 1::2].sum(axis=1)]
+        flat = c.reshape(-1)
+        counts[name] = np.column_stack([flat[at], flat[at + 1], c[:, 0] + c[:, 2] + c[:, 4], c[:, 1] + c[:, 3] + c[:, 5]])
         if name == "source":
-            counts["asserted"] = np.c_[c[:, 0] + c[:, 2], c[:, 1] + c[:, 3]]
+            counts["asserted"] = np.column_stack([c[:, 0] + c[:, 2], c[:, 1] + c[:, 3]])
     return counts
 
 

@@ -138,8 +138,17 @@ def verdicts_as_of(outcomes: pd.DataFrame, as_of=None) -> pd.DataFrame:
     known = outcomes if stamp is None else outcomes[outcomes["decided_at"] <= stamp]
     latest = known.sort_values("id").drop_duplicates("claim_id", keep="last").set_index("claim_id")
     latest = latest[["verdict", "decided_at"]].copy()
-    latest["value"] = latest["verdict"].map(VERDICT_VALUE).astype(float)
+    latest["value"] = verdict_values(latest["verdict"])
     return latest
+
+
+def verdict_values(verdicts: pd.Series) -> np.ndarray:
+    """Each verdict's `VERDICT_VALUE` (NaN for any other), as `map` gives it but compared
+    without converting Arrow-backed strings to Python objects."""
+    values = np.full(len(verdicts), np.nan)
+    for name, value in VERDICT_VALUE.items():
+        values[_is(verdicts, name)] = value
+    return values
 
 
 def latest_stances(reports: pd.DataFrame, key: str = "claim_id") -> pd.DataFrame:
