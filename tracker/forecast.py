@@ -147,7 +147,8 @@ def _logit(p):
 # -- the walk over time ----------------------------------------------------------------------
 def _prefix_sums(values: np.ndarray) -> np.ndarray:
     """Row i: the sum of the rows of `values` before i (a row of zeros first, the total last)."""
-    out = np.zeros((len(values) + 1, values.shape[1]))
+    out = np.empty((len(values) + 1, values.shape[1]))
+    out[0] = 0.0
     np.cumsum(values, axis=0, out=out[1:])
     return out
 
@@ -244,9 +245,15 @@ class _RunningSums:
         a negative one, suffix sums of events weighted 2 ** ((first - t) / h) (`end`: that last or
         first time). A zero row past each end; no weight above 1."""
         if half_life not in self._decayed:
-            weighted = self._own * np.exp2((step_days[self.step] - end) / half_life)[:, None]
-            self._decayed[half_life] = (_prefix_sums(weighted) if half_life > 0
-                                        else _prefix_sums(weighted[::-1])[::-1])
+            weights = np.exp2((step_days[self.step] - end) / half_life)[:, None]
+            if half_life > 0:  # weighted and summed in place: no array of the weighted rows
+                sums = np.empty_like(self.sums)
+                sums[0] = 0.0
+                np.multiply(self._own, weights, out=sums[1:])
+                np.cumsum(sums[1:], axis=0, out=sums[1:])
+            else:
+                sums = _prefix_sums((self._own * weights)[::-1])[::-1]
+            self._decayed[half_life] = sums
         return self._decayed[half_life]
 
 
@@ -330,10 +337,13 @@ def _codes_of(codes: pd.Series, ids: np.ndarray) -> np.ndarray:
 
 
 def _entity_maps(sources: pd.DataFrame) -> dict:
-    """Source id -> entity code at each level (group: the parent, or the source itself)."""
+    """Source id -> entity code at each level (group: the parent, or the source itself; -1 for a
+    source alone in its group, whose group's record is its own and is read at the source level)."""
     parent = sources["parent_id"] if "parent_id" in sources else pd.Series(-1, index=sources.index)
     parent = parent.fillna(-1).astype(np.int64)
     group = np.where(parent.to_numpy() >= 0, parent.to_numpy(), sources.index.to_numpy())
+    _, member, members = np.unique(group, return_inverse=True, return_counts=True)
+    group = np.where(members[member] > 1, group, -1)
     kinds = pd.factorize(sources["kind"].fillna("other"))[0]
     return {
         "source": pd.Series(sources.index.to_numpy(dtype=np.int64), index=sources.index),
@@ -410,7 +420,11 @@ def _walk(evidence: Evidence, pairs: pd.DataFrame) -> _Walk:
     levels = {}
     for name in LEVELS:
         entity = _codes_of(maps[name], source_ids)
-        levels[name] = _RunningSums(entity, r_step, amounts, n)
+        if name == "group":  # groups of several sources only: a source alone has its record at "source"
+            shared = np.flatnonzero(entity >= 0)
+            levels[name] = _RunningSums(entity[shared], r_step[shared], np.take(amounts, shared, axis=0), n)
+        else:
+            levels[name] = _RunningSums(entity, r_step, amounts, n)
 
     # topics: (true, resolved) per topic, and the mean of the topics' rates
     codes, names = pd.factorize(pairs["topic"])
@@ -541,13 +555,25 @@ def _features(evidence: Evidence, walk: _Walk, pairs: pd.DataFrame, queries: pd.
 def _level_counts(walk: _Walk, source: np.ndarray, code: np.ndarray, seen: np.ndarray, split: np.ndarray,
                   days: np.ndarray, half_life: float | None) -> dict:
     """Each vote's record at every level: right and wrong calls of its stance, and all calls."""
+    def record(name: str, entity: np.ndarray, pick=slice(None)) -> np.ndarray:
+        sums = walk.levels[name]
+        return (sums.before(entity[pick], seen[pick]) if half_life is None
+                else sums.decayed_before(entity[pick], seen[pick], split[pick], days[pick], half_life, walk.step_days))
+
     counts = {}
     at = np.arange(len(code)) * 6 + code * 2  # each vote's own stance in its row of six, flattened
+    own = record("source", _codes_of(walk.entity_of["source"], source))
     for name in LEVELS:
         entity = _codes_of(walk.entity_of[name], source)
-        sums = walk.levels[name]
-        c = (sums.before(entity, seen) if half_life is None
-             else sums.decayed_before(entity, seen, split, days, half_life, walk.step_days))
+        if name == "source":
+            c = own
+        elif name == "group":  # a source alone in its group (code -1) has its own record as its group's
+            shared = np.flatnonzero(entity >= 0)
+            c = own.copy() if len(shared) else own
+            if len(shared):
+                c[shared] = record(name, entity, shared)
+        else:
+            c = record(name, entity)
         flat = c.reshape(-1)
         counts[name] = np.column_stack([flat[at], flat[at + 1], c[:, 0] + c[:, 2] + c[:, 4], c[:, 1] + c[:, 3] + c[:, 5]])
         if name == "source":
