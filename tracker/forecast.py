@@ -271,14 +271,20 @@ class _ReportsByClaim:
         self.source = reports["source_id"].to_numpy(dtype=np.int64)
         self.via = reports["via_source_id"].to_numpy(dtype=np.int64)
         self.code = _stance_codes(reports["stance"])
+        # each row's place in time order (missing times last, ties in the rows' order): the rows
+        # `latest` is given keep that order within each key, so the rank orders them as time does
+        by_time = np.argsort(np.where(self.when == _NAT, np.iinfo(np.int64).max, self.when), kind="stable")
+        self.rank = np.empty(len(by_time), dtype=np.int64)
+        self.rank[by_time] = np.arange(len(by_time))
 
     def latest(self, rows: np.ndarray, key_name: str, key: np.ndarray) -> pd.DataFrame:
         """`latest_stances` of these reports' rows grouped by `key` (a column named `key_name`),
-        the stance as its code (-1: none of `STANCES`)."""
+        the stance as its code (-1: none of `STANCES`). The rows of one key come in the reports'
+        order, as `of` gives them."""
         frame = pd.DataFrame({key_name: key, "claim_id": self.claim[rows], "source_id": self.source[rows],
                               "stance": self.code[rows], "reported_at": self.when[rows].view("datetime64[ns]"),
                               "via_source_id": self.via[rows]})
-        return latest_stances(frame, key=key_name)
+        return latest_stances(frame, key=key_name, time_rank=self.rank[rows])
 
     def of(self, claim_ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """The rows of these claims' reports, and for each row the position of its claim in `claim_ids`."""
