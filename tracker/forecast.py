@@ -257,15 +257,30 @@ class _RunningSums:
         return self._decayed[half_life]
 
 
-class _ReportsByClaim:
-    """The reports' rows sorted by claim once, so a forecast finds its claim's reports without
-    joining every report in the store; and their columns as numbers (the stance as its place in
+class _ByClaim:
+    """Rows of a frame sorted by claim once, so a forecast finds its claim's rows without a join."""
+
+    def __init__(self, claims: np.ndarray) -> None:
+        self.order = np.argsort(claims, kind="stable")  # each claim's rows in the frame's order
+        self.claims = claims[self.order]
+
+    def of(self, claim_ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The rows of these claims (each claim's in the frame's order, as a merge on claim_id
+        gives them), and for each row the position of its claim in `claim_ids`."""
+        start = np.searchsorted(self.claims, claim_ids, side="left")
+        count = np.searchsorted(self.claims, claim_ids, side="right") - start
+        query = np.repeat(np.arange(len(claim_ids)), count)
+        offset = np.arange(len(query)) - np.repeat(np.cumsum(count) - count, count)
+        return self.order[np.repeat(start, count) + offset], query
+
+
+class _ReportsByClaim(_ByClaim):
+    """The reports, found by claim; and their columns as numbers (the stance as its place in
     `STANCES`), which the latest stances are picked from without handling a string."""
 
     def __init__(self, reports: pd.DataFrame) -> None:
         claims = reports["claim_id"].to_numpy(dtype=np.int64)
-        self.order = np.argsort(claims, kind="stable")  # each claim's rows in the reports' order
-        self.claims = claims[self.order]
+        super().__init__(claims)
         self.when = _ns(reports["reported_at"])  # per row, as int64 nanoseconds
         self.claim = claims
         self.source = reports["source_id"].to_numpy(dtype=np.int64)
@@ -286,14 +301,6 @@ class _ReportsByClaim:
                               "via_source_id": self.via[rows]})
         return latest_stances(frame, key=key_name, time_rank=self.rank[rows])
 
-    def of(self, claim_ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """The rows of these claims' reports, and for each row the position of its claim in `claim_ids`."""
-        start = np.searchsorted(self.claims, claim_ids, side="left")
-        count = np.searchsorted(self.claims, claim_ids, side="right") - start
-        query = np.repeat(np.arange(len(claim_ids)), count)
-        offset = np.arange(len(query)) - np.repeat(np.cumsum(count) - count, count)
-        return self.order[np.repeat(start, count) + offset], query
-
 
 @dataclass
 class _Walk:
@@ -312,6 +319,9 @@ class _Walk:
     claims: _RunningSums  # the store's (true, resolved) claims
     step_days: np.ndarray  # the time of each step, in days since the epoch
     reports: "_ReportsByClaim"  # the reports, found by claim
+    pairs: _ByClaim  # the (claim, topic) pairs, found by claim
+    pair_code: np.ndarray  # each pair's topic, as its place in `topic_codes`
+    verdicts: pd.DataFrame  # the verdict in force per claim now (`verdicts_as_of`)
 
 
 def _stance_codes(stance: pd.Series) -> np.ndarray:
@@ -435,12 +445,9 @@ def _walk(evidence: Evidence, pairs: pd.DataFrame) -> _Walk:
     # topics: (true, resolved) per topic, and the mean of the topics' rates
     codes, names = pd.factorize(pairs["topic"])
     topic_codes = pd.Index(names)
-    pair_claim = pairs["claim_id"].to_numpy()
-    ev_claim = claim[ev_rev]
-    joined = pd.DataFrame({"claim_id": ev_claim, "event": np.arange(len(ev_claim))}).merge(
-        pd.DataFrame({"claim_id": pair_claim, "code": codes}), on="claim_id")
-    e = joined["event"].to_numpy()
-    t_entity = joined["code"].to_numpy(dtype=np.int64)
+    pair_by_claim = _ByClaim(pairs["claim_id"].to_numpy(dtype=np.int64))
+    found, e = pair_by_claim.of(claim[ev_rev])
+    t_entity = codes[found].astype(np.int64)
     t_amounts = np.c_[ev_sign[e] * value[ev_rev[e]], ev_sign[e]]
     topics = _RunningSums(t_entity, ev_step[e], t_amounts, n)
     mean_steps, mean_sum, mean_count = _topic_mean(t_entity, ev_step[e], t_amounts)
@@ -448,7 +455,8 @@ def _walk(evidence: Evidence, pairs: pd.DataFrame) -> _Walk:
     claim_sums = _RunningSums(np.zeros(len(ev_step), np.int64), ev_step, np.c_[ev_sign * value[ev_rev], ev_sign], n)
     decided = pd.to_datetime(revisions["decided_at"], utc=True)
     return _Walk(decided, n, levels, maps, topics, topic_codes, mean_steps, mean_sum, mean_count,
-                 first_verdict, claim_sums, _ns(decided) / 86400e9, by_claim)
+                 first_verdict, claim_sums, _ns(decided) / 86400e9, by_claim, pair_by_claim, codes,
+                 verdicts_as_of(evidence.outcomes))
 
 
 def _topic_mean(entity: np.ndarray, step: np.ndarray, amounts: np.ndarray):
@@ -544,16 +552,15 @@ def _features(evidence: Evidence, walk: _Walk, pairs: pd.DataFrame, queries: pd.
     wrong = _confident_wrong(counts, v_code, has_group, level)
 
     # the topics' records and their mean, as they stood
-    q_pairs = pd.DataFrame({"claim_id": q_claim, "query": np.arange(len(queries))}).merge(pairs, on="claim_id")
-    t_query = q_pairs["query"].to_numpy(dtype=np.int64)
-    t_code = walk.topic_codes.get_indexer(q_pairs["topic"]).astype(np.int64)
+    found, t_query = walk.pairs.of(q_claim.astype(np.int64))
+    t_code = walk.pair_code[found].astype(np.int64)
     t_counts = walk.topics.before(t_code, seen[t_query])
     at = np.searchsorted(walk.topic_mean_steps, seen, side="left") - 1
     total = np.where(at >= 0, walk.topic_mean_sum[np.maximum(at, 0)] if len(walk.topic_mean_sum) else 0.0, 0.0)
     number = np.where(at >= 0, walk.topic_mean_count[np.maximum(at, 0)] if len(walk.topic_mean_count) else 0.0, 0.0)
     return _Features(queries, seen, v_query, v_code, v_source, has_group, counts, wrong, v_seen, v_split, v_days,
                      t_query,
-                     q_pairs["topic"].to_numpy(dtype=object), t_counts[:, 0], t_counts[:, 1],
+                     pairs["topic"].to_numpy(dtype=object)[found], t_counts[:, 0], t_counts[:, 1],
                      (0.5 + total) / (1.0 + number), number,
                      votes[["claim_id", "source_id", "stance", "query"]].reset_index(drop=True))
 
@@ -879,7 +886,7 @@ class Model:
         """The at-report-time forecasts of every claim (see `predict_at_report_time`)."""
         feats = self.first_report
         p, _ = _forecast(self, feats.queries, feats=feats)
-        now = verdicts_as_of(self.evidence.outcomes)
+        now = self.walk.verdicts
         which = _params_index(self, feats.queries["at"])
         return pd.DataFrame({
             "claim_id": feats.queries["claim_id"].to_numpy(),
@@ -946,7 +953,7 @@ def _refitted(evidence: Evidence, walk: _Walk, pairs: pd.DataFrame, claims: pd.D
 
 def _fit(evidence: Evidence, walk: _Walk, pairs: pd.DataFrame, claims: pd.DataFrame, level: float) -> Model:
     queries = pd.DataFrame({"claim_id": claims.index.to_numpy(), "at": claims["first_reported_at"].array})
-    now = verdicts_as_of(evidence.outcomes)
+    now = walk.verdicts
     outcome = now["value"].reindex(queries["claim_id"]).to_numpy(dtype=float)
     decided = now["decided_at"].reindex(queries["claim_id"])
 
@@ -1010,7 +1017,7 @@ def _forecast(model: Model, queries: pd.DataFrame, params: Params | None = None,
     parts = []
     for k in np.unique(which):
         mask = which == k
-        part = _subset(feats, mask)
+        part = feats if len(fits) == 1 or mask.all() else _subset(feats, mask)
         if fits[k].half_life_days is not None:
             part = _with_half_life(part, model.walk, fits[k].half_life_days, model.level)
         out[mask] = _p_true(part, fits[k])
@@ -1058,7 +1065,7 @@ def predict(evidence: Evidence, as_of=None, claim_ids=None, model: Model | None 
         evidence = _restricted(evidence, stamp)
     model = model or fit(evidence, level)
     claims = evidence.claims
-    verdicts = verdicts_as_of(evidence.outcomes)
+    verdicts = model.walk.verdicts if evidence is model.evidence else verdicts_as_of(evidence.outcomes)
     if claim_ids is None:
         claims = claims[~claims.index.isin(verdicts.index)]
     else:
