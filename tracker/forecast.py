@@ -186,14 +186,20 @@ class _RunningSums:
         key = entity.astype(np.int64) * self.width + step
         if len(key) and not (key[1:] >= key[:-1]).all():  # the store's events come in order already
             order = _by_entity_then_step(entity, step, self.width)
-            # np.take rather than amounts[order]: the same rows, gathered several times faster
-            key, step, amounts = key[order], step[order], np.take(amounts, order, axis=0)
-        sums = _prefix_sums(amounts)
+            # np.take rather than amounts[order]: the same rows, gathered several times faster;
+            # summed in place (the running sums of a million rows are the largest arrays here)
+            key, step, summed = key[order], step[order], np.take(amounts, order, axis=0)
+            np.cumsum(summed, axis=0, out=summed)
+        else:
+            summed = np.cumsum(amounts, axis=0)
         # one entity's events at one step act together: one row each (the store's level then holds
         # one row per verdict rather than one per credited report)
         last = np.flatnonzero(np.r_[key[1:] != key[:-1], True]) if len(key) else np.zeros(0, np.int64)
         self.key, self.step = key[last], step[last]
-        self.sums = np.take(sums, np.r_[0, last + 1], axis=0)  # row i: the sums before row i
+        self.sums = np.empty((len(last) + 1, amounts.shape[1]))  # row i: the sums before row i
+        self.sums[0] = 0.0
+        np.take(summed, last, axis=0, out=self.sums[1:])
+        del summed
         # where each row's entity starts
         new = np.r_[True, self.key[1:] // self.width != self.key[:-1] // self.width] if len(last) else np.zeros(0, bool)
         self.entity_start = np.maximum.accumulate(np.where(new, np.arange(len(new)), 0)) if len(new) else last
