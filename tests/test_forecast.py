@@ -15,6 +15,7 @@ from tests.synthetic import build_evidence, make_world
 from tests.test_scoring_properties import BASE, SOURCES, _hours, stores
 from tracker import forecast
 from tracker.evidence import Evidence, load_evidence
+from tracker.scoring import latest_stances
 
 SETTINGS = settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -240,6 +241,27 @@ def test_forecasts_made_before_a_date_do_not_change_when_later_verdicts_change()
     pd.testing.assert_frame_equal(a.checkpoints[before].astype(as_numbers),
                                   b.checkpoints[before.to_numpy()].astype(as_numbers))
     assert a.params != b.params
+
+
+# -- the replay's reads -----------------------------------------------------------------------
+@SETTINGS
+@given(stores())
+def test_the_latest_stances_read_as_numbers_are_those_the_rule_picks(claims):
+    # ties in time, relays and a source returning to a claim: the one sort on a time rank must pick
+    # the rows latest_stances picks (own reports win, then the latest, then the last recorded)
+    reports = build_evidence(claims).reports
+    by_claim = forecast._ReportsByClaim(reports)
+    rows, _ = by_claim.of(np.unique(reports["claim_id"].to_numpy()))
+    fast = by_claim.latest(rows, "key", reports["claim_id"].to_numpy()[rows])
+    rule = latest_stances(reports)
+    columns = ["claim_id", "source_id", "origin", "stance", "reported_at"]
+    fast = fast.assign(stance=np.array(forecast.STANCES + ("",), dtype=object)[fast["stance"].to_numpy()],
+                       reported_at=pd.to_datetime(fast["reported_at"], utc=True))
+    rule = rule.assign(reported_at=pd.to_datetime(rule["reported_at"], utc=True).dt.as_unit("ns"))
+    key = ["claim_id", "source_id"]
+    pd.testing.assert_frame_equal(fast[columns].sort_values(key).reset_index(drop=True),
+                                  rule[columns].astype({"stance": object}).sort_values(key).reset_index(drop=True),
+                                  check_dtype=False)
 
 
 # -- explanations ----------------------------------------------------------------------------

@@ -78,14 +78,13 @@ import pandas as pd
 
 from tracker.evidence import Evidence
 from tracker.scoring import (
-    VERDICT_VALUE,
     _as_timestamp,
     _claim_refs,
     _is,
     _sigmoid,
-    _Stances,
     credibility,
     latest_stances,
+    verdict_values,
     verdicts_as_of,
 )
 
@@ -160,7 +159,8 @@ def _logit(p):
 # -- the walk over time ----------------------------------------------------------------------
 def _prefix_sums(values: np.ndarray) -> np.ndarray:
     """Row i: the sum of the rows of `values` before i (a row of zeros first, the total last)."""
-    out = np.zeros((len(values) + 1, values.shape[1]))
+    out = np.empty((len(values) + 1, values.shape[1]))
+    out[0] = 0.0
     np.cumsum(values, axis=0, out=out[1:])
     return out
 
@@ -198,13 +198,20 @@ class _RunningSums:
         key = entity.astype(np.int64) * self.width + step
         if len(key) and not (key[1:] >= key[:-1]).all():  # the store's events come in order already
             order = _by_entity_then_step(entity, step, self.width)
-            key, step, amounts = key[order], step[order], amounts[order]
-        sums = _prefix_sums(amounts)
+            # np.take rather than amounts[order]: the same rows, gathered several times faster;
+            # summed in place (the running sums of a million rows are the largest arrays here)
+            key, step, summed = key[order], step[order], np.take(amounts, order, axis=0)
+            np.cumsum(summed, axis=0, out=summed)
+        else:
+            summed = np.cumsum(amounts, axis=0)
         # one entity's events at one step act together: one row each (the store's level then holds
         # one row per verdict rather than one per credited report)
         last = np.flatnonzero(np.r_[key[1:] != key[:-1], True]) if len(key) else np.zeros(0, np.int64)
         self.key, self.step = key[last], step[last]
-        self.sums = sums[np.r_[0, last + 1]]  # row i: the sums before row i
+        self.sums = np.empty((len(last) + 1, amounts.shape[1]))  # row i: the sums before row i
+        self.sums[0] = 0.0
+        np.take(summed, last, axis=0, out=self.sums[1:])
+        del summed
         # where each row's entity starts
         new = np.r_[True, self.key[1:] // self.width != self.key[:-1] // self.width] if len(last) else np.zeros(0, bool)
         self.entity_start = np.maximum.accumulate(np.where(new, np.arange(len(new)), 0)) if len(new) else last
@@ -224,7 +231,7 @@ class _RunningSums:
         if not len(self.key):
             return np.zeros((len(entity), self.dims))
         at, start = self._locate(entity, seen)
-        return self.sums[at] - self.sums[start]
+        return np.take(self.sums, at, axis=0) - np.take(self.sums, start, axis=0)
 
     def decayed_before(self, entity: np.ndarray, seen: np.ndarray, split: np.ndarray, t_ref: np.ndarray,
                        half_life: float, step_days: np.ndarray) -> np.ndarray:
@@ -236,43 +243,81 @@ class _RunningSums:
         lower = np.minimum(split, seen)
         middle, start = self._locate(entity, lower)
         rising = self._weighted(half_life, step_days, last)
-        early = (rising[middle] - rising[start]) * np.exp2((last - t_ref) / half_life)[:, None]
+        early = ((np.take(rising, middle, axis=0) - np.take(rising, start, axis=0))
+                 * np.exp2((last - t_ref) / half_life)[:, None])
         if not (seen > lower).any():  # nothing decided after a stance (every forecast at first report)
             return early
         # events between the stance and the cut-off
         stop, _ = self._locate(entity, np.maximum(seen, lower))
         falling = self._weighted(-half_life, step_days, first)
-        return early + (falling[middle] - falling[stop]) * np.exp2((t_ref - first) / half_life)[:, None]
+        return early + ((np.take(falling, middle, axis=0) - np.take(falling, stop, axis=0))
+                        * np.exp2((t_ref - first) / half_life)[:, None])
+
+    @cached_property
+    def _own(self) -> np.ndarray:
+        """Each row's own sums (exact: sums of halves and whole numbers), for every half-life."""
+        return np.diff(self.sums, axis=0)
 
     def _weighted(self, half_life: float, step_days: np.ndarray, end: float) -> np.ndarray:
         """With a positive `half_life`: prefix sums of events weighted 2 ** ((t - last) / h); with
         a negative one, suffix sums of events weighted 2 ** ((first - t) / h) (`end`: that last or
         first time). A zero row past each end; no weight above 1."""
         if half_life not in self._decayed:
-            amounts = np.diff(self.sums, axis=0)  # each row's own (exact: sums of halves and whole numbers)
-            weighted = amounts * np.exp2((step_days[self.step] - end) / half_life)[:, None]
-            self._decayed[half_life] = (_prefix_sums(weighted) if half_life > 0
-                                        else _prefix_sums(weighted[::-1])[::-1])
+            weights = np.exp2((step_days[self.step] - end) / half_life)[:, None]
+            if half_life > 0:  # weighted and summed in place: no array of the weighted rows
+                sums = np.empty_like(self.sums)
+                sums[0] = 0.0
+                np.multiply(self._own, weights, out=sums[1:])
+                np.cumsum(sums[1:], axis=0, out=sums[1:])
+            else:
+                sums = _prefix_sums((self._own * weights)[::-1])[::-1]
+            self._decayed[half_life] = sums
         return self._decayed[half_life]
 
 
-class _ReportsByClaim:
-    """The reports' rows sorted by claim once, so a forecast finds its claim's reports without
-    joining every report in the store."""
+class _ByClaim:
+    """Rows of a frame sorted by claim once, so a forecast finds its claim's rows without a join."""
 
-    def __init__(self, reports: pd.DataFrame) -> None:
-        claims = reports["claim_id"].to_numpy(dtype=np.int64)
-        self.order = np.argsort(claims, kind="stable")  # each claim's rows in the reports' order
+    def __init__(self, claims: np.ndarray) -> None:
+        self.order = np.argsort(claims, kind="stable")  # each claim's rows in the frame's order
         self.claims = claims[self.order]
-        self.when = _ns(reports["reported_at"])  # per row, as int64 nanoseconds
 
     def of(self, claim_ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """The rows of these claims' reports, and for each row the position of its claim in `claim_ids`."""
+        """The rows of these claims (each claim's in the frame's order, as a merge on claim_id
+        gives them), and for each row the position of its claim in `claim_ids`."""
         start = np.searchsorted(self.claims, claim_ids, side="left")
         count = np.searchsorted(self.claims, claim_ids, side="right") - start
         query = np.repeat(np.arange(len(claim_ids)), count)
         offset = np.arange(len(query)) - np.repeat(np.cumsum(count) - count, count)
         return self.order[np.repeat(start, count) + offset], query
+
+
+class _ReportsByClaim(_ByClaim):
+    """The reports, found by claim; and their columns as numbers (the stance as its place in
+    `STANCES`), which the latest stances are picked from without handling a string."""
+
+    def __init__(self, reports: pd.DataFrame) -> None:
+        claims = reports["claim_id"].to_numpy(dtype=np.int64)
+        super().__init__(claims)
+        self.when = _ns(reports["reported_at"])  # per row, as int64 nanoseconds
+        self.claim = claims
+        self.source = reports["source_id"].to_numpy(dtype=np.int64)
+        self.via = reports["via_source_id"].to_numpy(dtype=np.int64)
+        self.code = _stance_codes(reports["stance"])
+        # each row's place in time order (missing times last, ties in the rows' order): the rows
+        # `latest` is given keep that order within each key, so the rank orders them as time does
+        by_time = np.argsort(np.where(self.when == _NAT, np.iinfo(np.int64).max, self.when), kind="stable")
+        self.rank = np.empty(len(by_time), dtype=np.int64)
+        self.rank[by_time] = np.arange(len(by_time))
+
+    def latest(self, rows: np.ndarray, key_name: str, key: np.ndarray) -> pd.DataFrame:
+        """`latest_stances` of these reports' rows grouped by `key` (a column named `key_name`),
+        the stance as its code (-1: none of `STANCES`). The rows of one key come in the reports'
+        order, as `of` gives them."""
+        frame = pd.DataFrame({key_name: key, "claim_id": self.claim[rows], "source_id": self.source[rows],
+                              "stance": self.code[rows], "reported_at": self.when[rows].view("datetime64[ns]"),
+                              "via_source_id": self.via[rows]})
+        return latest_stances(frame, key=key_name, time_rank=self.rank[rows])
 
 
 @dataclass
@@ -292,6 +337,10 @@ class _Walk:
     claims: _RunningSums  # the store's (true, resolved) claims
     step_days: np.ndarray  # the time of each step, in days since the epoch
     reports: "_ReportsByClaim"  # the reports, found by claim
+    pairs: _ByClaim  # the (claim, topic) pairs, found by claim
+    pair_code: np.ndarray  # each pair's topic, as its place in `topic_codes`
+    pair_topic: np.ndarray  # each pair's topic (Python strings, converted once)
+    verdicts: pd.DataFrame  # the verdict in force per claim now (`verdicts_as_of`)
 
 
 def _stance_codes(stance: pd.Series) -> np.ndarray:
@@ -302,11 +351,34 @@ def _stance_codes(stance: pd.Series) -> np.ndarray:
     return codes
 
 
+def _codes_of(codes: pd.Series, ids: np.ndarray) -> np.ndarray:
+    """`codes.reindex(ids).fillna(-1)` for an integer index and integer codes, looked up in a
+    dense table (or by binary search when the index is too sparse for one)."""
+    keys = codes.index.to_numpy(dtype=np.int64)
+    values = codes.to_numpy(dtype=np.int64)
+    ids = np.asarray(ids, dtype=np.int64)
+    if not len(keys):
+        return np.full(len(ids), -1, dtype=np.int64)
+    low, span = int(keys.min()), int(keys.max()) - int(keys.min()) + 1
+    if span <= 4 * len(keys) + 1024:
+        table = np.full(span, -1, dtype=np.int64)
+        table[keys - low] = values
+        at = ids - low
+        inside = (at >= 0) & (at < span)
+        return np.where(inside, table[np.where(inside, at, 0)], -1)
+    order = np.argsort(keys, kind="stable")
+    at = np.minimum(np.searchsorted(keys[order], ids), len(keys) - 1)
+    return np.where(keys[order][at] == ids, values[order][at], -1)
+
+
 def _entity_maps(sources: pd.DataFrame) -> dict:
-    """Source id -> entity code at each level (group: the parent, or the source itself)."""
+    """Source id -> entity code at each level (group: the parent, or the source itself; -1 for a
+    source alone in its group, whose group's record is its own and is read at the source level)."""
     parent = sources["parent_id"] if "parent_id" in sources else pd.Series(-1, index=sources.index)
     parent = parent.fillna(-1).astype(np.int64)
     group = np.where(parent.to_numpy() >= 0, parent.to_numpy(), sources.index.to_numpy())
+    _, member, members = np.unique(group, return_inverse=True, return_counts=True)
+    group = np.where(members[member] > 1, group, -1)
     kinds = pd.factorize(sources["kind"].fillna("other"))[0]
     return {
         "source": pd.Series(sources.index.to_numpy(dtype=np.int64), index=sources.index),
@@ -329,7 +401,7 @@ def _walk(evidence: Evidence, pairs: pd.DataFrame) -> _Walk:
     revisions = evidence.outcomes[evidence.outcomes["claim_id"].isin(evidence.claims.index)]
     revisions = revisions.sort_values(["decided_at", "id"], kind="stable").reset_index(drop=True)
     n = len(revisions)
-    value = revisions["verdict"].map(VERDICT_VALUE).astype(float).to_numpy()
+    value = verdict_values(revisions["verdict"])
     claim = revisions["claim_id"].to_numpy()
     # a revision takes effect unless a newer one (higher id) of the same claim is already in force
     by_claim = np.argsort(claim, kind="stable")
@@ -358,12 +430,10 @@ def _walk(evidence: Evidence, pairs: pd.DataFrame) -> _Walk:
     by_claim = _ReportsByClaim(evidence.reports)
     found, revision = by_claim.of(claim)
     keep = (by_claim.when[found] <= _ns(revisions["decided_at"])[revision]) & ~np.isnan(value[revision])
-    reps = evidence.reports.iloc[found[keep]].assign(revision=revision[keep])
-    rows = latest_stances(reps, key="revision") if len(reps) else pd.DataFrame(
-        {"revision": [], "source_id": [], "stance": []})
-    rows = rows[_stance_codes(rows["stance"]) >= 0]
+    rows = by_claim.latest(found[keep], "revision", revision[keep])
+    rows = rows[rows["stance"].to_numpy() >= 0]
     row_rev = rows["revision"].to_numpy(dtype=np.int64)
-    row_code = _stance_codes(rows["stance"])
+    row_code = rows["stance"].to_numpy(dtype=np.int64)
     row_source = rows["source_id"].to_numpy(dtype=np.int64)
     # each event brings its revision's rows with its sign
     by_rev = np.argsort(row_rev, kind="stable")
@@ -384,18 +454,19 @@ def _walk(evidence: Evidence, pairs: pd.DataFrame) -> _Walk:
     source_ids = row_source[take]
     levels = {}
     for name in LEVELS:
-        entity = maps[name].reindex(source_ids).fillna(-1).to_numpy(dtype=np.int64)
-        levels[name] = _RunningSums(entity, r_step, amounts, n)
+        entity = _codes_of(maps[name], source_ids)
+        if name == "group":  # groups of several sources only: a source alone has its record at "source"
+            shared = np.flatnonzero(entity >= 0)
+            levels[name] = _RunningSums(entity[shared], r_step[shared], np.take(amounts, shared, axis=0), n)
+        else:
+            levels[name] = _RunningSums(entity, r_step, amounts, n)
 
     # topics: (true, resolved) per topic, and the mean of the topics' rates
     codes, names = pd.factorize(pairs["topic"])
     topic_codes = pd.Index(names)
-    pair_claim = pairs["claim_id"].to_numpy()
-    ev_claim = claim[ev_rev]
-    joined = pd.DataFrame({"claim_id": ev_claim, "event": np.arange(len(ev_claim))}).merge(
-        pd.DataFrame({"claim_id": pair_claim, "code": codes}), on="claim_id")
-    e = joined["event"].to_numpy()
-    t_entity = joined["code"].to_numpy(dtype=np.int64)
+    pair_by_claim = _ByClaim(pairs["claim_id"].to_numpy(dtype=np.int64))
+    found, e = pair_by_claim.of(claim[ev_rev])
+    t_entity = codes[found].astype(np.int64)
     t_amounts = np.c_[ev_sign[e] * value[ev_rev[e]], ev_sign[e]]
     topics = _RunningSums(t_entity, ev_step[e], t_amounts, n)
     mean_steps, mean_sum, mean_count = _topic_mean(t_entity, ev_step[e], t_amounts)
@@ -403,7 +474,9 @@ def _walk(evidence: Evidence, pairs: pd.DataFrame) -> _Walk:
     claim_sums = _RunningSums(np.zeros(len(ev_step), np.int64), ev_step, np.c_[ev_sign * value[ev_rev], ev_sign], n)
     decided = pd.to_datetime(revisions["decided_at"], utc=True)
     return _Walk(decided, n, levels, maps, topics, topic_codes, mean_steps, mean_sum, mean_count,
-                 first_verdict, claim_sums, _ns(decided) / 86400e9, by_claim)
+                 first_verdict, claim_sums, _ns(decided) / 86400e9, by_claim, pair_by_claim, codes,
+                 pairs["topic"].to_numpy(dtype=object),
+                 verdicts_as_of(evidence.outcomes))
 
 
 def _topic_mean(entity: np.ndarray, step: np.ndarray, amounts: np.ndarray):
@@ -486,15 +559,12 @@ def _features(evidence: Evidence, walk: _Walk, pairs: pd.DataFrame, queries: pd.
     # the votes: each independent origin's latest stance by the query's time
     rows, query = walk.reports.of(q_claim)
     by_then = walk.reports.when[rows] <= _ns(queries["at"])[query]
-    reps = evidence.reports.iloc[rows[by_then]].assign(query=query[by_then])
-    if len(reps):
-        rows = _Stances(reps, key="query").latest()
-        votes = rows[(rows["origin"] == rows["source_id"]).to_numpy() & (_stance_codes(rows["stance"]) >= 0)]
-    else:
-        votes = pd.DataFrame({"query": pd.Series([], dtype=np.int64), "claim_id": [], "source_id": [], "stance": []})
+    rows = walk.reports.latest(rows[by_then], "query", query[by_then])
+    votes = rows[(rows["origin"] == rows["source_id"]).to_numpy() & (rows["stance"].to_numpy() >= 0)]
     v_query = votes["query"].to_numpy(dtype=np.int64)
     v_source = votes["source_id"].to_numpy(dtype=np.int64)
-    v_code = _stance_codes(votes["stance"])
+    v_code = votes["stance"].to_numpy(dtype=np.int64)
+    votes = votes.assign(stance=pd.Categorical.from_codes(v_code, STANCES))
     v_seen = seen[v_query]
     taken = _ns(votes["reported_at"]) if len(votes) else np.zeros(0, np.int64)
     v_split = _search(decided, taken)
@@ -505,16 +575,15 @@ def _features(evidence: Evidence, walk: _Walk, pairs: pd.DataFrame, queries: pd.
     wrong = _confident_wrong(counts, v_code, has_group, level)
 
     # the topics' records and their mean, as they stood
-    q_pairs = pd.DataFrame({"claim_id": q_claim, "query": np.arange(len(queries))}).merge(pairs, on="claim_id")
-    t_query = q_pairs["query"].to_numpy(dtype=np.int64)
-    t_code = walk.topic_codes.get_indexer(q_pairs["topic"]).astype(np.int64)
+    found, t_query = walk.pairs.of(q_claim.astype(np.int64))
+    t_code = walk.pair_code[found].astype(np.int64)
     t_counts = walk.topics.before(t_code, seen[t_query])
     at = np.searchsorted(walk.topic_mean_steps, seen, side="left") - 1
     total = np.where(at >= 0, walk.topic_mean_sum[np.maximum(at, 0)] if len(walk.topic_mean_sum) else 0.0, 0.0)
     number = np.where(at >= 0, walk.topic_mean_count[np.maximum(at, 0)] if len(walk.topic_mean_count) else 0.0, 0.0)
     return _Features(queries, seen, v_query, v_code, v_source, has_group, counts, wrong, v_seen, v_split, v_days,
                      t_query,
-                     q_pairs["topic"].to_numpy(dtype=object), t_counts[:, 0], t_counts[:, 1],
+                     walk.pair_topic[found], t_counts[:, 0], t_counts[:, 1],
                      (0.5 + total) / (1.0 + number), number,
                      votes[["claim_id", "source_id", "stance", "query"]].reset_index(drop=True))
 
@@ -522,16 +591,29 @@ def _features(evidence: Evidence, walk: _Walk, pairs: pd.DataFrame, queries: pd.
 def _level_counts(walk: _Walk, source: np.ndarray, code: np.ndarray, seen: np.ndarray, split: np.ndarray,
                   days: np.ndarray, half_life: float | None) -> dict:
     """Each vote's record at every level: right and wrong calls of its stance, and all calls."""
-    counts = {}
-    rows = np.arange(len(code))
-    asserting = ASSERTING[code]
-    for name in LEVELS:
-        entity = walk.entity_of[name].reindex(source).fillna(-1).to_numpy(dtype=np.int64)
+    def record(name: str, entity: np.ndarray, pick=slice(None)) -> np.ndarray:
         sums = walk.levels[name]
-        c = (sums.before(entity, seen) if half_life is None
-             else sums.decayed_before(entity, seen, split, days, half_life, walk.step_days))
-        counts[name] = np.c_[c[rows, code * 2], c[rows, code * 2 + 1], c[:, 0::2].sum(axis=1), c[:, 1::2].sum(axis=1)]
-        asserted = np.c_[c[:, 0] + c[:, 2], c[:, 1] + c[:, 3]]
+        return (sums.before(entity[pick], seen[pick]) if half_life is None
+                else sums.decayed_before(entity[pick], seen[pick], split[pick], days[pick], half_life, walk.step_days))
+
+    counts = {}
+    asserting = ASSERTING[code]
+    at = np.arange(len(code)) * 6 + code * 2  # each vote's own stance in its row of six, flattened
+    own = record("source", _codes_of(walk.entity_of["source"], source))
+    for name in LEVELS:
+        entity = _codes_of(walk.entity_of[name], source)
+        if name == "source":
+            c = own
+        elif name == "group":  # a source alone in its group (code -1) has its own record as its group's
+            shared = np.flatnonzero(entity >= 0)
+            c = own.copy() if len(shared) else own
+            if len(shared):
+                c[shared] = record(name, entity, shared)
+        else:
+            c = record(name, entity)
+        flat = c.reshape(-1)
+        counts[name] = np.column_stack([flat[at], flat[at + 1], c[:, 0] + c[:, 2] + c[:, 4], c[:, 1] + c[:, 3] + c[:, 5]])
+        asserted = np.column_stack([c[:, 0] + c[:, 2], c[:, 1] + c[:, 3]])
         other = np.where(asserting[:, None], c[:, 4:6], asserted)
         counts[name + ":pair"] = np.stack([counts[name][:, :2], other], axis=1)
         if name == "source":
@@ -775,14 +857,14 @@ def _p_true(f: _Features, p: Params) -> np.ndarray:
 def _subset(f: _Features, keep: np.ndarray) -> _Features:
     """The features of the queries in `keep` (a boolean mask over queries), renumbered."""
     new_index = np.cumsum(keep) - 1
-    v = keep[f.vote_query]
+    v = np.flatnonzero(keep[f.vote_query])  # positions: rows of 2-d arrays are taken several times faster
     t = keep[f.topic_query]
     return _Features(
         f.queries[keep].reset_index(drop=True), f.seen[keep], new_index[f.vote_query[v]], f.vote_code[v], f.vote_source[v],
-        f.vote_has_group[v], {k: c[v] for k, c in f.counts.items()}, f.confident_wrong[v], f.vote_seen[v],
+        f.vote_has_group[v], {k: np.take(c, v, axis=0) for k, c in f.counts.items()}, f.confident_wrong[v], f.vote_seen[v],
         f.vote_split[v], f.vote_days[v],
         new_index[f.topic_query[t]], f.topic_name[t], f.topic_true[t], f.topic_resolved[t],
-        f.topic_mean[keep], f.topic_count[keep], f.votes[v].reset_index(drop=True))
+        f.topic_mean[keep], f.topic_count[keep], f.votes.take(v).reset_index(drop=True))
 
 
 def _to_vector(p: Params) -> np.ndarray:
@@ -913,7 +995,7 @@ class Model:
         """The at-report-time forecasts of every claim (see `predict_at_report_time`)."""
         feats = self.first_report
         p, _ = _forecast(self, feats.queries, feats=feats)
-        now = verdicts_as_of(self.evidence.outcomes)
+        now = self.walk.verdicts
         which = _params_index(self, feats.queries["at"])
         return pd.DataFrame({
             "claim_id": feats.queries["claim_id"].to_numpy(),
@@ -980,7 +1062,7 @@ def _refitted(evidence: Evidence, walk: _Walk, pairs: pd.DataFrame, claims: pd.D
 
 def _fit(evidence: Evidence, walk: _Walk, pairs: pd.DataFrame, claims: pd.DataFrame, level: float) -> Model:
     queries = pd.DataFrame({"claim_id": claims.index.to_numpy(), "at": claims["first_reported_at"].array})
-    now = verdicts_as_of(evidence.outcomes)
+    now = walk.verdicts
     outcome = now["value"].reindex(queries["claim_id"]).to_numpy(dtype=float)
     decided = now["decided_at"].reindex(queries["claim_id"])
 
@@ -1044,7 +1126,7 @@ def _forecast(model: Model, queries: pd.DataFrame, params: Params | None = None,
     parts = []
     for k in np.unique(which):
         mask = which == k
-        part = _subset(feats, mask)
+        part = feats if len(fits) == 1 or mask.all() else _subset(feats, mask)
         if fits[k].half_life_days is not None:
             part = _with_half_life(part, model.walk, fits[k].half_life_days, model.level)
         out[mask] = _p_true(part, fits[k])
@@ -1092,7 +1174,7 @@ def predict(evidence: Evidence, as_of=None, claim_ids=None, model: Model | None 
         evidence = _restricted(evidence, stamp)
     model = model or fit(evidence, level)
     claims = evidence.claims
-    verdicts = verdicts_as_of(evidence.outcomes)
+    verdicts = model.walk.verdicts if evidence is model.evidence else verdicts_as_of(evidence.outcomes)
     if claim_ids is None:
         claims = claims[~claims.index.isin(verdicts.index)]
     else:

@@ -138,17 +138,28 @@ def verdicts_as_of(outcomes: pd.DataFrame, as_of=None) -> pd.DataFrame:
     known = outcomes if stamp is None else outcomes[outcomes["decided_at"] <= stamp]
     latest = known.sort_values("id").drop_duplicates("claim_id", keep="last").set_index("claim_id")
     latest = latest[["verdict", "decided_at"]].copy()
-    latest["value"] = latest["verdict"].map(VERDICT_VALUE).astype(float)
+    latest["value"] = verdict_values(latest["verdict"])
     return latest
 
 
-def latest_stances(reports: pd.DataFrame, key: str = "claim_id") -> pd.DataFrame:
+def verdict_values(verdicts: pd.Series) -> np.ndarray:
+    """Each verdict's `VERDICT_VALUE` (NaN for any other), as `map` gives it but compared
+    without converting Arrow-backed strings to Python objects."""
+    values = np.full(len(verdicts), np.nan)
+    for name, value in VERDICT_VALUE.items():
+        values[_is(verdicts, name)] = value
+    return values
+
+
+def latest_stances(reports: pd.DataFrame, key: str = "claim_id", time_rank: np.ndarray | None = None) -> pd.DataFrame:
     """One row per (claim, source): relays also speak for their origin; own reports win, latest last.
 
     Adds `origin` (whose information the row carries) and `first_at` (when the source first took
     the stance it ends with). `key` may name another grouping column (e.g. a revision id).
+    `time_rank` (optional, per row) orders the rows as (reported_at, row order) does within each
+    key; given, one sort replaces three (see `_Stances`).
     """
-    return _Stances(reports, key).latest()
+    return _Stances(reports, key, time_rank).latest()
 
 
 class _Stances:
@@ -160,7 +171,7 @@ class _Stances:
     pending counts and the votes of a scoring run.
     """
 
-    def __init__(self, reports: pd.DataFrame, key: str = "claim_id") -> None:
+    def __init__(self, reports: pd.DataFrame, key: str = "claim_id", time_rank: np.ndarray | None = None) -> None:
         self.reports, self.key = reports, key
         n = len(reports)
         self.relayed = np.asarray(reports["via_source_id"] >= 0, dtype=bool)
@@ -174,7 +185,7 @@ class _Stances:
         group = _pair_codes(_sortable(keys), _sortable(speaker))
         when = _time_key(reports["reported_at"])[row]
         # stable: equal (key, source, direct, time) keep the reports' order, as sort_values(kind="stable")
-        order = np.lexsort((when, direct, group))
+        order = _stance_order(group, direct, when, None if time_rank is None else np.asarray(time_rank)[row])
         self.row, self.direct, self.when = row[order], direct[order], when[order]
         group = group[order]
         starts = np.ones(len(group), dtype=bool)
@@ -219,6 +230,17 @@ class _Stances:
         frame["origin"] = np.where(self.relayed[rows], via, source)
         frame["first_at"] = reports["reported_at"].array.take(first, allow_fill=True)
         return pd.DataFrame(frame)
+
+
+def _stance_order(group: np.ndarray, direct: np.ndarray, when: np.ndarray, rank: np.ndarray | None) -> np.ndarray:
+    """`np.lexsort((when, direct, group))`; with `rank` (each row's place in the order of time,
+    then row, within a group) the same order by one stable sort of a combined key, which is several
+    times faster, when that key fits in 62 bits."""
+    if rank is not None and len(group):
+        width = int(rank.max()) + 1
+        if (int(group.max()) + 1) * 3 * width < 2**62:
+            return np.argsort((group * 3 + direct) * width + rank, kind="stable")
+    return np.lexsort((when, direct, group))
 
 
 def _sortable(values: np.ndarray) -> np.ndarray:
