@@ -135,6 +135,6 @@ def reliability_series(fp: tuple, source_id: int) -> pd.DataFrame:
 
 
 @st.cache_data(max_entries=64, ttl=CACHE_TTL, show_spinner=False)
-def similar(fp: tuple, statement: str) -> pd.DataFrame:
-    """Claims already logged that look like `statement`."""
-    return queries.similar_claims(ledger(), statement)
+def similar(fp: tuple, statement: str, limit: int = 5) -> pd.DataFrame:
+    """Claims already logged that look like `statement` (at most `limit`, most similar first)."""
+    return queries.similar_claims(ledger(), statement, limit=limit)
