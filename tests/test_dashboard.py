@@ -483,3 +483,15 @@ def test_an_expected_by_time_is_read_in_the_edit_forms_zone(aleppo):
     at.button(key="claim_edit_save").click().run()
     assert not ok(at).error
     assert format_when(aleppo.get_claim(8).claim.expected_by) == "2016-12-17T14:30Z"
+
+
+def test_the_first_page_loads_no_self_assessment():
+    """What dashboard.py and the Overview import (the first page after the server starts pays every
+    import) leaves out the self-assessment and SciPy's optimisers it needs (about 0.4 s): only the
+    Calibration page and a calibration glance load them."""
+    from tests.test_cli import _loaded_after
+
+    code = ("import tracker.dashboard.access, tracker.dashboard.forms, tracker.dashboard.widgets, "
+            "tracker.dashboard.pages, tracker.queries, tracker.scoring")
+    assert _loaded_after(code, ("tracker.selfscore", "tracker.evaluation", "scipy.optimize")) == []
+
