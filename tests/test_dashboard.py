@@ -495,3 +495,19 @@ def test_the_first_page_loads_no_self_assessment():
             "tracker.dashboard.pages, tracker.queries, tracker.scoring")
     assert _loaded_after(code, ("tracker.selfscore", "tracker.evaluation", "scipy.optimize")) == []
 
+
+def test_the_server_warms_up_the_first_page_as_it_starts(aleppo):
+    """`streamlit run dashboard.py` serves dashboard.py's `st.App`, whose start (`startup.warm`, in a
+    thread) imports what the pages draw with and computes the Overview's figures: the sources'
+    scores, and on a small store the calibration glance, kept beside the store for its state."""
+    from streamlit.web.server.app_discovery import discover_asgi_app
+
+    from tests.test_cli import _loaded_after
+    from tracker import fitcache
+
+    assert discover_asgi_app(REPO / "dashboard.py").import_string == "dashboard:app"
+    state = fitcache.state(aleppo.revision(), load_evidence(aleppo.engine))
+    assert fitcache.read(aleppo.engine, state, "glance") is None
+    warmed = _loaded_after("from tracker.dashboard import startup\nstartup.warm()", ("pandas", "scipy.special", "altair"))
+    assert warmed == ["pandas", "scipy.special", "altair"]
+    assert fitcache.read(aleppo.engine, state, "glance") is not None
