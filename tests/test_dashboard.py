@@ -483,3 +483,31 @@ def test_an_expected_by_time_is_read_in_the_edit_forms_zone(aleppo):
     at.button(key="claim_edit_save").click().run()
     assert not ok(at).error
     assert format_when(aleppo.get_claim(8).claim.expected_by) == "2016-12-17T14:30Z"
+
+
+def test_the_first_page_loads_no_self_assessment():
+    """What dashboard.py and the Overview import (the first page after the server starts pays every
+    import) leaves out the self-assessment and SciPy's optimisers it needs (about 0.4 s): only the
+    Calibration page and a calibration glance load them."""
+    from tests.test_cli import _loaded_after
+
+    code = ("import tracker.dashboard.access, tracker.dashboard.forms, tracker.dashboard.widgets, "
+            "tracker.dashboard.pages, tracker.queries, tracker.scoring")
+    assert _loaded_after(code, ("tracker.selfscore", "tracker.evaluation", "scipy.optimize")) == []
+
+
+def test_the_server_warms_up_the_first_page_as_it_starts(aleppo):
+    """`streamlit run dashboard.py` serves dashboard.py's `st.App`, whose start (`startup.warm`, in a
+    thread) imports what the pages draw with and computes the Overview's figures: the sources'
+    scores, and on a small store the calibration glance, kept beside the store for its state."""
+    from streamlit.web.server.app_discovery import discover_asgi_app
+
+    from tests.test_cli import _loaded_after
+    from tracker import fitcache
+
+    assert discover_asgi_app(REPO / "dashboard.py").import_string == "dashboard:app"
+    state = fitcache.state(aleppo.revision(), load_evidence(aleppo.engine))
+    assert fitcache.read(aleppo.engine, state, "glance") is None
+    warmed = _loaded_after("from tracker.dashboard import startup\nstartup.warm()", ("pandas", "scipy.special", "altair"))
+    assert warmed == ["pandas", "scipy.special", "altair"]
+    assert fitcache.read(aleppo.engine, state, "glance") is not None

@@ -10,12 +10,17 @@ restarted server does not fit again a store that has not changed.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import pandas as pd
 import streamlit as st
 
-from tracker import fitcache, forecast, queries, scoring, selfscore
+from tracker import fitcache, forecast, queries, scoring
 from tracker.evidence import Evidence, load_evidence
 from tracker.ledger import Ledger
+
+if TYPE_CHECKING:  # the self-assessment loads SciPy's optimisers (about 0.4 s): only where a page scores itself
+    from tracker import selfscore
 
 # seconds: cached scores also expire, for the rare edit in place that the fingerprint does not see
 # (a source's kind, topics added to a claim by re-importing it)
@@ -77,6 +82,8 @@ def explanation(fp: tuple, claim_id: int) -> tuple[pd.DataFrame, pd.DataFrame, p
 @st.cache_data(max_entries=16, ttl=CACHE_TTL, show_spinner=False)
 def calibration(fp: tuple, bins: int = 10) -> selfscore.Assessment | None:
     """How the at-report-time predictions held up beside the baselines; None without claims."""
+    from tracker import selfscore
+
     found = evidence(fp)
     if found.claims.empty:
         return None
@@ -119,6 +126,8 @@ def glance(fp: tuple) -> dict:
     """The calibration glance for this store state, computed (and kept) when not yet known."""
     kept = glance_kept(fp)
     if kept is None:
+        from tracker import selfscore
+
         kept = selfscore.glance(model(fp))
         _keep_glance(fp, kept)
         fitcache.write(ledger().engine, fitcache.state(fp[1], evidence(fp)), "glance", kept)
@@ -135,6 +144,6 @@ def reliability_series(fp: tuple, source_id: int) -> pd.DataFrame:
 
 
 @st.cache_data(max_entries=64, ttl=CACHE_TTL, show_spinner=False)
-def similar(fp: tuple, statement: str) -> pd.DataFrame:
-    """Claims already logged that look like `statement`."""
-    return queries.similar_claims(ledger(), statement)
+def similar(fp: tuple, statement: str, limit: int = 5) -> pd.DataFrame:
+    """Claims already logged that look like `statement` (at most `limit`, most similar first)."""
+    return queries.similar_claims(ledger(), statement, limit=limit)

@@ -17,6 +17,7 @@ from tracker.errors import EditConflict, LedgerError
 from tracker.interchange import load_example
 from tracker.ledger import ClaimView
 from tracker.models import Verdict
+from tracker.dashboard import cache
 from tracker.dashboard.cache import ledger
 from tracker.dashboard.widgets import date_preview, entered_when, md, when, zone_picker
 from tracker.dashboard.access import act, form_error
@@ -253,7 +254,7 @@ def _merge_source(name: str, version: int, key: str) -> None:
 # -- claims logged twice -------------------------------------------------------------------
 def merge_claim_form(view: ClaimView, key: str = "claim_merge") -> None:
     """Merge a duplicate into this claim (reviewers): its likely duplicates are offered, or any claim by # or ref."""
-    alike = queries.similar_claims(ledger(), view.claim.statement, limit=6)
+    alike = cache.similar(cache.fingerprint(), view.claim.statement, limit=6)  # a scan of every statement
     alike = alike[alike["id"] != view.claim.id]
     offered = {str(r.id): f"#{r.id} {r.statement[:100]} ({r.similarity:.0%} alike)" for r in alike.itertuples()}
     with st.form(key):
