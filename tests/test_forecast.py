@@ -82,6 +82,10 @@ def test_a_sources_skill_in_one_direction_carries_to_the_other():
         by = {who: _p(build_evidence(past + shared + [_open("x", ("Other", "rumoured"), (who, stance))],
                                      sources=["Newcomer"]), "x") for who in ("Sharp", "Newcomer")}
         assert (by["Sharp"] - by["Newcomer"]) * direction > 0.01, (stance, by)
+    # and the drivers say so: the first case's denial, read with the ten assertions that held up
+    evidence = build_evidence(cases[0][0] + shared + [_open("x", ("Other", "rumoured"), ("Sharp", "denied"))])
+    said = forecast.predict(evidence, claim_ids=[_id(evidence, "x")]).attrs["drivers"].set_index("source")
+    assert "its assertions were right 10 time(s) in 10 (skill carries over)" in said.loc["Sharp", "explanation"]
 
 
 @SETTINGS

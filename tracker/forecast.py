@@ -690,6 +690,7 @@ class _Dual:
         return _Dual(value, None if self.slopes is None else {k: d * scale for k, d in self.slopes.items()})
 
     def _plus(self, name: str, slope: np.ndarray) -> "_Dual":
+        """This value with `slope` added to its slope by `name` (in place: on a value just made)."""
         if self.slopes is not None:
             self.slopes[name] = self.slopes[name] + slope if name in self.slopes else slope
         return self
@@ -779,17 +780,6 @@ def _accuracy(f: _Features, p: Params, with_slopes: bool = False) -> _Dual:
     return by_stance.where(asserts, by_direction)
 
 
-def _stance_accuracy(f: _Features, p: Params) -> tuple[np.ndarray, np.ndarray]:
-    """Each vote's P(true | this source took this stance) (see `_accuracy`); and the truth rate of
-    every stance on record.
-
-    The likelihood ratio of the stance is the odds of the first over the odds of the second, which
-    is P(stance | T) / P(stance | F): with no record anywhere it is 1, and a source that takes the
-    stance on true and false claims alike moves nothing.
-    """
-    return _accuracy(f, p).value, f.store_rate[0]
-
-
 def _vote_terms(f: _Features, p: Params) -> np.ndarray:
     """Each vote's term in the log-odds: weighted log LR, held to its stance's direction."""
     return _vote_terms_and_slopes(f, p, with_slopes=False)[0]
@@ -797,7 +787,11 @@ def _vote_terms(f: _Features, p: Params) -> np.ndarray:
 
 def _vote_terms_and_slopes(f: _Features, p: Params, with_slopes: bool = True) -> tuple[np.ndarray, np.ndarray | None]:
     """`_vote_terms`, and their derivatives by the free parameters that reach them (`_VOTE_FREE`,
-    then the three stance weights; None unless `with_slopes`)."""
+    then the three stance weights; None unless `with_slopes`).
+
+    A vote's log LR is the log-odds of its accuracy (`_accuracy`) less that of the truth rate of
+    every stance on record: P(stance | T) / P(stance | F). With no record anywhere it is 1, and a
+    source that takes the stance on true and false claims alike moves nothing."""
     log_acc = _accuracy(f, p, with_slopes).logit()
     raw = log_acc.value - f.store_rate[1]
     weight = p.weights[f.vote_code]
