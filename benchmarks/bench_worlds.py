@@ -158,6 +158,14 @@ def coverage(world: World, evidence: Evidence, module) -> float:
 
 
 # -- the run ----------------------------------------------------------------------------------------
+def _paired(stacked: pd.DataFrame, a: str, b: str) -> str:
+    """Scorer `a` minus scorer `b`, seed by seed: the mean, its sd and each seed's, open and at report."""
+    diff = stacked.xs(a, level="scorer") - stacked.xs(b, level="scorer")
+    parts = [f"{which.replace('_', ' ')} {diff[which].mean():+.4f} (sd {diff[which].std(ddof=1):.4f}; seeds "
+             + " ".join(f"{v:+.4f}" for v in diff[which]) + ")" for which in ("open", "at_report")]
+    return f"{a} - {b}: " + ", ".join(parts)
+
+
 def main(argv=None) -> None:
     """Print every scorer's Brier per world type (mean, spread across seeds, distance to the Bayes limit)."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
@@ -216,9 +224,9 @@ def main(argv=None) -> None:
             if values:
                 print(f"{key}: 90% source intervals cover the planted reliability {np.mean(values):.1%} "
                       f"(seeds {', '.join(f'{v:.1%}' for v in values)})")
-        diff = (stacked.xs("em_joint", level="scorer") - stacked.xs("em_supervised", level="scorer"))
-        print(f"em_joint - em_supervised: open {diff['open'].mean():+.4f} (sd {diff['open'].std(ddof=1):.4f}), "
-              f"at report {diff['at_report'].mean():+.4f} (sd {diff['at_report'].std(ddof=1):.4f})")
+        print(_paired(stacked, "em_joint", "em_supervised"))
+        if "new" in chosen:
+            print(_paired(stacked, "new", "previous"))
         sys.stdout.flush()
     print(f"\n# {time.perf_counter() - started:.0f} s in all")
 
