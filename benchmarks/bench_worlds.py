@@ -186,6 +186,12 @@ def main(argv=None) -> None:
     chosen["em_supervised"] = em_scorer(False, args.blocks)
     chosen["em_joint"] = em_scorer(True, args.blocks)
     chosen["bayes"] = bayes
+    # the Bayes limit with rumours at the previous scorer's fixed weight: how far a world can expose
+    # that weight at all (a perfect scorer's loss from it)
+    chosen["bayes_half_rumours"] = lambda world, evidence: baselines.Scored(
+        world.bayes_limit(world.open_claims, rumour_weight=scoring.ScoringConfig().rumour_weight),
+        world.bayes_limit(world.resolved_claims, at_report_time=True,
+                          rumour_weight=scoring.ScoringConfig().rumour_weight))
     new = baselines.new_module()
     interval_modules = {"previous": scoring} | ({"new": new} if new is not None and hasattr(new, "score_sources")
                                                 else {})
@@ -225,6 +231,7 @@ def main(argv=None) -> None:
                 print(f"{key}: 90% source intervals cover the planted reliability {np.mean(values):.1%} "
                       f"(seeds {', '.join(f'{v:.1%}' for v in values)})")
         print(_paired(stacked, "em_joint", "em_supervised"))
+        print(_paired(stacked, "bayes_half_rumours", "bayes"))
         if "new" in chosen:
             print(_paired(stacked, "new", "previous"))
         sys.stdout.flush()

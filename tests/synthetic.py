@@ -94,13 +94,14 @@ class World:
         return self.claims.index[~self.claims["open"].to_numpy()]
 
     # -- the oracle -----------------------------------------------------------------------------
-    def bayes_limit(self, claim_ids=None, at_report_time: bool = False) -> pd.Series:
+    def bayes_limit(self, claim_ids=None, at_report_time: bool = False, rumour_weight: float = 1.0) -> pd.Series:
         """`p_true` of the model fed the planted values: the best any scorer can do on this world.
 
         Log-odds of the claim's planted topic base rate plus, per independent origin (relays and
         copies collapse into the source whose judgement they repeat), log P(stance | true) /
         P(stance | false) from that origin's planted reliability when it judged and the planted
-        rumour shares. With `at_report_time`, only the reports made by the claim's first report.
+        rumour shares. With `at_report_time`, only the reports made by the claim's first report;
+        with `rumour_weight`, a rumour's term is scaled by it (what a fixed weight costs the limit).
         """
         claims = self.claims if claim_ids is None else self.claims.loc[list(claim_ids)]
         reports = self.reports[self.reports["claim_id"].isin(claims.index)]
@@ -113,7 +114,8 @@ class World:
         stance = votes["stance"].to_numpy()
         llr = np.select(
             [stance == "confirmed", stance == "rumoured"],
-            [np.log(r * (1 - s_true)) - np.log((1 - r) * (1 - s_false)), np.log(r * s_true) - np.log((1 - r) * s_false)],
+            [np.log(r * (1 - s_true)) - np.log((1 - r) * (1 - s_false)),
+             rumour_weight * (np.log(r * s_true) - np.log((1 - r) * s_false))],
             default=np.log(1 - r) - np.log(r))
         total = pd.Series(llr).groupby(votes["claim_id"].to_numpy()).sum().reindex(claims.index, fill_value=0.0)
         prior = _logit(claims["base_rate"].clip(1e-6, 1 - 1e-6).to_numpy())

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.synthetic import build_evidence, make_world
+from tests.synthetic import build_evidence, make_world, make_world_type
 from tests.test_scoring_properties import BASE, SOURCES, _hours, stores
 from tracker import forecast
 from tracker.evidence import Evidence, load_evidence
@@ -245,6 +245,47 @@ def test_forecasts_made_before_a_date_do_not_change_when_later_verdicts_change()
     pd.testing.assert_frame_equal(a.checkpoints[before].astype(as_numbers),
                                   b.checkpoints[before.to_numpy()].astype(as_numbers))
     assert a.params != b.params
+
+
+def test_a_refit_tries_the_half_lives_of_the_record_as_it_stood_then():
+    # a verdict two years after the rest lengthens the record's span: the refits made before it
+    # tried half-lives from the span they saw, so they and the forecasts made with them stay as they were
+    world = make_world_type("drift", 2, n_claims=1200)
+    evidence = world.evidence()
+    last = evidence.outcomes["decided_at"].max()
+    late = build_evidence([{"ref": "late", "reports": [("late source", "confirmed", last + pd.Timedelta(days=700))],
+                            "outcomes": [("true", last + pd.Timedelta(days=730))]}])
+    claim_id, source_id = evidence.claims.index.max() + 1, evidence.sources.index.max() + 1
+    longer = Evidence(
+        pd.concat([evidence.sources, late.sources.set_axis([source_id]).rename_axis("id")]),
+        pd.concat([evidence.claims, late.claims.set_axis([claim_id]).rename_axis("id")]),
+        pd.concat([evidence.reports, late.reports.assign(claim_id=claim_id, source_id=source_id)], ignore_index=True),
+        pd.concat([evidence.outcomes, late.outcomes.assign(claim_id=claim_id, id=evidence.outcomes["id"].max() + 1)],
+                  ignore_index=True),
+        evidence.topics)
+    a, b = forecast.fit(evidence), forecast.fit(longer)
+    assert len(a.fits) == len(b.fits) and any(f.half_life_days for f in a.fits[:-1])
+    assert a.fits == b.fits
+    assert np.array_equal(a.history["p_true"], b.history["p_true"].iloc[:-1])
+
+
+def test_decayed_records_are_exact_however_many_half_lives_the_record_spans():
+    # events over 3,000 half-lives: each stance reads its entity's events weighted 2 ** (-distance
+    # / half-life), events before the stance and events between it and the cut-off alike
+    rng = np.random.default_rng(4)
+    n_steps, half_life = 400, 1.0
+    step_days = np.sort(rng.uniform(0, 3000, n_steps))
+    entity, step = rng.integers(0, 5, 2000), rng.integers(0, n_steps, 2000)
+    amounts = rng.integers(0, 3, (2000, 6)).astype(float)
+    sums = forecast._RunningSums(entity, step, amounts, n_steps)
+    q_entity, seen = rng.integers(0, 5, 300), rng.integers(0, n_steps + 1, 300)
+    split = rng.integers(0, n_steps + 1, 300)
+    t_ref = np.where(split > 0, step_days[np.maximum(split - 1, 0)], 0.0) + 0.01
+    got = sums.decayed_before(q_entity, seen, split, t_ref, half_life, step_days)
+    for i in range(300):
+        read = (entity == q_entity[i]) & (step < seen[i])
+        weights = np.exp2(-np.abs(step_days[step[read]] - t_ref[i]) / half_life)
+        assert np.allclose(got[i], weights @ amounts[read], rtol=1e-9, atol=1e-12)
 
 
 # -- the replay's reads -----------------------------------------------------------------------

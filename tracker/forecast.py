@@ -38,10 +38,13 @@ topic prior, over-counted rumours), the weights shrink and the forecasts move ba
 Below `MIN_FIT_CLAIMS` resolved claims the defaults apply. The chronological forecasts never look
 ahead: the parameters a claim is forecast with were fitted at the last checkpoint before its first
 report (checkpoints from 30 resolved claims to all of them, `MAX_CHECKPOINTS` steps spaced evenly
-in the log of the resolved count, each at least `GROWTH` times the last) on the claims resolved by then;
-current forecasts use a fit on the latest `FIT_SAMPLE` resolved claims. Each fit also tries a
-recency half-life (a third and a tenth of the record's span), kept only when it passes a
-likelihood-ratio test against none (`HALF_LIFE_NATS`). Each fit
+in the log of the resolved count, each at least `GROWTH` times the last) on the latest
+`REFIT_SAMPLE` claims resolved by then; current forecasts use a fit on the latest `FIT_SAMPLE`
+resolved claims. Each fit also tries a recency half-life (a third and a tenth of the span of the
+verdicts on record *then*, so a later verdict never changes what an earlier refit tried), kept
+only when it passes a likelihood-ratio test against none (`HALF_LIFE_NATS`); a half-life whose
+records, at the parameters fitted without it, fall short of that test by more than `SCREEN_NATS`
+per claim is not fitted at all. Each fit
 reads only its own sample's first-report records; every claim's first-report forecast (`history`)
 is computed when something asks for it. A fit depends only on what the store holds, so callers
 that know the store's revision keep it (`Model.fitted`, `tracker.fitcache`) and pass it back.
@@ -93,11 +96,18 @@ ASSERTING = np.array([True, True, False])
 UNTAGGED = "(untagged)"
 MIN_FIT_CLAIMS = 30
 FIT_SAMPLE = 5_000  # the fit reads at most this many of the latest resolved claims
-MAX_CHECKPOINTS = 10  # steps between the chronological refits, spaced evenly in log(resolved claims)
+REFIT_SAMPLE = 2_000  # a chronological refit reads at most this many (nine parameters need no more)
+MAX_CHECKPOINTS = 16  # steps between the chronological refits, spaced evenly in log(resolved claims)
 # a half-life is kept when it raises the fit's log-likelihood by this much (chi-squared, 1 degree
 # of freedom, 95%: 3.84 / 2)
 HALF_LIFE_NATS = 1.92
+# a half-life whose records, at the parameters fitted without it, explain the outcomes worse than
+# the test's bar by more than this (nats per claim) is not fitted: refitting gains less than that
+SCREEN_NATS = 0.01
 GROWTH = 1.25  # the checkpoints are at least this far apart (a factor in resolved claims)
+# decayed records are summed in blocks of stances at most this many half-lives apart, reading the
+# events within this many half-lives of the block (older ones weigh under 2 ** -64 each)
+DECAY_BLOCK, DECAY_REACH = 8.0, 64.0
 # a claim's p_true line is computed at most at this many of its report times (a chart's worth):
 # each point reads every report of the claim before it, so one per report is quadratic
 TIMELINE_POINTS = 60
@@ -141,6 +151,7 @@ _BOUNDS = {"source_strength": (0.25, 500.0), "stance_strength": (0.25, 500.0), "
            "prior_weight": (0.0, 1.0), "weight_confirmed": (0.0, 1.0), "weight_rumoured": (0.0, 1.0),
            "weight_denied": (0.0, 1.0), "skill_transfer": (0.0, 2.0)}
 _PULL = 2.0  # the weak pull toward the defaults, in claims' worth of log loss
+_PULL_SCALE = np.array([1.0 if name in _LOG_SCALED else 0.5 for name in _FREE])  # per parameter
 
 
 _NAT = np.iinfo(np.int64).min
@@ -189,8 +200,7 @@ class _RunningSums:
     before a step is the prefix sum there less the prefix sum where the entity's events start. The
     plain counts are sums of halves and whole numbers, so that difference is exact; the weighted
     sums of `decayed_before` hold weights of at most 1 that are scaled up by at most
-    2 ** (span / half-life) (1,024 with the shortest half-life tried), so its rounding stays far
-    below a claim's worth.
+    2 ** DECAY_BLOCK, so their rounding stays far below a claim's worth for any half-life.
     """
 
     def __init__(self, entity: np.ndarray, step: np.ndarray, amounts: np.ndarray, n_steps: int) -> None:
@@ -216,7 +226,7 @@ class _RunningSums:
         new = np.r_[True, self.key[1:] // self.width != self.key[:-1] // self.width] if len(last) else np.zeros(0, bool)
         self.entity_start = np.maximum.accumulate(np.where(new, np.arange(len(new)), 0)) if len(new) else last
         self.dims = amounts.shape[1]
-        self._decayed: dict = {}
+        self._day: np.ndarray | None = None  # each row's time in days, once decay asks for it
 
     def _locate(self, entity: np.ndarray, step: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Per query: the first row at or past (entity, step), and where the entity's rows start
@@ -236,43 +246,75 @@ class _RunningSums:
     def decayed_before(self, entity: np.ndarray, seen: np.ndarray, split: np.ndarray, t_ref: np.ndarray,
                        half_life: float, step_days: np.ndarray) -> np.ndarray:
         """As `before`, each event weighted by 2 ** (-|its time - t_ref| / half_life): the record as
-        it bears on a stance taken at `t_ref` (events at steps below `split` came before it)."""
-        if not len(self.key):
-            return np.zeros((len(entity), self.dims))
-        first, last = float(step_days.min()), float(step_days.max())
+        it bears on a stance taken at `t_ref` (events at steps below `split` came before it).
+
+        The stances are taken in blocks spanning at most `DECAY_BLOCK` half-lives; each block sums
+        its events weighted against its own anchor (its latest stance for the events before, its
+        earliest for those after), so no weight exceeds 1 and none is scaled up by more than
+        2 ** DECAY_BLOCK, whatever the record's span. Events more than `DECAY_REACH` half-lives
+        from a block are left out (they weigh less than 2 ** -DECAY_REACH each)."""
+        out = np.zeros((len(entity), self.dims))
+        if not len(self.key) or not len(entity):
+            return out
+        if self._day is None:
+            self._day = step_days[self.step]
         lower = np.minimum(split, seen)
-        middle, start = self._locate(entity, lower)
-        rising = self._weighted(half_life, step_days, last)
-        early = ((np.take(rising, middle, axis=0) - np.take(rising, start, axis=0))
-                 * np.exp2((last - t_ref) / half_life)[:, None])
-        if not (seen > lower).any():  # nothing decided after a stance (every forecast at first report)
-            return early
-        # events between the stance and the cut-off
-        stop, _ = self._locate(entity, np.maximum(seen, lower))
-        falling = self._weighted(-half_life, step_days, first)
-        return early + ((np.take(falling, middle, axis=0) - np.take(falling, stop, axis=0))
-                        * np.exp2((t_ref - first) / half_life)[:, None])
+        after = seen > lower  # some events came between the stance and the cut-off
+        order = np.argsort(t_ref, kind="stable")
+        times = t_ref[order]
+        edges = [0]
+        while edges[-1] < len(times):  # greedy blocks: each starts at its first stance
+            edges.append(int(np.searchsorted(times, times[edges[-1]] + DECAY_BLOCK * half_life, side="right")))
+        base = entity.astype(np.int64) * self.width
+        for lo, hi in zip(edges[:-1], edges[1:]):
+            pick = order[lo:hi]
+            latest, earliest = float(times[hi - 1]), float(times[lo])
+            # before the stance: weights 2 ** ((t - latest) / h), events up to the latest stance
+            out[pick] = self._window_sums(base[pick], lower[pick], None, latest - DECAY_REACH * half_life, latest,
+                                          latest, half_life) * np.exp2((latest - t_ref[pick]) / half_life)[:, None]
+            later = pick[after[pick]]
+            if len(later):  # after it: weights 2 ** ((earliest - t) / h), events from the earliest stance on
+                out[later] += (self._window_sums(base[later], lower[later], np.maximum(seen[later], lower[later]),
+                                                 earliest, earliest + (DECAY_BLOCK + DECAY_REACH) * half_life,
+                                                 earliest, -half_life)
+                               * np.exp2((t_ref[later] - earliest) / half_life)[:, None])
+        return out
+
+    def _window_sums(self, base: np.ndarray, lower: np.ndarray, upper: np.ndarray | None, since: float,
+                     until: float, anchor: float, half_life: float) -> np.ndarray:
+        """Per query, its entity's events between two steps (from the entity's first to `lower`
+        when `upper` is None, else from `lower` to `upper`), each weighted 2 ** ((t - anchor) /
+        half_life); only the events timed between `since` and `until` are read."""
+        day = self._day
+        window = self._window(since, until)
+        key = self.key[window]
+        sums = np.empty((len(window) + 1, self.dims))
+        sums[0] = 0.0
+        np.multiply(np.take(self._own, window, axis=0), np.exp2((day[window] - anchor) / half_life)[:, None],
+                    out=sums[1:])
+        np.cumsum(sums[1:], axis=0, out=sums[1:])
+        begin = np.searchsorted(key, base + (lower if upper is not None else 0), side="left")
+        end = np.searchsorted(key, base + (upper if upper is not None else lower), side="left")
+        return np.take(sums, end, axis=0) - np.take(sums, begin, axis=0)
+
+    def _window(self, since: float, until: float) -> np.ndarray:
+        """The rows (in their order) of the events timed between `since` and `until` (days)."""
+        by_time, days = self._by_time
+        lo, hi = np.searchsorted(days, since, side="left"), np.searchsorted(days, until, side="right")
+        if hi - lo > len(days) // 4:  # most rows: one pass over all of them
+            return np.flatnonzero((self._day >= since) & (self._day <= until))
+        return np.sort(by_time[lo:hi])
+
+    @cached_property
+    def _by_time(self) -> tuple[np.ndarray, np.ndarray]:
+        """The rows in order of their events' times, and those times."""
+        order = np.argsort(self.step, kind="stable")
+        return order, self._day[order]
 
     @cached_property
     def _own(self) -> np.ndarray:
         """Each row's own sums (exact: sums of halves and whole numbers), for every half-life."""
         return np.diff(self.sums, axis=0)
-
-    def _weighted(self, half_life: float, step_days: np.ndarray, end: float) -> np.ndarray:
-        """With a positive `half_life`: prefix sums of events weighted 2 ** ((t - last) / h); with
-        a negative one, suffix sums of events weighted 2 ** ((first - t) / h) (`end`: that last or
-        first time). A zero row past each end; no weight above 1."""
-        if half_life not in self._decayed:
-            weights = np.exp2((step_days[self.step] - end) / half_life)[:, None]
-            if half_life > 0:  # weighted and summed in place: no array of the weighted rows
-                sums = np.empty_like(self.sums)
-                sums[0] = 0.0
-                np.multiply(self._own, weights, out=sums[1:])
-                np.cumsum(sums[1:], axis=0, out=sums[1:])
-            else:
-                sums = _prefix_sums((self._own * weights)[::-1])[::-1]
-            self._decayed[half_life] = sums
-        return self._decayed[half_life]
 
 
 class _ByClaim:
@@ -870,6 +912,9 @@ def _from_vector(x: np.ndarray, base: Params) -> Params:
     return replace(base, **values)
 
 
+_PULL_CENTRE = _to_vector(DEFAULTS)
+
+
 def _log_odds_and_slopes(f: _Features, p: Params) -> tuple[np.ndarray, np.ndarray]:
     """Each query's log-odds, and its derivatives by the free parameters (`_FREE` order, strengths
     by their logs): what the fit's analytic gradient is made of."""
@@ -893,16 +938,12 @@ def fit_params(f: _Features, outcome: np.ndarray, start: Params = DEFAULTS, step
     n = len(outcome)
     if n < MIN_FIT_CLAIMS:
         return replace(start, fitted_on=0)
-    x0 = _to_vector(DEFAULTS)
-    scale = np.array([1.0 if name in _LOG_SCALED else 0.5 for name in _FREE])
 
     def loss(x: np.ndarray) -> tuple[float, np.ndarray]:
         z, slopes = _log_odds_and_slopes(f, _from_vector(x, start))
-        p = np.clip(_sigmoid(z), _EPS, 1 - _EPS)
-        nll = -np.sum(outcome * np.log(p) + (1 - outcome) * np.log1p(-p))
-        pull = (x - x0) / scale
-        return (float(nll + _PULL * np.sum(pull ** 2)) / n,
-                ((p - outcome) @ slopes + 2 * _PULL * pull / scale) / n)
+        nll, residual = _nll(z, outcome)
+        pull = (x - _PULL_CENTRE) / _PULL_SCALE
+        return (nll + _PULL * np.sum(pull ** 2)) / n, (residual @ slopes + 2 * _PULL * pull / _PULL_SCALE) / n
 
     bounds = [(np.log(_BOUNDS[name][0]), np.log(_BOUNDS[name][1])) if name in _LOG_SCALED else _BOUNDS[name]
               for name in _FREE]
@@ -911,40 +952,53 @@ def fit_params(f: _Features, outcome: np.ndarray, start: Params = DEFAULTS, step
     return replace(_from_vector(best.x, start), fitted_on=n, fit_loss=float(best.fun))
 
 
-def _fit_sample(outcome: np.ndarray) -> np.ndarray:
-    """The claims a fit reads: the resolved ones (outcome not NaN), the latest `FIT_SAMPLE` of them
-    (the latest carry the most record; their count bounds the cost)."""
-    return np.flatnonzero(~np.isnan(outcome))[-FIT_SAMPLE:]
+def _nll(z: np.ndarray, outcome: np.ndarray) -> tuple[float, np.ndarray]:
+    """The negative log-likelihood of the outcomes under log-odds `z`, and its slope by `z`."""
+    p = np.clip(_sigmoid(z), _EPS, 1 - _EPS)
+    return float(-np.sum(outcome * np.log(p) + (1 - outcome) * np.log1p(-p))), p - outcome
 
 
-def _half_lives(walk: _Walk) -> list:
-    """The half-lives tried: none, and a third and a tenth of the span of the verdicts on record."""
-    span = float(walk.step_days.max() - walk.step_days.min()) if len(walk.step_days) else 0.0
+def _fit_loss(f: _Features, outcome: np.ndarray, p: Params) -> float:
+    """What `fit_params` minimises, at `p`: the penalised log loss per claim."""
+    prior, votes, _ = _log_odds(f, p)
+    pull = (_to_vector(p) - _PULL_CENTRE) / _PULL_SCALE
+    return (_nll(prior + votes, outcome)[0] + _PULL * np.sum(pull ** 2)) / len(outcome)
+
+
+def _fit_sample(outcome: np.ndarray, size: int = FIT_SAMPLE) -> np.ndarray:
+    """The claims a fit reads: the resolved ones (outcome not NaN), the latest `size` of them (the
+    latest carry the most record; their count bounds the cost)."""
+    return np.flatnonzero(~np.isnan(outcome))[-size:]
+
+
+def _half_lives(walk: _Walk, by: int | None = None) -> list:
+    """The half-lives tried: none, and a third and a tenth of the span of the verdicts on record
+    (of the first `by` of them, at a chronological refit: the record as it stood then)."""
+    days = walk.step_days[:by]
+    span = float(days.max() - days.min()) if len(days) else 0.0
     return [None] + ([round(span / 3, 1), round(span / 10, 1)] if span >= 1.0 else [])
 
 
 def fit_best(feats: _Features, walk: _Walk, outcome: np.ndarray, start: Params, steps: int = 40,
-             decayed: dict | None = None) -> Params:
-    """`fit_params` on the fit sample under each half-life's records; the half-life whose fit
-    explains the outcomes best. The decayed records are computed for the sample only, unless
-    `decayed` (half-life -> `feats` under it) holds them already."""
-    sample = _fit_sample(outcome)
+             by: int | None = None, size: int = FIT_SAMPLE) -> Params:
+    """`fit_params` on the fit sample under each half-life's records (`_half_lives` of the first
+    `by` verdicts); the half-life whose fit explains the outcomes best. The decayed records are
+    computed for the sample (the latest `size` resolved claims) only."""
+    sample = _fit_sample(outcome, size)
     keep = np.zeros(len(outcome), bool)
     keep[sample] = True
     base, y = _subset(feats, keep), outcome[keep]
     best = None
-    for half_life in _half_lives(walk):
-        if half_life is None:
-            f = base
-        elif decayed is not None and half_life in decayed:
-            f = _subset(decayed[half_life], keep)
-        else:
-            f = _with_half_life(base, walk, half_life, start.level)
+    for half_life in _half_lives(walk, by):
+        f = base if half_life is None else _with_half_life(base, walk, half_life, start.level)
+        # a half-life is one more parameter: it must earn its place by a likelihood-ratio test
+        bar = None if best is None else best.fit_loss - HALF_LIFE_NATS / best.fitted_on
+        if bar is not None and _fit_loss(f, y, replace(best, half_life_days=half_life)) > bar + SCREEN_NATS:
+            continue  # at the best fit's parameters it is too far off to pass: not worth a fit
         got = replace(fit_params(f, y, replace(start, half_life_days=half_life), steps), half_life_days=half_life)
         if got.fitted_on == 0:
             return replace(got, half_life_days=None)  # too few to fit: the defaults, no decay
-        # a half-life is one more parameter: it must earn its place by a likelihood-ratio test
-        if best is None or got.fit_loss < best.fit_loss - HALF_LIFE_NATS / got.fitted_on:
+        if bar is None or got.fit_loss < bar:
             best = got
     return best
 
@@ -1072,19 +1126,20 @@ def _fit(evidence: Evidence, walk: _Walk, pairs: pd.DataFrame, claims: pd.DataFr
     known = [~np.isnan(outcome) & (decided <= when).to_numpy(dtype=bool) for when in whens] + [~np.isnan(outcome)]
     # each fit reads its sample of claims (`_fit_sample`): the features of those claims alone
     read = np.zeros(len(queries), bool)
-    for mask in known:
-        read[_fit_sample(np.where(mask, outcome, np.nan))] = True
+    for mask, size in zip(known, [REFIT_SAMPLE] * len(whens) + [FIT_SAMPLE]):
+        read[_fit_sample(np.where(mask, outcome, np.nan), size)] = True
     feats = _features(evidence, walk, pairs, queries[read], level)
-    # the samples overlap: each half-life's records are computed once for all of them
-    decayed = {h: _with_half_life(feats, walk, h, level) for h in _half_lives(walk)[1:]} if marks else {}
     fits, start = [replace(DEFAULTS, level=level)], replace(DEFAULTS, level=level)
     rows = [{"from": pd.NaT, "resolved": 0, **start.as_dict()}]
     for when, mask in zip(whens, known):
-        # each refit starts from the last one, which it rarely moves far from
-        start = fit_best(feats, walk, np.where(mask, outcome, np.nan)[read], start, steps=20, decayed=decayed)
+        # each refit starts from the last one, which it rarely moves far from, and tries the
+        # half-lives of the record as it stood then (the verdicts decided by then)
+        by = int(np.searchsorted(walk.decided.array, when, side="right"))
+        start = fit_best(feats, walk, np.where(mask, outcome, np.nan)[read], start, steps=20, by=by,
+                         size=REFIT_SAMPLE)
         fits.append(start)
         rows.append({"from": when, "resolved": int(mask.sum()), **start.as_dict()})
-    final = (fit_best(feats, walk, outcome[read], start, decayed=decayed) if len(marks)
+    final = (fit_best(feats, walk, outcome[read], start) if len(marks)
              else replace(DEFAULTS, level=level))
     return Model(evidence, walk, pairs, final, pd.DataFrame(rows), fits, claims, level)
 
