@@ -65,8 +65,11 @@ started = time.perf_counter()
 evidence = load_evidence(make_engine(sys.argv[1]))
 print(f"  load_evidence      {time.perf_counter() - started:8.1f} s   peak {peak():8.0f} MiB")
 started = time.perf_counter()
-table = forecast.predict(evidence)
-print(f"  forecast.predict   {time.perf_counter() - started:8.1f} s   peak {peak():8.0f} MiB   ({len(table):,} open claims)")
+model = forecast.fit(evidence)
+print(f"  forecast.fit       {time.perf_counter() - started:8.1f} s   peak {peak():8.0f} MiB   (the replay and {len(model.fits) - 1} refits)")
+started = time.perf_counter()
+table = forecast.predict(evidence, model=model)
+print(f"  forecast.predict   {time.perf_counter() - started:8.1f} s   peak {peak():8.0f} MiB   ({len(table):,} open claims, model given)")
 """
 
 
@@ -96,6 +99,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--db", action="append", required=True, help="store URL (repeatable)")
     parser.add_argument("--timeout", type=float, default=900.0)
     parser.add_argument("--skip-in-memory", action="store_true", help="leave out the in-memory scores")
+    parser.add_argument("--predict-only", action="store_true", help="leave out `scores` (both ways): the floors and predict")
     args = parser.parse_args(argv)
 
     python = sys.executable
@@ -116,9 +120,10 @@ def main(argv: list[str] | None = None) -> int:
             ("floor: python -c 'import sqlalchemy, click'", [python, "-c", "import sqlalchemy, click"]),
             ("floor: one GROUP BY source_id over reports",
              [python, "-c", FLOOR_GROUP_BY, url, GROUP_BY.format(" NOT INDEXED" if url.startswith("sqlite") else "")]),
-            ("tracker scores (aggregated on the database)", [*tracker, "--db", url, "scores", "--format", "csv"]),
         ]
-        if not args.skip_in_memory:
+        if not args.predict_only:
+            rows.append(("tracker scores (aggregated on the database)", [*tracker, "--db", url, "scores", "--format", "csv"]))
+        if not (args.skip_in_memory or args.predict_only):
             rows.append(("scores in memory (load_evidence + score_sources)", [python, "-c", IN_MEMORY, url]))
         rows.append(("tracker predict", [*tracker, "--db", url, "predict", "--format", "csv"]))
         for label, command in rows:

@@ -19,7 +19,7 @@ import os
 import tempfile
 from pathlib import Path
 
-FORMAT = 3  # raised when what the file holds (or what the model fits) changes meaning
+FORMAT = 4  # raised when what the file holds (or what the model fits) changes meaning
 SUFFIX = "-fits.json"
 
 

@@ -40,8 +40,8 @@ ahead: the parameters a claim is forecast with were fitted at the last checkpoin
 report (checkpoints from 30 resolved claims to all of them, `MAX_CHECKPOINTS` steps spaced evenly
 in the log of the resolved count, each at least `GROWTH` times the last) on the latest
 `REFIT_SAMPLE` claims resolved by then; current forecasts use a fit on the latest `FIT_SAMPLE`
-resolved claims. Each fit also tries a recency half-life (a tenth of the span of the verdicts on
-record *then*, so a later verdict never changes what an earlier refit tried), kept
+resolved claims. Each fit also tries a recency half-life (a third and a tenth of the span of the
+verdicts on record *then*, so a later verdict never changes what an earlier refit tried), kept
 only when it passes a likelihood-ratio test against none (`HALF_LIFE_NATS`); a half-life whose
 records, at the parameters fitted without it, fall short of that test by more than `SCREEN_NATS`
 per claim is not fitted at all. Each fit
@@ -972,11 +972,11 @@ def _fit_sample(outcome: np.ndarray, size: int = FIT_SAMPLE) -> np.ndarray:
 
 
 def _half_lives(walk: _Walk, by: int | None = None) -> list:
-    """The half-lives tried: none, and a tenth of the span of the verdicts on record (of the first
-    `by` of them, at a chronological refit: the record as it stood then)."""
+    """The half-lives tried: none, and a third and a tenth of the span of the verdicts on record
+    (of the first `by` of them, at a chronological refit: the record as it stood then)."""
     days = walk.step_days[:by]
     span = float(days.max() - days.min()) if len(days) else 0.0
-    return [None] + ([round(span / 10, 1)] if span >= 1.0 else [])
+    return [None] + ([round(span / 3, 1), round(span / 10, 1)] if span >= 1.0 else [])
 
 
 def fit_best(feats: _Features, walk: _Walk, outcome: np.ndarray, start: Params, steps: int = 40,
