@@ -3,10 +3,10 @@
 Builds (or reuses) a store whose claim #1 has `--reports` reports (100,000 by default) from
 `--sources` sources, then times, in one process: `Ledger.get_claim(1)`, the claim page run
 through the dashboard's navigation with Streamlit's AppTest (cold, then the best of `--repeat`
-warm runs). Run it under farm-bench for whole-process figures:
+warm runs). Run it under `/usr/bin/time -v` for whole-process figures:
 
     python benchmarks/bench_big_claim.py
-    farm-bench -n 3 --timeout 900 -- python benchmarks/bench_big_claim.py --repeat 1
+    /usr/bin/time -v python benchmarks/bench_big_claim.py --repeat 1
 """
 
 from __future__ import annotations
