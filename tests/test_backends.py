@@ -7,7 +7,7 @@ import io
 import pytest
 from sqlalchemy import inspect
 
-from tests.conftest import REPO
+from tests.conftest import REPO, empty_store
 from tracker import store
 from tracker.errors import DuplicateError, ImportRejected, ValidationError
 from tracker.evidence import load_evidence
@@ -85,6 +85,71 @@ def test_the_example_scores_the_same_on_both(any_ledger, tmp_path):
     assert table.loc["The Duran", "grade"] == "D"
     assert table.loc["The Duran", "resolved"] == 6 and table.loc["The Duran", "pending"] == 2
     assert round(table.loc["The Duran", "reliability"], 2) == 0.62
+
+
+def _schema(engine) -> dict:
+    """Everything the inspector says of every table (columns in order, keys, indexes, constraints), the
+    rows of the store's bookkeeping tables and, on SQLite, each index's own SQL (partial indexes)."""
+    found = inspect(engine)
+    described = {}
+    for table in sorted(found.get_table_names()):
+        described[table] = {
+            "columns": [(c["name"], str(c["type"]), c["nullable"], c["default"], c.get("autoincrement"))
+                        for c in found.get_columns(table)],
+            "primary": found.get_pk_constraint(table),
+            "foreign": sorted(map(repr, found.get_foreign_keys(table))),
+            "indexes": sorted(repr({**index, "dialect_options": {k: str(v) for k, v in index["dialect_options"].items()}})
+                              for index in found.get_indexes(table)),  # a partial index's WHERE as text
+            "unique": sorted(map(repr, found.get_unique_constraints(table))),
+            "checks": sorted(map(repr, found.get_check_constraints(table))),
+        }
+    with engine.connect() as connection:
+        for table in ("alembic_version", "store_revision"):
+            described[f"{table} rows"] = [tuple(r) for r in connection.exec_driver_sql(f"SELECT * FROM {table}")]
+        if engine.dialect.name == "sqlite":
+            described["sqlite indexes"] = sorted(tuple(r) for r in connection.exec_driver_sql(
+                "SELECT name, tbl_name, sql FROM sqlite_master WHERE type = 'index'"))
+            described["sqlite foreign keys"] = {table: sorted(tuple(r)[2:] for r in connection.exec_driver_sql(
+                f"PRAGMA foreign_key_list({table})")) for table in found.get_table_names()}
+    return described
+
+
+@pytest.fixture
+def other_url(any_url, request, tmp_path) -> str:
+    """A second empty store on the same backend as `any_url`."""
+    yield from empty_store(request, tmp_path, "sqlite" if any_url.startswith("sqlite") else "postgresql", "other")
+
+
+def test_a_new_store_built_at_head_has_the_migrated_schema(any_url, other_url):
+    """A new store is made from the models and stamped (no migrations run): the same tables, columns
+    in the same order, keys, indexes, constraints and seeded rows as walking every migration gives."""
+    built, migrated = store.make_engine(any_url), store.make_engine(other_url)
+    try:
+        store.upgrade(built)
+        store.upgrade(migrated, migrate_new=True)
+        with built.connect() as connection:  # built directly: no migration left a trace
+            assert not connection.exec_driver_sql("SELECT 1 FROM store_revision WHERE revision <> 0").first()
+        assert store.current_revision(built) == store.current_revision(migrated) == store.head_revision()
+        assert _schema(built) == _schema(migrated)
+    finally:
+        built.dispose()
+        migrated.dispose()
+
+
+def test_a_new_store_is_built_without_running_the_migrations(tmp_path, monkeypatch):
+    """Opening a new store does not walk the migrations; a store that has tables still does."""
+    from alembic import command
+
+    walked = []
+    monkeypatch.setattr(command, "upgrade", lambda *args: walked.append(args[1]))
+    Ledger.open(f"sqlite:///{tmp_path / 'new.db'}").engine.dispose()
+    assert walked == []
+    engine = store.make_engine(f"sqlite:///{tmp_path / 'old.db'}")
+    with engine.begin() as connection:
+        connection.exec_driver_sql("CREATE TABLE something_else (id INTEGER)")
+    store.upgrade(engine)
+    engine.dispose()
+    assert walked == ["head"]
 
 
 def test_a_store_of_the_previous_schema_upgrades_with_its_data(any_url):
