@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 
 import pytest
 from sqlalchemy import event, inspect
@@ -70,33 +71,36 @@ def test_import_is_idempotent_and_round_trips(any_ledger):
 
 
 REPEATS = (
-    "claim_ref,claim,source,stance,reported_at,outcome,outcome_at\n"
-    "a1,Bridge closed,Kremlin,confirmed,2016-12-13T10:00Z,,\n"
-    "a1,Bridge closed,Kremlin,confirmed,2016-12-13T10:00:00+00:00,,\n"  # the same report again, in the same chunk
-    "b1,Road open,Kremlin,denied,2016-12-13T11:00Z,,\n"
-    "a1,Bridge closed,Kremlin,confirmed,13 December 2016 10:00,,\n"  # again, in the next chunk
-    "a1,Bridge closed,Western media,rumoured,2016-12-13T12:00Z,,\n"  # new, on a claim an earlier chunk made
-    "c1,Port shut,Kremlin,confirmed,2016-12-14T09:00Z,,\n"
-    "c1,Port shut,Kremlin,confirmed,2016-12-14T09:00Z,,\n"
+    "claim_ref,claim,source,stance,reported_at,outcome,outcome_at,topic\n"
+    "a1,Bridge closed,Kremlin,confirmed,2016-12-13T10:00Z,,,bridges\n"
+    "a1,Bridge closed,Kremlin,confirmed,2016-12-13T10:00:00+00:00,,,bridges\n"  # the same report, same chunk
+    "b1,Road open,Kremlin,denied,2016-12-13T11:00Z,,,roads;bridges\n"
+    "a1,Bridge closed,Kremlin,confirmed,13 December 2016 10:00,,,bridges\n"  # again, in the next chunk
+    "a1,Bridge closed,Western media,rumoured,2016-12-13T12:00Z,,,bridges\n"  # new, on a claim an earlier chunk made
+    "c1,Port shut,Kremlin,confirmed,2016-12-14T09:00Z,,,ports\n"
+    "c1,Port shut,Kremlin,confirmed,2016-12-14T09:00Z,,,ports\n"
 )
 
 
 def test_an_import_skips_repeated_reports_within_and_across_chunks(any_ledger):
-    """A report the file repeats (in one chunk or across chunks) or the store holds is written once; on
-    PostgreSQL without ON CONFLICT (which probes every unique index before each row)."""
+    """A report or topic the file repeats (in one chunk or across chunks) or the store holds is written
+    once; on PostgreSQL without ON CONFLICT (which probes every unique index before each row)."""
     statements: list[str] = []
+    written = ("INSERT INTO report ", "INSERT INTO claim_topic ")
     event.listen(any_ledger.engine, "before_cursor_execute",
-                 lambda _c, _cur, sql, *_: statements.append(sql) if sql.startswith("INSERT INTO report ") else None)
+                 lambda _c, _cur, sql, *_: statements.append(sql) if sql.startswith(written) else None)
     first = apply_incoming(any_ledger, read_csv(io.StringIO(REPEATS), chunk_rows=3))
     assert (first.claims_created, first.reports_added, first.reports_skipped) == (3, 4, 3)
     assert sorted((r["claim"], r["source"], r["stance"]) for r in csv.DictReader(io.StringIO(
         exported(any_ledger, "csv")))) == [("Bridge closed", "Kremlin", "confirmed"),
                                             ("Bridge closed", "Western media", "rumoured"),
                                             ("Port shut", "Kremlin", "confirmed"), ("Road open", "Kremlin", "denied")]
-    more = REPEATS + "b1,Road open,Western media,confirmed,2016-12-15T09:00Z,,\n"
+    more = REPEATS + "b1,Road open,Western media,confirmed,2016-12-15T09:00Z,,,roads\n"
     again = apply_incoming(any_ledger, read_csv(io.StringIO(more), chunk_rows=2))
     assert (again.claims_created, again.claims_matched, again.reports_added, again.reports_skipped) == (0, 3, 1, 7)
     assert any_ledger.counts()["reports"] == 5
+    assert {(c["claim_ref"], tuple(c["topics"])) for c in json.loads(exported(any_ledger, "json"))["claims"]} == {
+        ("a1", ("bridges",)), ("b1", ("bridges", "roads")), ("c1", ("ports",))}
     if any_ledger.engine.dialect.name == "postgresql":
         assert statements and not any("ON CONFLICT" in sql for sql in statements)
 

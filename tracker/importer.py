@@ -227,6 +227,7 @@ class _Run:
         self.known_keys: dict[str, int] | None = None  # name key -> id
         # into an empty store every claim is new: no need to look any up
         self.store_was_empty = self.connection.execute(select(Claim.id).limit(1)).first() is None
+        self.born_after = 0  # claims above this id were made by the last write_new_claims
 
     def fail(self, row: str, reason: str) -> None:
         self.errors.append(RowError(row, reason))
@@ -342,6 +343,8 @@ class _Run:
 
     def write_new_claims(self) -> None:
         """Insert the claims met so far that the store does not hold yet (their first time as known)."""
+        # the claims made now get ids above every id the store holds: no report or topic has them yet
+        self.born_after = self.connection.execute(select(func.coalesce(func.max(Claim.id), 0))).scalar_one()
         new = [c for c in self.claims.values() if c.id is None and c.first is not None]
         if not new:
             return
@@ -354,7 +357,7 @@ class _Run:
         if self.sqlite:
             # a rowid table's new rows get max(rowid)+1, +2, ... and this transaction holds the
             # write lock (BEGIN IMMEDIATE): the ids are known without RETURNING each row
-            before = self.connection.execute(select(func.coalesce(func.max(Claim.id), 0))).scalar_one()
+            before = self.born_after
             self.insert_rows(Claim.__table__, columns, rows=rows, constants=constants)
             check = self.connection.execute(select(func.max(Claim.id), func.count()).where(Claim.id > before)).one()
             if tuple(check) != (before + len(rows), len(rows)):
@@ -450,11 +453,9 @@ class _Run:
             known |= self._onto_retracted(good, source_id, known)
         if self.errors and not self.dry_run:
             return  # the import is lost already: keep checking, stop writing
-        # the claims this chunk creates get ids above every id the store holds now: they have no report yet
-        born_after = self.connection.execute(select(func.coalesce(func.max(Claim.id), 0))).scalar_one()
         self.write_new_claims()
         claim_id = good["key"].map({k: self.claims[k].id for k in earliest.index})
-        self._write_reports(good[~known], claim_id[~known], source_id[~known], via_id[~known], born_after)
+        self._write_reports(good[~known], claim_id[~known], source_id[~known], via_id[~known])
         self._write_topics(good, claim_id)
 
     def _known_reports(self, good: pd.DataFrame, source_id: pd.Series, via_id: pd.Series) -> np.ndarray:
@@ -597,26 +598,24 @@ class _Run:
                     keep[i] = False
         return keep
 
-    def _write_reports(self, good: pd.DataFrame, claim_id: pd.Series, source_id: pd.Series, via_id: pd.Series,
-                       born_after: int) -> None:
+    def _write_reports(self, good: pd.DataFrame, claim_id: pd.Series, source_id: pd.Series, via_id: pd.Series) -> None:
         if good.empty:
             return
         columns = ("ref", "claim_id", "source_id", "stance", "reported_at", "via_source_id", "url", "quote", "note",
                    "reported_date_only")
-        added = self._stage_reports(good, claim_id, source_id, via_id, columns, born_after)
+        added = self._stage_reports(good, claim_id, source_id, via_id, columns)
         self.summary.reports_added += added
         self.summary.reports_skipped += len(good) - added
 
     def _stage_reports(self, good: pd.DataFrame, claim_id: pd.Series, source_id: pd.Series, via_id: pd.Series,
-                       columns: tuple[str, ...], born_after: int) -> int:
+                       columns: tuple[str, ...]) -> int:
         """The chunk's reports staged in bulk in a temporary table, then written with one INSERT ... SELECT
         that fills in new refs, empty cells as NULL and the constants; returns the rows added.
 
         A report the store holds already (same claim, source, stance and time) is skipped: on SQLite by
         INSERT OR IGNORE; on PostgreSQL, whose ON CONFLICT DO NOTHING probes every unique index before
         each row (2-4 s of the server's CPU per 222,000 reports, measured), by dropping the chunk's own
-        repeats here and looking up only the rows of claims older than the chunk (`born_after`: claims
-        above it were created by this chunk and hold no report yet).
+        repeats here and looking up only the rows of claims older than the chunk (see `_unless_held`).
         """
         where = ""
         if self.sqlite:
@@ -630,9 +629,7 @@ class _Run:
                 good, claim_id, source_id, via_id = good[~repeats], claim_id[~repeats], source_id[~repeats], via_id[~repeats]
             times, day = good["at"].dt.to_pydatetime().tolist(), good["at_day"].to_numpy(dtype=bool).tolist()
             fresh_ref = "'r-' || substr(md5(gen_random_uuid()::text), 1, 16)"
-            where = (f" WHERE claim_id > {int(born_after)} OR NOT EXISTS (SELECT 1 FROM report r WHERE "
-                     "r.claim_id = s.claim_id AND r.source_id = s.source_id AND r.stance = s.stance "
-                     "AND r.reported_at = s.reported_at)")
+            where = self._unless_held("report", ("claim_id", "source_id", "stance", "reported_at"))
         values = [good["report_ref"].tolist(), claim_id.to_numpy(dtype="int64").tolist(),
                   source_id.to_numpy(dtype="int64").tolist(), good["stance"].tolist(), times,
                   via_id.astype("Int64").astype(object).where(via_id.notna(), None).tolist()]
@@ -642,6 +639,12 @@ class _Run:
             f"coalesce(nullif(ref, ''), {fresh_ref})", "claim_id", "source_id", "stance", "reported_at",
             "via_source_id", "nullif(url, '')", "nullif(quote, '')", "nullif(note, '')", "reported_date_only"],
             constants={"logged_by": self.w.user, "logged_at": self.w.now}, skip_existing=self.sqlite, where=where)
+
+    def _unless_held(self, table: str, identity: tuple[str, ...]) -> str:
+        """A WHERE clause over staged rows (`s`) leaving out those `table` holds already (same `identity`);
+        rows of claims the last `write_new_claims` created are not looked up: nothing holds them yet."""
+        same = " AND ".join(f"t.{name} = s.{name}" for name in identity)
+        return f" WHERE s.claim_id > {int(self.born_after)} OR NOT EXISTS (SELECT 1 FROM {table} t WHERE {same})"
 
     def _stage(self, table, columns: tuple[str, ...], values: list[list], *, select: list[str],
                constants: dict, skip_existing: bool = False, returning: str | None = None,
@@ -707,19 +710,23 @@ class _Run:
                     if topic not in added:
                         added.append(topic)
         if rows:
-            self.insert_rows(ClaimTopic.__table__, ("claim_id", "topic"), rows=rows, skip_existing=True)
+            # PostgreSQL: an anti-join rather than ON CONFLICT (see _stage_reports), so no pair twice
+            where = "" if self.sqlite else self._unless_held("claim_topic", ("claim_id", "topic"))
+            self.insert_rows(ClaimTopic.__table__, ("claim_id", "topic"), rows=list(dict.fromkeys(rows)),
+                             skip_existing=self.sqlite, where=where)
 
     # -- writing ---------------------------------------------------------------------------
     def insert_rows(self, table, columns: tuple[str, ...], *, rows: list[tuple] | None = None,
                     by_column: list | None = None, constants: dict | None = None,
-                    skip_existing: bool = False, returning: str | None = None) -> int | list:
+                    skip_existing: bool = False, returning: str | None = None, where: str = "") -> int | list:
         """INSERT many rows (as `rows`, or as one sequence per column in `by_column`) through a staging
         table (`_stage`); returns the rows added (with `returning`, the added rows' values of those columns).
 
         On SQLite each column is converted once, with the column type's own bind processor (so the
         stored text is what SQLAlchemy itself writes), and handed to the driver's executemany; that
         skips SQLAlchemy's per-row parameter handling, which would be most of an import's time.
-        `skip_existing` leaves out rows that a unique constraint says the store holds already.
+        `skip_existing` leaves out rows that a unique constraint says the store holds already; `where`
+        filters the staged rows (see `_stage`).
         """
         constants = constants or {}
         if by_column is None:
@@ -742,7 +749,7 @@ class _Run:
                 else:
                     converted.append(_plain(column))
         return self._stage(table, columns, converted, select=list(columns), constants=constants,
-                           skip_existing=skip_existing, returning=returning)
+                           skip_existing=skip_existing, returning=returning, where=where)
 
     # -- the end ---------------------------------------------------------------------------
     def finish(self) -> None:
