@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import event, inspect
 
 from tests.conftest import REPO, empty_store
-from tracker import store
+from tracker import importer, store
 from tracker.errors import DuplicateError, ImportRejected, ValidationError
 from tracker.evidence import load_evidence
 from tracker.importer import apply_incoming
@@ -70,6 +70,7 @@ def test_import_is_idempotent_and_round_trips(any_ledger):
     assert "Wed Dec" not in csv_text and "2016-12-14T09:00Z" in csv_text
 
 
+HEADER_REF = "claim_ref,claim,source,stance,reported_at,outcome,outcome_at,report_ref\n"
 REPEATS = (
     "claim_ref,claim,source,stance,reported_at,outcome,outcome_at,topic\n"
     "a1,Bridge closed,Kremlin,confirmed,2016-12-13T10:00Z,,,bridges\n"
@@ -103,6 +104,25 @@ def test_an_import_skips_repeated_reports_within_and_across_chunks(any_ledger):
         ("a1", ("bridges",)), ("b1", ("bridges", "roads")), ("c1", ("ports",))}
     if any_ledger.engine.dialect.name == "postgresql":
         assert statements and not any("ON CONFLICT" in sql for sql in statements)
+
+
+def test_new_report_refs_count_up_from_a_random_start_clear_of_the_stores(any_ledger, monkeypatch):
+    """An import's new reports get `r-` and 16 hex digits in sequence (one place in the ref index), from
+    a random start drawn again while its range would hold a ref the store or the file has already."""
+    any_ledger.log_claim("Held", first_reported_at="2016-12-01", reports=[
+        {"source": "Kremlin", "stance": "confirmed", "reported_at": "2016-12-01"}])
+    with any_ledger.engine.begin() as connection:
+        connection.exec_driver_sql("UPDATE report SET ref = 'r-0000000000000105'")
+    starts = iter([0x100, 0x1c8, 0x300])  # the store's ref in the first range, the file's own in the second
+    monkeypatch.setattr(importer.secrets, "randbelow", lambda _n: next(starts))
+    rows = "".join(f"x{n},Claim {n},Kremlin,confirmed,2016-12-13T10:00Z,,,\n" for n in range(3))
+    rows += "x9,Claim 9,Kremlin,denied,2016-12-13T10:00Z,,,r-00000000000001ca\n"  # a ref of the file's own
+    summary = import_text(any_ledger, HEADER_REF + rows, "csv")
+    assert summary.reports_added == 4
+    with any_ledger.engine.connect() as connection:
+        refs = [r for (r,) in connection.exec_driver_sql("SELECT ref FROM report ORDER BY id")]
+    assert refs == ["r-0000000000000105", "r-0000000000000301", "r-0000000000000302", "r-0000000000000303",
+                    "r-00000000000001ca"]
 
 
 def test_a_bad_import_changes_nothing(any_ledger):

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import gc
 import re
+import secrets
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -620,15 +621,17 @@ class _Run:
         where = ""
         if self.sqlite:
             times, day = _sqlite_times(good["at"]), good["at_day"].to_numpy(dtype=bool).astype(int).tolist()
-            fresh_ref = "'r-' || lower(hex(randomblob(8)))"
+            fresh_ref = f"'r-' || printf('%016x', {self._ref_base(good['report_ref'])} + rowid)"
         else:
             repeats = pd.DataFrame({"claim": claim_id.to_numpy(), "source": source_id.to_numpy(),
                                     "stance": good["stance"].to_numpy(),
                                     "at": good["at"].dt.floor("us").to_numpy()}).duplicated().to_numpy()
             if repeats.any():  # the first of them is written (or found in the store), the rest are skipped
-                good, claim_id, source_id, via_id = good[~repeats], claim_id[~repeats], source_id[~repeats], via_id[~repeats]
+                kept = ~repeats
+                good, claim_id, source_id, via_id = good[kept], claim_id[kept], source_id[kept], via_id[kept]
             times, day = good["at"].dt.to_pydatetime().tolist(), good["at_day"].to_numpy(dtype=bool).tolist()
-            fresh_ref = "'r-' || substr(md5(gen_random_uuid()::text), 1, 16)"
+            fresh_ref = (f"'r-' || lpad(to_hex({self._ref_base(good['report_ref'])}::bigint "
+                         "+ row_number() OVER (ORDER BY s.ctid)), 16, '0')")
             where = self._unless_held("report", ("claim_id", "source_id", "stance", "reported_at"))
         values = [good["report_ref"].tolist(), claim_id.to_numpy(dtype="int64").tolist(),
                   source_id.to_numpy(dtype="int64").tolist(), good["stance"].tolist(), times,
@@ -639,6 +642,20 @@ class _Run:
             f"coalesce(nullif(ref, ''), {fresh_ref})", "claim_id", "source_id", "stance", "reported_at",
             "via_source_id", "nullif(url, '')", "nullif(quote, '')", "nullif(note, '')", "reported_date_only"],
             constants={"logged_by": self.w.user, "logged_at": self.w.now}, skip_existing=self.sqlite, where=where)
+
+    def _ref_base(self, given: pd.Series) -> int:
+        """Where the refs of a chunk's new reports start: `r-` and 16 hex digits, counting up from a random
+        number (the first row's is base + 1). Refs in sequence go into the unique ref index at one place
+        rather than all over it (0.3-0.4 s less of SQLite's CPU per 222,000 reports, measured), and two
+        stores' refs meet less often than fully random ones would; a start whose range holds a ref of the
+        store or of the chunk is drawn again."""
+        count = len(given) + 1
+        while True:
+            base = secrets.randbelow(2**63 - count)
+            low, high = f"r-{base:016x}", f"r-{base + count:016x}"
+            if not given.between(low, high).any() and self.connection.execute(
+                    select(Report.id).where(Report.ref.between(low, high)).limit(1)).first() is None:
+                return base
 
     def _unless_held(self, table: str, identity: tuple[str, ...]) -> str:
         """A WHERE clause over staged rows (`s`) leaving out those `table` holds already (same `identity`);
