@@ -94,16 +94,22 @@ def postgres():
     server.stop()
 
 
+def empty_store(request, tmp_path, backend: str, name: str = "any"):
+    """Yield the URL of an empty store named `name` on `backend` (a SQLite file, or a database on the
+    session's PostgreSQL server, dropped afterwards)."""
+    if backend == "sqlite":
+        yield f"sqlite:///{tmp_path / f'{name}.db'}"
+        return
+    server = request.getfixturevalue("postgres")
+    database = f"{name[0]}{abs(hash(request.node.nodeid)) % 10**12}"
+    yield server.create(database)
+    server.drop(database)
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
 def any_url(request, tmp_path) -> str:
     """The URL of an empty store: a SQLite file and, in a second run of the test, a real PostgreSQL database."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'any.db'}"
-        return
-    server = request.getfixturevalue("postgres")
-    name = f"t{abs(hash(request.node.nodeid)) % 10**12}"
-    yield server.create(name)
-    server.drop(name)
+    yield from empty_store(request, tmp_path, request.param)
 
 
 @pytest.fixture

@@ -107,9 +107,9 @@ class Report(SQLModel, table=True):
         Index("ix_report_ref", "ref", unique=True),
     )
 
+    # columns in the order the migrations left them (note, version, ... and ref were added later), so
+    # that a new store made from these models has the migrated schema exactly (see store.upgrade)
     id: int | None = Field(default=None, primary_key=True)
-    # `report_ref`: given on import or generated (new_ref); stable, unique, never reused
-    ref: str | None = Field(default=None, max_length=200)
     # no index of its own: uq_report_identity starts with claim_id
     claim_id: int = Field(foreign_key="claim.id")
     source_id: int = Field(foreign_key="source.id", index=True)
@@ -118,13 +118,15 @@ class Report(SQLModel, table=True):
     via_source_id: int | None = Field(default=None, foreign_key="source.id", index=True)
     url: str | None = Field(default=None, max_length=2000)
     quote: str | None = Field(default=None, sa_column=Column(Text))
-    note: str | None = Field(default=None, sa_column=Column(Text))
     logged_by: str | None = Field(default=None, max_length=200)
     logged_at: datetime
+    note: str | None = Field(default=None, sa_column=Column(Text))
     version: int = Field(default=1, sa_column_kwargs={"server_default": "1"})
     retracted_at: datetime | None = None
     retracted_by: str | None = Field(default=None, max_length=200)
     retraction_reason: str | None = Field(default=None, sa_column=Column(Text))
+    # `report_ref`: given on import or generated (new_ref); stable, unique, never reused
+    ref: str | None = Field(default=None, max_length=200)
     reported_date_only: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
 
 

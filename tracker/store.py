@@ -215,20 +215,44 @@ def known_revisions() -> set[str]:
     return {script.revision for script in ScriptDirectory.from_config(_alembic_config(None)).walk_revisions()}
 
 
-def upgrade(engine: Engine, revision: str = "head") -> None:
+def upgrade(engine: Engine, revision: str = "head", *, migrate_new: bool = False) -> None:
     """Bring the store's schema to `revision` (default: the newest), keeping its data.
 
+    A database with no tables at all, brought to the newest schema, is built at it directly
+    (`_create_at_head`: the models' tables, then stamped) rather than through every migration;
+    `migrate_new` walks the migrations even then (the tests compare the two schemas).
     Upgrades take turns: SQLite's write lock is taken before Alembic reads the store's revision
     (BEGIN IMMEDIATE waits on the busy timeout), PostgreSQL's advisory lock likewise; a process
     that waited finds the store current and has nothing left to do.
     """
-    from alembic import command
-    from sqlalchemy import text
+    from sqlalchemy import inspect, text
 
     with for_writing(engine).begin() as connection:
         if connection.dialect.name == "postgresql":
             connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": UPGRADE_LOCK})
+        if revision in ("head", head_revision()) and not migrate_new and not inspect(connection).get_table_names():
+            _create_at_head(connection)
+            return
+        from alembic import command
+
         command.upgrade(_alembic_config(connection), revision)
+
+
+def _create_at_head(connection) -> None:
+    """A new store's tables made from the models, with the rows the migrations seed, stamped at the
+    newest revision: the same schema the migrations build (tests compare them on both backends),
+    without Alembic's import and eight migrations (0.2-0.3 s of CPU on every new store)."""
+    from sqlalchemy import text
+    from sqlmodel import SQLModel
+
+    from tracker.models import StoreRevision
+
+    SQLModel.metadata.create_all(connection)
+    connection.execute(StoreRevision.__table__.insert().values(id=1, revision=0))  # as migration 0004 seeds it
+    # Alembic's own version table, as `alembic stamp head` creates it
+    connection.execute(text("CREATE TABLE alembic_version (version_num VARCHAR(32) NOT NULL, "
+                            "CONSTRAINT alembic_version_pkc PRIMARY KEY (version_num))"))
+    connection.execute(text("INSERT INTO alembic_version (version_num) VALUES (:head)"), {"head": head_revision()})
 
 
 def ensure_schema(engine: Engine) -> None:
