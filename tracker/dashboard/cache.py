@@ -39,6 +39,24 @@ def fingerprint() -> tuple:
     return queries.fingerprint(ledger())
 
 
+def minute():
+    """The store's clock now, to the minute: the time key of the cached counts and queue below, so a
+    claim that falls overdue with time alone shows as overdue within a minute (a write, at once)."""
+    return ledger().clock().replace(second=0, microsecond=0)
+
+
+@st.cache_data(max_entries=32, ttl=CACHE_TTL, show_spinner=False)
+def counts(fp: tuple, now) -> dict[str, int]:
+    """`queries.overview_counts` at `now` (see `minute`), read once per store state and minute."""
+    return queries.overview_counts(ledger(), now=now)
+
+
+@st.cache_data(max_entries=64, ttl=CACHE_TTL, show_spinner=False)
+def review_queue(fp: tuple, now, offset: int = 0, limit: int = 25) -> queries.Page:
+    """One page of `queries.review_queue` at `now` (see `minute`), read once per store state and minute."""
+    return queries.review_queue(ledger(), offset=offset, limit=limit, now=now)
+
+
 # Evidence frames can be large (every report in the store): held once, shared read-only by the
 # cached functions below rather than copied into st.cache_data on every call.
 @st.cache_resource(max_entries=1, ttl=CACHE_TTL, show_spinner=False)
