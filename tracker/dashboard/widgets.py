@@ -187,14 +187,23 @@ def chart(built, **options):
     return st.altair_chart(built, **options)
 
 
+@st.cache_resource(max_entries=32, show_spinner=False)
+def _leaderboard(shown: pd.DataFrame, level: float, title: str):
+    """`charts.leaderboard_chart` of these rows, built once (Altair's building is most of the Overview's
+    warm script; drawing reads the chart and never changes it)."""
+    from tracker.charts import leaderboard_chart
+
+    return leaderboard_chart(shown, level=level, title=title)
+
+
 def source_chart(scores: pd.DataFrame, key: str, title: str, level: float = 0.9) -> None:
     """A leaderboard of these sources (`charts.leaderboard_chart`); clicking one opens its page."""
-    from tracker.charts import PICK, leaderboard_chart
+    from tracker.charts import PICK
 
     shown = scores.copy(deep=False)
     shown.attrs = {}  # see `table`
-    event = chart(leaderboard_chart(shown, level=level, title=title), key=key, on_select="rerun",
-                  selection_mode=[PICK], width="stretch")
+    event = chart(_leaderboard(shown, level, title), key=key, on_select="rerun", selection_mode=[PICK],
+                  width="stretch")
     open_picked(event, "source_id", SOURCE_PAGE, "source")
 
 
