@@ -33,7 +33,7 @@ cells[4].metric("Accuracy", "-" if math.isnan(legacy.accuracy) else f"{legacy.ac
 st.caption(f"Model: {selfscore.describe_params(result.params)}.")
 
 st.subheader("Against the baselines")
-st.altair_chart(charts.comparison_chart(result.comparison), key="calibration_comparison", width="stretch")
+widgets.chart(charts.comparison_chart(result.comparison), key="calibration_comparison", width="stretch")
 number = st.column_config.NumberColumn(format="%.4f")
 widgets.table(result.comparison[["forecaster", "brier", "log_loss", "mcb", "dsc", "unc", "accuracy", "claims"]],
          "calibration_comparison_table",
@@ -47,14 +47,14 @@ st.caption("Every forecaster made each claim's forecast at its first report, fro
 
 left, right = st.columns(2)
 with left:
-    st.altair_chart(charts.corp_reliability_chart(result.evaluation.diagram, result.predictions["p_true"]
-                                                  [result.predictions["outcome"].notna()]),
-                    key="calibration_diagram", width="stretch")
+    widgets.chart(charts.corp_reliability_chart(result.evaluation.diagram, result.predictions["p_true"]
+                                                [result.predictions["outcome"].notna()]),
+                  key="calibration_diagram", width="stretch")
     st.caption("The blue steps are the share of claims that turned out true, fitted by isotonic regression: "
                "no bins to choose. On the dashed diagonal, of the claims given 0.7, seven in ten were true.")
 with right:
     if len(legacy.by_stance):
-        st.altair_chart(charts.truth_rate_chart(legacy.by_stance), key="calibration_by_stance", width="stretch")
+        widgets.chart(charts.truth_rate_chart(legacy.by_stance), key="calibration_by_stance", width="stretch")
         st.caption("Every source's last stance on each resolved claim, against the verdict.")
 
 st.subheader("By topic")

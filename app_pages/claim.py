@@ -78,8 +78,8 @@ reports = widgets.reports_frame(view)
 outcomes = widgets.outcomes_frame(view)
 live = reports[reports["retracted"] == ""]
 if len(live):
-    event = st.altair_chart(charts.status_timeline_chart(live, outcomes), key="claim_timeline",
-                            on_select="rerun", selection_mode=[charts.PICK], width="stretch")
+    event = widgets.chart(charts.status_timeline_chart(live, outcomes), key="claim_timeline",
+                          on_select="rerun", selection_mode=[charts.PICK], width="stretch")
     widgets.open_picked(event, "source_id", pages.SOURCE_PAGE, "source")
     steps = " → ".join(f"{status.value} ({widgets.when(at, view.date_only_at(at))})" for at, status in view.timeline)
     st.caption(f"Status over time: {steps}. Click a report to open its source.")
@@ -97,7 +97,7 @@ if len(row):
                "against its own direction unless the record shows, with 90% confidence, that it is more often "
                "wrong than right.")
     if len(p_line) > 1:
-        st.altair_chart(charts.p_true_timeline_chart(p_line), key="claim_p_true_timeline", width="stretch")
+        widgets.chart(charts.p_true_timeline_chart(p_line), key="claim_p_true_timeline", width="stretch")
 
 st.subheader("Reports")
 # dates given without a time show as dates (the frame holds the reports in view.reports' order)

@@ -11,7 +11,7 @@ from tracker.models import Role
 st.title("Claims")
 widgets.flash()
 ledger = cache.ledger()
-counts = queries.overview_counts(ledger)
+counts = cache.counts(cache.fingerprint(), cache.minute())
 if counts["claims"] == 0:
     forms.offer_example("claims_load_example")
 

@@ -159,7 +159,7 @@ if created and who is not None and who.may(Role.reviewer):
     forms.likely_duplicates(created, "import_duplicates", label="Look for claims it logged twice")
 
 st.subheader("Export")
-counts = queries.overview_counts(ledger)
+counts = cache.counts(cache.fingerprint(), cache.minute())
 st.caption(f"The store holds {counts['claims']} claim(s), {counts['reports']} report(s) and "
            f"{counts['outcomes']} verdict(s). CSV has one row per report and the verdict in force; "
            "JSON keeps everything, including every revision of a verdict and the sources' details.")

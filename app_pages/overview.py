@@ -12,7 +12,7 @@ from tracker.dashboard import cache, forms, pages, widgets
 st.title("Overview")
 widgets.flash()
 ledger = cache.ledger()
-counts = queries.overview_counts(ledger)
+counts = cache.counts(cache.fingerprint(), cache.minute())
 if counts["claims"] == 0:
     forms.offer_example("overview_load_example")
 
@@ -56,7 +56,7 @@ if counts["claims"]:
 
     if counts["open"]:
         st.subheader("Waiting for an outcome")
-        waiting = queries.review_queue(ledger, limit=5)
+        waiting = cache.review_queue(fp, cache.minute(), limit=5)
         widgets.table(widgets.claims_table(waiting.rows)[["id", "overdue", "claim", "expected by", "reports",
                                                           "first reported"]], "overview_waiting",
                       wrap=True, column_config=widgets.CLAIM_COLUMNS)

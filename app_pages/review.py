@@ -4,7 +4,6 @@ evidence and a note (analysts see the queue only)."""
 
 import streamlit as st
 
-from tracker import queries
 from tracker.dashboard import access, cache, forms, pages, widgets
 from tracker.models import Role
 
@@ -12,7 +11,7 @@ st.title("Review queue")
 widgets.flash()
 ledger = cache.ledger()
 who = access.current()
-counts = queries.overview_counts(ledger)
+counts = cache.counts(cache.fingerprint(), cache.minute())
 left, right, _ = st.columns([1, 1, 4])
 left.metric("Open", counts["open"])
 right.metric("Overdue", counts["overdue"], help="Open past the date they were expected to be settled by")
@@ -21,7 +20,8 @@ if counts["open"] == 0:
     st.success("Nothing to review: every claim has a verdict." if counts["claims"] else "The store has no claim yet.")
     st.stop()
 
-page = widgets.paged("review", lambda offset, limit: queries.review_queue(ledger, offset=offset, limit=limit))
+now = cache.minute()
+page = widgets.paged("review", lambda offset, limit: cache.review_queue(cache.fingerprint(), now, offset, limit))
 ids = tuple(int(i) for i in page.rows["id"])
 predicted = cache.prediction(cache.fingerprint(), ids)
 table = page.rows.merge(predicted[["claim_id", "p_true"]], left_on="id", right_on="claim_id", how="left")

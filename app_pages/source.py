@@ -81,18 +81,18 @@ with left:
     with st.spinner("Scoring its record over time..."):
         series = cache.reliability_series(fp, source_id)
     if len(series) >= 1:
-        st.altair_chart(charts.reliability_over_time_chart(series, prior=scores.attrs.get("prior_mean")),
-                        key="source_over_time", width="stretch")
+        widgets.chart(charts.reliability_over_time_chart(series, prior=scores.attrs.get("prior_mean")),
+                      key="source_over_time", width="stretch")
         st.caption("As it stood each time one of its claims was settled; the dashed line is the store's average.")
     else:
         st.caption("No report yet, so no record over time.")
 with right:
     record = queries.source_record(ledger, source_id)
     if len(record) and record["resolved"].sum() > 0:
-        st.altair_chart(charts.truth_rate_chart(record[record["resolved"] > 0][["stance", "resolved", "truth_rate"]]
-                                                .rename(columns={"resolved": "claims"}),
-                                                title="When it said this, the claim turned out true"),
-                        key="source_by_stance", width="stretch")
+        widgets.chart(charts.truth_rate_chart(record[record["resolved"] > 0][["stance", "resolved", "truth_rate"]]
+                                              .rename(columns={"resolved": "claims"}),
+                                              title="When it said this, the claim turned out true"),
+                      key="source_by_stance", width="stretch")
     widgets.table(record, "source_record",
              column_config={"truth_rate": st.column_config.NumberColumn("truth rate", format="%.2f")})
     st.caption("Its latest stance on each claim (its own report, else a relay of it) against the verdict in force.")

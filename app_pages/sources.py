@@ -10,7 +10,7 @@ from tracker.scoring import GRADE_WORDS, ScoringConfig, score_by_kind
 st.title("Sources")
 widgets.flash()
 ledger = cache.ledger()
-counts = queries.overview_counts(ledger)
+counts = cache.counts(cache.fingerprint(), cache.minute())
 if counts["sources"] == 0:
     st.info("No source yet: log a claim, import a file, or load the Aleppo example from the Overview page.")
     st.stop()

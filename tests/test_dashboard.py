@@ -511,3 +511,53 @@ def test_the_server_warms_up_the_first_page_as_it_starts(aleppo):
     warmed = _loaded_after("from tracker.dashboard import startup\nstartup.warm()", ("pandas", "scipy.special", "altair"))
     assert warmed == ["pandas", "scipy.special", "altair"]
     assert fitcache.read(aleppo.engine, state, "glance") is not None
+
+
+def test_pages_draw_charts_without_altairs_check_and_each_chart_drawn_is_valid(aleppo, monkeypatch):
+    """Altair checks a chart's whole spec against the Vega-Lite schema each time Streamlit draws it
+    (0.05-0.2 s a chart, most of a warm page's script); the pages skip that check (`widgets.chart`),
+    so every chart they draw is checked here instead."""
+    import altair as alt
+    from altair.vegalite.v6.api import TopLevelMixin
+
+    drawn = []
+
+    def spy(cls):
+        original = cls.to_dict
+
+        def to_dict(self, validate=True, **options):
+            if options.get("context") is None:  # the whole chart, as Streamlit asks for it (not a layer of it)
+                drawn.append((self, validate, original))
+            return original(self, validate=validate, **options)
+        monkeypatch.setattr(cls, "to_dict", to_dict)
+
+    spy(TopLevelMixin)
+    spy(alt.Chart)
+    for page, query in [("overview", {}), ("sources", {}), ("calibration", {}), ("claim", {"claim": 1}),
+                        ("source", {"source": 1})]:
+        ok(on(page, **query))
+    titles = {str(chart.title) for chart, _, _ in drawn}
+    assert len(titles) >= 10, titles  # the leaderboards, the claim's and source's charts, the calibration's
+    assert [validate for _, validate, _ in drawn] == [False] * len(drawn)
+    for chart, _, original in drawn:
+        original(chart, validate=True)  # raises on a spec the schema refuses
+
+
+def test_counts_and_the_review_queue_are_read_once_per_store_state(aleppo, monkeypatch):
+    """The pages' counts and the review queue are read once per store state (and minute, for claims
+    falling overdue with time), not on every rerun; a write shows at once."""
+    read = []
+    for name in ("overview_counts", "review_queue"):
+        original = getattr(queries, name)
+        monkeypatch.setattr(queries, name, lambda *a, _original=original, _name=name, **k: read.append(_name)
+                            or _original(*a, **k))
+    cache.counts.clear()
+    cache.review_queue.clear()
+    at = ok(on("review"))
+    opened = at.metric[0].value
+    ok(at.run())
+    ok(at.switch_page("app_pages/overview.py").run())
+    assert sorted(read) == ["overview_counts", "review_queue", "review_queue"]  # the Overview shows its first 5
+    aleppo.log_claim("A new claim to review", reports=[{"source": "X", "stance": "rumoured", "reported_at": "2016-12-20"}])
+    at = ok(at.switch_page("app_pages/review.py").run())
+    assert int(at.metric[0].value) == int(opened) + 1

@@ -3,7 +3,8 @@
 The ledger (engine) lives in `st.cache_resource`. Scores, predictions and calibration are cached
 with `st.cache_data` under the store's `fingerprint` (newest ids and a few counts, one cheap query
 per rerun), so a rerun that changed nothing recomputes nothing and any write, from this dashboard
-or the command line, shows up at once. The fitted model's parameters and the Overview's
+or the command line, shows up at once. The pages' counts and the review queue, which also depend on
+the time (claims fall overdue), are cached under the fingerprint and the minute. The fitted model's parameters and the Overview's
 calibration glance are also kept beside a SQLite store for its state (`tracker.fitcache`), so a
 restarted server does not fit again a store that has not changed.
 """
@@ -37,6 +38,24 @@ def ledger() -> Ledger:
 def fingerprint() -> tuple:
     """The store's current fingerprint: the key of every cached score (see `queries.fingerprint`)."""
     return queries.fingerprint(ledger())
+
+
+def minute():
+    """The store's clock now, to the minute: the time key of the cached counts and queue below, so a
+    claim that falls overdue with time alone shows as overdue within a minute (a write, at once)."""
+    return ledger().clock().replace(second=0, microsecond=0)
+
+
+@st.cache_data(max_entries=32, ttl=CACHE_TTL, show_spinner=False)
+def counts(fp: tuple, now) -> dict[str, int]:
+    """`queries.overview_counts` at `now` (see `minute`), read once per store state and minute."""
+    return queries.overview_counts(ledger(), now=now)
+
+
+@st.cache_data(max_entries=64, ttl=CACHE_TTL, show_spinner=False)
+def review_queue(fp: tuple, now, offset: int = 0, limit: int = 25) -> queries.Page:
+    """One page of `queries.review_queue` at `now` (see `minute`), read once per store state and minute."""
+    return queries.review_queue(ledger(), offset=offset, limit=limit, now=now)
 
 
 # Evidence frames can be large (every report in the store): held once, shared read-only by the

@@ -40,11 +40,10 @@ def warm() -> None:
     finally:
         _imported.set()
     try:
-        from tracker import queries
         from tracker.dashboard import cache
 
         fp = cache.fingerprint()  # opens (and, when due, upgrades) the store
-        counts = queries.overview_counts(cache.ledger())
+        counts = cache.counts(fp, cache.minute())
         if counts["claims"]:
             cache.scores(fp)
             if cache.glance_kept(fp) is None and counts["resolved"] <= cache.GLANCE_INLINE:

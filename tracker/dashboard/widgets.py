@@ -8,6 +8,7 @@ script lives in `pages`.
 
 from __future__ import annotations
 
+import functools
 import re
 from datetime import datetime
 
@@ -175,14 +176,34 @@ def open_picked(event, field: str, page: str, param: str) -> None:
         st.switch_page(page, query_params={param: str(int(value))})
 
 
+def chart(built, **options):
+    """Show a chart of `tracker.charts` (`st.altair_chart` with `options`) without Altair's schema check.
+
+    Streamlit turns the chart into its Vega-Lite spec with `to_dict()`, which checks the whole spec
+    against the schema with jsonschema every time a page is drawn: 0.05-0.2 s a chart, the largest
+    part of a warm page's script (benchmarks/README.md). The builders' specs are checked once, in
+    tests/test_charts.py, so here `to_dict` skips the check; the spec drawn is the same."""
+    object.__setattr__(built, "to_dict", functools.partial(type(built).to_dict, built, validate=False))
+    return st.altair_chart(built, **options)
+
+
+@st.cache_resource(max_entries=32, show_spinner=False)
+def _leaderboard(shown: pd.DataFrame, level: float, title: str):
+    """`charts.leaderboard_chart` of these rows, built once (Altair's building is most of the Overview's
+    warm script; drawing reads the chart and never changes it)."""
+    from tracker.charts import leaderboard_chart
+
+    return leaderboard_chart(shown, level=level, title=title)
+
+
 def source_chart(scores: pd.DataFrame, key: str, title: str, level: float = 0.9) -> None:
     """A leaderboard of these sources (`charts.leaderboard_chart`); clicking one opens its page."""
-    from tracker.charts import PICK, leaderboard_chart
+    from tracker.charts import PICK
 
     shown = scores.copy(deep=False)
     shown.attrs = {}  # see `table`
-    event = st.altair_chart(leaderboard_chart(shown, level=level, title=title), key=key, on_select="rerun",
-                            selection_mode=[PICK], width="stretch")
+    event = chart(_leaderboard(shown, level, title), key=key, on_select="rerun", selection_mode=[PICK],
+                  width="stretch")
     open_picked(event, "source_id", SOURCE_PAGE, "source")
 
 
@@ -238,12 +259,18 @@ def date_preview(text: str | None, zone: str | None = None) -> None:
         st.caption(f"Read as {format_when(read.at)} ({read.at:%A %d %B %Y, %H:%M} UTC)")
 
 
-def zone_picker(key: str, label: str = "Times typed here are in") -> str:
-    """A per-entry time zone for the times typed in one form, starting at the user's setting."""
+@functools.cache
+def _zones() -> tuple[str, ...]:
+    """Every time zone name Python knows, sorted (read once: it walks the zone files, 30-80 ms)."""
     from zoneinfo import available_timezones
 
+    return tuple(sorted({"UTC"} | available_timezones()))
+
+
+def zone_picker(key: str, label: str = "Times typed here are in") -> str:
+    """A per-entry time zone for the times typed in one form, starting at the user's setting."""
     default = zone_label()
-    choices = [default] + sorted(({"UTC"} | available_timezones()) - {default})
+    choices = [default] + [zone for zone in _zones() if zone != default]
     if st.session_state.get(key) not in choices:
         st.session_state[key] = default
     st.selectbox(label, choices, key=key, help="A time written without a zone or offset is taken in this zone; "
