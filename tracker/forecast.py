@@ -44,9 +44,8 @@ resolved claims. Each fit also tries a recency half-life (a third and a tenth of
 verdicts on record *then*, so a later verdict never changes what an earlier refit tried), kept
 only when it passes a likelihood-ratio test against none (`HALF_LIFE_NATS`); a half-life whose
 records, at the parameters fitted without it, fall short of that test by more than `SCREEN_NATS`
-per claim is not fitted at all. Each fit
-reads only its own sample's first-report records; every claim's first-report forecast (`history`)
-is computed when something asks for it. A fit depends only on what the store holds, so callers
+per claim is not fitted at all. Each fit reads only its own sample's first-report records; every
+claim's first-report forecast (`history`) is computed when something asks for it. A fit depends only on what the store holds, so callers
 that know the store's revision keep it (`Model.fitted`, `tracker.fitcache`) and pass it back.
 
 **Direction.** A stance never pushes against its own direction (a denial raising `p_true`, a

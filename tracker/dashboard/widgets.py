@@ -181,8 +181,9 @@ def chart(built, **options):
 
     Streamlit turns the chart into its Vega-Lite spec with `to_dict()`, which checks the whole spec
     against the schema with jsonschema every time a page is drawn: 0.05-0.2 s a chart, the largest
-    part of a warm page's script (benchmarks/README.md). The builders' specs are checked once, in
-    tests/test_charts.py, so here `to_dict` skips the check; the spec drawn is the same."""
+    part of a warm page's script (benchmarks/README.md). Every chart the pages draw is checked
+    against the schema in tests/test_dashboard.py, so here `to_dict` skips the check; the spec drawn
+    is the same."""
     object.__setattr__(built, "to_dict", functools.partial(type(built).to_dict, built, validate=False))
     return st.altair_chart(built, **options)
 
