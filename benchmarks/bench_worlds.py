@@ -188,10 +188,10 @@ def main(argv=None) -> None:
     chosen["bayes"] = bayes
     # the Bayes limit with rumours at the previous scorer's fixed weight: how far a world can expose
     # that weight at all (a perfect scorer's loss from it)
+    half = scoring.ScoringConfig().rumour_weight
     chosen["bayes_half_rumours"] = lambda world, evidence: baselines.Scored(
-        world.bayes_limit(world.open_claims, rumour_weight=scoring.ScoringConfig().rumour_weight),
-        world.bayes_limit(world.resolved_claims, at_report_time=True,
-                          rumour_weight=scoring.ScoringConfig().rumour_weight))
+        world.bayes_limit(world.open_claims, rumour_weight=half),
+        world.bayes_limit(world.resolved_claims, at_report_time=True, rumour_weight=half))
     new = baselines.new_module()
     interval_modules = {"previous": scoring} | ({"new": new} if new is not None and hasattr(new, "score_sources")
                                                 else {})

@@ -225,7 +225,7 @@ class _RunningSums:
         new = np.r_[True, self.key[1:] // self.width != self.key[:-1] // self.width] if len(last) else np.zeros(0, bool)
         self.entity_start = np.maximum.accumulate(np.where(new, np.arange(len(new)), 0)) if len(new) else last
         self.dims = amounts.shape[1]
-        self._day: np.ndarray | None = None  # each row's time in days, once decay asks for it
+        self._times: tuple | None = None  # see `_row_times`, once decay asks for it
 
     def _locate(self, entity: np.ndarray, step: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Per query: the first row at or past (entity, step), and where the entity's rows start
@@ -255,8 +255,7 @@ class _RunningSums:
         out = np.zeros((len(entity), self.dims))
         if not len(self.key) or not len(entity):
             return out
-        if self._day is None:
-            self._day = step_days[self.step]
+        self._row_times(step_days)
         lower = np.minimum(split, seen)
         after = seen > lower  # some events came between the stance and the cut-off
         order = np.argsort(t_ref, kind="stable")
@@ -284,7 +283,7 @@ class _RunningSums:
         """Per query, its entity's events between two steps (from the entity's first to `lower`
         when `upper` is None, else from `lower` to `upper`), each weighted 2 ** ((t - anchor) /
         half_life); only the events timed between `since` and `until` are read."""
-        day = self._day
+        day = self._times[0]
         window = self._window(since, until)
         key = self.key[window]
         sums = np.empty((len(window) + 1, self.dims))
@@ -296,19 +295,20 @@ class _RunningSums:
         end = np.searchsorted(key, base + (upper if upper is not None else lower), side="left")
         return np.take(sums, end, axis=0) - np.take(sums, begin, axis=0)
 
+    def _row_times(self, step_days: np.ndarray) -> None:
+        """Each row's time in days, the rows in time order and their times in that order (once)."""
+        if self._times is None:
+            day = step_days[self.step] if len(self.step) else np.zeros(0)
+            order = np.argsort(self.step, kind="stable")
+            self._times = (day, order, day[order])
+
     def _window(self, since: float, until: float) -> np.ndarray:
         """The rows (in their order) of the events timed between `since` and `until` (days)."""
-        by_time, days = self._by_time
+        day, by_time, days = self._times
         lo, hi = np.searchsorted(days, since, side="left"), np.searchsorted(days, until, side="right")
         if hi - lo > len(days) // 4:  # most rows: one pass over all of them
-            return np.flatnonzero((self._day >= since) & (self._day <= until))
+            return np.flatnonzero((day >= since) & (day <= until))
         return np.sort(by_time[lo:hi])
-
-    @cached_property
-    def _by_time(self) -> tuple[np.ndarray, np.ndarray]:
-        """The rows in order of their events' times, and those times."""
-        order = np.argsort(self.step, kind="stable")
-        return order, self._day[order]
 
     @cached_property
     def _own(self) -> np.ndarray:
@@ -941,8 +941,8 @@ def fit_params(f: _Features, outcome: np.ndarray, start: Params = DEFAULTS, step
     def loss(x: np.ndarray) -> tuple[float, np.ndarray]:
         z, slopes = _log_odds_and_slopes(f, _from_vector(x, start))
         nll, residual = _nll(z, outcome)
-        pull = (x - _PULL_CENTRE) / _PULL_SCALE
-        return (nll + _PULL * np.sum(pull ** 2)) / n, (residual @ slopes + 2 * _PULL * pull / _PULL_SCALE) / n
+        penalty, d_penalty = _pull(x)
+        return (nll + penalty) / n, (residual @ slopes + d_penalty) / n
 
     bounds = [(np.log(_BOUNDS[name][0]), np.log(_BOUNDS[name][1])) if name in _LOG_SCALED else _BOUNDS[name]
               for name in _FREE]
@@ -957,11 +957,16 @@ def _nll(z: np.ndarray, outcome: np.ndarray) -> tuple[float, np.ndarray]:
     return float(-np.sum(outcome * np.log(p) + (1 - outcome) * np.log1p(-p))), p - outcome
 
 
+def _pull(x: np.ndarray) -> tuple[float, np.ndarray]:
+    """The weak pull toward the defaults at parameter vector `x` (in claims' worth of log loss), and its slope."""
+    pull = (x - _PULL_CENTRE) / _PULL_SCALE
+    return float(_PULL * np.sum(pull ** 2)), 2 * _PULL * pull / _PULL_SCALE
+
+
 def _fit_loss(f: _Features, outcome: np.ndarray, p: Params) -> float:
     """What `fit_params` minimises, at `p`: the penalised log loss per claim."""
     prior, votes, _ = _log_odds(f, p)
-    pull = (_to_vector(p) - _PULL_CENTRE) / _PULL_SCALE
-    return (_nll(prior + votes, outcome)[0] + _PULL * np.sum(pull ** 2)) / len(outcome)
+    return (_nll(prior + votes, outcome)[0] + _pull(_to_vector(p))[0]) / len(outcome)
 
 
 def _fit_sample(outcome: np.ndarray, size: int = FIT_SAMPLE) -> np.ndarray:
