@@ -3,9 +3,9 @@
 One query per table, no ORM objects per row: this is what lets scoring run over a million
 reports. Times come back as pandas UTC timestamps whatever the backend.
 
-On SQLite each table comes back as a single row: SQLite joins each column into one string
-(`group_concat` for numbers and times, `json_group_array` for text), which numpy and the json
-module split in C. That avoids building a Python tuple per row, which is what dominates reading
+On SQLite each block of half a million rowids comes back as a single row: SQLite joins each
+column into one string (`group_concat` for numbers and times, `json_group_array` for text), which
+numpy and the json module split in C. That avoids building a Python tuple per row, which is what dominates reading
 a million rows through any Python driver. Columns that are not in the form that fast path expects
 (say a time not written by SQLAlchemy) make that table fall back to the plain query. Every table
 is read in one read transaction, so the frames agree with each other.
@@ -61,6 +61,7 @@ _TABLES = {
                            ("verdict", Outcome.verdict, "text"), ("decided_at", Outcome.decided_at, "time")]),
     "topics": (ClaimTopic, [("claim_id", ClaimTopic.claim_id, "int"), ("topic", ClaimTopic.topic, "text")]),
 }
+_TEXTS = {"claims": ("ref", "statement")}  # left out when the claims' texts are not wanted
 # what counts as evidence: merged sources, retracted claims and retracted reports do not
 _RETRACTED_CLAIMS = "SELECT id FROM claim WHERE retracted_at IS NOT NULL"
 _WHERE = {
@@ -71,6 +72,10 @@ _WHERE = {
     "topics": f"claim_id NOT IN ({_RETRACTED_CLAIMS})",
 }
 _STANCES = ("rumoured", "confirmed", "denied")  # codes 0, 1, 2 on the fast path
+# rowids read per query on the fast path: the joined texts and the Python values split from them
+# are held for one block at a time, not for the whole table (a 2,000,000-claim table's statements
+# as one text, then as Python strings, peaked at 1.4 GiB)
+CHUNK_ROWS = 1 << 19
 # SQLAlchemy's SQLite DateTime storage: `YYYY-MM-DD HH:MM:SS.ffffff`, always 26 characters
 _TIME = 26
 
@@ -93,7 +98,26 @@ def _times(values: pd.Series) -> pd.Series:
 
 
 def _fast_sqlite_frame(connection: Connection, table, spec: list, where: str) -> pd.DataFrame | None:
-    """The table as one row of joined columns (see module doc), or None when it does not fit."""
+    """The table in blocks of rowids, each as one row of joined columns (see module doc), or None
+    when some value does not fit that form."""
+    low, high = connection.exec_driver_sql(f"SELECT min(rowid), max(rowid) FROM {table.__tablename__}").fetchone()
+    if low is None:
+        return None
+    frames = []
+    for start in range(low, high + 1, CHUNK_ROWS):
+        block = f"rowid BETWEEN {start} AND {start + CHUNK_ROWS - 1} AND ({where})"
+        frame = _fast_sqlite_block(connection, table, spec, block)
+        if frame is None:
+            return None
+        if len(frame):
+            frames.append(frame)
+    if not frames:
+        return None
+    return frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
+
+
+def _fast_sqlite_block(connection: Connection, table, spec: list, where: str) -> pd.DataFrame | None:
+    """The rows `where` picks as one row of joined columns, split; None when some value does not fit."""
     parts = ["count(*)"]
     for _name, column, kind in spec:
         name = column.expression.name
@@ -108,7 +132,7 @@ def _fast_sqlite_frame(connection: Connection, table, spec: list, where: str) ->
             parts.append(f"group_concat({name}, ',')")
         else:
             parts.append(f"json_group_array({name})")
-    # NOT INDEXED: a plain scan of the table, in rowid order, as the plain query's
+    # NOT INDEXED: a plain scan of the table's rowid range, in rowid order, as the plain query's
     sql = f"SELECT {', '.join(parts)} FROM {table.__tablename__} NOT INDEXED WHERE {where}"
     try:
         row = connection.exec_driver_sql(sql).fetchone()
@@ -116,23 +140,23 @@ def _fast_sqlite_frame(connection: Connection, table, spec: list, where: str) ->
         return None
     count = row[0]
     if not count:
-        return None
+        return pd.DataFrame()
     data = {}
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # numpy warns (rather than fails) on text it cannot read
-        for (name, _column, kind), text in zip(spec, row[1:]):
+        for (name, _column, kind), joined in zip(spec, row[1:]):
             try:
-                values = _split(text, kind, count)
+                values = _split(joined, kind, count)
             except (ValueError, TypeError, UnicodeError, DeprecationWarning):
                 values = None
             if values is None or len(values) != count:
                 return None  # some value is not in the form this path reads: take the plain query
             data[name] = values
     frame = pd.DataFrame(data)
-    for (name, _column, kind), text in zip(spec, row[1:]):
+    for (name, _column, kind), joined in zip(spec, row[1:]):
         if kind == "time":
             # the dtype (unit, zone) the plain path's parse gives these texts, from the first one
-            frame[name] = frame[name].dt.tz_localize("UTC").astype(_times(pd.Series([text[:_TIME]])).dtype)
+            frame[name] = frame[name].dt.tz_localize("UTC").astype(_times(pd.Series([joined[:_TIME]])).dtype)
     return frame
 
 
@@ -156,8 +180,10 @@ def _split(text: str, kind: str, count: int) -> np.ndarray | None:
     return np.array(json.loads(text), dtype=object)
 
 
-def _read(connection: Connection, what: str) -> pd.DataFrame:
+def _read(connection: Connection, what: str, texts: bool = True) -> pd.DataFrame:
     table, spec = _TABLES[what]
+    if not texts:
+        spec = [column for column in spec if column[0] not in _TEXTS.get(what, ())]
     frame = None
     if connection.dialect.name == "sqlite":
         frame = _fast_sqlite_frame(connection, table, spec, _WHERE[what])
@@ -171,9 +197,14 @@ def _read(connection: Connection, what: str) -> pd.DataFrame:
     return frame
 
 
-def load_evidence(engine: Engine) -> Evidence:
-    """Read every source, claim, report, verdict and topic from the store."""
+def load_evidence(engine: Engine, claim_texts: bool = True, topics: bool = True) -> Evidence:
+    """Read every source, claim, report, verdict and topic from the store; without the claims' refs
+    and statements unless `claim_texts`, and with no topic rows unless `topics` (the source scores
+    of the whole store need neither)."""
+    wanted = [what for what in _TABLES if topics or what != "topics"]
     with engine.connect() as connection, connection.begin():  # one read transaction: the frames agree
-        frames = {what: _read(connection, what) for what in _TABLES}
+        frames = {what: _read(connection, what, claim_texts) for what in wanted}
+    if not topics:
+        frames["topics"] = pd.DataFrame({"claim_id": pd.Series(dtype="int64"), "topic": pd.Series(dtype="str")})
     return Evidence(frames["sources"].set_index("id"), frames["claims"].set_index("id"), frames["reports"],
                     frames["outcomes"], frames["topics"])

@@ -193,27 +193,35 @@ class _Stances:
         self.group = np.cumsum(starts) - 1  # dense (key, source) id, ascending
         self.groups = int(self.group[-1]) + 1 if len(group) else 0
         codes, self.stance_names = pd.factorize(reports["stance"])  # missing stance: -1
-        self.code = codes[self.row]
+        self.code = codes.astype(np.int8)[self.row]  # a few stances: one byte each, not eight
 
-    def select(self, mask: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    def select(self, mask: np.ndarray | None = None, firsts: bool = True) -> tuple[np.ndarray, np.ndarray | None]:
         """Positions (in sorted order) of the latest row per (key, source) among the reports in
-        `mask`, and the reports row of each one's first report of its final stance."""
+        `mask`, and (unless not `firsts`) the reports row of each one's first report of its final stance."""
         take = np.arange(len(self.row)) if mask is None else np.flatnonzero(mask[self.row])
         group = self.group[take]
         last = np.ones(len(take), dtype=bool)
         last[:-1] = group[1:] != group[:-1]
         chosen = take[last]
-        # earliest time per (key, source, stance) as groupby().min() (missing stances have none)
-        width = max(len(self.stance_names), 1)
-        known = take[self.code[take] >= 0]
-        slot = self.group[known] * width + self.code[known]
-        earliest = np.full(self.groups * width, np.iinfo(np.int64).max, dtype=np.int64)
-        np.minimum.at(earliest, slot, self.when[known])
-        first_row = np.full(self.groups * width, -1, dtype=np.int64)
-        hit = self.when[known] == earliest[slot]
-        first_row[slot[hit]] = self.row[known[hit]]
-        chosen_code = self.code[chosen]
-        first = np.where(chosen_code >= 0, first_row[self.group[chosen] * width + np.maximum(chosen_code, 0)], -1)
+        if not firsts:
+            return chosen, None
+        first = np.full(len(chosen), -1, dtype=np.int64)
+        if not len(chosen):
+            return chosen, first
+        # the earliest time the final stance was taken in each (key, source), as groupby().min() per
+        # (key, source, stance) would give it (a missing stance has none). `take` runs (key, source)
+        # by (key, source), so each one's rows are a segment, and so are those of its final stance
+        segment = np.cumsum(np.concatenate([[True], last[:-1]])) - 1
+        code = self.code[take]
+        final = code == self.code[chosen][segment]
+        final &= code >= 0
+        known, segment = take[final], segment[final]
+        del code, final
+        if len(known):
+            starts = np.flatnonzero(np.concatenate([[True], segment[1:] != segment[:-1]]))
+            when = self.when[known]
+            hit = when == np.repeat(np.minimum.reduceat(when, starts), np.diff(np.append(starts, len(known))))
+            first[segment[hit]] = self.row[known[hit]]  # ties: the last in order, as before
         return chosen, first
 
     def latest(self, mask: np.ndarray | None = None) -> pd.DataFrame:
@@ -229,7 +237,7 @@ class _Stances:
         frame["source_id"] = np.where(self.direct[chosen] >= 1, source, via)
         frame["origin"] = np.where(self.relayed[rows], via, source)
         frame["first_at"] = reports["reported_at"].array.take(first, allow_fill=True)
-        return pd.DataFrame(frame)
+        return pd.DataFrame(frame, copy=False)  # every column is a new array: no copy into one block
 
 
 def _stance_order(group: np.ndarray, direct: np.ndarray, when: np.ndarray, rank: np.ndarray | None) -> np.ndarray:
@@ -276,11 +284,21 @@ def _credit_rows(reports: pd.DataFrame, verdicts: pd.DataFrame, config: ScoringC
     """The scored (claim, source) rows: correctness and weight of each source's stance."""
     resolved = verdicts[verdicts["value"].notna()]
     stances = _Stances(reports) if stances is None else stances
-    # the reports made by the time their claim's verdict became known
-    at = resolved.index.get_indexer(reports["claim_id"])
-    decided = resolved["decided_at"].array.take(at, allow_fill=True)
-    rows = stances.latest(np.asarray(reports["reported_at"].array <= decided, dtype=bool))
-    rows = rows.join(resolved[["value", "decided_at"]], on="claim_id")
+    return _credited(stances.latest(_made_by_verdict(reports, resolved)), resolved, config, as_of)
+
+
+def _made_by_verdict(reports: pd.DataFrame, resolved: pd.DataFrame) -> np.ndarray:
+    """Which reports were made by the time their claim's verdict (in `resolved`) became known."""
+    decided = resolved["decided_at"].array.take(resolved.index.get_indexer(reports["claim_id"]), allow_fill=True)
+    return np.asarray(reports["reported_at"].array <= decided, dtype=bool)
+
+
+def _credited(rows: pd.DataFrame, resolved: pd.DataFrame, config: ScoringConfig, as_of) -> pd.DataFrame:
+    """The latest stances `rows` with their verdict, correctness, weight and lead, as columns."""
+    # the verdict of each row's claim (every row's claim has one), as columns: a join would copy every row
+    verdict = resolved.index.get_indexer(rows["claim_id"])
+    rows["value"] = resolved["value"].to_numpy()[verdict]
+    rows["decided_at"] = resolved["decided_at"].array.take(verdict)
     asserted = ~_is(rows["stance"], "denied")
     value = rows["value"].to_numpy()
     rows["asserted"] = asserted
@@ -291,7 +309,9 @@ def _credit_rows(reports: pd.DataFrame, verdicts: pd.DataFrame, config: ScoringC
         age_days = (now - rows["decided_at"]).dt.total_seconds().to_numpy() / 86400.0
         weight = weight * np.power(0.5, np.maximum(age_days, 0) / config.half_life_days)
     rows["weight"] = weight
-    rows["lead_days"] = (rows["decided_at"] - rows["first_at"]).dt.total_seconds() / 86400.0
+    lead = (rows["decided_at"].array - rows["first_at"].array).total_seconds()
+    lead /= 86400.0  # in place: at millions of rows each temporary column is tens of megabytes
+    rows["lead_days"] = lead
     return rows
 
 
@@ -330,40 +350,60 @@ def score_sources(evidence: Evidence, as_of=None, config: ScoringConfig = Scorin
     stamp = _as_timestamp(as_of)
     reports = evidence.reports if stamp is None else evidence.reports[evidence.reports["reported_at"] <= stamp]
     verdicts = verdicts_as_of(evidence.outcomes, stamp)
-    return _score_sources(evidence, reports, verdicts, _Stances(reports), stamp, config)
+    return _score_sources(evidence, reports, verdicts, None, stamp, config)
 
 
-def _score_sources(evidence: Evidence, reports: pd.DataFrame, verdicts: pd.DataFrame, stances: _Stances,
+def _score_sources(evidence: Evidence, reports: pd.DataFrame, verdicts: pd.DataFrame, stances: _Stances | None,
                    stamp: pd.Timestamp | None, config: ScoringConfig) -> pd.DataFrame:
-    rows = _credit_rows(reports, verdicts, config, stamp, stances)
+    stances = _Stances(reports) if stances is None else stances
     # one per (claim, source) on claims without a verdict: count the groups, no frame needed
-    chosen, _ = stances.select(~reports["claim_id"].isin(verdicts.index).to_numpy())
+    chosen, _ = stances.select(~reports["claim_id"].isin(verdicts.index).to_numpy(), firsts=False)
     speakers = np.where(stances.direct[chosen] >= 1, reports["source_id"].to_numpy()[stances.row[chosen]],
                         reports["via_source_id"].to_numpy()[stances.row[chosen]])
-    by_source, totals = tallies_from_rows(rows, pd.Series(speakers).value_counts())
+    pending = pd.Series(speakers).value_counts()
+    resolved = verdicts[verdicts["value"].notna()]
+    rows = stances.latest(_made_by_verdict(reports, resolved))
+    # built here, the sort's arrays (as long as the reports) go before the rows are counted; a
+    # caller that passed its own keeps them
+    del chosen, speakers, stances
+    by_source, totals = tallies_from_rows(_credited(rows, resolved, config, stamp), pending)
     return table_from_tallies(evidence.sources, by_source, totals, stamp, config)
 
 
 def tallies_from_rows(rows: pd.DataFrame, pending: pd.Series) -> tuple[pd.DataFrame, dict[str, float]]:
     """Per source (index source_id) the sums reliability comes from, and the store-wide sums of the
     priors: the in-memory twin of `tracker.tallies.source_tallies`, from the credit rows."""
-    rows = rows.assign(earned=rows["weight"] * rows["correct"])
-    by_source = rows.groupby("source_id")
-    table = pd.DataFrame({"resolved": by_source.size(), "successes": by_source["earned"].sum(),
-                          "trials": by_source["weight"].sum()})
-    totals = {"earned": float(rows["earned"].sum()), "weight": float(rows["weight"].sum())}
-    for name, mask in (("asserted", rows["asserted"]), ("denied", ~rows["asserted"])):
-        g = rows[mask].groupby("source_id")
-        table[f"{name}_n"], table[f"{name}_w"], table[f"{name}_s"] = g.size(), g["weight"].sum(), g["earned"].sum()
-        totals[f"{name}_earned"] = float(rows.loc[mask, "earned"].sum())
-        totals[f"{name}_weight"] = float(rows.loc[mask, "weight"].sum())
+    # summed by numpy on the rows' own columns: no copy of the (millions of rows) frame per sum
+    codes, ids = pd.factorize(rows["source_id"], sort=True)
+    n = len(ids)
+    weight, correct = rows["weight"].to_numpy(dtype=float), rows["correct"].to_numpy(dtype=float)
+    earned = weight * correct
+    asserted = rows["asserted"].to_numpy(dtype=bool)
+
+    def count(mask=None):
+        return np.bincount(codes if mask is None else codes[mask], minlength=n)
+
+    def total(values, mask=None):
+        return np.bincount(codes if mask is None else codes[mask],
+                           weights=values if mask is None else values[mask], minlength=n)
+
+    table = pd.DataFrame({"resolved": count(), "successes": total(earned), "trials": total(weight)},
+                         index=pd.Index(ids, name="source_id"))
+    totals = {"earned": float(earned.sum()), "weight": float(weight.sum())}
+    for name, mask in (("asserted", asserted), ("denied", ~asserted)):
+        table[f"{name}_n"], table[f"{name}_w"], table[f"{name}_s"] = count(mask), total(weight, mask), total(earned, mask)
+        totals[f"{name}_earned"] = float(earned[mask].sum())
+        totals[f"{name}_weight"] = float(weight[mask].sum())
     for stance in ("rumoured", "confirmed"):
-        g = rows[rows["stance"] == stance].groupby("source_id")
-        table[f"{stance}_n"], table[f"{stance}_right"] = g.size(), g["correct"].mean()
+        mask = (rows["stance"] == stance).to_numpy(dtype=bool, na_value=False)
+        said = count(mask)
+        table[f"{stance}_n"] = said
+        table[f"{stance}_right"] = np.divide(total(correct, mask), said, out=np.full(n, np.nan), where=said > 0)
     table = table.reindex(table.index.union(pending.index))
     table["pending"] = pending
-    right = rows[rows["correct"] >= 1.0]
-    table["median_lead_days"] = right.groupby("source_id")["lead_days"].median()
+    right = correct >= 1.0
+    lead = pd.Series(rows["lead_days"].to_numpy(dtype=float)[right]).groupby(codes[right]).median()
+    table["median_lead_days"] = pd.Series(lead.to_numpy(), index=ids[lead.index.to_numpy()])
     return table, totals
 
 
@@ -422,14 +462,15 @@ def score_sources_in_store(engine, as_of=None, config: ScoringConfig = ScoringCo
     """`score_sources` of the store at `engine`, aggregated on the database (`tracker.tallies`): the
     same table, in memory that grows with the sources rather than the reports. On SQLite (one core,
     no parallel sorts) the rows are read and counted in memory instead: about 4x faster at 1M
-    reports (9.2 s against 2.4 s, benchmarks/README.md), and SQLite stores stay well below the size
-    where memory binds. `on_database` forces one way (None: by the backend)."""
+    reports (9.2 s against 2.4 s, benchmarks/README.md), reading neither claim texts nor (unless
+    asked for one) topics; at ten million reports that peaks just under 2 GiB. `on_database`
+    forces one way (None: by the backend)."""
     if on_database is None:
         on_database = engine.dialect.name != "sqlite"
     if not on_database:
         from tracker.evidence import load_evidence
 
-        found = load_evidence(engine)
+        found = load_evidence(engine, claim_texts=False, topics=bool(topic))
         return score_sources(found.for_topic(topic) if topic else found, as_of, config)
     from tracker.tallies import source_tallies
 

@@ -1,0 +1,52 @@
+"""Reading the evidence: SQLite's fast path, read in blocks of rowids, gives the frames the plain
+query gives, and the lean read the source scores use scores the same."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from tests.synthetic import make_world
+from tracker import evidence as evidence_module
+from tracker.evidence import load_evidence
+from tracker.scoring import score_sources, score_sources_in_store
+
+FRAMES = ("sources", "claims", "reports", "outcomes", "topics")
+
+
+@pytest.fixture
+def store(ledger):
+    """A small random world with relays and open claims, a retracted claim and report, a merged source."""
+    world = make_world(5, n_sources=9, n_claims=60, days=60, open_rate=0.3, relay_rate=0.3)
+    world.write_to_ledger(ledger)
+    claim_ids = sorted(world.claims.index)
+    ledger.retract_claim(claim_ids[0], "logged twice")
+    ledger.retract_report(ledger.get_claim(claim_ids[1]).reports[0][0].id, "misattributed")
+    names = list(world.sources["name"])
+    ledger.merge_sources(names[-1], names[0])
+    return ledger
+
+
+def test_the_fast_read_in_blocks_gives_the_plain_querys_frames(store, monkeypatch):
+    whole = load_evidence(store.engine)
+    monkeypatch.setattr(evidence_module, "CHUNK_ROWS", 7)  # blocks that split every table, some empty
+    blocks = load_evidence(store.engine)
+    monkeypatch.setattr(evidence_module, "_fast_sqlite_frame", lambda *args: None)
+    plain = load_evidence(store.engine)
+    assert len(whole.reports) > 7 * 3 and len(whole.claims) > 7 * 3
+    for name in FRAMES:
+        pd.testing.assert_frame_equal(getattr(blocks, name), getattr(plain, name), obj=name)
+        pd.testing.assert_frame_equal(getattr(whole, name), getattr(plain, name), obj=name)
+
+
+def test_the_scores_read_neither_claim_texts_nor_topics_and_score_the_same(store):
+    lean = load_evidence(store.engine, claim_texts=False, topics=False)
+    full = load_evidence(store.engine)
+    assert list(lean.claims.columns) == ["first_reported_at"] and lean.topics.empty
+    pd.testing.assert_frame_equal(lean.reports, full.reports)
+    expected = score_sources(full)
+    assert expected["resolved"].sum() > 0
+    pd.testing.assert_frame_equal(score_sources_in_store(store.engine, on_database=False), expected)
+    topic = full.topics["topic"].iloc[0]
+    pd.testing.assert_frame_equal(score_sources_in_store(store.engine, topic=topic, on_database=False),
+                                  score_sources(full.for_topic(topic)))
