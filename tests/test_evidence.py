@@ -1,10 +1,11 @@
-"""Reading the evidence: SQLite's fast path, read in blocks of rowids, gives the frames the plain
-query gives, and the lean read the source scores use scores the same."""
+"""Reading the evidence: SQLite's fast path (read in blocks of rowids) and PostgreSQL's COPY give
+the frames the plain query gives, and the lean read the source scores use scores the same."""
 
 from __future__ import annotations
 
 import pandas as pd
 import pytest
+from sqlalchemy import text
 
 from tests.synthetic import make_world
 from tracker import evidence as evidence_module
@@ -14,8 +15,7 @@ from tracker.scoring import score_sources, score_sources_in_store
 FRAMES = ("sources", "claims", "reports", "outcomes", "topics")
 
 
-@pytest.fixture
-def store(ledger):
+def _random_store(ledger):
     """A small random world with relays and open claims, a retracted claim and report, a merged source."""
     world = make_world(5, n_sources=9, n_claims=60, days=60, open_rate=0.3, relay_rate=0.3)
     world.write_to_ledger(ledger)
@@ -24,16 +24,33 @@ def store(ledger):
     ledger.retract_report(ledger.get_claim(claim_ids[1]).reports[0][0].id, "misattributed")
     names = list(world.sources["name"])
     ledger.merge_sources(names[-1], names[0])
-    return ledger
+    return ledger, claim_ids
 
 
-def test_the_fast_read_in_blocks_gives_the_plain_querys_frames(store, monkeypatch):
-    whole = load_evidence(store.engine)
-    monkeypatch.setattr(evidence_module, "CHUNK_ROWS", 7)  # blocks that split every table, some empty
-    blocks = load_evidence(store.engine)
+@pytest.fixture
+def store(ledger):
+    """The random store on SQLite."""
+    return _random_store(ledger)[0]
+
+
+def test_the_fast_reads_give_the_plain_querys_frames(any_ledger, monkeypatch):
+    ledger, claim_ids = _random_store(any_ledger)
+    with ledger.engine.begin() as connection:  # texts CSV must quote, a ref that is NULL, one that is empty
+        connection.execute(text("UPDATE claim SET statement = :s WHERE id = :i"),
+                           {"s": 'Says "yes", then\nno; a \\ back-slash, \t tab, ünïcödé, \\N', "i": claim_ids[2]})
+        connection.execute(text("UPDATE claim SET ref = NULL WHERE id = :i"), {"i": claim_ids[3]})
+        connection.execute(text("UPDATE claim SET ref = '' WHERE id = :i"), {"i": claim_ids[4]})
+        connection.execute(text("UPDATE source SET name = :s WHERE id = (SELECT min(id) FROM source)"),
+                           {"s": "Name, with \"quotes\""})
+    whole = load_evidence(ledger.engine)
+    monkeypatch.setattr(evidence_module, "CHUNK_ROWS", 7)  # SQLite: blocks that split every table, some empty
+    blocks = load_evidence(ledger.engine)
     monkeypatch.setattr(evidence_module, "_fast_sqlite_frame", lambda *args: None)
-    plain = load_evidence(store.engine)
+    monkeypatch.setattr(evidence_module, "_copy_postgres_frame", lambda *args: None)
+    plain = load_evidence(ledger.engine)
     assert len(whole.reports) > 7 * 3 and len(whole.claims) > 7 * 3
+    assert plain.claims["ref"].isna().sum() == 1 and (plain.claims["ref"] == "").sum() == 1
+    assert plain.claims.loc[claim_ids[2], "statement"].startswith('Says "yes"')
     for name in FRAMES:
         pd.testing.assert_frame_equal(getattr(blocks, name), getattr(plain, name), obj=name)
         pd.testing.assert_frame_equal(getattr(whole, name), getattr(plain, name), obj=name)
