@@ -184,6 +184,16 @@ def _search(keys: np.ndarray, wanted: np.ndarray) -> np.ndarray:
     return out
 
 
+def _stable_order(values: np.ndarray) -> np.ndarray:
+    """`np.argsort(values, kind="stable")` of integers; for values in [0, 2 ** 32), the same order
+    by two radix sorts of 16 bits each (NumPy radix-sorts 16-bit integers only, and several times
+    faster than it merges 64-bit ones)."""
+    if not len(values) or values.min() < 0 or values.max() >= 2**32 or (values[1:] >= values[:-1]).all():
+        return np.argsort(values, kind="stable")  # (in order already: one pass)
+    low = np.argsort((values & 0xFFFF).astype(np.uint16), kind="stable")
+    return low[np.argsort((values[low] >> 16).astype(np.uint16), kind="stable")]
+
+
 def _by_entity_then_step(entity: np.ndarray, step: np.ndarray, width: int) -> np.ndarray:
     """The order sorting events by entity, then step (events already in step order, as the walk
     makes them, need only a radix sort by a small entity code)."""
@@ -202,29 +212,47 @@ class _RunningSums:
     2 ** DECAY_BLOCK, so their rounding stays far below a claim's worth for any half-life.
     """
 
-    def __init__(self, entity: np.ndarray, step: np.ndarray, amounts: np.ndarray, n_steps: int) -> None:
+    def __init__(self, entity: np.ndarray, step: np.ndarray, amounts: np.ndarray, n_steps: int,
+                 columns: np.ndarray | None = None, dims: int | None = None) -> None:
+        """Events (entity, step) with their vectors: `amounts` (events, dims); or, given `columns`
+        (events, k), event i adds amounts[i, j] to column columns[i, j] of a vector of `dims`."""
         self.width = n_steps + 1
+        self.dims = amounts.shape[1] if columns is None else dims
         key = entity.astype(np.int64) * self.width + step
+        order = None
         if len(key) and not (key[1:] >= key[:-1]).all():  # the store's events come in order already
             order = _by_entity_then_step(entity, step, self.width)
-            # np.take rather than amounts[order]: the same rows, gathered several times faster;
-            # summed in place (the running sums of a million rows are the largest arrays here)
-            key, step, summed = key[order], step[order], np.take(amounts, order, axis=0)
-            np.cumsum(summed, axis=0, out=summed)
-        else:
-            summed = np.cumsum(amounts, axis=0)
+            key, step = key[order], step[order]
         # one entity's events at one step act together: one row each (the store's level then holds
         # one row per verdict rather than one per credited report)
-        last = np.flatnonzero(np.r_[key[1:] != key[:-1], True]) if len(key) else np.zeros(0, np.int64)
+        new = np.r_[True, key[1:] != key[:-1]] if len(key) else np.zeros(0, bool)
+        last = np.flatnonzero(np.r_[new[1:], True]) if len(key) else np.zeros(0, np.int64)
         self.key, self.step = key[last], step[last]
-        self.sums = np.empty((len(last) + 1, amounts.shape[1]))  # row i: the sums before row i
+        self.sums = np.empty((len(last) + 1, self.dims))  # row i: the sums before row i
         self.sums[0] = 0.0
-        np.take(summed, last, axis=0, out=self.sums[1:])
-        del summed
+        if columns is not None:
+            # each row's own sums, then their running sums: the counts are sums of halves and whole
+            # numbers, exact in any order, so the events need not be gathered in order to be added
+            row = np.cumsum(new) - 1
+            if order is not None:
+                in_order, row = row, np.empty_like(row)
+                row[order] = in_order
+            own = np.bincount((row[:, None] * self.dims + columns).ravel(), weights=amounts.ravel(),
+                              minlength=len(last) * self.dims)
+            np.cumsum(own.reshape(len(last), self.dims), axis=0, out=self.sums[1:])
+        else:
+            # np.take rather than amounts[order]: the same rows, gathered several times faster;
+            # summed in place
+            if order is not None:
+                summed = np.take(amounts, order, axis=0)
+                np.cumsum(summed, axis=0, out=summed)
+            else:
+                summed = np.cumsum(amounts, axis=0)
+            np.take(summed, last, axis=0, out=self.sums[1:])
+            del summed
         # where each row's entity starts
         new = np.r_[True, self.key[1:] // self.width != self.key[:-1] // self.width] if len(last) else np.zeros(0, bool)
         self.entity_start = np.maximum.accumulate(np.where(new, np.arange(len(new)), 0)) if len(new) else last
-        self.dims = amounts.shape[1]
         self._times: tuple | None = None  # see `_row_times`, once decay asks for it
 
     def _locate(self, entity: np.ndarray, step: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -286,20 +314,21 @@ class _RunningSums:
         day = self._times[0]
         window = self._window(since, until)
         key = self.key[window]
-        sums = np.empty((len(window) + 1, self.dims))
-        sums[0] = 0.0
-        np.multiply(np.take(self._own, window, axis=0), np.exp2((day[window] - anchor) / half_life)[:, None],
-                    out=sums[1:])
-        np.cumsum(sums[1:], axis=0, out=sums[1:])
+        # a row per column of sums: each column's running sum then reads contiguous memory (the
+        # same additions in the same order as down the columns of a (rows, dims) array, twice as fast)
+        sums = np.empty((self.dims, len(window) + 1))
+        sums[:, 0] = 0.0
+        np.multiply(np.take(self._own, window, axis=1), np.exp2((day[window] - anchor) / half_life), out=sums[:, 1:])
+        np.cumsum(sums[:, 1:], axis=1, out=sums[:, 1:])
         begin = np.searchsorted(key, base + (lower if upper is not None else 0), side="left")
         end = np.searchsorted(key, base + (upper if upper is not None else lower), side="left")
-        return np.take(sums, end, axis=0) - np.take(sums, begin, axis=0)
+        return (np.take(sums, end, axis=1) - np.take(sums, begin, axis=1)).T
 
     def _row_times(self, step_days: np.ndarray) -> None:
         """Each row's time in days, the rows in time order and their times in that order (once)."""
         if self._times is None:
             day = step_days[self.step] if len(self.step) else np.zeros(0)
-            order = np.argsort(self.step, kind="stable")
+            order = _stable_order(self.step)
             self._times = (day, order, day[order])
 
     def _window(self, since: float, until: float) -> np.ndarray:
@@ -312,15 +341,17 @@ class _RunningSums:
 
     @cached_property
     def _own(self) -> np.ndarray:
-        """Each row's own sums (exact: sums of halves and whole numbers), for every half-life."""
-        return np.diff(self.sums, axis=0)
+        """Each row's own sums (exact: sums of halves and whole numbers), for every half-life: a
+        row per column of sums, (dims, rows)."""
+        own = np.empty((self.dims, len(self.key)))
+        return np.subtract(self.sums[1:].T, self.sums[:-1].T, out=own)
 
 
 class _ByClaim:
     """Rows of a frame sorted by claim once, so a forecast finds its claim's rows without a join."""
 
     def __init__(self, claims: np.ndarray) -> None:
-        self.order = np.argsort(claims, kind="stable")  # each claim's rows in the frame's order
+        self.order = _stable_order(claims)  # each claim's rows in the frame's order
         self.claims = claims[self.order]
 
     def of(self, claim_ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -347,9 +378,16 @@ class _ReportsByClaim(_ByClaim):
         self.code = _stance_codes(reports["stance"])
         # each row's place in time order (missing times last, ties in the rows' order): the rows
         # `latest` is given keep that order within each key, so the rank orders them as time does
-        by_time = np.argsort(np.where(self.when == _NAT, np.iinfo(np.int64).max, self.when), kind="stable")
-        self.rank = np.empty(len(by_time), dtype=np.int64)
-        self.rank[by_time] = np.arange(len(by_time))
+        when = np.where(self.when == _NAT, np.iinfo(np.int64).max, self.when)
+        same = claims[1:] == claims[:-1]
+        if (claims[1:] >= claims[:-1]).all() and (when[1:][same] >= when[:-1][same]).all():
+            # reports in order of claim, then time (as a store gives them): a key's rows are one
+            # claim's, so their row numbers order them as their ranks in time do
+            self.rank = np.arange(len(when))
+        else:
+            by_time = np.argsort(when, kind="stable")
+            self.rank = np.empty(len(by_time), dtype=np.int64)
+            self.rank[by_time] = np.arange(len(by_time))
 
     def latest(self, rows: np.ndarray, key_name: str, key: np.ndarray) -> pd.DataFrame:
         """`latest_stances` of these reports' rows grouped by `key` (a column named `key_name`),
@@ -386,10 +424,9 @@ class _Walk:
 
 def _stance_codes(stance: pd.Series) -> np.ndarray:
     """Each stance's place in `STANCES` (-1 for anything else), compared without Python strings."""
-    codes = np.full(len(stance), -1, dtype=np.int64)
-    for code, name in enumerate(STANCES):
-        codes[_is(stance, name)] = code
-    return codes
+    found, names = pd.factorize(stance)  # missing: -1, which the table's last entry maps to -1
+    table = np.array([STANCES.index(name) if name in STANCES else -1 for name in names] + [-1], dtype=np.int64)
+    return table[found]
 
 
 def _codes_of(codes: pd.Series, ids: np.ndarray) -> np.ndarray:
@@ -449,7 +486,7 @@ def _walk(evidence: Evidence, pairs: pd.DataFrame) -> _Walk:
     claim_sorted = claim[by_claim]
     new_claim = np.r_[True, claim_sorted[1:] != claim_sorted[:-1]] if n else np.zeros(0, bool)
     ids = revisions["id"].to_numpy()[by_claim]
-    newest = pd.Series(ids).groupby(np.cumsum(new_claim)).cummax().to_numpy() if n else ids
+    newest = _running_max_by_group(ids, new_claim)
     applied = new_claim.copy()
     if n:
         applied[1:] |= ids[1:] >= newest[:-1]
@@ -487,10 +524,9 @@ def _walk(evidence: Evidence, pairs: pd.DataFrame) -> _Walk:
     r_sign = np.repeat(ev_sign, lengths)
     r_value = value[row_rev[take]] if len(take) else np.zeros(0)
     r_code = row_code[take]
-    amounts = np.zeros((len(take), 6))
-    if len(take):
-        amounts[np.arange(len(take)), r_code * 2] = r_sign * r_value
-        amounts[np.arange(len(take)), r_code * 2 + 1] = r_sign * (1.0 - r_value)
+    # each row's right and wrong call of its stance: columns 2 * stance (true) and 2 * stance + 1
+    columns = np.c_[r_code * 2, r_code * 2 + 1]
+    amounts = np.c_[r_sign * r_value, r_sign * (1.0 - r_value)]
     maps = _entity_maps(evidence.sources)
     source_ids = row_source[take]
     levels = {}
@@ -498,9 +534,9 @@ def _walk(evidence: Evidence, pairs: pd.DataFrame) -> _Walk:
         entity = _codes_of(maps[name], source_ids)
         if name == "group":  # groups of several sources only: a source alone has its record at "source"
             shared = np.flatnonzero(entity >= 0)
-            levels[name] = _RunningSums(entity[shared], r_step[shared], np.take(amounts, shared, axis=0), n)
+            levels[name] = _RunningSums(entity[shared], r_step[shared], amounts[shared], n, columns[shared], 6)
         else:
-            levels[name] = _RunningSums(entity, r_step, amounts, n)
+            levels[name] = _RunningSums(entity, r_step, amounts, n, columns, 6)
 
     # topics: (true, resolved) per topic, and the mean of the topics' rates
     codes, names = pd.factorize(pairs["topic"])
@@ -518,6 +554,20 @@ def _walk(evidence: Evidence, pairs: pd.DataFrame) -> _Walk:
                  first_verdict, claim_sums, _ns(decided) / 86400e9, by_claim, pair_by_claim, codes,
                  pairs["topic"].to_numpy(dtype=object),
                  verdicts_as_of(evidence.outcomes))
+
+
+def _running_max_by_group(values: np.ndarray, starts: np.ndarray) -> np.ndarray:
+    """The running maximum of integer `values` within each group of consecutive rows (`starts`
+    marks each group's first row): one running maximum, each group's values lifted above every
+    earlier group's, when that fits in 62 bits."""
+    if not len(values):
+        return values
+    low, span = int(values.min()), int(values.max()) - int(values.min()) + 1
+    group = np.cumsum(starts) - 1
+    if span * (int(group[-1]) + 1) >= 2**62:
+        return pd.Series(values).groupby(group).cummax().to_numpy()
+    lift = group * span - low
+    return np.maximum.accumulate(values + lift) - lift
 
 
 def _topic_mean(entity: np.ndarray, step: np.ndarray, amounts: np.ndarray):
