@@ -633,6 +633,36 @@ class _Features:
         """Per query: the log-odds of the topics' mean (the prior of an untagged query)."""
         return _logit(self.topic_mean)
 
+    @cached_property
+    def calls(self) -> dict:
+        """Per vote, (right calls, all calls) of each record the accuracy's chain shrinks: the
+        stance and the other direction at "store", "kind" and "group" (votes, 2) each; the
+        source's calls in the other direction ("other"), in the vote's direction ("direction"),
+        of its stance ("stance"). The same under any parameters: a fit reads them at every step."""
+        c = self.counts
+        out = {}
+        for name in ("store", "kind", "group"):
+            pair = c[name + ":pair"]
+            out[name] = (np.ascontiguousarray(pair[:, :, 0]), pair[:, :, 0] + pair[:, :, 1])
+        other, own = c["source:other"], c["source"]
+        out["other"] = (np.ascontiguousarray(other[:, 0]), other.sum(axis=1))
+        direction = np.where(ASSERTING[self.vote_code][:, None], c["asserted"], own[:, :2])
+        out["direction"] = (np.ascontiguousarray(direction[:, 0]), direction.sum(axis=1))
+        out["stance"] = (np.ascontiguousarray(own[:, 0]), own[:, 0] + own[:, 1])
+        return out
+
+    @cached_property
+    def vote_asserting(self) -> np.ndarray:
+        """Per vote: its stance asserts (a confirmation or rumour), not a denial."""
+        return ASSERTING[self.vote_code]
+
+    @cached_property
+    def topic_pairs(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Per (query, topic) pair the topics' mean; per query its number of topics (at least 1,
+        a divisor) and whether it has any."""
+        count = np.bincount(self.topic_query, minlength=len(self.queries))
+        return self.topic_mean[self.topic_query], np.maximum(count, 1), count > 0
+
 
 def _features(evidence: Evidence, walk: _Walk, pairs: pd.DataFrame, queries: pd.DataFrame,
               level: float, half_life: float | None = None) -> _Features:
@@ -839,8 +869,7 @@ def _group_chain(f: _Features, p: Params, with_slopes: bool) -> _Dual:
     of the calls in the other direction, side by side."""
     acc = _Dual.constant(f.store_rate[0][:, None], with_slopes)
     for name in ("store", "kind", "group"):
-        c = f.counts[name + ":pair"]
-        shrunk = acc.shrunk(c[:, :, 0], c[:, :, 0] + c[:, :, 1], p.group_strength, "group_strength")
+        shrunk = acc.shrunk(*f.calls[name], p.group_strength, "group_strength")
         acc = shrunk.where(f.vote_has_group[:, None], acc) if name == "group" else shrunk
     return acc
 
@@ -858,17 +887,13 @@ def _accuracy(f: _Features, p: Params, with_slopes: bool = False) -> _Dual:
     # log-odds: truer assertions make a better denier, truer denials a worse asserter
     chain = _group_chain(f, p, with_slopes)
     peers = chain.logit()
-    own_other = f.counts["source:other"]
-    gap = chain.column(1).shrunk(own_other[:, 0], own_other.sum(axis=1), s, "source_strength").logit() - peers.column(1)
+    gap = chain.column(1).shrunk(*f.calls["other"], s, "source_strength").logit() - peers.column(1)
     prior = (peers.column(0) - gap.times_transfer(p.skill_transfer)).sigmoid()
     # the source's own record of the vote's direction (for a confirmation or rumour: everything it
     # asserted), then of its stance
-    asserts = ASSERTING[f.vote_code]
-    own = f.counts["source"]
-    direction = np.where(asserts[:, None], f.counts["asserted"], own[:, :2])
-    by_direction = prior.shrunk(direction[:, 0], direction.sum(axis=1), s, "source_strength")
-    by_stance = by_direction.shrunk(own[:, 0], own[:, 0] + own[:, 1], t, "stance_strength")
-    return by_stance.where(asserts, by_direction)
+    by_direction = prior.shrunk(*f.calls["direction"], s, "source_strength")
+    by_stance = by_direction.shrunk(*f.calls["stance"], t, "stance_strength")
+    return by_stance.where(f.vote_asserting, by_direction)
 
 
 def _vote_terms(f: _Features, p: Params) -> np.ndarray:
@@ -887,7 +912,7 @@ def _vote_terms_and_slopes(f: _Features, p: Params, with_slopes: bool = True) ->
     raw = log_acc.value - f.store_rate[1]
     weight = p.weights[f.vote_code]
     llr = raw * weight
-    against = np.where(ASSERTING[f.vote_code], llr < 0, llr > 0)
+    against = np.where(f.vote_asserting, llr < 0, llr > 0)
     counted = ~(against & ~f.confident_wrong)
     terms = np.where(counted, llr, 0.0)
     if not with_slopes:
@@ -895,12 +920,6 @@ def _vote_terms_and_slopes(f: _Features, p: Params, with_slopes: bool = True) ->
     by_weight = np.zeros((len(raw), 3))
     by_weight[np.arange(len(raw)), f.vote_code] = np.where(counted, raw, 0.0)
     return terms, np.hstack([log_acc.slope_matrix() * np.where(counted, weight, 0.0)[:, None], by_weight])
-
-
-def _topic_rates(f: _Features, p: Params) -> np.ndarray:
-    """Each (query, topic) pair's truth rate: its record shrunk toward the topics' mean."""
-    mean = f.topic_mean[f.topic_query]
-    return (f.topic_true + p.topic_strength * mean) / (f.topic_resolved + p.topic_strength)
 
 
 def _prior_logit(f: _Features, p: Params) -> np.ndarray:
@@ -912,17 +931,14 @@ def _prior_logit_and_slope(f: _Features, p: Params) -> tuple[np.ndarray, np.ndar
     """`_prior_logit`, and its derivative by the log of the topic strength."""
     n = len(f.queries)
     k = p.topic_strength
-    mean = f.topic_mean[f.topic_query]
-    rates = _topic_rates(f, p)
+    mean, count, tagged = f.topic_pairs
+    rates = (f.topic_true + k * mean) / (f.topic_resolved + k)  # each pair's record shrunk toward the mean
     slope = k * (mean - rates) / (f.topic_resolved + k)
     inside = (rates > _EPS) & (rates < 1 - _EPS)
     d_logits = np.where(inside, slope / (rates * (1 - rates)), 0.0)
     total = np.bincount(f.topic_query, weights=_logit(rates), minlength=n)
     d_total = np.bincount(f.topic_query, weights=d_logits, minlength=n)
-    count = np.bincount(f.topic_query, minlength=n)
-    tagged = count > 0
-    return (np.where(tagged, total / np.maximum(count, 1), f.topic_mean_logit),
-            np.where(tagged, d_total / np.maximum(count, 1), 0.0))
+    return np.where(tagged, total / count, f.topic_mean_logit), np.where(tagged, d_total / count, 0.0)
 
 
 def _log_odds(f: _Features, p: Params) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
