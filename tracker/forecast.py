@@ -929,21 +929,24 @@ def _vote_terms_and_slopes(f: _Features, p: Params, with_slopes: bool = True) ->
 
 def _prior_logit(f: _Features, p: Params) -> np.ndarray:
     """Each query's prior log-odds: the mean over its topics of their rates' log-odds."""
-    return _prior_logit_and_slope(f, p)[0]
+    return _prior_logit_and_slope(f, p, with_slope=False)[0]
 
 
-def _prior_logit_and_slope(f: _Features, p: Params) -> tuple[np.ndarray, np.ndarray]:
-    """`_prior_logit`, and its derivative by the log of the topic strength."""
+def _prior_logit_and_slope(f: _Features, p: Params, with_slope: bool = True) -> tuple[np.ndarray, np.ndarray | None]:
+    """`_prior_logit`, and its derivative by the log of the topic strength (None unless `with_slope`)."""
     n = len(f.queries)
     k = p.topic_strength
     mean, count, tagged = f.topic_pairs
     rates = (f.topic_true + k * mean) / (f.topic_resolved + k)  # each pair's record shrunk toward the mean
+    total = np.bincount(f.topic_query, weights=_logit(rates), minlength=n)
+    prior = np.where(tagged, total / count, f.topic_mean_logit)
+    if not with_slope:
+        return prior, None
     slope = k * (mean - rates) / (f.topic_resolved + k)
     inside = (rates > _EPS) & (rates < 1 - _EPS)
     d_logits = np.where(inside, slope / (rates * (1 - rates)), 0.0)
-    total = np.bincount(f.topic_query, weights=_logit(rates), minlength=n)
     d_total = np.bincount(f.topic_query, weights=d_logits, minlength=n)
-    return np.where(tagged, total / count, f.topic_mean_logit), np.where(tagged, d_total / count, 0.0)
+    return prior, np.where(tagged, d_total / count, 0.0)
 
 
 def _log_odds(f: _Features, p: Params) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -1309,7 +1312,7 @@ def predict(evidence: Evidence, as_of=None, claim_ids=None, model: Model | None 
     at = first_verdict.where(first_verdict.notna(), _FUTURE if stamp is None else stamp)
     queries = pd.DataFrame({"claim_id": claims.index.to_numpy(), "at": at.array})
     p_open, open_parts = _forecast(model, queries[~resolved], model.params if stamp is None else None)
-    p_closed, closed_parts = _forecast(model, queries[resolved])
+    p_closed, closed_parts = _forecast(model, queries[resolved]) if resolved.any() else (np.zeros(0), [])
     p = np.empty(len(queries))
     p[~resolved], p[resolved] = p_open, p_closed
     first = model.at_first_report(claims.index)
