@@ -723,25 +723,26 @@ def _level_counts(walk: _Walk, source: np.ndarray, code: np.ndarray, seen: np.nd
                 else sums.decayed_before(entity[pick], seen[pick], split[pick], days[pick], half_life, walk.step_days))
 
     counts = {}
-    asserting = ASSERTING[code]
-    at = np.arange(len(code)) * 6 + code * 2  # each vote's own stance in its row of six, flattened
-    own = record("source", _codes_of(walk.entity_of["source"], source))
+    asserting = ASSERTING[code][:, None]
+    at = (np.arange(len(code)) * 6 + code * 2)[:, None] + np.arange(2)  # each vote's own stance in its row of six
+    source_codes = _codes_of(walk.entity_of["source"], source)
+    own = record("source", source_codes)
     for name in LEVELS:
-        entity = _codes_of(walk.entity_of[name], source)
-        if name == "source":
-            c = own
-        elif name == "group":  # a source alone in its group (code -1) has its own record as its group's
+        entity = source_codes if name == "source" else _codes_of(walk.entity_of[name], source)
+        if name == "group":  # a source alone in its group (code -1) has its own record as its group's
             shared = np.flatnonzero(entity >= 0)
-            c = own.copy() if len(shared) else own
-            if len(shared):
-                c[shared] = record(name, entity, shared)
+            if not len(shared):  # every source alone: the group's counts are the source's
+                counts["group"], counts["group:pair"] = counts["source"], counts["source:pair"]
+                continue
+            c = own.copy()
+            c[shared] = record(name, entity, shared)
         else:
-            c = record(name, entity)
-        flat = c.reshape(-1)
-        counts[name] = np.column_stack([flat[at], flat[at + 1], c[:, 0] + c[:, 2] + c[:, 4], c[:, 1] + c[:, 3] + c[:, 5]])
-        asserted = np.column_stack([c[:, 0] + c[:, 2], c[:, 1] + c[:, 3]])
-        other = np.where(asserting[:, None], c[:, 4:6], asserted)
-        counts[name + ":pair"] = np.stack([counts[name][:, :2], other], axis=1)
+            c = own if name == "source" else record(name, entity)
+        stance = np.take(c.reshape(-1), at)
+        asserted = c[:, 0:2] + c[:, 2:4]  # confirmations and rumours: (true, false)
+        counts[name] = np.hstack([stance, asserted + c[:, 4:6]])
+        other = np.where(asserting, c[:, 4:6], asserted)
+        counts[name + ":pair"] = np.stack([stance, other], axis=1)
         if name == "source":
             counts["asserted"], counts["source:other"] = asserted, other
     return counts
