@@ -253,7 +253,7 @@ class _RunningSums:
         # where each row's entity starts
         new = np.r_[True, self.key[1:] // self.width != self.key[:-1] // self.width] if len(last) else np.zeros(0, bool)
         self.entity_start = np.maximum.accumulate(np.where(new, np.arange(len(new)), 0)) if len(new) else last
-        self._times: tuple | None = None  # see `_row_times`, once decay asks for it
+        self._columns: list | None = None  # see `_by_column`, once decay asks for it
 
     def _locate(self, entity: np.ndarray, step: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Per query: the first row at or past (entity, step), and where the entity's rows start
@@ -283,7 +283,7 @@ class _RunningSums:
         out = np.zeros((len(entity), self.dims))
         if not len(self.key) or not len(entity):
             return out
-        self._row_times(step_days)
+        self._by_column(step_days)
         lower = np.minimum(split, seen)
         after = seen > lower  # some events came between the stance and the cut-off
         order = np.argsort(t_ref, kind="stable")
@@ -311,40 +311,30 @@ class _RunningSums:
         """Per query, its entity's events between two steps (from the entity's first to `lower`
         when `upper` is None, else from `lower` to `upper`), each weighted 2 ** ((t - anchor) /
         half_life); only the events timed between `since` and `until` are read."""
-        day = self._times[0]
-        window = self._window(since, until)
-        key = self.key[window]
-        # a row per column of sums: each column's running sum then reads contiguous memory (the
-        # same additions in the same order as down the columns of a (rows, dims) array, twice as fast)
-        sums = np.empty((self.dims, len(window) + 1))
-        sums[:, 0] = 0.0
-        np.multiply(np.take(self._own, window, axis=1), np.exp2((day[window] - anchor) / half_life), out=sums[:, 1:])
-        np.cumsum(sums[:, 1:], axis=1, out=sums[:, 1:])
-        begin = np.searchsorted(key, base + (lower if upper is not None else 0), side="left")
-        end = np.searchsorted(key, base + (upper if upper is not None else lower), side="left")
-        return (np.take(sums, end, axis=1) - np.take(sums, begin, axis=1)).T
+        first = base + (lower if upper is not None else 0)
+        last = base + (upper if upper is not None else lower)
+        out = np.empty((len(base), self.dims))
+        for j, (key, day, own) in enumerate(self._columns):
+            inside = np.flatnonzero((day >= since) & (day <= until))
+            sums = np.empty(len(inside) + 1)
+            sums[0] = 0.0
+            np.multiply(own[inside], np.exp2((day[inside] - anchor) / half_life), out=sums[1:])
+            np.cumsum(sums[1:], out=sums[1:])
+            key = key[inside]
+            out[:, j] = sums[np.searchsorted(key, last, side="left")] - sums[np.searchsorted(key, first, side="left")]
+        return out
 
-    def _row_times(self, step_days: np.ndarray) -> None:
-        """Each row's time in days, the rows in time order and their times in that order (once)."""
-        if self._times is None:
+    def _by_column(self, step_days: np.ndarray) -> None:
+        """Per column of sums, the rows whose own sum there is not zero: their keys, times (days)
+        and own sums, in the rows' order (once). A weighted running sum need not read the others:
+        adding a zero changes no sum, and a row moves two of its six columns at most levels."""
+        if self._columns is None:
+            own = np.diff(self.sums, axis=0)  # exact: sums of halves and whole numbers
             day = step_days[self.step] if len(self.step) else np.zeros(0)
-            order = _stable_order(self.step)
-            self._times = (day, order, day[order])
-
-    def _window(self, since: float, until: float) -> np.ndarray:
-        """The rows (in their order) of the events timed between `since` and `until` (days)."""
-        day, by_time, days = self._times
-        lo, hi = np.searchsorted(days, since, side="left"), np.searchsorted(days, until, side="right")
-        if hi - lo > len(days) // 4:  # most rows: one pass over all of them
-            return np.flatnonzero((day >= since) & (day <= until))
-        return np.sort(by_time[lo:hi])
-
-    @cached_property
-    def _own(self) -> np.ndarray:
-        """Each row's own sums (exact: sums of halves and whole numbers), for every half-life: a
-        row per column of sums, (dims, rows)."""
-        own = np.empty((self.dims, len(self.key)))
-        return np.subtract(self.sums[1:].T, self.sums[:-1].T, out=own)
+            self._columns = []
+            for j in range(self.dims):
+                rows = np.flatnonzero(own[:, j])
+                self._columns.append((self.key[rows], day[rows], own[rows, j]))
 
 
 class _ByClaim:
