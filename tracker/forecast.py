@@ -311,30 +311,47 @@ class _RunningSums:
         """Per query, its entity's events between two steps (from the entity's first to `lower`
         when `upper` is None, else from `lower` to `upper`), each weighted 2 ** ((t - anchor) /
         half_life); only the events timed between `since` and `until` are read."""
-        first = base + (lower if upper is not None else 0)
-        last = base + (upper if upper is not None else lower)
+        # the bounds looked up in sorted order, once for every column (see `_search`)
+        first, last = base + (lower if upper is not None else 0), base + (upper if upper is not None else lower)
+        by_first, by_last = np.argsort(first), np.argsort(last)
+        first, last = first[by_first], last[by_last]
+        begin, end = np.empty(len(first), np.int64), np.empty(len(last), np.int64)
         out = np.empty((len(base), self.dims))
-        for j, (key, day, own) in enumerate(self._columns):
-            inside = np.flatnonzero((day >= since) & (day <= until))
+        for j, (key, day, own, by_time, days) in enumerate(self._columns):
+            inside = _window(day, by_time, days, since, until)
             sums = np.empty(len(inside) + 1)
             sums[0] = 0.0
             np.multiply(own[inside], np.exp2((day[inside] - anchor) / half_life), out=sums[1:])
             np.cumsum(sums[1:], out=sums[1:])
             key = key[inside]
-            out[:, j] = sums[np.searchsorted(key, last, side="left")] - sums[np.searchsorted(key, first, side="left")]
+            begin[by_first], end[by_last] = np.searchsorted(key, first, side="left"), np.searchsorted(key, last, side="left")
+            out[:, j] = sums[end] - sums[begin]
         return out
 
     def _by_column(self, step_days: np.ndarray) -> None:
         """Per column of sums, the rows whose own sum there is not zero: their keys, times (days)
-        and own sums, in the rows' order (once). A weighted running sum need not read the others:
-        adding a zero changes no sum, and a row moves two of its six columns at most levels."""
+        and own sums, in the rows' order, then their places in time order and their times in that
+        order (once). A weighted running sum need not read the others: adding a zero changes no
+        sum, and a row moves two of its six columns at most levels."""
         if self._columns is None:
             own = np.diff(self.sums, axis=0)  # exact: sums of halves and whole numbers
             day = step_days[self.step] if len(self.step) else np.zeros(0)
+            by_time = _stable_order(self.step)
             self._columns = []
             for j in range(self.dims):
-                rows = np.flatnonzero(own[:, j])
-                self._columns.append((self.key[rows], day[rows], own[rows, j]))
+                moved = own[:, j] != 0
+                rows = np.flatnonzero(moved)
+                in_time = (np.cumsum(moved) - 1)[by_time[moved[by_time]]]  # the column's rows in time order
+                self._columns.append((self.key[rows], day[rows], own[rows, j], in_time, day[rows][in_time]))
+
+
+def _window(day: np.ndarray, by_time: np.ndarray, days: np.ndarray, since: float, until: float) -> np.ndarray:
+    """The rows (in their order) timed between `since` and `until`: `day` per row, `by_time` the
+    rows in time order, `days` their times in that order."""
+    lo, hi = np.searchsorted(days, since, side="left"), np.searchsorted(days, until, side="right")
+    if hi - lo > len(days) // 4:  # most rows: one pass over all of them
+        return np.flatnonzero((day >= since) & (day <= until))
+    return np.sort(by_time[lo:hi])
 
 
 class _ByClaim:
