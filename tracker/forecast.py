@@ -82,7 +82,6 @@ from tracker.evidence import Evidence
 from tracker.scoring import (
     _as_timestamp,
     _claim_refs,
-    _is,
     _sigmoid,
     credibility,
     latest_stances,
@@ -332,7 +331,7 @@ class _RunningSums:
         """Per column of sums, the rows whose own sum there is not zero: their keys, times (days)
         and own sums, in the rows' order, then their places in time order and their times in that
         order (once). A weighted running sum need not read the others: adding a zero changes no
-        sum, and a row moves two of its six columns at most levels."""
+        sum, and most rows move one or two of their six columns."""
         if self._columns is None:
             own = np.diff(self.sums, axis=0)  # exact: sums of halves and whole numbers
             day = step_days[self.step] if len(self.step) else np.zeros(0)
