@@ -288,25 +288,56 @@ def test_decayed_records_are_exact_however_many_half_lives_the_record_spans():
         assert np.allclose(got[i], weights @ amounts[read], rtol=1e-9, atol=1e-12)
 
 
+def test_sums_of_calls_added_by_column_are_those_of_their_vectors():
+    # the replay adds each credit row's right and wrong call to two of six columns: the running
+    # sums (and the rows they collapse to) must be those of the rows' full vectors, bit for bit
+    rng = np.random.default_rng(5)
+    n_steps, n = 300, 4000
+    entity, step = rng.integers(0, 40, n), rng.integers(0, n_steps, n)
+    columns = np.c_[rng.integers(0, 3, n) * 2, np.zeros(n, np.int64)]
+    columns[:, 1] = columns[:, 0] + 1
+    amounts = rng.choice([-1.0, -0.5, 0.0, 0.5, 1.0], (n, 2))
+    dense = np.zeros((n, 6))
+    np.add.at(dense, (np.arange(n)[:, None], columns), amounts)
+    for order in (np.arange(n), np.lexsort((step, entity))):  # out of order, and in it
+        by_column = forecast._RunningSums(entity[order], step[order], amounts[order], n_steps, columns[order], 6)
+        full = forecast._RunningSums(entity[order], step[order], dense[order], n_steps)
+        assert np.array_equal(by_column.key, full.key) and np.array_equal(by_column.sums, full.sums)
+        assert np.array_equal(by_column.entity_start, full.entity_start)
+
+
+@pytest.mark.parametrize("values", [[3, 1, 2, 1, 3, 0], list(range(10)), [5, -1, 5, 2], [2**33, 1, 2**33]])
+def test_the_radix_order_is_the_stable_sort(values):
+    rng = np.random.default_rng(6)
+    values = np.r_[np.array(values, dtype=np.int64), rng.integers(0, 2**20, 5000) if min(values) >= 0 else []]
+    assert np.array_equal(forecast._stable_order(values.astype(np.int64)), np.argsort(values, kind="stable"))
+    starts = np.r_[True, rng.random(len(values) - 1) < 0.2]
+    assert np.array_equal(forecast._running_max_by_group(values.astype(np.int64), starts),
+                          pd.Series(values).groupby(np.cumsum(starts)).cummax().to_numpy())
+
+
 # -- the replay's reads -----------------------------------------------------------------------
 @SETTINGS
 @given(stores())
 def test_the_latest_stances_read_as_numbers_are_those_the_rule_picks(claims):
     # ties in time, relays and a source returning to a claim: the one sort on a time rank must pick
-    # the rows latest_stances picks (own reports win, then the latest, then the last recorded)
-    reports = build_evidence(claims).reports
-    by_claim = forecast._ReportsByClaim(reports)
-    rows, _ = by_claim.of(np.unique(reports["claim_id"].to_numpy()))
-    fast = by_claim.latest(rows, "key", reports["claim_id"].to_numpy()[rows])
-    rule = latest_stances(reports)
-    columns = ["claim_id", "source_id", "origin", "stance", "reported_at"]
-    fast = fast.assign(stance=np.array(forecast.STANCES + ("",), dtype=object)[fast["stance"].to_numpy()],
-                       reported_at=pd.to_datetime(fast["reported_at"], utc=True))
-    rule = rule.assign(reported_at=pd.to_datetime(rule["reported_at"], utc=True).dt.as_unit("ns"))
-    key = ["claim_id", "source_id"]
-    pd.testing.assert_frame_equal(fast[columns].sort_values(key).reset_index(drop=True),
-                                  rule[columns].astype({"stance": object}).sort_values(key).reset_index(drop=True),
-                                  check_dtype=False)
+    # the rows latest_stances picks (own reports win, then the latest, then the last recorded);
+    # reports in the order they were built, and in order of claim and time as a store gives them
+    # (where the rows' own order is their order in time)
+    built = build_evidence(claims).reports
+    for reports in (built, built.sort_values(["claim_id", "reported_at"], kind="stable").reset_index(drop=True)):
+        by_claim = forecast._ReportsByClaim(reports)
+        rows, _ = by_claim.of(np.unique(reports["claim_id"].to_numpy()))
+        fast = by_claim.latest(rows, "key", reports["claim_id"].to_numpy()[rows])
+        rule = latest_stances(reports)
+        columns = ["claim_id", "source_id", "origin", "stance", "reported_at"]
+        fast = fast.assign(stance=np.array(forecast.STANCES + ("",), dtype=object)[fast["stance"].to_numpy()],
+                           reported_at=pd.to_datetime(fast["reported_at"], utc=True))
+        rule = rule.assign(reported_at=pd.to_datetime(rule["reported_at"], utc=True).dt.as_unit("ns"))
+        key = ["claim_id", "source_id"]
+        pd.testing.assert_frame_equal(fast[columns].sort_values(key).reset_index(drop=True),
+                                      rule[columns].astype({"stance": object}).sort_values(key).reset_index(drop=True),
+                                      check_dtype=False)
 
 
 # -- explanations ----------------------------------------------------------------------------

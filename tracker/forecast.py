@@ -82,7 +82,6 @@ from tracker.evidence import Evidence
 from tracker.scoring import (
     _as_timestamp,
     _claim_refs,
-    _is,
     _sigmoid,
     credibility,
     latest_stances,
@@ -184,6 +183,16 @@ def _search(keys: np.ndarray, wanted: np.ndarray) -> np.ndarray:
     return out
 
 
+def _stable_order(values: np.ndarray) -> np.ndarray:
+    """`np.argsort(values, kind="stable")` of integers; for values in [0, 2 ** 32), the same order
+    by two radix sorts of 16 bits each (NumPy radix-sorts 16-bit integers only, and several times
+    faster than it merges 64-bit ones)."""
+    if not len(values) or values.min() < 0 or values.max() >= 2**32 or (values[1:] >= values[:-1]).all():
+        return np.argsort(values, kind="stable")  # (in order already: one pass)
+    low = np.argsort((values & 0xFFFF).astype(np.uint16), kind="stable")
+    return low[np.argsort((values[low] >> 16).astype(np.uint16), kind="stable")]
+
+
 def _by_entity_then_step(entity: np.ndarray, step: np.ndarray, width: int) -> np.ndarray:
     """The order sorting events by entity, then step (events already in step order, as the walk
     makes them, need only a radix sort by a small entity code)."""
@@ -202,30 +211,48 @@ class _RunningSums:
     2 ** DECAY_BLOCK, so their rounding stays far below a claim's worth for any half-life.
     """
 
-    def __init__(self, entity: np.ndarray, step: np.ndarray, amounts: np.ndarray, n_steps: int) -> None:
+    def __init__(self, entity: np.ndarray, step: np.ndarray, amounts: np.ndarray, n_steps: int,
+                 columns: np.ndarray | None = None, dims: int | None = None) -> None:
+        """Events (entity, step) with their vectors: `amounts` (events, dims); or, given `columns`
+        (events, k), event i adds amounts[i, j] to column columns[i, j] of a vector of `dims`."""
         self.width = n_steps + 1
+        self.dims = amounts.shape[1] if columns is None else dims
         key = entity.astype(np.int64) * self.width + step
+        order = None
         if len(key) and not (key[1:] >= key[:-1]).all():  # the store's events come in order already
             order = _by_entity_then_step(entity, step, self.width)
-            # np.take rather than amounts[order]: the same rows, gathered several times faster;
-            # summed in place (the running sums of a million rows are the largest arrays here)
-            key, step, summed = key[order], step[order], np.take(amounts, order, axis=0)
-            np.cumsum(summed, axis=0, out=summed)
-        else:
-            summed = np.cumsum(amounts, axis=0)
+            key, step = key[order], step[order]
         # one entity's events at one step act together: one row each (the store's level then holds
         # one row per verdict rather than one per credited report)
-        last = np.flatnonzero(np.r_[key[1:] != key[:-1], True]) if len(key) else np.zeros(0, np.int64)
+        new = np.r_[True, key[1:] != key[:-1]] if len(key) else np.zeros(0, bool)
+        last = np.flatnonzero(np.r_[new[1:], True]) if len(key) else np.zeros(0, np.int64)
         self.key, self.step = key[last], step[last]
-        self.sums = np.empty((len(last) + 1, amounts.shape[1]))  # row i: the sums before row i
+        self.sums = np.empty((len(last) + 1, self.dims))  # row i: the sums before row i
         self.sums[0] = 0.0
-        np.take(summed, last, axis=0, out=self.sums[1:])
-        del summed
+        if columns is not None:
+            # each row's own sums, then their running sums: the counts are sums of halves and whole
+            # numbers, exact in any order, so the events need not be gathered in order to be added
+            row = np.cumsum(new) - 1
+            if order is not None:
+                in_order, row = row, np.empty_like(row)
+                row[order] = in_order
+            own = np.bincount((row[:, None] * self.dims + columns).ravel(), weights=amounts.ravel(),
+                              minlength=len(last) * self.dims)
+            np.cumsum(own.reshape(len(last), self.dims), axis=0, out=self.sums[1:])
+        else:
+            # np.take rather than amounts[order]: the same rows, gathered several times faster;
+            # summed in place
+            if order is not None:
+                summed = np.take(amounts, order, axis=0)
+                np.cumsum(summed, axis=0, out=summed)
+            else:
+                summed = np.cumsum(amounts, axis=0)
+            np.take(summed, last, axis=0, out=self.sums[1:])
+            del summed
         # where each row's entity starts
         new = np.r_[True, self.key[1:] // self.width != self.key[:-1] // self.width] if len(last) else np.zeros(0, bool)
         self.entity_start = np.maximum.accumulate(np.where(new, np.arange(len(new)), 0)) if len(new) else last
-        self.dims = amounts.shape[1]
-        self._times: tuple | None = None  # see `_row_times`, once decay asks for it
+        self._columns: list | None = None  # see `_by_column`, once decay asks for it
 
     def _locate(self, entity: np.ndarray, step: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Per query: the first row at or past (entity, step), and where the entity's rows start
@@ -255,7 +282,7 @@ class _RunningSums:
         out = np.zeros((len(entity), self.dims))
         if not len(self.key) or not len(entity):
             return out
-        self._row_times(step_days)
+        self._by_column(step_days)
         lower = np.minimum(split, seen)
         after = seen > lower  # some events came between the stance and the cut-off
         order = np.argsort(t_ref, kind="stable")
@@ -283,51 +310,66 @@ class _RunningSums:
         """Per query, its entity's events between two steps (from the entity's first to `lower`
         when `upper` is None, else from `lower` to `upper`), each weighted 2 ** ((t - anchor) /
         half_life); only the events timed between `since` and `until` are read."""
-        day = self._times[0]
-        window = self._window(since, until)
-        key = self.key[window]
-        sums = np.empty((len(window) + 1, self.dims))
-        sums[0] = 0.0
-        np.multiply(np.take(self._own, window, axis=0), np.exp2((day[window] - anchor) / half_life)[:, None],
-                    out=sums[1:])
-        np.cumsum(sums[1:], axis=0, out=sums[1:])
-        begin = np.searchsorted(key, base + (lower if upper is not None else 0), side="left")
-        end = np.searchsorted(key, base + (upper if upper is not None else lower), side="left")
-        return np.take(sums, end, axis=0) - np.take(sums, begin, axis=0)
+        # the bounds looked up in sorted order, once for every column (see `_search`)
+        first, last = base + (lower if upper is not None else 0), base + (upper if upper is not None else lower)
+        by_first, by_last = np.argsort(first), np.argsort(last)
+        first, last = first[by_first], last[by_last]
+        begin, end = np.empty(len(first), np.int64), np.empty(len(last), np.int64)
+        out = np.empty((len(base), self.dims))
+        for j, (key, day, own, by_time, days) in enumerate(self._columns):
+            inside = _window(day, by_time, days, since, until)
+            sums = np.empty(len(inside) + 1)
+            sums[0] = 0.0
+            np.multiply(own[inside], np.exp2((day[inside] - anchor) / half_life), out=sums[1:])
+            np.cumsum(sums[1:], out=sums[1:])
+            key = key[inside]
+            begin[by_first], end[by_last] = np.searchsorted(key, first, side="left"), np.searchsorted(key, last, side="left")
+            out[:, j] = sums[end] - sums[begin]
+        return out
 
-    def _row_times(self, step_days: np.ndarray) -> None:
-        """Each row's time in days, the rows in time order and their times in that order (once)."""
-        if self._times is None:
+    def _by_column(self, step_days: np.ndarray) -> None:
+        """Per column of sums, the rows whose own sum there is not zero: their keys, times (days)
+        and own sums, in the rows' order, then their places in time order and their times in that
+        order (once). A weighted running sum need not read the others: adding a zero changes no
+        sum, and most rows move one or two of their six columns."""
+        if self._columns is None:
+            own = np.diff(self.sums, axis=0)  # exact: sums of halves and whole numbers
             day = step_days[self.step] if len(self.step) else np.zeros(0)
-            order = np.argsort(self.step, kind="stable")
-            self._times = (day, order, day[order])
+            by_time = _stable_order(self.step)
+            self._columns = []
+            for j in range(self.dims):
+                moved = own[:, j] != 0
+                rows = np.flatnonzero(moved)
+                in_time = (np.cumsum(moved) - 1)[by_time[moved[by_time]]]  # the column's rows in time order
+                self._columns.append((self.key[rows], day[rows], own[rows, j], in_time, day[rows][in_time]))
 
-    def _window(self, since: float, until: float) -> np.ndarray:
-        """The rows (in their order) of the events timed between `since` and `until` (days)."""
-        day, by_time, days = self._times
-        lo, hi = np.searchsorted(days, since, side="left"), np.searchsorted(days, until, side="right")
-        if hi - lo > len(days) // 4:  # most rows: one pass over all of them
-            return np.flatnonzero((day >= since) & (day <= until))
-        return np.sort(by_time[lo:hi])
 
-    @cached_property
-    def _own(self) -> np.ndarray:
-        """Each row's own sums (exact: sums of halves and whole numbers), for every half-life."""
-        return np.diff(self.sums, axis=0)
+def _window(day: np.ndarray, by_time: np.ndarray, days: np.ndarray, since: float, until: float) -> np.ndarray:
+    """The rows (in their order) timed between `since` and `until`: `day` per row, `by_time` the
+    rows in time order, `days` their times in that order."""
+    lo, hi = np.searchsorted(days, since, side="left"), np.searchsorted(days, until, side="right")
+    if hi - lo > len(days) // 4:  # most rows: one pass over all of them
+        return np.flatnonzero((day >= since) & (day <= until))
+    return np.sort(by_time[lo:hi])
 
 
 class _ByClaim:
     """Rows of a frame sorted by claim once, so a forecast finds its claim's rows without a join."""
 
     def __init__(self, claims: np.ndarray) -> None:
-        self.order = np.argsort(claims, kind="stable")  # each claim's rows in the frame's order
+        self.order = _stable_order(claims)  # each claim's rows in the frame's order
         self.claims = claims[self.order]
+        # each claim's first row and number of rows, found by claim id (in a dense table: binary
+        # searches of a million rows in the claims' random order cost more than the rest of `of`)
+        first = np.flatnonzero(np.r_[True, self.claims[1:] != self.claims[:-1]]) if len(claims) else np.zeros(0, np.int64)
+        self._place = pd.Series(np.arange(len(first)), index=self.claims[first])
+        self._start, self._count = np.r_[first, 0], np.r_[np.diff(np.r_[first, len(claims)]), 0]
 
     def of(self, claim_ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """The rows of these claims (each claim's in the frame's order, as a merge on claim_id
         gives them), and for each row the position of its claim in `claim_ids`."""
-        start = np.searchsorted(self.claims, claim_ids, side="left")
-        count = np.searchsorted(self.claims, claim_ids, side="right") - start
+        place = _codes_of(self._place, claim_ids)  # -1, a claim without rows: the tables' last entry, 0 rows
+        start, count = self._start[place], self._count[place]
         query = np.repeat(np.arange(len(claim_ids)), count)
         offset = np.arange(len(query)) - np.repeat(np.cumsum(count) - count, count)
         return self.order[np.repeat(start, count) + offset], query
@@ -347,9 +389,16 @@ class _ReportsByClaim(_ByClaim):
         self.code = _stance_codes(reports["stance"])
         # each row's place in time order (missing times last, ties in the rows' order): the rows
         # `latest` is given keep that order within each key, so the rank orders them as time does
-        by_time = np.argsort(np.where(self.when == _NAT, np.iinfo(np.int64).max, self.when), kind="stable")
-        self.rank = np.empty(len(by_time), dtype=np.int64)
-        self.rank[by_time] = np.arange(len(by_time))
+        when = np.where(self.when == _NAT, np.iinfo(np.int64).max, self.when)
+        same = claims[1:] == claims[:-1]
+        if (claims[1:] >= claims[:-1]).all() and (when[1:][same] >= when[:-1][same]).all():
+            # reports in order of claim, then time (as a store gives them): a key's rows are one
+            # claim's, so their row numbers order them as their ranks in time do
+            self.rank = np.arange(len(when))
+        else:
+            by_time = np.argsort(when, kind="stable")
+            self.rank = np.empty(len(by_time), dtype=np.int64)
+            self.rank[by_time] = np.arange(len(by_time))
 
     def latest(self, rows: np.ndarray, key_name: str, key: np.ndarray) -> pd.DataFrame:
         """`latest_stances` of these reports' rows grouped by `key` (a column named `key_name`),
@@ -386,10 +435,9 @@ class _Walk:
 
 def _stance_codes(stance: pd.Series) -> np.ndarray:
     """Each stance's place in `STANCES` (-1 for anything else), compared without Python strings."""
-    codes = np.full(len(stance), -1, dtype=np.int64)
-    for code, name in enumerate(STANCES):
-        codes[_is(stance, name)] = code
-    return codes
+    found, names = pd.factorize(stance)  # missing: -1, which the table's last entry maps to -1
+    table = np.array([STANCES.index(name) if name in STANCES else -1 for name in names] + [-1], dtype=np.int64)
+    return table[found]
 
 
 def _codes_of(codes: pd.Series, ids: np.ndarray) -> np.ndarray:
@@ -449,7 +497,7 @@ def _walk(evidence: Evidence, pairs: pd.DataFrame) -> _Walk:
     claim_sorted = claim[by_claim]
     new_claim = np.r_[True, claim_sorted[1:] != claim_sorted[:-1]] if n else np.zeros(0, bool)
     ids = revisions["id"].to_numpy()[by_claim]
-    newest = pd.Series(ids).groupby(np.cumsum(new_claim)).cummax().to_numpy() if n else ids
+    newest = _running_max_by_group(ids, new_claim)
     applied = new_claim.copy()
     if n:
         applied[1:] |= ids[1:] >= newest[:-1]
@@ -487,10 +535,9 @@ def _walk(evidence: Evidence, pairs: pd.DataFrame) -> _Walk:
     r_sign = np.repeat(ev_sign, lengths)
     r_value = value[row_rev[take]] if len(take) else np.zeros(0)
     r_code = row_code[take]
-    amounts = np.zeros((len(take), 6))
-    if len(take):
-        amounts[np.arange(len(take)), r_code * 2] = r_sign * r_value
-        amounts[np.arange(len(take)), r_code * 2 + 1] = r_sign * (1.0 - r_value)
+    # each row's right and wrong call of its stance: columns 2 * stance (true) and 2 * stance + 1
+    columns = np.c_[r_code * 2, r_code * 2 + 1]
+    amounts = np.c_[r_sign * r_value, r_sign * (1.0 - r_value)]
     maps = _entity_maps(evidence.sources)
     source_ids = row_source[take]
     levels = {}
@@ -498,9 +545,9 @@ def _walk(evidence: Evidence, pairs: pd.DataFrame) -> _Walk:
         entity = _codes_of(maps[name], source_ids)
         if name == "group":  # groups of several sources only: a source alone has its record at "source"
             shared = np.flatnonzero(entity >= 0)
-            levels[name] = _RunningSums(entity[shared], r_step[shared], np.take(amounts, shared, axis=0), n)
+            levels[name] = _RunningSums(entity[shared], r_step[shared], amounts[shared], n, columns[shared], 6)
         else:
-            levels[name] = _RunningSums(entity, r_step, amounts, n)
+            levels[name] = _RunningSums(entity, r_step, amounts, n, columns, 6)
 
     # topics: (true, resolved) per topic, and the mean of the topics' rates
     codes, names = pd.factorize(pairs["topic"])
@@ -518,6 +565,20 @@ def _walk(evidence: Evidence, pairs: pd.DataFrame) -> _Walk:
                  first_verdict, claim_sums, _ns(decided) / 86400e9, by_claim, pair_by_claim, codes,
                  pairs["topic"].to_numpy(dtype=object),
                  verdicts_as_of(evidence.outcomes))
+
+
+def _running_max_by_group(values: np.ndarray, starts: np.ndarray) -> np.ndarray:
+    """The running maximum of integer `values` within each group of consecutive rows (`starts`
+    marks each group's first row): one running maximum, each group's values lifted above every
+    earlier group's, when that fits in 62 bits."""
+    if not len(values):
+        return values
+    low, span = int(values.min()), int(values.max()) - int(values.min()) + 1
+    group = np.cumsum(starts) - 1
+    if span * (int(group[-1]) + 1) >= 2**62:
+        return pd.Series(values).groupby(group).cummax().to_numpy()
+    lift = group * span - low
+    return np.maximum.accumulate(values + lift) - lift
 
 
 def _topic_mean(entity: np.ndarray, step: np.ndarray, amounts: np.ndarray):
@@ -583,6 +644,36 @@ class _Features:
         """Per query: the log-odds of the topics' mean (the prior of an untagged query)."""
         return _logit(self.topic_mean)
 
+    @cached_property
+    def calls(self) -> dict:
+        """Per vote, (right calls, all calls) of each record the accuracy's chain shrinks: the
+        stance and the other direction at "store", "kind" and "group" (votes, 2) each; the
+        source's calls in the other direction ("other"), in the vote's direction ("direction"),
+        of its stance ("stance"). The same under any parameters: a fit reads them at every step."""
+        c = self.counts
+        out = {}
+        for name in ("store", "kind", "group"):
+            pair = c[name + ":pair"]
+            out[name] = (np.ascontiguousarray(pair[:, :, 0]), pair[:, :, 0] + pair[:, :, 1])
+        other, own = c["source:other"], c["source"]
+        out["other"] = (np.ascontiguousarray(other[:, 0]), other.sum(axis=1))
+        direction = np.where(ASSERTING[self.vote_code][:, None], c["asserted"], own[:, :2])
+        out["direction"] = (np.ascontiguousarray(direction[:, 0]), direction.sum(axis=1))
+        out["stance"] = (np.ascontiguousarray(own[:, 0]), own[:, 0] + own[:, 1])
+        return out
+
+    @cached_property
+    def vote_asserting(self) -> np.ndarray:
+        """Per vote: its stance asserts (a confirmation or rumour), not a denial."""
+        return ASSERTING[self.vote_code]
+
+    @cached_property
+    def topic_pairs(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Per (query, topic) pair the topics' mean; per query its number of topics (at least 1,
+        a divisor) and whether it has any."""
+        count = np.bincount(self.topic_query, minlength=len(self.queries))
+        return self.topic_mean[self.topic_query], np.maximum(count, 1), count > 0
+
 
 def _features(evidence: Evidence, walk: _Walk, pairs: pd.DataFrame, queries: pd.DataFrame,
               level: float, half_life: float | None = None) -> _Features:
@@ -638,25 +729,26 @@ def _level_counts(walk: _Walk, source: np.ndarray, code: np.ndarray, seen: np.nd
                 else sums.decayed_before(entity[pick], seen[pick], split[pick], days[pick], half_life, walk.step_days))
 
     counts = {}
-    asserting = ASSERTING[code]
-    at = np.arange(len(code)) * 6 + code * 2  # each vote's own stance in its row of six, flattened
-    own = record("source", _codes_of(walk.entity_of["source"], source))
+    asserting = ASSERTING[code][:, None]
+    at = (np.arange(len(code)) * 6 + code * 2)[:, None] + np.arange(2)  # each vote's own stance in its row of six
+    source_codes = _codes_of(walk.entity_of["source"], source)
+    own = record("source", source_codes)
     for name in LEVELS:
-        entity = _codes_of(walk.entity_of[name], source)
-        if name == "source":
-            c = own
-        elif name == "group":  # a source alone in its group (code -1) has its own record as its group's
+        entity = source_codes if name == "source" else _codes_of(walk.entity_of[name], source)
+        if name == "group":  # a source alone in its group (code -1) has its own record as its group's
             shared = np.flatnonzero(entity >= 0)
-            c = own.copy() if len(shared) else own
-            if len(shared):
-                c[shared] = record(name, entity, shared)
+            if not len(shared):  # every source alone: the group's counts are the source's
+                counts["group"], counts["group:pair"] = counts["source"], counts["source:pair"]
+                continue
+            c = own.copy()
+            c[shared] = record(name, entity, shared)
         else:
-            c = record(name, entity)
-        flat = c.reshape(-1)
-        counts[name] = np.column_stack([flat[at], flat[at + 1], c[:, 0] + c[:, 2] + c[:, 4], c[:, 1] + c[:, 3] + c[:, 5]])
-        asserted = np.column_stack([c[:, 0] + c[:, 2], c[:, 1] + c[:, 3]])
-        other = np.where(asserting[:, None], c[:, 4:6], asserted)
-        counts[name + ":pair"] = np.stack([counts[name][:, :2], other], axis=1)
+            c = own if name == "source" else record(name, entity)
+        stance = np.take(c.reshape(-1), at)
+        asserted = c[:, 0:2] + c[:, 2:4]  # confirmations and rumours: (true, false)
+        counts[name] = np.hstack([stance, asserted + c[:, 4:6]])
+        other = np.where(asserting, c[:, 4:6], asserted)
+        counts[name + ":pair"] = np.stack([stance, other], axis=1)
         if name == "source":
             counts["asserted"], counts["source:other"] = asserted, other
     return counts
@@ -789,8 +881,7 @@ def _group_chain(f: _Features, p: Params, with_slopes: bool) -> _Dual:
     of the calls in the other direction, side by side."""
     acc = _Dual.constant(f.store_rate[0][:, None], with_slopes)
     for name in ("store", "kind", "group"):
-        c = f.counts[name + ":pair"]
-        shrunk = acc.shrunk(c[:, :, 0], c[:, :, 0] + c[:, :, 1], p.group_strength, "group_strength")
+        shrunk = acc.shrunk(*f.calls[name], p.group_strength, "group_strength")
         acc = shrunk.where(f.vote_has_group[:, None], acc) if name == "group" else shrunk
     return acc
 
@@ -808,17 +899,13 @@ def _accuracy(f: _Features, p: Params, with_slopes: bool = False) -> _Dual:
     # log-odds: truer assertions make a better denier, truer denials a worse asserter
     chain = _group_chain(f, p, with_slopes)
     peers = chain.logit()
-    own_other = f.counts["source:other"]
-    gap = chain.column(1).shrunk(own_other[:, 0], own_other.sum(axis=1), s, "source_strength").logit() - peers.column(1)
+    gap = chain.column(1).shrunk(*f.calls["other"], s, "source_strength").logit() - peers.column(1)
     prior = (peers.column(0) - gap.times_transfer(p.skill_transfer)).sigmoid()
     # the source's own record of the vote's direction (for a confirmation or rumour: everything it
     # asserted), then of its stance
-    asserts = ASSERTING[f.vote_code]
-    own = f.counts["source"]
-    direction = np.where(asserts[:, None], f.counts["asserted"], own[:, :2])
-    by_direction = prior.shrunk(direction[:, 0], direction.sum(axis=1), s, "source_strength")
-    by_stance = by_direction.shrunk(own[:, 0], own[:, 0] + own[:, 1], t, "stance_strength")
-    return by_stance.where(asserts, by_direction)
+    by_direction = prior.shrunk(*f.calls["direction"], s, "source_strength")
+    by_stance = by_direction.shrunk(*f.calls["stance"], t, "stance_strength")
+    return by_stance.where(f.vote_asserting, by_direction)
 
 
 def _vote_terms(f: _Features, p: Params) -> np.ndarray:
@@ -837,7 +924,7 @@ def _vote_terms_and_slopes(f: _Features, p: Params, with_slopes: bool = True) ->
     raw = log_acc.value - f.store_rate[1]
     weight = p.weights[f.vote_code]
     llr = raw * weight
-    against = np.where(ASSERTING[f.vote_code], llr < 0, llr > 0)
+    against = np.where(f.vote_asserting, llr < 0, llr > 0)
     counted = ~(against & ~f.confident_wrong)
     terms = np.where(counted, llr, 0.0)
     if not with_slopes:
@@ -847,32 +934,26 @@ def _vote_terms_and_slopes(f: _Features, p: Params, with_slopes: bool = True) ->
     return terms, np.hstack([log_acc.slope_matrix() * np.where(counted, weight, 0.0)[:, None], by_weight])
 
 
-def _topic_rates(f: _Features, p: Params) -> np.ndarray:
-    """Each (query, topic) pair's truth rate: its record shrunk toward the topics' mean."""
-    mean = f.topic_mean[f.topic_query]
-    return (f.topic_true + p.topic_strength * mean) / (f.topic_resolved + p.topic_strength)
-
-
 def _prior_logit(f: _Features, p: Params) -> np.ndarray:
     """Each query's prior log-odds: the mean over its topics of their rates' log-odds."""
-    return _prior_logit_and_slope(f, p)[0]
+    return _prior_logit_and_slope(f, p, with_slope=False)[0]
 
 
-def _prior_logit_and_slope(f: _Features, p: Params) -> tuple[np.ndarray, np.ndarray]:
-    """`_prior_logit`, and its derivative by the log of the topic strength."""
+def _prior_logit_and_slope(f: _Features, p: Params, with_slope: bool = True) -> tuple[np.ndarray, np.ndarray | None]:
+    """`_prior_logit`, and its derivative by the log of the topic strength (None unless `with_slope`)."""
     n = len(f.queries)
     k = p.topic_strength
-    mean = f.topic_mean[f.topic_query]
-    rates = _topic_rates(f, p)
+    mean, count, tagged = f.topic_pairs
+    rates = (f.topic_true + k * mean) / (f.topic_resolved + k)  # each pair's record shrunk toward the mean
+    total = np.bincount(f.topic_query, weights=_logit(rates), minlength=n)
+    prior = np.where(tagged, total / count, f.topic_mean_logit)
+    if not with_slope:
+        return prior, None
     slope = k * (mean - rates) / (f.topic_resolved + k)
     inside = (rates > _EPS) & (rates < 1 - _EPS)
     d_logits = np.where(inside, slope / (rates * (1 - rates)), 0.0)
-    total = np.bincount(f.topic_query, weights=_logit(rates), minlength=n)
     d_total = np.bincount(f.topic_query, weights=d_logits, minlength=n)
-    count = np.bincount(f.topic_query, minlength=n)
-    tagged = count > 0
-    return (np.where(tagged, total / np.maximum(count, 1), f.topic_mean_logit),
-            np.where(tagged, d_total / np.maximum(count, 1), 0.0))
+    return prior, np.where(tagged, d_total / count, 0.0)
 
 
 def _log_odds(f: _Features, p: Params) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -1238,7 +1319,7 @@ def predict(evidence: Evidence, as_of=None, claim_ids=None, model: Model | None 
     at = first_verdict.where(first_verdict.notna(), _FUTURE if stamp is None else stamp)
     queries = pd.DataFrame({"claim_id": claims.index.to_numpy(), "at": at.array})
     p_open, open_parts = _forecast(model, queries[~resolved], model.params if stamp is None else None)
-    p_closed, closed_parts = _forecast(model, queries[resolved])
+    p_closed, closed_parts = _forecast(model, queries[resolved]) if resolved.any() else (np.zeros(0), [])
     p = np.empty(len(queries))
     p[~resolved], p[resolved] = p_open, p_closed
     first = model.at_first_report(claims.index)
