@@ -1,15 +1,24 @@
 """Each source's record as `tracker.scoring` counts it, aggregated on the database.
 
 `tracker.scoring.score_sources` reads every report into memory; at millions of reports that is
-gigabytes. `source_tallies` asks the database instead, with window functions and GROUP BY (which
-PostgreSQL can run in parallel), so the memory it takes grows with the number of sources, not
-with reports. It counts exactly what the in-memory path counts (see `tracker.scoring`'s
-docstring, and the parity test): per (claim, source) the latest stance reported by the time the
-claim's verdict in force became known, a relay speaking for its origin too, the source's own
-report winning over relays (its own, then its relay of another, then another's relay of it),
-later reports winning over earlier ones, ties by report id; the first time the source took that
-stance; merged sources, retracted claims and retracted reports left out. The same columns as
-`tracker.scoring.tallies_from_rows` returns, for `tracker.scoring.table_from_tallies`.
+gigabytes. `source_tallies` asks the database instead, so the memory it takes grows with the
+number of sources, not with reports. It counts exactly what the in-memory path counts (see
+`tracker.scoring`'s docstring, and the parity test): per (claim, source) the latest stance
+reported by the time the claim's verdict in force became known, a relay speaking for its origin
+too, the source's own report winning over relays (its own, then its relay of another, then
+another's relay of it), later reports winning over earlier ones, ties by report id; the first
+time the source took that stance; merged sources, retracted claims and retracted reports left
+out. The same columns as `tracker.scoring.tallies_from_rows` returns, for
+`tracker.scoring.table_from_tallies`.
+
+The query makes two passes of GROUP BY and no window function (each window was a sort of every
+report; at ten million reports several of them did not finish in 15 minutes on SQLite): one
+GROUP BY (claim, source) over the stance rows picks each pair's latest stance as the greatest of
+one key (rank, time, report id, the stance's code at the end) and each stance's first time by a
+conditional min(), keeping the pairs of claims without a verdict as pending; one GROUP BY source
+sums the credit, counts the pending pairs and takes the median lead as an aggregate
+(`percentile_cont` on PostgreSQL, a registered `median()` on SQLite). Figures:
+benchmarks/README.md, "Ten million reports".
 """
 
 from __future__ import annotations
@@ -20,7 +29,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import pandas as pd
-from sqlalchemy import BigInteger, Float, Integer, Text, and_, case, cast, func, literal, or_, select, union_all
+from sqlalchemy import (BigInteger, Float, Integer, Text, and_, case, cast, func, literal, literal_column, or_,
+                        select, union_all)
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Connection, Engine
 
@@ -85,8 +95,10 @@ def _tallies(connection: Connection, as_of, rumour_weight, half_life_days, now, 
     newest = newest.group_by(_O.c.claim_id).subquery("newest")
     value = case(*((_O.c.verdict == verdict, literal(number, Float)) for verdict, number in VALUES.items()),
                  else_=None)
+    # a subquery, not a CTE: PostgreSQL plans each use with the outcome table's statistics (a
+    # materialized CTE has none, and keeps the scan of the reports from running in parallel)
     verdicts = (select(_O.c.claim_id, _O.c.decided_at, value.label("value"))
-                .join(newest, _O.c.id == newest.c.id).cte("verdicts"))
+                .join(newest, _O.c.id == newest.c.id).subquery("verdicts"))
 
     # stance rows: each report speaks for its source (rank 2, or 1 when it relays another) and,
     # when it is a relay, for its origin too (rank 0). Kept: on a claim with a verdict of some
@@ -99,7 +111,7 @@ def _tallies(connection: Connection, as_of, rumour_weight, half_life_days, now, 
         if as_of is not None:
             live = and_(live, _R.c.reported_at <= as_of)
         return (select(_R.c.id, _R.c.claim_id, speaker.label("speaker"), direct.label("direct"), _R.c.stance,
-                       _R.c.reported_at)
+                       _R.c.reported_at, verdicts.c.value, verdicts.c.decided_at)
                 .select_from(_R.outerjoin(verdicts, verdicts.c.claim_id == _R.c.claim_id)).where(live))
 
     stances = union_all(
@@ -115,12 +127,12 @@ def _tallies(connection: Connection, as_of, rumour_weight, half_life_days, now, 
     firsts = {name: func.min(case((stances.c.stance == name, stances.c.reported_at))) for name in STANCES}
     # the stance and its first time worked out here, once per (claim, source): the aggregates are
     # computed once, where every later use of a flattened subquery's column repeats its expression
-    pairs = select(
-        stances.c.claim_id, stances.c.speaker, code.label("code"),
+    # (the verdict is the claim's, the same on every row of the pair: max() carries it through)
+    said = select(
+        stances.c.speaker, code.label("code"),
         case(*((code == number, firsts[name]) for number, name in enumerate(STANCES))).label("first_at"),
-    ).group_by(stances.c.claim_id, stances.c.speaker).subquery("pairs")
-    said = (select(pairs.c.speaker, pairs.c.code, pairs.c.first_at, verdicts.c.value, verdicts.c.decided_at)
-            .select_from(pairs.outerjoin(verdicts, verdicts.c.claim_id == pairs.c.claim_id)).subquery("said"))
+        func.max(stances.c.value).label("value"), func.max(stances.c.decided_at).label("decided_at"),
+    ).group_by(stances.c.claim_id, stances.c.speaker).subquery("said")
 
     # credit on claims with a verdict; NULL credit and weight mark a pending (claim, source)
     rumoured, confirmed, denied = (STANCES.index(name) for name in ("rumoured", "confirmed", "denied"))
@@ -154,16 +166,20 @@ def _latest_key(connection: Connection, stances):
     On SQLite, text: times are stored as fixed-width text (`YYYY-MM-DD HH:MM:SS.ffffff`, as
     SQLAlchemy and the importer write them), which sorts as the times do, compared byte by byte.
     On PostgreSQL, an array of bigints, the time in microseconds (far cheaper than text there).
+
+    Its constants are written into the SQL, not bound: SQLite numbers each bound value apart, so
+    the same max(key) used twice would be two aggregates (each step of the key paid twice over).
     """
-    code = case(*((stances.c.stance == name, number) for number, name in enumerate(STANCES)))
+    code = case(*((stances.c.stance == literal_column(f"'{name}'"), literal_column(str(number)))
+                  for number, name in enumerate(STANCES)))
     if connection.dialect.name == "sqlite":
         key = (cast(stances.c.direct, Text).concat(stances.c.reported_at)
-               .concat(func.printf("%019d", stances.c.id)).concat(cast(code, Text)))
-        return key, lambda latest: cast(func.substr(latest, 1 + 26 + 19 + 1), Integer)
-    micros = func.round(func.date_part("epoch", stances.c.reported_at) * 1e6)
+               .concat(func.printf(literal_column("'%019d'"), stances.c.id)).concat(cast(code, Text)))
+        return key, lambda latest: cast(func.substr(latest, literal_column(str(1 + 26 + 19 + 1))), Integer)
+    micros = func.round(func.date_part(literal_column("'epoch'"), stances.c.reported_at) * literal_column("1000000"))
     key = postgresql.array([cast(stances.c.direct, BigInteger), cast(micros, BigInteger),
                             cast(stances.c.id, BigInteger), cast(code, BigInteger)])
-    return key, lambda latest: latest[4]
+    return key, lambda latest: latest[literal_column("4")]
 
 
 _COLUMNS = ["resolved", "successes", "trials", "asserted_n", "asserted_w", "asserted_s", "denied_n", "denied_w",
