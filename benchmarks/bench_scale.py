@@ -12,7 +12,9 @@ pays them:
 - floors: `python -c "import sqlalchemy, click"`; one `GROUP BY source_id` over the report table
   (`count(*)` and a sum; `NOT INDEXED` on SQLite), run through SQLAlchemy in a fresh process;
 - `tracker scores --format csv`: the command as shipped (aggregated on the database,
-  `tracker.tallies`);
+  `tracker.tallies`, on PostgreSQL; in memory on SQLite, see `scoring.score_sources_in_store`);
+- the scores aggregated on the database whatever the backend (`score_sources_in_store(...,
+  on_database=True)`);
 - the in-memory scores: `load_evidence` + `scoring.score_sources`, what `scores` did before and
   what the dashboard's Sources page still does;
 - `tracker predict --format csv`, and the same steps split (`load_evidence`, `forecast.predict`)
@@ -45,6 +47,12 @@ from tracker.evidence import load_evidence
 from tracker.scoring import score_sources
 score_sources(load_evidence(make_engine(sys.argv[1]))).to_csv(sys.stdout, index=False)
 """
+ON_DATABASE = """
+import sys
+from tracker.store import make_engine
+from tracker.scoring import score_sources_in_store
+score_sources_in_store(make_engine(sys.argv[1]), on_database=True).to_csv(sys.stdout, index=False)
+"""
 FLOOR_GROUP_BY = """
 import sys
 from sqlalchemy import text
@@ -73,8 +81,9 @@ print(f"  forecast.predict   {time.perf_counter() - started:8.1f} s   peak {peak
 """
 
 
-def timed(command: list[str], timeout: float) -> tuple[str, str, str]:
-    """(wall seconds, peak MiB, stdout) of one process under /usr/bin/time -v; 'over' past the timeout."""
+def timed(command: list[str], timeout: float) -> tuple[str, str, str, str]:
+    """(wall seconds, CPU seconds, peak MiB, stdout) of one process under /usr/bin/time -v; 'over' past
+    the timeout."""
     # its own process group, so that a timeout stops the command and not only /usr/bin/time
     process = subprocess.Popen(["/usr/bin/time", "-v", *command], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                text=True, cwd=REPO, start_new_session=True)
@@ -83,15 +92,16 @@ def timed(command: list[str], timeout: float) -> tuple[str, str, str]:
     except subprocess.TimeoutExpired:
         os.killpg(process.pid, signal.SIGKILL)
         process.communicate()
-        return f"over {timeout:.0f}", "-", ""
+        return f"over {timeout:.0f}", "-", "-", ""
     done = subprocess.CompletedProcess(command, process.returncode, stdout, stderr)
     wall = re.search(r"Elapsed \(wall clock\) time.*: (?:(\d+):)?(\d+):([\d.]+)", done.stderr)
     rss = re.search(r"Maximum resident set size \(kbytes\): (\d+)", done.stderr)
     if done.returncode != 0 or not wall or not rss:
         tail = done.stderr.strip().splitlines()[-3:]
-        return "failed", "-", " | ".join(tail)
+        return "failed", "-", "-", " | ".join(tail)
     hours, minutes, seconds = int(wall.group(1) or 0), int(wall.group(2)), float(wall.group(3))
-    return f"{hours * 3600 + minutes * 60 + seconds:.2f}", f"{int(rss.group(1)) / 1024:.0f}", done.stdout
+    cpu = sum(float(m) for m in re.findall(r"(?:User|System) time \(seconds\): ([\d.]+)", done.stderr))
+    return f"{hours * 3600 + minutes * 60 + seconds:.2f}", f"{cpu:.2f}", f"{int(rss.group(1)) / 1024:.0f}", done.stdout
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -100,6 +110,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--timeout", type=float, default=900.0)
     parser.add_argument("--skip-in-memory", action="store_true", help="leave out the in-memory scores")
     parser.add_argument("--predict-only", action="store_true", help="leave out `scores` (both ways): the floors and predict")
+    parser.add_argument("--scores-only", action="store_true",
+                        help="leave out predict (and the in-memory scores): the floors and the scores on the database")
     args = parser.parse_args(argv)
 
     python = sys.executable
@@ -115,22 +127,26 @@ def main(argv: list[str] | None = None) -> int:
             counts = {t: connection.execute(text(f"SELECT count(*) FROM {t}")).scalar_one()
                       for t in ("source", "claim", "report", "outcome")}
         print(f"\n{url}: " + ", ".join(f"{n:,} {t}s" for t, n in counts.items()))
-        print(f"{'what':<44}{'wall s':>10}{'peak MiB':>10}")
+        print(f"{'what':<44}{'wall s':>10}{'CPU s':>10}{'peak MiB':>10}  load (1 min, at the end)")
         rows = [
             ("floor: python -c 'import sqlalchemy, click'", [python, "-c", "import sqlalchemy, click"]),
             ("floor: one GROUP BY source_id over reports",
              [python, "-c", FLOOR_GROUP_BY, url, GROUP_BY.format(" NOT INDEXED" if url.startswith("sqlite") else "")]),
         ]
         if not args.predict_only:
-            rows.append(("tracker scores (aggregated on the database)", [*tracker, "--db", url, "scores", "--format", "csv"]))
-        if not (args.skip_in_memory or args.predict_only):
+            rows.append(("tracker scores", [*tracker, "--db", url, "scores", "--format", "csv"]))
+            rows.append(("scores aggregated on the database", [python, "-c", ON_DATABASE, url]))
+        if not (args.skip_in_memory or args.predict_only or args.scores_only):
             rows.append(("scores in memory (load_evidence + score_sources)", [python, "-c", IN_MEMORY, url]))
-        rows.append(("tracker predict", [*tracker, "--db", url, "predict", "--format", "csv"]))
+        if not args.scores_only:
+            rows.append(("tracker predict", [*tracker, "--db", url, "predict", "--format", "csv"]))
         for label, command in rows:
-            wall, peak, _out = timed(command, args.timeout)
-            print(f"{label:<44}{wall:>10}{peak:>10}", flush=True)
-        wall, peak, out = timed([python, "-c", PREDICT_STEPS, url], args.timeout)
-        print(f"{'predict, step by step':<44}{wall:>10}{peak:>10}")
+            wall, cpu, peak, _out = timed(command, args.timeout)
+            print(f"{label:<44}{wall:>10}{cpu:>10}{peak:>10}  {os.getloadavg()[0]:.2f}", flush=True)
+        if args.scores_only:
+            continue
+        wall, cpu, peak, out = timed([python, "-c", PREDICT_STEPS, url], args.timeout)
+        print(f"{'predict, step by step':<44}{wall:>10}{cpu:>10}{peak:>10}  {os.getloadavg()[0]:.2f}")
         print(out.rstrip(), flush=True)
     return 0
 

@@ -59,8 +59,8 @@ def main(argv: list[str] | None = None) -> int:
         walls, floors, peaks, floor_peaks = [], [], [], []
         timed(command, 60)  # warm the page cache
         for _ in range(args.runs):
-            wall, peak, _ = timed(command, 60)
-            base, base_peak, _ = timed([python, *floor], 60)
+            wall, _cpu, peak, _ = timed(command, 60)
+            base, _cpu, base_peak, _ = timed([python, *floor], 60)
             walls.append(float(wall))
             floors.append(float(base))
             peaks.append(float(peak))

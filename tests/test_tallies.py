@@ -1,8 +1,10 @@
 """Scores aggregated on the database (tracker.tallies) equal the in-memory scores, on SQLite and
 PostgreSQL: one random store with relays, revised and unverifiable verdicts, open claims, a
-retracted claim, a retracted report and a merged source, scored four ways."""
+retracted claim, a retracted report, a merged source and reports tied in time, scored four ways."""
 
 from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
 
 import pandas as pd
 import pytest
@@ -33,6 +35,18 @@ def random_store(any_ledger):
         ledger.record_outcome(claim_id, "partly_true", "2016-03-20")
     names = list(world.sources["name"])
     ledger.merge_sources(names[-1], names[0])
+    # ties the database must break as the in-memory path does: a source's two stances at one instant
+    # (the later report counts), two relays of one origin at one instant, and times a microsecond
+    # apart (the later time counts, though logged first)
+    at = datetime(2016, 1, 2, 3, 4, 5, 6, tzinfo=UTC)
+    tied = ledger.log_claim("Ties: the convoy left at dawn", first_reported_at=at)
+    for source, stance, when, via in [("Tie source", "confirmed", at, None), ("Tie source", "rumoured", at, None),
+                                      ("Tie relay 1", "denied", at, "Tie origin"),
+                                      ("Tie relay 2", "confirmed", at, "Tie origin"),
+                                      ("Tie late", "rumoured", at + timedelta(microseconds=1), None),
+                                      ("Tie late", "denied", at, None)]:
+        ledger.add_report(tied.id, source, stance, when, via=via)
+    ledger.record_outcome(tied.id, "true", "2016-01-05")
     return ledger
 
 
