@@ -47,6 +47,14 @@ def random_store(any_ledger):
                                       ("Tie late", "denied", at, None)]:
         ledger.add_report(tied.id, source, stance, when, via=via)
     ledger.record_outcome(tied.id, "true", "2016-01-05")
+    if ledger.engine.dialect.name == "sqlite":  # a time another tool wrote without its fraction
+        whole = ledger.log_claim("Whole seconds: the bridge is closed", first_reported_at=at)
+        early = ledger.add_report(whole.id, "Tie whole", "denied", at - timedelta(microseconds=6))
+        ledger.add_report(whole.id, "Tie whole", "confirmed", at + timedelta(microseconds=1))
+        ledger.record_outcome(whole.id, "false", "2016-01-05")
+        with ledger.engine.begin() as connection:
+            connection.exec_driver_sql("UPDATE report SET reported_at = '2016-01-02 03:04:05' WHERE id = ?",
+                                       (early.id,))
     return ledger
 
 

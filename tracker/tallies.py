@@ -164,7 +164,8 @@ def _latest_key(connection: Connection, stances):
     how to read the code back from the greatest key.
 
     On SQLite, text: times are stored as fixed-width text (`YYYY-MM-DD HH:MM:SS.ffffff`, as
-    SQLAlchemy and the importer write them), which sorts as the times do, compared byte by byte.
+    SQLAlchemy and the importer write them), which sorts as the times do, compared byte by byte
+    (one written without its fraction is padded to that width, and still sorts first).
     On PostgreSQL, an array of bigints, the time in microseconds (far cheaper than text there).
 
     Its constants are written into the SQL, not bound: SQLite numbers each bound value apart, so
@@ -173,9 +174,11 @@ def _latest_key(connection: Connection, stances):
     code = case(*((stances.c.stance == literal_column(f"'{name}'"), literal_column(str(number)))
                   for number, name in enumerate(STANCES)))
     if connection.dialect.name == "sqlite":
-        key = (cast(stances.c.direct, Text).concat(stances.c.reported_at)
+        # a time written without its fraction is padded to the width (a space sorts before '.'),
+        # and the code, one digit, is read from the end, wherever the time ended
+        key = (cast(stances.c.direct, Text).concat(func.printf(literal_column("'%-26s'"), stances.c.reported_at))
                .concat(func.printf(literal_column("'%019d'"), stances.c.id)).concat(cast(code, Text)))
-        return key, lambda latest: cast(func.substr(latest, literal_column(str(1 + 26 + 19 + 1))), Integer)
+        return key, lambda latest: cast(func.substr(latest, literal_column("-1")), Integer)
     micros = func.round(func.date_part(literal_column("'epoch'"), stances.c.reported_at) * literal_column("1000000"))
     key = postgresql.array([cast(stances.c.direct, BigInteger), cast(micros, BigInteger),
                             cast(stances.c.id, BigInteger), cast(code, BigInteger)])
