@@ -90,7 +90,7 @@ def write(engine, kept_for: list | None, name: str, value) -> None:
     try:
         fd, scratch = tempfile.mkstemp(prefix=path.name, suffix=".tmp", dir=path.parent)
         with os.fdopen(fd, "w", encoding="utf-8") as f:
-            json.dump(stored, f)
+            f.write(json.dumps(stored))  # one C-encoded string: half the time of json.dump's many small writes
         os.replace(scratch, path)
     except OSError:
         try:
