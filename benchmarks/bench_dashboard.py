@@ -10,12 +10,14 @@ floor measured in the same run: `SELECT count(*) FROM report` on the same store.
 `--browser` instead serves the dashboard with `streamlit run` (on the Aleppo example, then on the
 large store) and drives Debian's Chromium with Playwright (`/usr/bin/chromium`): for each page, the
 seconds from `page.goto` to its content visible (its title drawn, no skeleton left, the script
-finished): the first page after the server started (cold: nothing imported, nothing cached, no
-fitted parameters kept beside the store), each page's first visit, and its warm visits (best of
+finished): the first page after the server started (cold: nothing imported, nothing cached,
+nothing kept beside the store), each page's first visit, and its warm visits (best of
 `--repeat`), the server's peak memory; then the first page and the Calibration page after a
-restart over the same store (the fit kept: `tracker.fitcache`). The page is asked for as soon as
-the server answers its health check, so the server's warm-up (`tracker.dashboard.startup`) has
-no head start; "start to first page drawn" adds the two. The floor, in the same run: a one-line
+restart over the same store (the fit and the sources' scores kept: `tracker.fitcache`). Beside each
+first page, the server process's CPU seconds by the time it was drawn (imports, reads, scoring:
+its work, which the machine's load stretches far less than the wall-clock figures). The page is
+asked for as soon as the server answers its health check, so the server's warm-up
+(`tracker.dashboard.startup`) has no head start; "start to first page drawn" adds the two. The floor, in the same run: a one-line
 Streamlit app served and opened the same way. Run it from a plain install
 (`pip install -e .` and Playwright) for start-up figures a user sees: the `test` extra brings
 `rfc3987-syntax`, which `import altair` then spends seconds on.
@@ -105,6 +107,14 @@ def peak_mib(pid: int) -> float:
         return float("nan")
 
 
+def cpu_seconds(pid: int) -> float:
+    """A running process's CPU time so far (user and system), in seconds: the server's work, which
+    the machine's load stretches far less than the seconds a page takes."""
+    with open(f"/proc/{pid}/stat") as stat:
+        fields = stat.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def forget_fits(store: str) -> None:
     """Remove the fitted parameters kept beside a SQLite store (`tracker.fitcache`): a cold start."""
     from tracker import fitcache
@@ -131,30 +141,32 @@ def browser_figures(stores: dict[str, str], repeat: int) -> None:
     with sync_playwright() as driver:
         browser = driver.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])
         tab = browser.new_page(viewport={"width": 1400, "height": 1000})
-        with serve(floor_app, "sqlite://") as (url, up, _pid):
+        with serve(floor_app, "sqlite://") as (url, up, pid):
             first = open_page(tab, url, "Floor")
+            work = cpu_seconds(pid)
             floor = min(open_page(tab, url, "Floor") for _ in range(repeat))
         print(f"floor (a one-line Streamlit app): server up {up:.2f} s, first page {first:.2f} s "
-              f"(start to first page drawn {up + first:.2f} s), warm page {floor:.2f} s")
+              f"(start to first page drawn {up + first:.2f} s; server CPU by then {work:.2f} s), warm page {floor:.2f} s")
         for label, store in stores.items():
             forget_fits(store)  # cold: no fit kept from an earlier run
             with serve(REPO / "dashboard.py", store) as (url, up, pid):
                 first = open_page(tab, f"{url}/", "Overview")
                 print(f"\n{label} (load {os.getloadavg()[0]:.2f}): server up {up:.2f} s; first page after start "
                       f"(Overview) {first:.2f} s ({first / max(floor, 1e-9):.0f}x the floor's warm page; "
-                      f"start to first page drawn {up + first:.2f} s)")
+                      f"start to first page drawn {up + first:.2f} s; server CPU by then {cpu_seconds(pid):.2f} s)")
                 print(f"{'page':<18}{'first s':>9}{'warm s':>9}{'warm x floor':>14}")
                 for path, title in BROWSER_PAGES.items():
                     cold = open_page(tab, f"{url}/{path}", title)
                     warm = min(open_page(tab, f"{url}/{path}", title) for _ in range(repeat))
                     print(f"{'/' + path:<18}{cold:>9.2f}{warm:>9.2f}{warm / floor:>14.1f}")
                 print(f"server peak memory (VmHWM): {peak_mib(pid):,.0f} MiB")
-            # a restart over the same store: the fit (and the Overview's glance) kept beside it
+            # a restart over the same store: the fit, the scores and the Overview's glance kept beside it
             with serve(REPO / "dashboard.py", store) as (url, up, pid):
                 first = open_page(tab, f"{url}/", "Overview")
+                work = cpu_seconds(pid)
                 calibration = open_page(tab, f"{url}/calibration", "Calibration")
-                print(f"restarted (fit kept; load {os.getloadavg()[0]:.2f}): first page (Overview) {first:.2f} s, "
-                      f"then Calibration {calibration:.2f} s")
+                print(f"restarted (fit and scores kept; load {os.getloadavg()[0]:.2f}): first page (Overview) {first:.2f} s "
+                      f"(server CPU by then {work:.2f} s), then Calibration {calibration:.2f} s")
         browser.close()
 
 

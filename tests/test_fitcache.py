@@ -15,6 +15,8 @@ from tests.test_dashboard import aleppo, ok, on, store_env  # noqa: F401  (fixtu
 from tracker import fitcache, forecast
 from tracker.cli import main
 from tracker.dashboard import cache
+from tracker.evidence import load_evidence
+from tracker.scoring import score_sources
 
 
 def test_a_kept_fit_gives_the_same_forecasts_as_fitting_again():
@@ -71,3 +73,36 @@ def test_on_a_large_store_the_overview_draws_first_and_scores_on_a_click(aleppo,
     cache._glances.clear()
     again = ok(on("overview"))
     assert next(m for m in again.metric if m.label == "Brier score").value == inline.value
+
+
+def test_the_dashboard_scores_a_store_once_per_state_and_again_after_any_write(aleppo, monkeypatch):
+    """The sources' scores (the Overview's first figures) are kept beside the store for its state: a
+    restarted server reads them instead of scoring again, and any write is scored afresh at once."""
+    scored = []
+
+    def counted(evidence, *args, **kwargs):
+        scored.append(len(evidence.reports))
+        return score_sources(evidence, *args, **kwargs)
+
+    monkeypatch.setattr(cache.scoring, "score_sources", counted)
+    restart = lambda: [f.clear() for f in (cache.scores, cache.kept_for, cache.evidence)]  # noqa: E731
+    restart()
+    fp = cache.fingerprint()
+    first = cache.scores(fp)
+    assert len(scored) == 1 and json.loads(fitcache.path_for(aleppo.engine.url).read_text())["state"] == fitcache.state(aleppo.engine)
+    restart()
+    kept = cache.scores(fp)
+    assert len(scored) == 1  # read, not scored
+    pd.testing.assert_frame_equal(kept, first)
+    assert kept.attrs == first.attrs and kept["median_lead_days"].isna().any()  # NaN survives the file
+
+    evidence = load_evidence(aleppo.engine)
+    claim = int(evidence.claims.index[~evidence.claims.index.isin(evidence.outcomes["claim_id"])][0])
+    aleppo.record_outcome(claim, "false", "2016-12-20")
+    restart()
+    assert cache.kept_for(fp) is None  # written since: what is read now is not kept under the old state
+    after = cache.scores(cache.fingerprint())
+    assert len(scored) == 2 and after["resolved"].sum() > first["resolved"].sum()
+    restart()
+    pd.testing.assert_frame_equal(cache.scores(cache.fingerprint()), after)
+    assert len(scored) == 2

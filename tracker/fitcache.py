@@ -1,15 +1,17 @@
-"""The forecasting model's fitted parameters, kept beside a SQLite store for its current state.
+"""What is computed from a whole SQLite store, kept beside it for the store's current state.
 
-Fitting reads the whole record (a few seconds at a million reports), and its result depends only
-on what the store holds, which every write changes along with the store's revision
-(`Ledger.revision`). So a command or a dashboard page that finds the parameters fitted at the
-store's current state (its revision, and the sizes and newest times of what it holds, which tell
-apart two stores at one revision, say after restoring a backup) reuses them instead of fitting
-again; any write, from any process, makes the next one refit. The parameters live in a small
-JSON file beside the store (`STORE-fits.json`), so they outlive the process: the next `tracker predict`, `tracker calibration` or a restarted
-dashboard pays the fit only when something changed. A store that is not a file (PostgreSQL, an
-in-memory SQLite) keeps nothing, and a file that cannot be read or written is ignored: the model
-is then fitted as if there were none.
+Fitting the forecasting model reads the whole record (a few seconds at a million reports), and
+so do the sources' scores the dashboard's Overview opens with (about 1.3 s at 50,000 claims);
+their results depend only on what the store holds, which every write changes along with the
+store's revision (`Ledger.revision`). So a command or a dashboard page that finds a result kept
+for the store's current state (`state`: its revision, and the newest row of each table, which
+tell apart two stores at one revision, say after restoring a backup) reuses it instead of
+computing it again; any write, from any process, makes the next one compute afresh. The results
+live in a small JSON file beside the store (`STORE-fits.json`), so they outlive the process: the
+next `tracker predict`, `tracker calibration` or a restarted dashboard pays the work only when
+something changed. A store that is not a file (PostgreSQL, an in-memory SQLite) keeps nothing,
+and a file that cannot be read or written is ignored: everything is then computed as if there
+were none.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ import os
 import tempfile
 from pathlib import Path
 
-FORMAT = 4  # raised when what the file holds (or what the model fits) changes meaning
+FORMAT = 5  # raised when what the file holds (or what the model fits) changes meaning
 SUFFIX = "-fits.json"
 
 
@@ -35,20 +37,31 @@ def path_for(url) -> Path | None:
     return Path(url.database).with_name(Path(url.database).name + SUFFIX)
 
 
-def state(revision: int, evidence) -> list:
-    """What the kept entries are valid for: the store's revision and a signature of its evidence."""
-    def newest(times) -> str | None:
-        return None if times.empty or times.isna().all() else times.max().isoformat()
-
-    return [int(revision), len(evidence.sources), len(evidence.claims), len(evidence.reports),
-            len(evidence.outcomes), len(evidence.topics), newest(evidence.reports["reported_at"]),
-            newest(evidence.outcomes["decided_at"])]
+# the tables whose newest row, beside the revision, tells one state of a store from another
+# (`max(rowid)` is one seek on SQLite, where alone anything is kept)
+_TABLES = ("source", "source_alias", "claim", "claim_topic", "report", "outcome", "audit_event")
 
 
-def read(engine, kept_for: list, name: str):
+def state(engine) -> list | None:
+    """What entries kept now are valid for: the store's revision and the newest row of each table,
+    read in one statement (so they agree); None for a store beside which nothing is kept."""
+    if path_for(engine.url) is None:
+        return None
+    from sqlalchemy import text
+    from sqlalchemy.exc import OperationalError
+
+    newest = ", ".join(f"(SELECT max(rowid) FROM {table})" for table in _TABLES)
+    try:
+        with engine.connect() as connection:
+            return list(connection.execute(text(f"SELECT (SELECT revision FROM store_revision), {newest}")).one())
+    except OperationalError:  # not a tracker store at this release's schema: keep nothing
+        return None
+
+
+def read(engine, kept_for: list | None, name: str):
     """The entry `name` stored for this state of the store (`state`), or None."""
     path = path_for(engine.url)
-    if path is None:
+    if path is None or kept_for is None:
         return None
     try:
         with open(path, encoding="utf-8") as f:
@@ -60,11 +73,11 @@ def read(engine, kept_for: list, name: str):
     return stored.get("entries", {}).get(name)
 
 
-def write(engine, kept_for: list, name: str, value) -> None:
+def write(engine, kept_for: list | None, name: str, value) -> None:
     """Keep `value` (plain JSON data) as the entry `name` for this state of the store (`state`);
     entries of another state are dropped. Written atomically; a store whose folder is read-only keeps nothing."""
     path = path_for(engine.url)
-    if path is None or not path.parent.is_dir():
+    if path is None or kept_for is None or not path.parent.is_dir():
         return
     try:
         with open(path, encoding="utf-8") as f:
@@ -77,7 +90,7 @@ def write(engine, kept_for: list, name: str, value) -> None:
     try:
         fd, scratch = tempfile.mkstemp(prefix=path.name, suffix=".tmp", dir=path.parent)
         with os.fdopen(fd, "w", encoding="utf-8") as f:
-            json.dump(stored, f)
+            f.write(json.dumps(stored))  # one C-encoded string: half the time of json.dump's many small writes
         os.replace(scratch, path)
     except OSError:
         try:
@@ -86,23 +99,41 @@ def write(engine, kept_for: list, name: str, value) -> None:
             pass
 
 
+def frame_entry(frame) -> dict:
+    """A pandas frame (its columns, their types and its `attrs`) as plain JSON data for `write`."""
+    return {"columns": {name: frame[name].tolist() for name in frame.columns},
+            "dtypes": {name: str(dtype) for name, dtype in frame.dtypes.items()}, "attrs": frame.attrs}
+
+
+def entry_frame(entry):
+    """The frame `frame_entry` kept (None for anything else, such as an entry from another release)."""
+    import pandas as pd
+
+    try:
+        frame = pd.DataFrame(entry["columns"]).astype(entry["dtypes"])
+        frame.attrs.update(entry["attrs"])
+    except (KeyError, TypeError, ValueError):
+        return None
+    return frame
+
+
 def load_and_fit(ledger, level: float = 0.9):
     """The store's evidence and `forecast.fit` of it, reusing the parameters kept for the store's
-    revision (read first: a write meanwhile only makes the next call refit) and keeping them when
+    state (read first: a write meanwhile only makes the next call refit) and keeping them when
     they had to be fitted."""
     from tracker.evidence import load_evidence
 
-    revision = ledger.revision()
+    kept_for = state(ledger.engine)
     evidence = load_evidence(ledger.engine)
-    return evidence, fitted_model(ledger.engine, revision, evidence, level)
+    return evidence, fitted_model(ledger.engine, kept_for, evidence, level)
 
 
-def fitted_model(engine, revision: int, evidence, level: float = 0.9):
-    """`forecast.fit` of `evidence`, read from the store at `revision` (or after it), with the
-    parameters kept for that state of the store when there are any."""
+def fitted_model(engine, kept_for: list | None, evidence, level: float = 0.9):
+    """`forecast.fit` of `evidence`, read from the store in `kept_for` (`state`, read before it, or
+    None) or after it, with the parameters kept for that state of the store when there are any."""
     from tracker import forecast
 
-    name, kept_for = f"model@{level:g}", state(revision, evidence)
+    name = f"model@{level:g}"
     kept = read(engine, kept_for, name)
     model = forecast.fit(evidence, level, fitted=kept)
     if not model.reused:

@@ -61,7 +61,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy.special import betaincinv  # beta.ppf's own computation, without loading scipy.stats (~1.5 s)
 
 from tracker.evidence import Evidence
 
@@ -316,6 +315,10 @@ def _credited(rows: pd.DataFrame, resolved: pd.DataFrame, config: ScoringConfig,
 
 
 def _posterior(successes, trials, prior_mean: float, config: ScoringConfig):
+    # beta.ppf's own computation, without loading scipy.stats (~1.5 s); imported here, not above, so
+    # that a page showing scores kept beside the store (the dashboard's Overview) loads no SciPy
+    from scipy.special import betaincinv
+
     a = prior_mean * config.prior_strength + successes
     b = (1 - prior_mean) * config.prior_strength + (trials - successes)
     tail = (1 - config.level) / 2

@@ -4,9 +4,10 @@ The ledger (engine) lives in `st.cache_resource`. Scores, predictions and calibr
 with `st.cache_data` under the store's `fingerprint` (newest ids and a few counts, one cheap query
 per rerun), so a rerun that changed nothing recomputes nothing and any write, from this dashboard
 or the command line, shows up at once. The pages' counts and the review queue, which also depend on
-the time (claims fall overdue), are cached under the fingerprint and the minute. The fitted model's parameters and the Overview's
-calibration glance are also kept beside a SQLite store for its state (`tracker.fitcache`), so a
-restarted server does not fit again a store that has not changed.
+the time (claims fall overdue), are cached under the fingerprint and the minute. The sources'
+scores, the fitted model's parameters and the Overview's calibration glance are also kept beside
+a SQLite store for its state (`tracker.fitcache`), so a restarted server neither scores nor fits
+again a store that has not changed: its first Overview then reads no whole-store frames at all.
 """
 
 from __future__ import annotations
@@ -66,18 +67,34 @@ def evidence(fp: tuple) -> Evidence:
     return load_evidence(ledger().engine)
 
 
+@st.cache_resource(max_entries=8, ttl=CACHE_TTL, show_spinner=False)
+def kept_for(fp: tuple) -> list | None:
+    """The store's state (`fitcache.state`) that results computed for `fp` are kept beside it for;
+    None when nothing is kept, or when the store was written after `fp` was read: what is read for
+    `fp` is read after `fp`, so a result kept under this state is never older than the state."""
+    state = fitcache.state(ledger().engine)
+    return state if state is not None and state[0] == fp[1] else None
+
+
 @st.cache_data(max_entries=32, ttl=CACHE_TTL, show_spinner=False)
 def scores(fp: tuple, topic: str | None = None) -> pd.DataFrame:
-    """Every source's reliability now (all claims, or those tagged `topic`), ranked."""
-    found = evidence(fp)
-    return scoring.score_sources(found.for_topic(topic) if topic else found)
+    """Every source's reliability now (all claims, or those tagged `topic`), ranked; for all claims,
+    kept beside the store for its state, so a restarted server scores an unchanged store only once."""
+    if topic:
+        return scoring.score_sources(evidence(fp).for_topic(topic))
+    kept = fitcache.read(ledger().engine, kept_for(fp), "scores")
+    table = None if kept is None else fitcache.entry_frame(kept)
+    if table is None:
+        table = scoring.score_sources(evidence(fp))
+        fitcache.write(ledger().engine, kept_for(fp), "scores", fitcache.frame_entry(table))
+    return table
 
 
 @st.cache_resource(max_entries=1, ttl=CACHE_TTL, show_spinner=False)
 def model(fp: tuple) -> forecast.Model:
     """The forecasting model fitted to the store as it is (refitted when the store changes; the
-    parameters are kept beside a SQLite store for its revision, so a restarted server reuses them)."""
-    return fitcache.fitted_model(ledger().engine, fp[1], evidence(fp))
+    parameters are kept beside a SQLite store for its state, so a restarted server reuses them)."""
+    return fitcache.fitted_model(ledger().engine, kept_for(fp), evidence(fp))
 
 
 @st.cache_data(max_entries=64, ttl=CACHE_TTL, show_spinner=False)
@@ -126,7 +143,7 @@ def glance_kept(fp: tuple) -> dict | None:
     """The calibration glance (`selfscore.glance`) if this process or an earlier one (the file kept
     beside a SQLite store, `tracker.fitcache`) computed it for this store state; else None."""
     if fp not in _glances():
-        kept = fitcache.read(ledger().engine, fitcache.state(fp[1], evidence(fp)), "glance")
+        kept = fitcache.read(ledger().engine, kept_for(fp), "glance")
         if kept is None:
             return None
         _keep_glance(fp, kept)
@@ -149,7 +166,7 @@ def glance(fp: tuple) -> dict:
 
         kept = selfscore.glance(model(fp))
         _keep_glance(fp, kept)
-        fitcache.write(ledger().engine, fitcache.state(fp[1], evidence(fp)), "glance", kept)
+        fitcache.write(ledger().engine, kept_for(fp), "glance", kept)
     return kept
 
 
