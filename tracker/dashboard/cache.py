@@ -1,8 +1,8 @@
 """The dashboard's state shared across reruns: the one ledger per process, and cached scores.
 
 The ledger (engine) lives in `st.cache_resource`. Scores, predictions and calibration are cached
-with `st.cache_data` under the store's `fingerprint` (newest ids and a few counts, one cheap query
-per rerun), so a rerun that changed nothing recomputes nothing and any write, from this dashboard
+with `st.cache_data` under the store's `fingerprint` (its URL and revision, which every write
+transaction raises: one cheap query per rerun), so a rerun that changed nothing recomputes nothing and any write, from this dashboard
 or the command line, shows up at once. The pages' counts and the review queue, which also depend on
 the time (claims fall overdue), are cached under the fingerprint and the minute. The sources'
 scores, the fitted model's parameters and the Overview's calibration glance are also kept beside
@@ -24,8 +24,8 @@ from tracker.ledger import Ledger
 if TYPE_CHECKING:  # the self-assessment loads SciPy's optimisers (about 0.4 s): only where a page scores itself
     from tracker import selfscore
 
-# seconds: cached scores also expire, for the rare edit in place that the fingerprint does not see
-# (a source's kind, topics added to a claim by re-importing it)
+# seconds: cached entries also expire (the fingerprint already sees every write), so that a server
+# left running lets go of the frames of states it no longer shows
 CACHE_TTL = 600
 
 
