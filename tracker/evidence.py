@@ -104,16 +104,14 @@ def _copy_postgres_frame(connection: Connection, table, spec: list, where: str) 
     for name, column, kind in spec:
         sql_name = column.expression.name
         types[name] = {"int": "int64", "via": "int64"}.get(kind, "str")
-        if kind == "via":
-            parts.append(f"coalesce({sql_name}, -1)")
-        elif kind != "int" and column.expression.nullable:
+        if kind != "via" and kind != "int" and column.expression.nullable:
             # CSV cannot tell NULL from '' to pandas: the value, and a flag for NULL beside it
             parts += [f"coalesce({sql_name}::text, '')", f"({sql_name} IS NULL)"]
-            names.append(name)
-            name, types[f"{name} is null"] = f"{name} is null", "str"
+            names += [name, f"{name} is null"]
+            types[f"{name} is null"] = "str"
         else:
-            parts.append(sql_name)
-        names.append(name)
+            parts.append(f"coalesce({sql_name}, -1)" if kind == "via" else sql_name)
+            names.append(name)
     sql = f"COPY (SELECT {', '.join(parts)} FROM {table.__tablename__} WHERE {where}) TO STDOUT (FORMAT csv)"
     driver = connection.connection.driver_connection
     with driver.cursor() as cursor:

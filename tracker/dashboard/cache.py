@@ -2,12 +2,13 @@
 
 The ledger (engine) lives in `st.cache_resource`. Scores, predictions and calibration are cached
 with `st.cache_data` under the store's `fingerprint` (its URL and revision, which every write
-transaction raises: one cheap query per rerun), so a rerun that changed nothing recomputes nothing and any write, from this dashboard
-or the command line, shows up at once. The pages' counts and the review queue, which also depend on
-the time (claims fall overdue), are cached under the fingerprint and the minute. The sources'
-scores, the fitted model's parameters and the Overview's calibration glance are also kept beside
-a SQLite store for its state (`tracker.fitcache`), so a restarted server neither scores nor fits
-again a store that has not changed: its first Overview then reads no whole-store frames at all.
+transaction raises: one cheap query per rerun), so a rerun that changed nothing recomputes nothing
+and any write, from this dashboard or the command line, shows up at once. The pages' counts and
+the review queue, which also depend on the time (claims fall overdue), are cached under the
+fingerprint and the minute. The sources' scores, the fitted model's parameters and the Overview's
+calibration glance are also kept beside a SQLite store for its state (`tracker.fitcache`), so a
+restarted server neither scores nor fits again a store that has not changed: its first Overview
+then reads no whole-store frames at all.
 """
 
 from __future__ import annotations
