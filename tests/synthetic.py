@@ -158,6 +158,18 @@ class World:
                     w.add_source(name, kind=kind)
         return import_text(ledger, self.csv_text(), "csv")
 
+    def write_edited_by_a_team(self, ledger) -> list[int]:
+        """`write_to_ledger`, then the edits a team makes that scoring must leave out: the first claim
+        retracted, the second's first report retracted, the last source merged into the first.
+        Returns the claims' ids in order."""
+        self.write_to_ledger(ledger)
+        claim_ids = sorted(self.claims.index)
+        ledger.retract_claim(claim_ids[0], "logged twice")
+        ledger.retract_report(ledger.get_claim(claim_ids[1]).reports[0][0].id, "misattributed")
+        names = list(self.sources["name"])
+        ledger.merge_sources(names[-1], names[0])
+        return claim_ids
+
 
 def _iso(times: pd.Series) -> np.ndarray:
     """UTC timestamps as the ISO text the importer reads (to the minute, `Z` suffix)."""

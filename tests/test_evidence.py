@@ -18,13 +18,7 @@ FRAMES = ("sources", "claims", "reports", "outcomes", "topics")
 def _random_store(ledger):
     """A small random world with relays and open claims, a retracted claim and report, a merged source."""
     world = make_world(5, n_sources=9, n_claims=60, days=60, open_rate=0.3, relay_rate=0.3)
-    world.write_to_ledger(ledger)
-    claim_ids = sorted(world.claims.index)
-    ledger.retract_claim(claim_ids[0], "logged twice")
-    ledger.retract_report(ledger.get_claim(claim_ids[1]).reports[0][0].id, "misattributed")
-    names = list(world.sources["name"])
-    ledger.merge_sources(names[-1], names[0])
-    return ledger, claim_ids
+    return ledger, world.write_edited_by_a_team(ledger)
 
 
 @pytest.fixture

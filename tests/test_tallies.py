@@ -26,15 +26,10 @@ def random_store(any_ledger):
     """A small random world written through the CSV contract, then edited the ways a team edits one."""
     world = make_world(14, n_sources=12, n_claims=160, days=120, open_rate=0.25, unverifiable_rate=0.1,
                        relay_rate=0.3)
-    world.write_to_ledger(any_ledger)
     ledger = any_ledger
-    claim_ids = sorted(world.claims.index)[:4]
-    ledger.retract_claim(claim_ids[0], "logged twice")
-    ledger.retract_report(ledger.get_claim(claim_ids[1]).reports[0][0].id, "misattributed")
-    for claim_id in claim_ids[2:]:  # a revision: the newest verdict is the one in force
+    claim_ids = world.write_edited_by_a_team(ledger)
+    for claim_id in claim_ids[2:4]:  # a revision: the newest verdict is the one in force
         ledger.record_outcome(claim_id, "partly_true", "2016-03-20")
-    names = list(world.sources["name"])
-    ledger.merge_sources(names[-1], names[0])
     # ties the database must break as the in-memory path does: a source's two stances at one instant
     # (the later report counts), two relays of one origin at one instant, and times a microsecond
     # apart (the later time counts, though logged first)

@@ -15,6 +15,7 @@ is read in one read transaction, so the frames agree with each other.
 
 from __future__ import annotations
 
+import functools
 import io
 import json
 import warnings
@@ -130,6 +131,7 @@ def _copy_postgres_frame(connection: Connection, table, spec: list, where: str) 
     return frame
 
 
+@functools.cache
 def _plain_time_dtype():
     """The dtype the plain query's times get (the driver's datetimes, parsed by `_times`)."""
     return _times(pd.DataFrame.from_records([(datetime(2000, 1, 1),)], columns=["t"])["t"]).dtype
