@@ -13,7 +13,11 @@ seconds from `page.goto` to its content visible (its title drawn, no skeleton le
 finished): the first page after the server started (cold: nothing imported, nothing cached,
 nothing kept beside the store), each page's first visit, and its warm visits (best of
 `--repeat`), the server's peak memory; then the first page and the Calibration page after a
-restart over the same store (the fit and the sources' scores kept: `tracker.fitcache`). Beside each
+restart over the same store (the fit and the sources' scores kept: `tracker.fitcache`). A page
+opened by its address reloads Streamlit's whole front end (its scripts, a new session); a person
+moving around the dashboard clicks the sidebar instead, which only runs the page: each sidebar
+page's warm visit by a click is timed too (best and median of `--repeat` rounds), beside a floor
+of its own, a click between the two one-line pages of a floor app. Beside each
 first page, the server process's CPU seconds by the time it was drawn (imports, reads, scoring:
 its work, which the machine's load stretches far less than the wall-clock figures). The page is
 asked for as soon as the server answers its health check, so the server's warm-up
@@ -33,6 +37,7 @@ import argparse
 import os
 import socket
 import sqlite3
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -59,7 +64,16 @@ BROWSER_PAGES = {
     "calibration": "Calibration", "import-export": "Import and export", "history": "History",
     "log": "Log a claim", "claim?claim=1": "Claim", "source?source=1": "Source",
 }
+# the pages a person reaches from the sidebar (address -> title); the claim's and source's pages
+# open from rows and links instead
+SIDEBAR_PAGES = {path: title for path, title in BROWSER_PAGES.items() if "?" not in path}
 CHROMIUM = "/usr/bin/chromium"
+# a floor for clicks: two one-line pages under Streamlit's own navigation
+FLOOR_PAGES = {"floor_one.py": "Floor", "floor_two.py": "Floor two"}
+FLOOR_NAVIGATION = """import streamlit as st
+st.navigation([st.Page("floor_one.py", title="Floor", default=True),
+               st.Page("floor_two.py", title="Floor two", url_path="two")]).run()
+"""
 # drawn: the page's title is on screen, no skeleton placeholder is left, and the script has
 # finished (Streamlit's "Running..." status widget is gone)
 DRAWN = """title => {
@@ -132,6 +146,43 @@ def open_page(tab, url: str, title: str) -> float:
     return time.perf_counter() - started
 
 
+def click_page(tab, path: str, title: str) -> float:
+    """Seconds from a click on the sidebar's link to `path` until the page titled `title` is drawn
+    (Streamlit runs the page in the open session: no reload)."""
+    link = tab.locator(f'[data-testid=stSidebarNav] a[href$="/{path}"]').first
+    started = time.perf_counter()
+    link.click()
+    tab.wait_for_function(DRAWN, arg=title, polling="raf", timeout=600_000)
+    return time.perf_counter() - started
+
+
+def click_rounds(tab, pages: dict[str, str], repeat: int, pid: int | None = None) -> dict[str, list[tuple]]:
+    """Each page's (seconds, server CPU seconds) by a sidebar click, `repeat` rounds through all of
+    them in turn (each click leaves another page, and each page has been drawn once before the
+    first round); the CPU is the server process `pid`'s, nan without one."""
+    seconds = {path: [] for path in pages}
+    order = list(pages.items())
+    for _ in range(repeat):
+        for path, title in order[1:] + order[:1]:
+            work = cpu_seconds(pid) if pid else float("nan")
+            wall = click_page(tab, path, title)
+            seconds[path].append((wall, cpu_seconds(pid) - work if pid else float("nan")))
+    return seconds
+
+
+def floor_clicks(tab, repeat: int) -> list[float]:
+    """The click floor: seconds between the two one-line pages of a floor app, both ways."""
+    folder = Path(tempfile.mkdtemp())
+    for name, title in FLOOR_PAGES.items():
+        (folder / name).write_text(f'import streamlit as st\nst.title("{title}")\n', encoding="utf-8")
+    (folder / "floor_app.py").write_text(FLOOR_NAVIGATION, encoding="utf-8")
+    with serve(folder / "floor_app.py", "sqlite://") as (url, _, _):
+        open_page(tab, f"{url}/two", "Floor two")
+        open_page(tab, f"{url}/", "Floor")
+        return [wall for rounds in click_rounds(tab, {"": "Floor", "two": "Floor two"}, repeat).values()
+                for wall, _ in rounds]
+
+
 def browser_figures(stores: dict[str, str], repeat: int) -> None:
     """Print the in-browser figures of every page on each store, beside the one-line app's floor."""
     from playwright.sync_api import sync_playwright
@@ -147,6 +198,10 @@ def browser_figures(stores: dict[str, str], repeat: int) -> None:
             floor = min(open_page(tab, url, "Floor") for _ in range(repeat))
         print(f"floor (a one-line Streamlit app): server up {up:.2f} s, first page {first:.2f} s "
               f"(start to first page drawn {up + first:.2f} s; server CPU by then {work:.2f} s), warm page {floor:.2f} s")
+        clicks = floor_clicks(tab, repeat)
+        click_floor = min(clicks)
+        print(f"click floor (two one-line pages, a sidebar click between them): best {click_floor:.2f} s, "
+              f"median {statistics.median(clicks):.2f} s")
         for label, store in stores.items():
             forget_fits(store)  # cold: no fit kept from an earlier run
             with serve(REPO / "dashboard.py", store) as (url, up, pid):
@@ -159,6 +214,14 @@ def browser_figures(stores: dict[str, str], repeat: int) -> None:
                     cold = open_page(tab, f"{url}/{path}", title)
                     warm = min(open_page(tab, f"{url}/{path}", title) for _ in range(repeat))
                     print(f"{'/' + path:<18}{cold:>9.2f}{warm:>9.2f}{warm / floor:>14.1f}")
+                open_page(tab, f"{url}/", "Overview")
+                clicked = click_rounds(tab, SIDEBAR_PAGES, repeat, pid)
+                print(f"warm pages by a sidebar click, {repeat} rounds (load {os.getloadavg()[0]:.2f}):")
+                print(f"{'page':<18}{'best s':>9}{'median s':>10}{'best x floor':>14}{'server CPU s':>14}")
+                for path, rounds in clicked.items():
+                    walls = [wall for wall, _ in rounds]
+                    print(f"{'/' + path:<18}{min(walls):>9.2f}{statistics.median(walls):>10.2f}"
+                          f"{min(walls) / click_floor:>14.1f}{statistics.median(c for _, c in rounds):>14.2f}")
                 print(f"server peak memory (VmHWM): {peak_mib(pid):,.0f} MiB")
             # a restart over the same store: the fit, the scores and the Overview's glance kept beside it
             with serve(REPO / "dashboard.py", store) as (url, up, pid):
