@@ -316,41 +316,44 @@ class _RunningSums:
         first, last = first[by_first], last[by_last]
         begin, end = np.empty(len(first), np.int64), np.empty(len(last), np.int64)
         out = np.empty((len(base), self.dims))
-        for j, (key, day, own, by_time, days) in enumerate(self._columns):
-            inside = _window(day, by_time, days, since, until)
-            sums = np.empty(len(inside) + 1)
+        # each step's weight (an event's time is its step's), 0 outside the window: the steps are
+        # in time order, so the window is a run of them
+        days = self._step_days
+        lo, hi = int(np.searchsorted(days, since, side="left")), int(np.searchsorted(days, until, side="right"))
+        weight = np.zeros(len(days))
+        weight[lo:hi] = np.exp2((days[lo:hi] - anchor) / half_life)
+        for j, (key, step, own, by_time, steps) in enumerate(self._columns):
+            a, b = np.searchsorted(steps, lo, side="left"), np.searchsorted(steps, hi, side="left")
+            sums = np.empty(len(key) + 1 if b - a > len(steps) // 4 else b - a + 1)
             sums[0] = 0.0
-            np.multiply(own[inside], np.exp2((day[inside] - anchor) / half_life), out=sums[1:])
+            if b - a > len(steps) // 4:
+                # most rows: every row, those outside the window weighted 0 (adding a zero to a
+                # running sum leaves it as it was, so the sums at the rows inside are the same)
+                np.multiply(own, weight[step], out=sums[1:])
+            else:  # a few: only the rows inside, found in time order
+                inside = np.sort(by_time[a:b])
+                np.multiply(own[inside], weight[step[inside]], out=sums[1:])
+                key = key[inside]
             np.cumsum(sums[1:], out=sums[1:])
-            key = key[inside]
             begin[by_first], end[by_last] = np.searchsorted(key, first, side="left"), np.searchsorted(key, last, side="left")
             out[:, j] = sums[end] - sums[begin]
         return out
 
     def _by_column(self, step_days: np.ndarray) -> None:
-        """Per column of sums, the rows whose own sum there is not zero: their keys, times (days)
-        and own sums, in the rows' order, then their places in time order and their times in that
-        order (once). A weighted running sum need not read the others: adding a zero changes no
-        sum, and most rows move one or two of their six columns."""
+        """Per column of sums, the rows whose own sum there is not zero: their keys, steps and own
+        sums, in the rows' order, then their places in time order and their steps in that order
+        (once). A weighted running sum need not read the others: adding a zero changes no sum,
+        and most rows move one or two of their six columns."""
         if self._columns is None:
-            own = np.diff(self.sums, axis=0)  # exact: sums of halves and whole numbers
-            day = step_days[self.step] if len(self.step) else np.zeros(0)
-            by_time = _stable_order(self.step)
+            own = self.sums[1:] - self.sums[:-1]  # exact: sums of halves and whole numbers
+            moved = own != 0
+            self._step_days = step_days
             self._columns = []
             for j in range(self.dims):
-                moved = own[:, j] != 0
-                rows = np.flatnonzero(moved)
-                in_time = (np.cumsum(moved) - 1)[by_time[moved[by_time]]]  # the column's rows in time order
-                self._columns.append((self.key[rows], day[rows], own[rows, j], in_time, day[rows][in_time]))
-
-
-def _window(day: np.ndarray, by_time: np.ndarray, days: np.ndarray, since: float, until: float) -> np.ndarray:
-    """The rows (in their order) timed between `since` and `until`: `day` per row, `by_time` the
-    rows in time order, `days` their times in that order."""
-    lo, hi = np.searchsorted(days, since, side="left"), np.searchsorted(days, until, side="right")
-    if hi - lo > len(days) // 4:  # most rows: one pass over all of them
-        return np.flatnonzero((day >= since) & (day <= until))
-    return np.sort(by_time[lo:hi])
+                rows = np.flatnonzero(moved[:, j])
+                step = self.step[rows]
+                in_time = _stable_order(step)  # the column's rows in time order (ties in row order)
+                self._columns.append((self.key[rows], step, own[rows, j], in_time, step[in_time]))
 
 
 class _ByClaim:
@@ -585,7 +588,7 @@ def _topic_mean(entity: np.ndarray, step: np.ndarray, amounts: np.ndarray):
     """Running sum and count of the topics' Laplace rates, as changes ordered by step."""
     if not len(entity):
         return np.zeros(0, np.int64), np.zeros(0), np.zeros(0)
-    order = np.lexsort((step, entity))
+    order = _by_entity_then_step(entity, step, int(step.max()) + 1)  # np.lexsort((step, entity))
     ent, stp, amt = entity[order], step[order], amounts[order]
     starts = np.r_[True, ent[1:] != ent[:-1]]
     cum = np.cumsum(amt, axis=0)
@@ -599,7 +602,7 @@ def _topic_mean(entity: np.ndarray, step: np.ndarray, amounts: np.ndarray):
     prev_present = np.where(starts, False, np.r_[False, present[:-1]])
     d_rate = rate - prev_rate
     d_count = present.astype(float) - prev_present.astype(float)
-    by_step = np.argsort(stp, kind="stable")
+    by_step = _stable_order(stp)
     return stp[by_step], np.cumsum(d_rate[by_step]), np.cumsum(d_count[by_step])
 
 
