@@ -666,6 +666,15 @@ class _Features:
         return out
 
     @cached_property
+    def vote_sum(self):
+        """The (queries, votes) matrix of ones whose product sums each query's votes, in the
+        votes' order: `np.bincount(vote_query, weights=...)` of several columns at once."""
+        from scipy.sparse import csr_matrix
+
+        n = len(self.vote_query)
+        return csr_matrix((np.ones(n), (self.vote_query, np.arange(n))), shape=(len(self.queries), n))
+
+    @cached_property
     def vote_asserting(self) -> np.ndarray:
         """Per vote: its stance asserts (a confirmation or rumour), not a denial."""
         return ASSERTING[self.vote_code]
@@ -870,13 +879,6 @@ class _Dual:
         """Column `i` of a (votes, k) value."""
         return _Dual(self.value[:, i], None if self.slopes is None else {k: d[:, i] for k, d in self.slopes.items()})
 
-    def slope_matrix(self) -> np.ndarray:
-        """The slopes as columns in `_VOTE_FREE` order."""
-        out = np.zeros((len(self.value), len(_VOTE_FREE)))
-        for k, d in self.slopes.items():
-            out[:, _VOTE_FREE.index(k)] = d
-        return out
-
 
 def _group_chain(f: _Features, p: Params, with_slopes: bool) -> _Dual:
     """P(true | a stance) shrunk from the store's rate of every stance, by `group_strength`, to
@@ -884,6 +886,8 @@ def _group_chain(f: _Features, p: Params, with_slopes: bool) -> _Dual:
     of the calls in the other direction, side by side."""
     acc = _Dual.constant(f.store_rate[0][:, None], with_slopes)
     for name in ("store", "kind", "group"):
+        if name == "group" and not f.vote_has_group.any():
+            break  # no vote's source has a parent: the kind's accuracy is every vote's
         shrunk = acc.shrunk(*f.calls[name], p.group_strength, "group_strength")
         acc = shrunk.where(f.vote_has_group[:, None], acc) if name == "group" else shrunk
     return acc
@@ -918,7 +922,7 @@ def _vote_terms(f: _Features, p: Params) -> np.ndarray:
 
 def _vote_terms_and_slopes(f: _Features, p: Params, with_slopes: bool = True) -> tuple[np.ndarray, np.ndarray | None]:
     """`_vote_terms`, and their derivatives by the free parameters that reach them (`_VOTE_FREE`,
-    then the three stance weights; None unless `with_slopes`).
+    then the three stance weights, then the terms again; None unless `with_slopes`).
 
     A vote's log LR is the log-odds of its accuracy (`_accuracy`) less that of the truth rate of
     every stance on record: P(stance | T) / P(stance | F). With no record anywhere it is 1, and a
@@ -932,9 +936,15 @@ def _vote_terms_and_slopes(f: _Features, p: Params, with_slopes: bool = True) ->
     terms = np.where(counted, llr, 0.0)
     if not with_slopes:
         return terms, None
-    by_weight = np.zeros((len(raw), 3))
-    by_weight[np.arange(len(raw)), f.vote_code] = np.where(counted, raw, 0.0)
-    return terms, np.hstack([log_acc.slope_matrix() * np.where(counted, weight, 0.0)[:, None], by_weight])
+    # one matrix, which the fit sums per query in one product (`_Features.vote_sum`): the slopes
+    # by `_VOTE_FREE`, by the three stance weights, then the terms themselves
+    out = np.zeros((len(raw), len(_VOTE_FREE) + 4))
+    scale = np.where(counted, weight, 0.0)
+    for k, d in log_acc.slopes.items():
+        np.multiply(d, scale, out=out[:, _VOTE_FREE.index(k)])
+    out[np.arange(len(raw)), len(_VOTE_FREE) + f.vote_code] = np.where(counted, raw, 0.0)
+    out[:, -1] = terms
+    return terms, out
 
 
 def _prior_logit(f: _Features, p: Params) -> np.ndarray:
@@ -1003,13 +1013,13 @@ def _log_odds_and_slopes(f: _Features, p: Params) -> tuple[np.ndarray, np.ndarra
     by their logs): what the fit's analytic gradient is made of."""
     n = len(f.queries)
     prior, d_prior = _prior_logit_and_slope(f, p)
-    terms, d_terms = _vote_terms_and_slopes(f, p)
+    _, d_terms = _vote_terms_and_slopes(f, p)
+    summed = f.vote_sum @ d_terms  # per query: its votes' slopes and terms
     slopes = np.zeros((n, len(_FREE)))
-    for column, free in ((0, 0), (1, 1), (2, 2), (3, 8), (4, 5), (5, 6), (6, 7)):  # the votes' parameters
-        slopes[:, free] = np.bincount(f.vote_query, weights=d_terms[:, column], minlength=n)
+    slopes[:, [0, 1, 2, 8, 5, 6, 7]] = summed[:, :7]  # the votes' parameters
     slopes[:, 3] = p.prior_weight * d_prior
     slopes[:, 4] = prior
-    return p.prior_weight * prior + np.bincount(f.vote_query, weights=terms, minlength=n), slopes
+    return p.prior_weight * prior + summed[:, 7], slopes
 
 
 def fit_params(f: _Features, outcome: np.ndarray, start: Params = DEFAULTS, steps: int = 40) -> Params:
