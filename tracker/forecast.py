@@ -266,7 +266,13 @@ class _RunningSums:
         """The sums of each entity's events at steps below `seen` (zeros when there are none)."""
         if not len(self.key):
             return np.zeros((len(entity), self.dims))
-        at, start = self._locate(entity, seen)
+        low, high = (int(entity.min()), int(entity.max())) if len(entity) else (0, -1)
+        if len(entity) > 1024 and high - low < len(entity) and (seen == seen[0]).all():
+            # every query at one step (open claims now): each entity looked up once
+            at, start = self._locate(np.arange(low, high + 1), np.full(high - low + 1, seen[0]))
+            at, start = at[entity - low], start[entity - low]
+        else:
+            at, start = self._locate(entity, seen)
         return np.take(self.sums, at, axis=0) - np.take(self.sums, start, axis=0)
 
     def decayed_before(self, entity: np.ndarray, seen: np.ndarray, split: np.ndarray, t_ref: np.ndarray,
@@ -501,6 +507,7 @@ def _walk(evidence: Evidence, pairs: pd.DataFrame) -> _Walk:
     new_claim = np.r_[True, claim_sorted[1:] != claim_sorted[:-1]] if n else np.zeros(0, bool)
     ids = revisions["id"].to_numpy()[by_claim]
     newest = _running_max_by_group(ids, new_claim)
+    first_rows, first_claims = by_claim[new_claim], claim_sorted[new_claim]
     applied = new_claim.copy()
     if n:
         applied[1:] |= ids[1:] >= newest[:-1]
@@ -561,7 +568,9 @@ def _walk(evidence: Evidence, pairs: pd.DataFrame) -> _Walk:
     t_amounts = np.c_[ev_sign[e] * value[ev_rev[e]], ev_sign[e]]
     topics = _RunningSums(t_entity, ev_step[e], t_amounts, n)
     mean_steps, mean_sum, mean_count = _topic_mean(t_entity, ev_step[e], t_amounts)
-    first_verdict = revisions.groupby("claim_id")["decided_at"].min()
+    # each claim's earliest verdict: its first row in time order (the groupby's minimum)
+    first_verdict = pd.Series(revisions["decided_at"].array.take(first_rows),
+                              index=pd.Index(first_claims, name="claim_id"), name="decided_at")
     claim_sums = _RunningSums(np.zeros(len(ev_step), np.int64), ev_step, np.c_[ev_sign * value[ev_rev], ev_sign], n)
     decided = pd.to_datetime(revisions["decided_at"], utc=True)
     return _Walk(decided, n, levels, maps, topics, topic_codes, mean_steps, mean_sum, mean_count,
