@@ -684,6 +684,11 @@ class _Features:
         return csr_matrix((np.ones(n), (self.vote_query, np.arange(n))), shape=(len(self.queries), n))
 
     @cached_property
+    def vote_stance(self) -> np.ndarray:
+        """Per vote, (votes, 3): which of `STANCES` it takes."""
+        return self.vote_code[:, None] == np.arange(len(STANCES))
+
+    @cached_property
     def vote_asserting(self) -> np.ndarray:
         """Per vote: its stance asserts (a confirmation or rumour), not a denial."""
         return ASSERTING[self.vote_code]
@@ -930,8 +935,8 @@ def _vote_terms(f: _Features, p: Params) -> np.ndarray:
 
 
 def _vote_terms_and_slopes(f: _Features, p: Params, with_slopes: bool = True) -> tuple[np.ndarray, np.ndarray | None]:
-    """`_vote_terms`, and their derivatives by the free parameters that reach them (`_VOTE_FREE`,
-    then the three stance weights, then the terms again; None unless `with_slopes`).
+    """`_vote_terms`, and their derivatives by the free parameters (`_FREE` order, 0 by those
+    that do not reach them), then the terms again (None unless `with_slopes`).
 
     A vote's log LR is the log-odds of its accuracy (`_accuracy`) less that of the truth rate of
     every stance on record: P(stance | T) / P(stance | F). With no record anywhere it is 1, and a
@@ -946,12 +951,13 @@ def _vote_terms_and_slopes(f: _Features, p: Params, with_slopes: bool = True) ->
     if not with_slopes:
         return terms, None
     # one matrix, which the fit sums per query in one product (`_Features.vote_sum`): the slopes
-    # by `_VOTE_FREE`, by the three stance weights, then the terms themselves
-    out = np.zeros((len(raw), len(_VOTE_FREE) + 4))
+    # in `_FREE` order (0 by the prior's two), then the terms themselves
+    out = np.zeros((len(raw), len(_FREE) + 1))
     scale = np.where(counted, weight, 0.0)
     for k, d in log_acc.slopes.items():
-        np.multiply(d, scale, out=out[:, _VOTE_FREE.index(k)])
-    out[np.arange(len(raw)), len(_VOTE_FREE) + f.vote_code] = np.where(counted, raw, 0.0)
+        np.multiply(d, scale, out=out[:, _FREE.index(k)])
+    by_weight = _FREE.index("weight_confirmed")  # the three stance weights, in `STANCES` order
+    out[:, by_weight:by_weight + 3] = np.where(f.vote_stance & counted[:, None], raw[:, None], 0.0)
     out[:, -1] = terms
     return terms, out
 
@@ -1024,11 +1030,10 @@ def _log_odds_and_slopes(f: _Features, p: Params) -> tuple[np.ndarray, np.ndarra
     prior, d_prior = _prior_logit_and_slope(f, p)
     _, d_terms = _vote_terms_and_slopes(f, p)
     summed = f.vote_sum @ d_terms  # per query: its votes' slopes and terms
-    slopes = np.zeros((n, len(_FREE)))
-    slopes[:, [0, 1, 2, 8, 5, 6, 7]] = summed[:, :7]  # the votes' parameters
+    slopes = np.ascontiguousarray(summed[:, :-1])  # (the layout the optimiser's product had)
     slopes[:, 3] = p.prior_weight * d_prior
     slopes[:, 4] = prior
-    return p.prior_weight * prior + summed[:, 7], slopes
+    return p.prior_weight * prior + summed[:, -1], slopes
 
 
 def fit_params(f: _Features, outcome: np.ndarray, start: Params = DEFAULTS, steps: int = 40) -> Params:
