@@ -319,11 +319,10 @@ class _RunningSums:
         """Per query, its entity's events between two steps (from the entity's first to `lower`
         when `upper` is None, else from `lower` to `upper`), each weighted 2 ** ((t - anchor) /
         half_life); only the events timed between `since` and `until` are read."""
-        # the bounds looked up in sorted order, once for every column (see `_search`)
+        # the bounds: rows of the level (looked up in sorted order, see `_search`), then the
+        # places they are at among each column's rows
         first, last = base + (lower if upper is not None else 0), base + (upper if upper is not None else lower)
-        by_first, by_last = np.argsort(first), np.argsort(last)
-        first, last = first[by_first], last[by_last]
-        begin, end = np.empty(len(first), np.int64), np.empty(len(last), np.int64)
+        first_row, last_row = _search(self.key, first), _search(self.key, last)
         out = np.empty((len(base), self.dims))
         # each step's weight (an event's time is its step's), 0 outside the window: the steps are
         # in time order, so the window is a run of them
@@ -331,9 +330,10 @@ class _RunningSums:
         lo, hi = int(np.searchsorted(days, since, side="left")), int(np.searchsorted(days, until, side="right"))
         weight = np.zeros(len(days))
         weight[lo:hi] = np.exp2((days[lo:hi] - anchor) / half_life)
-        for j, (key, step, own, by_time, steps) in enumerate(self._columns):
+        for j, (step, own, by_time, steps) in enumerate(self._columns):
+            begin, end = self._column_rank[first_row, j], self._column_rank[last_row, j]
             a, b = np.searchsorted(steps, lo, side="left"), np.searchsorted(steps, hi, side="left")
-            sums = np.empty(len(key) + 1 if b - a > len(steps) // 4 else b - a + 1)
+            sums = np.empty(len(step) + 1 if b - a > len(steps) // 4 else b - a + 1)
             sums[0] = 0.0
             if b - a > len(steps) // 4:
                 # most rows: every row, those outside the window weighted 0 (adding a zero to a
@@ -342,27 +342,29 @@ class _RunningSums:
             else:  # a few: only the rows inside, found in time order
                 inside = np.sort(by_time[a:b])
                 np.multiply(own[inside], weight[step[inside]], out=sums[1:])
-                key = key[inside]
+                begin, end = np.searchsorted(inside, begin, side="left"), np.searchsorted(inside, end, side="left")
             np.cumsum(sums[1:], out=sums[1:])
-            begin[by_first], end[by_last] = np.searchsorted(key, first, side="left"), np.searchsorted(key, last, side="left")
             out[:, j] = sums[end] - sums[begin]
         return out
 
     def _by_column(self, step_days: np.ndarray) -> None:
-        """Per column of sums, the rows whose own sum there is not zero: their keys, steps and own
-        sums, in the rows' order, then their places in time order and their steps in that order
-        (once). A weighted running sum need not read the others: adding a zero changes no sum,
-        and most rows move one or two of their six columns."""
+        """Per column of sums, the rows whose own sum there is not zero: their steps and own sums,
+        in the rows' order, then their places in time order and their steps in that order; and
+        for every row of the level, how many of each column's rows come before it (once). A
+        weighted running sum need not read the others: adding a zero changes no sum, and most
+        rows move one or two of their six columns."""
         if self._columns is None:
             own = self.sums[1:] - self.sums[:-1]  # exact: sums of halves and whole numbers
             moved = own != 0
             self._step_days = step_days
+            self._column_rank = np.zeros((len(own) + 1, self.dims), np.int32 if len(own) < 2**31 else np.int64)
+            np.cumsum(moved, axis=0, out=self._column_rank[1:])
             self._columns = []
             for j in range(self.dims):
                 rows = np.flatnonzero(moved[:, j])
                 step = self.step[rows]
                 in_time = _stable_order(step)  # the column's rows in time order (ties in row order)
-                self._columns.append((self.key[rows], step, own[rows, j], in_time, step[in_time]))
+                self._columns.append((step, own[rows, j], in_time, step[in_time]))
 
 
 class _ByClaim:
