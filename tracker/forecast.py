@@ -689,9 +689,11 @@ class _Features:
         return csr_matrix((np.ones(n), (self.vote_query, np.arange(n))), shape=(len(self.queries), n))
 
     @cached_property
-    def vote_stance(self) -> np.ndarray:
-        """Per vote, (votes, 3): which of `STANCES` it takes."""
-        return self.vote_code[:, None] == np.arange(len(STANCES))
+    def vote_weight_slot(self) -> np.ndarray:
+        """Per vote: where its slope by the weight of its stance is in the fit's (votes, 10)
+        matrix of slopes and terms, read flat (see `_vote_terms_and_slopes`)."""
+        width = len(_FREE) + 1
+        return np.arange(len(self.vote_code)) * width + _FREE.index("weight_confirmed") + self.vote_code
 
     @cached_property
     def vote_asserting(self) -> np.ndarray:
@@ -826,7 +828,11 @@ def _confident_wrong(counts: dict, code: np.ndarray, has_group: np.ndarray, leve
     if len(maybe):
         # the upper end is below one half when more than its share of the Jeffreys posterior is:
         # the distribution function at one half (cheaper than the quantile, the same comparison)
-        out[maybe] = betainc(right[maybe] + 0.5, wrong[maybe] + 0.5, 0.5) > 1 - (1 - level) / 2
+        # computed once per distinct record (votes of one source and stance often share theirs)
+        pair = np.empty(len(maybe), np.complex128)
+        pair.real, pair.imag = right[maybe], wrong[maybe]
+        which, records = pd.factorize(pair)
+        out[maybe] = (betainc(records.real + 0.5, records.imag + 0.5, 0.5) > 1 - (1 - level) / 2)[which]
     return out
 
 
@@ -961,8 +967,7 @@ def _vote_terms_and_slopes(f: _Features, p: Params, with_slopes: bool = True) ->
     scale = np.where(counted, weight, 0.0)
     for k, d in log_acc.slopes.items():
         np.multiply(d, scale, out=out[:, _FREE.index(k)])
-    by_weight = _FREE.index("weight_confirmed")  # the three stance weights, in `STANCES` order
-    out[:, by_weight:by_weight + 3] = np.where(f.vote_stance & counted[:, None], raw[:, None], 0.0)
+    out.reshape(-1)[f.vote_weight_slot] = np.where(counted, raw, 0.0)  # by the weight of its stance
     out[:, -1] = terms
     return terms, out
 
