@@ -83,8 +83,8 @@ from tracker.scoring import (
     _as_timestamp,
     _claim_refs,
     _sigmoid,
+    _Stances,
     credibility,
-    latest_stances,
     verdict_values,
     verdicts_as_of,
 )
@@ -414,14 +414,21 @@ class _ReportsByClaim(_ByClaim):
             self.rank = np.empty(len(by_time), dtype=np.int64)
             self.rank[by_time] = np.arange(len(by_time))
 
-    def latest(self, rows: np.ndarray, key_name: str, key: np.ndarray) -> pd.DataFrame:
-        """`latest_stances` of these reports' rows grouped by `key` (a column named `key_name`),
-        the stance as its code (-1: none of `STANCES`). The rows of one key come in the reports'
-        order, as `of` gives them."""
-        frame = pd.DataFrame({key_name: key, "claim_id": self.claim[rows], "source_id": self.source[rows],
+    def latest(self, rows: np.ndarray, key: np.ndarray) -> dict:
+        """`latest_stances` of these reports' rows grouped by `key`, as arrays: key, claim_id,
+        source_id, stance (its code, -1: none of `STANCES`), when (int64 nanoseconds) and origin
+        (`first_at` is not needed here). The rows of one key come in the reports' order, as `of`
+        gives them."""
+        frame = pd.DataFrame({"key": key, "claim_id": self.claim[rows], "source_id": self.source[rows],
                               "stance": self.code[rows], "reported_at": self.when[rows].view("datetime64[ns]"),
-                              "via_source_id": self.via[rows]})
-        return latest_stances(frame, key=key_name, time_rank=self.rank[rows])
+                              "via_source_id": self.via[rows]}, copy=False)
+        stances = _Stances(frame, "key", self.rank[rows])
+        chosen, _ = stances.select(firsts=False)
+        at = stances.row[chosen]
+        picked = rows[at]
+        source, via = self.source[picked], self.via[picked]
+        return {"key": key[at], "claim_id": self.claim[picked], "source_id": np.where(stances.direct[chosen] >= 1, source, via),
+                "stance": self.code[picked], "when": self.when[picked], "origin": np.where(stances.relayed[at], via, source)}
 
 
 @dataclass
@@ -534,11 +541,11 @@ def _walk(evidence: Evidence, pairs: pd.DataFrame) -> _Walk:
     by_claim = _ReportsByClaim(evidence.reports)
     found, revision = by_claim.of(claim)
     keep = (by_claim.when[found] <= _ns(revisions["decided_at"])[revision]) & ~np.isnan(value[revision])
-    rows = by_claim.latest(found[keep], "revision", revision[keep])
-    rows = rows[rows["stance"].to_numpy() >= 0]
-    row_rev = rows["revision"].to_numpy(dtype=np.int64)
-    row_code = rows["stance"].to_numpy(dtype=np.int64)
-    row_source = rows["source_id"].to_numpy(dtype=np.int64)
+    rows = by_claim.latest(found[keep], revision[keep])
+    stated = rows["stance"] >= 0
+    row_rev = rows["key"][stated].astype(np.int64)
+    row_code = rows["stance"][stated]
+    row_source = rows["source_id"][stated]
     # each event brings its revision's rows with its sign
     by_rev = np.argsort(row_rev, kind="stable")
     row_rev, row_code, row_source = row_rev[by_rev], row_code[by_rev], row_source[by_rev]
@@ -724,14 +731,15 @@ def _features(evidence: Evidence, walk: _Walk, pairs: pd.DataFrame, queries: pd.
     # the votes: each independent origin's latest stance by the query's time
     rows, query = walk.reports.of(q_claim)
     by_then = walk.reports.when[rows] <= _ns(queries["at"])[query]
-    rows = walk.reports.latest(rows[by_then], "query", query[by_then])
-    votes = rows[(rows["origin"] == rows["source_id"]).to_numpy() & (rows["stance"].to_numpy() >= 0)]
-    v_query = votes["query"].to_numpy(dtype=np.int64)
-    v_source = votes["source_id"].to_numpy(dtype=np.int64)
-    v_code = votes["stance"].to_numpy(dtype=np.int64)
-    votes = votes.assign(stance=pd.Categorical.from_codes(v_code, STANCES))
+    rows = walk.reports.latest(rows[by_then], query[by_then])
+    independent = (rows["origin"] == rows["source_id"]) & (rows["stance"] >= 0)
+    v_query = rows["key"][independent].astype(np.int64)
+    v_source = rows["source_id"][independent]
+    v_code = rows["stance"][independent]
+    votes = pd.DataFrame({"claim_id": rows["claim_id"][independent], "source_id": v_source,
+                          "stance": pd.Categorical.from_codes(v_code, STANCES), "query": v_query})
     v_seen = seen[v_query]
-    taken = _ns(votes["reported_at"]) if len(votes) else np.zeros(0, np.int64)
+    taken = rows["when"][independent]
     v_split = _search(decided, taken)
     v_days = taken / 86400e9
     counts = _level_counts(walk, v_source, v_code, v_seen, v_split, v_days, half_life)
@@ -750,7 +758,7 @@ def _features(evidence: Evidence, walk: _Walk, pairs: pd.DataFrame, queries: pd.
                      t_query,
                      walk.pair_topic[found], t_counts[:, 0], t_counts[:, 1],
                      (0.5 + total) / (1.0 + number), number,
-                     votes[["claim_id", "source_id", "stance", "query"]].reset_index(drop=True))
+                     votes)
 
 
 def _level_counts(walk: _Walk, source: np.ndarray, code: np.ndarray, seen: np.ndarray, split: np.ndarray,
