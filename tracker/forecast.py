@@ -72,7 +72,7 @@ first verdict.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from functools import cached_property
 
 import numpy as np
@@ -83,8 +83,8 @@ from tracker.scoring import (
     _as_timestamp,
     _claim_refs,
     _sigmoid,
+    _credibility_levels,
     _Stances,
-    credibility,
     verdict_values,
     verdicts_as_of,
 )
@@ -653,7 +653,13 @@ class _Features:
     topic_resolved: np.ndarray
     topic_mean: np.ndarray  # per query: the mean of the topics' rates (with the pseudo-topic at 0.5)
     topic_count: np.ndarray  # per query: topics with a record
-    votes: pd.DataFrame = field(default_factory=pd.DataFrame)  # claim_id, source_id, stance, query
+
+    @cached_property
+    def votes(self) -> pd.DataFrame:
+        """The votes as a frame: claim_id, source_id, stance (categorical), query."""
+        return pd.DataFrame({"claim_id": self.queries["claim_id"].to_numpy()[self.vote_query],
+                             "source_id": self.vote_source,
+                             "stance": pd.Categorical.from_codes(self.vote_code, STANCES), "query": self.vote_query})
 
     @cached_property
     def store_rate(self) -> tuple[np.ndarray, np.ndarray]:
@@ -736,8 +742,6 @@ def _features(evidence: Evidence, walk: _Walk, pairs: pd.DataFrame, queries: pd.
     v_query = rows["key"][independent].astype(np.int64)
     v_source = rows["source_id"][independent]
     v_code = rows["stance"][independent]
-    votes = pd.DataFrame({"claim_id": rows["claim_id"][independent], "source_id": v_source,
-                          "stance": pd.Categorical.from_codes(v_code, STANCES), "query": v_query})
     v_seen = seen[v_query]
     taken = rows["when"][independent]
     v_split = _search(decided, taken)
@@ -757,8 +761,7 @@ def _features(evidence: Evidence, walk: _Walk, pairs: pd.DataFrame, queries: pd.
     return _Features(queries, seen, v_query, v_code, v_source, has_group, counts, wrong, v_seen, v_split, v_days,
                      t_query,
                      walk.pair_topic[found], t_counts[:, 0], t_counts[:, 1],
-                     (0.5 + total) / (1.0 + number), number,
-                     votes)
+                     (0.5 + total) / (1.0 + number), number)
 
 
 def _level_counts(walk: _Walk, source: np.ndarray, code: np.ndarray, seen: np.ndarray, split: np.ndarray,
@@ -1026,7 +1029,7 @@ def _subset(f: _Features, keep: np.ndarray) -> _Features:
         f.vote_has_group[v], {k: np.take(c, v, axis=0) for k, c in f.counts.items()}, f.confident_wrong[v], f.vote_seen[v],
         f.vote_split[v], f.vote_days[v],
         new_index[f.topic_query[t]], f.topic_name[t], f.topic_true[t], f.topic_resolved[t],
-        f.topic_mean[keep], f.topic_count[keep], f.votes.take(v).reset_index(drop=True))
+        f.topic_mean[keep], f.topic_count[keep])
 
 
 def _to_vector(p: Params) -> np.ndarray:
@@ -1281,8 +1284,9 @@ def _running_base_rate(walk: _Walk, f: _Features) -> np.ndarray:
 
 
 def _credibility(f: _Features) -> np.ndarray:
-    votes = f.votes.assign(claim_id=f.vote_query)
-    return credibility(votes, np.arange(len(f.queries))).to_numpy()
+    """Each query's information credibility (`scoring.credibility` of its votes)."""
+    n = len(f.queries)
+    return _credibility_levels(*(np.bincount(f.vote_query[f.vote_code == k], minlength=n) for k in range(len(STANCES))))
 
 
 def _params_index(model: Model, times: pd.Series) -> np.ndarray:

@@ -536,13 +536,17 @@ def credibility(votes: pd.DataFrame, claim_ids) -> pd.Series:
         .take(at, mode="clip") * (at >= 0)
         if len(claims) else np.zeros(len(index), dtype=np.int64)
         for name in ("confirmed", "rumoured", "denied"))
+    return pd.Series(_credibility_levels(confirmed, rumoured, denied), index=index, name="credibility")
+
+
+def _credibility_levels(confirmed: np.ndarray, rumoured: np.ndarray, denied: np.ndarray) -> np.ndarray:
+    """Information credibility 1-6 from each claim's counts of confirmations, rumours and denials."""
     asserted = confirmed + rumoured
-    level = np.select(
+    return np.select(
         [asserted + denied == 0, (confirmed >= 2) & (denied == 0), (confirmed >= 1) & (denied == 0),
          (asserted > 0) & (denied == 0), (asserted > 0) & (denied > 0)],
         [6, 1, 2, 3, 4], default=5,
     )
-    return pd.Series(level, index=index, name="credibility")
 
 
 def _vote_llr(votes: pd.DataFrame, assert_acc: pd.Series, deny_acc: pd.Series, base: float,
