@@ -10,6 +10,10 @@ each side's CPU and wall seconds per run and the ratio of CPU seconds pair by pa
 ratio meaningful on a machine whose speed drifts with other work. The other checkout's
 `forecast.py` is loaded under another name beside this checkout's package, so it must read the
 evidence this one loads (the same `Evidence` frames).
+
+With `--parts`, each side also reports the CPU seconds of the parts of the work (the replay, the
+L-BFGS fits, the half-lives' records, the features read, the forecasts), each part's outermost
+calls timed, as the median over its runs.
 """
 
 from __future__ import annotations
@@ -26,6 +30,10 @@ sys.path.insert(0, str(HERE))
 
 from make_store import DEFAULT_DB  # noqa: E402  (after the path insert)
 
+# the parts of the work timed with --parts: functions of forecast.py (a part's own outermost calls)
+PARTS = {"replay": "_walk", "fit, all": "_fit", "L-BFGS fits": "fit_params", "half-lives' records": "_with_half_life",
+         "features": "_features", "forecasts": "_forecast"}
+
 
 def _other_forecast(checkout: Path):
     """The other checkout's `tracker/forecast.py`, as a module of its own."""
@@ -36,11 +44,31 @@ def _other_forecast(checkout: Path):
     return module
 
 
+def _timed(module, totals: dict) -> None:
+    """Wrap the functions of `PARTS` in `module` so that each adds its CPU seconds to `totals`
+    (nested calls of the same function counted once)."""
+    for part, name in PARTS.items():
+        function, inside = getattr(module, name), [False]
+
+        def timed(*args, _function=function, _part=part, _inside=inside, **kwargs):
+            if _inside[0]:
+                return _function(*args, **kwargs)
+            _inside[0], started = True, time.process_time()
+            try:
+                return _function(*args, **kwargs)
+            finally:
+                _inside[0] = False
+                totals[_part] = totals.get(_part, 0.0) + time.process_time() - started
+
+        setattr(module, name, timed)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--against", type=Path, required=True, help="the other checkout (its root folder)")
     parser.add_argument("--pairs", type=int, default=4)
     parser.add_argument("--db", type=Path, default=DEFAULT_DB, help=f"the store [{DEFAULT_DB}]")
+    parser.add_argument("--parts", action="store_true", help="also time the parts of the work (see PARTS)")
     args = parser.parse_args(argv)
 
     import numpy as np
@@ -52,20 +80,32 @@ def main(argv: list[str] | None = None) -> int:
     other = _other_forecast(args.against)
     evidence = load_evidence(make_engine(f"sqlite:///{args.db}"))
     sides = {"other": other, "this": forecast}
+    totals = {name: {} for name in sides}
+    if args.parts:
+        for name, module in sides.items():
+            _timed(module, totals[name])
     for module in sides.values():  # warm: imports, first allocations
         module.predict(evidence, explain=False)
     times = {name: [] for name in sides}
+    parts = {name: [] for name in sides}
     for _ in range(args.pairs):
         for name, module in sides.items():
+            totals[name].clear()
             cpu, wall = time.process_time(), time.perf_counter()
             module.predict(evidence, explain=False)
             times[name].append((time.process_time() - cpu, time.perf_counter() - wall))
+            parts[name].append(dict(totals[name]))
     for name, runs in times.items():
         print(f"{name:>5} ({args.against if name == 'other' else 'this checkout'}): cold predict CPU "
               + " ".join(f"{c:.2f}" for c, _ in runs) + " s; wall " + " ".join(f"{w:.2f}" for _, w in runs) + " s")
     ratios = np.array([c for c, _ in times["this"]]) / np.array([c for c, _ in times["other"]])
     print("CPU this / other, pair by pair: " + " ".join(f"{r:.3f}" for r in ratios)
           + f"; median {np.median(ratios):.3f}")
+    if args.parts:
+        print("parts, median CPU s over the runs (other -> this):")
+        for part in PARTS:
+            medians = [np.median([run.get(part, 0.0) for run in parts[name]]) for name in sides]
+            print(f"  {part:<20} {medians[0]:.2f} -> {medians[1]:.2f}")
     return 0
 
 

@@ -328,11 +328,11 @@ def test_the_latest_stances_read_as_numbers_are_those_the_rule_picks(claims):
     for reports in (built, built.sort_values(["claim_id", "reported_at"], kind="stable").reset_index(drop=True)):
         by_claim = forecast._ReportsByClaim(reports)
         rows, _ = by_claim.of(np.unique(reports["claim_id"].to_numpy()))
-        fast = by_claim.latest(rows, "key", reports["claim_id"].to_numpy()[rows])
+        fast = pd.DataFrame(by_claim.latest(rows, reports["claim_id"].to_numpy()[rows]))
         rule = latest_stances(reports)
         columns = ["claim_id", "source_id", "origin", "stance", "reported_at"]
         fast = fast.assign(stance=np.array(forecast.STANCES + ("",), dtype=object)[fast["stance"].to_numpy()],
-                           reported_at=pd.to_datetime(fast["reported_at"], utc=True))
+                           reported_at=pd.to_datetime(fast["when"], utc=True))
         rule = rule.assign(reported_at=pd.to_datetime(rule["reported_at"], utc=True).dt.as_unit("ns"))
         key = ["claim_id", "source_id"]
         pd.testing.assert_frame_equal(fast[columns].sort_values(key).reset_index(drop=True),

@@ -21,7 +21,7 @@ import os
 import tempfile
 from pathlib import Path
 
-FORMAT = 6  # raised when what the file holds (or what the model fits) changes meaning
+FORMAT = 7  # raised when what the file holds (or what the model fits) changes meaning
 SUFFIX = "-fits.json"
 
 

@@ -72,7 +72,7 @@ first verdict.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from functools import cached_property
 
 import numpy as np
@@ -83,8 +83,8 @@ from tracker.scoring import (
     _as_timestamp,
     _claim_refs,
     _sigmoid,
-    credibility,
-    latest_stances,
+    _credibility_levels,
+    _Stances,
     verdict_values,
     verdicts_as_of,
 )
@@ -102,6 +102,9 @@ HALF_LIFE_NATS = 1.92
 # a half-life whose records, at the parameters fitted without it, explain the outcomes worse than
 # the test's bar by more than this (nats per claim) is not fitted: refitting gains less than that
 SCREEN_NATS = 0.01
+# L-BFGS-B stops once a step lowers the penalised log loss by less than this share of it (at a loss
+# near 0.5 nats a claim: 0.001 nats over a refit's 2,000 claims, far below the half-life test's bar)
+FIT_FTOL = 1e-6
 GROWTH = 1.25  # the checkpoints are at least this far apart (a factor in resolved claims)
 # decayed records are summed in blocks of stances at most this many half-lives apart, reading the
 # events within this many half-lives of the block (older ones weigh under 2 ** -64 each)
@@ -269,7 +272,13 @@ class _RunningSums:
         """The sums of each entity's events at steps below `seen` (zeros when there are none)."""
         if not len(self.key):
             return np.zeros((len(entity), self.dims))
-        at, start = self._locate(entity, seen)
+        low, high = (int(entity.min()), int(entity.max())) if len(entity) else (0, -1)
+        if len(entity) > 1024 and high - low < len(entity) and (seen == seen[0]).all():
+            # every query at one step (open claims now): each entity looked up once
+            at, start = self._locate(np.arange(low, high + 1), np.full(high - low + 1, seen[0]))
+            at, start = at[entity - low], start[entity - low]
+        else:
+            at, start = self._locate(entity, seen)
         return np.take(self.sums, at, axis=0) - np.take(self.sums, start, axis=0)
 
     def decayed_before(self, entity: np.ndarray, seen: np.ndarray, split: np.ndarray, t_ref: np.ndarray,
@@ -313,47 +322,52 @@ class _RunningSums:
         """Per query, its entity's events between two steps (from the entity's first to `lower`
         when `upper` is None, else from `lower` to `upper`), each weighted 2 ** ((t - anchor) /
         half_life); only the events timed between `since` and `until` are read."""
-        # the bounds looked up in sorted order, once for every column (see `_search`)
+        # the bounds: rows of the level (looked up in sorted order, see `_search`), then the
+        # places they are at among each column's rows
         first, last = base + (lower if upper is not None else 0), base + (upper if upper is not None else lower)
-        by_first, by_last = np.argsort(first), np.argsort(last)
-        first, last = first[by_first], last[by_last]
-        begin, end = np.empty(len(first), np.int64), np.empty(len(last), np.int64)
+        first_row, last_row = _search(self.key, first), _search(self.key, last)
         out = np.empty((len(base), self.dims))
-        for j, (key, day, own, by_time, days) in enumerate(self._columns):
-            inside = _window(day, by_time, days, since, until)
-            sums = np.empty(len(inside) + 1)
+        # each step's weight (an event's time is its step's), 0 outside the window: the steps are
+        # in time order, so the window is a run of them
+        days = self._step_days
+        lo, hi = int(np.searchsorted(days, since, side="left")), int(np.searchsorted(days, until, side="right"))
+        weight = np.zeros(len(days))
+        weight[lo:hi] = np.exp2((days[lo:hi] - anchor) / half_life)
+        for j, (step, own, by_time, steps) in enumerate(self._columns):
+            begin, end = self._column_rank[first_row, j], self._column_rank[last_row, j]
+            a, b = np.searchsorted(steps, lo, side="left"), np.searchsorted(steps, hi, side="left")
+            sums = np.empty(len(step) + 1 if b - a > len(steps) // 4 else b - a + 1)
             sums[0] = 0.0
-            np.multiply(own[inside], np.exp2((day[inside] - anchor) / half_life), out=sums[1:])
+            if b - a > len(steps) // 4:
+                # most rows: every row, those outside the window weighted 0 (adding a zero to a
+                # running sum leaves it as it was, so the sums at the rows inside are the same)
+                np.multiply(own, weight[step], out=sums[1:])
+            else:  # a few: only the rows inside, found in time order
+                inside = np.sort(by_time[a:b])
+                np.multiply(own[inside], weight[step[inside]], out=sums[1:])
+                begin, end = np.searchsorted(inside, begin, side="left"), np.searchsorted(inside, end, side="left")
             np.cumsum(sums[1:], out=sums[1:])
-            key = key[inside]
-            begin[by_first], end[by_last] = np.searchsorted(key, first, side="left"), np.searchsorted(key, last, side="left")
             out[:, j] = sums[end] - sums[begin]
         return out
 
     def _by_column(self, step_days: np.ndarray) -> None:
-        """Per column of sums, the rows whose own sum there is not zero: their keys, times (days)
-        and own sums, in the rows' order, then their places in time order and their times in that
-        order (once). A weighted running sum need not read the others: adding a zero changes no
-        sum, and most rows move one or two of their six columns."""
+        """Per column of sums, the rows whose own sum there is not zero: their steps and own sums,
+        in the rows' order, then their places in time order and their steps in that order; and
+        for every row of the level, how many of each column's rows come before it (once). A
+        weighted running sum need not read the others: adding a zero changes no sum, and most
+        rows move one or two of their six columns."""
         if self._columns is None:
-            own = np.diff(self.sums, axis=0)  # exact: sums of halves and whole numbers
-            day = step_days[self.step] if len(self.step) else np.zeros(0)
-            by_time = _stable_order(self.step)
+            own = self.sums[1:] - self.sums[:-1]  # exact: sums of halves and whole numbers
+            moved = own != 0
+            self._step_days = step_days
+            self._column_rank = np.zeros((len(own) + 1, self.dims), np.int32 if len(own) < 2**31 else np.int64)
+            np.cumsum(moved, axis=0, out=self._column_rank[1:])
             self._columns = []
             for j in range(self.dims):
-                moved = own[:, j] != 0
-                rows = np.flatnonzero(moved)
-                in_time = (np.cumsum(moved) - 1)[by_time[moved[by_time]]]  # the column's rows in time order
-                self._columns.append((self.key[rows], day[rows], own[rows, j], in_time, day[rows][in_time]))
-
-
-def _window(day: np.ndarray, by_time: np.ndarray, days: np.ndarray, since: float, until: float) -> np.ndarray:
-    """The rows (in their order) timed between `since` and `until`: `day` per row, `by_time` the
-    rows in time order, `days` their times in that order."""
-    lo, hi = np.searchsorted(days, since, side="left"), np.searchsorted(days, until, side="right")
-    if hi - lo > len(days) // 4:  # most rows: one pass over all of them
-        return np.flatnonzero((day >= since) & (day <= until))
-    return np.sort(by_time[lo:hi])
+                rows = np.flatnonzero(moved[:, j])
+                step = self.step[rows]
+                in_time = _stable_order(step)  # the column's rows in time order (ties in row order)
+                self._columns.append((step, own[rows, j], in_time, step[in_time]))
 
 
 class _ByClaim:
@@ -403,14 +417,21 @@ class _ReportsByClaim(_ByClaim):
             self.rank = np.empty(len(by_time), dtype=np.int64)
             self.rank[by_time] = np.arange(len(by_time))
 
-    def latest(self, rows: np.ndarray, key_name: str, key: np.ndarray) -> pd.DataFrame:
-        """`latest_stances` of these reports' rows grouped by `key` (a column named `key_name`),
-        the stance as its code (-1: none of `STANCES`). The rows of one key come in the reports'
-        order, as `of` gives them."""
-        frame = pd.DataFrame({key_name: key, "claim_id": self.claim[rows], "source_id": self.source[rows],
+    def latest(self, rows: np.ndarray, key: np.ndarray) -> dict:
+        """`latest_stances` of these reports' rows grouped by `key`, as arrays: key, claim_id,
+        source_id, stance (its code, -1: none of `STANCES`), when (int64 nanoseconds) and origin
+        (`first_at` is not needed here). The rows of one key come in the reports' order, as `of`
+        gives them."""
+        frame = pd.DataFrame({"key": key, "claim_id": self.claim[rows], "source_id": self.source[rows],
                               "stance": self.code[rows], "reported_at": self.when[rows].view("datetime64[ns]"),
-                              "via_source_id": self.via[rows]})
-        return latest_stances(frame, key=key_name, time_rank=self.rank[rows])
+                              "via_source_id": self.via[rows]}, copy=False)
+        stances = _Stances(frame, "key", self.rank[rows])
+        chosen, _ = stances.select(firsts=False)
+        at = stances.row[chosen]
+        picked = rows[at]
+        source, via = self.source[picked], self.via[picked]
+        return {"key": key[at], "claim_id": self.claim[picked], "source_id": np.where(stances.direct[chosen] >= 1, source, via),
+                "stance": self.code[picked], "when": self.when[picked], "origin": np.where(stances.relayed[at], via, source)}
 
 
 @dataclass
@@ -501,6 +522,7 @@ def _walk(evidence: Evidence, pairs: pd.DataFrame) -> _Walk:
     new_claim = np.r_[True, claim_sorted[1:] != claim_sorted[:-1]] if n else np.zeros(0, bool)
     ids = revisions["id"].to_numpy()[by_claim]
     newest = _running_max_by_group(ids, new_claim)
+    first_rows, first_claims = by_claim[new_claim], claim_sorted[new_claim]
     applied = new_claim.copy()
     if n:
         applied[1:] |= ids[1:] >= newest[:-1]
@@ -522,11 +544,11 @@ def _walk(evidence: Evidence, pairs: pd.DataFrame) -> _Walk:
     by_claim = _ReportsByClaim(evidence.reports)
     found, revision = by_claim.of(claim)
     keep = (by_claim.when[found] <= _ns(revisions["decided_at"])[revision]) & ~np.isnan(value[revision])
-    rows = by_claim.latest(found[keep], "revision", revision[keep])
-    rows = rows[rows["stance"].to_numpy() >= 0]
-    row_rev = rows["revision"].to_numpy(dtype=np.int64)
-    row_code = rows["stance"].to_numpy(dtype=np.int64)
-    row_source = rows["source_id"].to_numpy(dtype=np.int64)
+    rows = by_claim.latest(found[keep], revision[keep])
+    stated = rows["stance"] >= 0
+    row_rev = rows["key"][stated].astype(np.int64)
+    row_code = rows["stance"][stated]
+    row_source = rows["source_id"][stated]
     # each event brings its revision's rows with its sign
     by_rev = np.argsort(row_rev, kind="stable")
     row_rev, row_code, row_source = row_rev[by_rev], row_code[by_rev], row_source[by_rev]
@@ -561,7 +583,9 @@ def _walk(evidence: Evidence, pairs: pd.DataFrame) -> _Walk:
     t_amounts = np.c_[ev_sign[e] * value[ev_rev[e]], ev_sign[e]]
     topics = _RunningSums(t_entity, ev_step[e], t_amounts, n)
     mean_steps, mean_sum, mean_count = _topic_mean(t_entity, ev_step[e], t_amounts)
-    first_verdict = revisions.groupby("claim_id")["decided_at"].min()
+    # each claim's earliest verdict: its first row in time order (the groupby's minimum)
+    first_verdict = pd.Series(revisions["decided_at"].array.take(first_rows),
+                              index=pd.Index(first_claims, name="claim_id"), name="decided_at")
     claim_sums = _RunningSums(np.zeros(len(ev_step), np.int64), ev_step, np.c_[ev_sign * value[ev_rev], ev_sign], n)
     decided = pd.to_datetime(revisions["decided_at"], utc=True)
     return _Walk(decided, n, levels, maps, topics, topic_codes, mean_steps, mean_sum, mean_count,
@@ -588,7 +612,7 @@ def _topic_mean(entity: np.ndarray, step: np.ndarray, amounts: np.ndarray):
     """Running sum and count of the topics' Laplace rates, as changes ordered by step."""
     if not len(entity):
         return np.zeros(0, np.int64), np.zeros(0), np.zeros(0)
-    order = np.lexsort((step, entity))
+    order = _by_entity_then_step(entity, step, int(step.max()) + 1)  # np.lexsort((step, entity))
     ent, stp, amt = entity[order], step[order], amounts[order]
     starts = np.r_[True, ent[1:] != ent[:-1]]
     cum = np.cumsum(amt, axis=0)
@@ -602,7 +626,7 @@ def _topic_mean(entity: np.ndarray, step: np.ndarray, amounts: np.ndarray):
     prev_present = np.where(starts, False, np.r_[False, present[:-1]])
     d_rate = rate - prev_rate
     d_count = present.astype(float) - prev_present.astype(float)
-    by_step = np.argsort(stp, kind="stable")
+    by_step = _stable_order(stp)
     return stp[by_step], np.cumsum(d_rate[by_step]), np.cumsum(d_count[by_step])
 
 
@@ -632,7 +656,13 @@ class _Features:
     topic_resolved: np.ndarray
     topic_mean: np.ndarray  # per query: the mean of the topics' rates (with the pseudo-topic at 0.5)
     topic_count: np.ndarray  # per query: topics with a record
-    votes: pd.DataFrame = field(default_factory=pd.DataFrame)  # claim_id, source_id, stance, query
+
+    @cached_property
+    def votes(self) -> pd.DataFrame:
+        """The votes as a frame: claim_id, source_id, stance (categorical), query."""
+        return pd.DataFrame({"claim_id": self.queries["claim_id"].to_numpy()[self.vote_query],
+                             "source_id": self.vote_source,
+                             "stance": pd.Categorical.from_codes(self.vote_code, STANCES), "query": self.vote_query})
 
     @cached_property
     def store_rate(self) -> tuple[np.ndarray, np.ndarray]:
@@ -666,6 +696,22 @@ class _Features:
         return out
 
     @cached_property
+    def vote_sum(self):
+        """The (queries, votes) matrix of ones whose product sums each query's votes, in the
+        votes' order: `np.bincount(vote_query, weights=...)` of several columns at once."""
+        from scipy.sparse import csr_matrix
+
+        n = len(self.vote_query)
+        return csr_matrix((np.ones(n), (self.vote_query, np.arange(n))), shape=(len(self.queries), n))
+
+    @cached_property
+    def vote_weight_slot(self) -> np.ndarray:
+        """Per vote: where its slope by the weight of its stance is in the fit's (votes, 10)
+        matrix of slopes and terms, read flat (see `_vote_terms_and_slopes`)."""
+        width = len(_FREE) + 1
+        return np.arange(len(self.vote_code)) * width + _FREE.index("weight_confirmed") + self.vote_code
+
+    @cached_property
     def vote_asserting(self) -> np.ndarray:
         """Per vote: its stance asserts (a confirmation or rumour), not a denial."""
         return ASSERTING[self.vote_code]
@@ -694,14 +740,13 @@ def _features(evidence: Evidence, walk: _Walk, pairs: pd.DataFrame, queries: pd.
     # the votes: each independent origin's latest stance by the query's time
     rows, query = walk.reports.of(q_claim)
     by_then = walk.reports.when[rows] <= _ns(queries["at"])[query]
-    rows = walk.reports.latest(rows[by_then], "query", query[by_then])
-    votes = rows[(rows["origin"] == rows["source_id"]).to_numpy() & (rows["stance"].to_numpy() >= 0)]
-    v_query = votes["query"].to_numpy(dtype=np.int64)
-    v_source = votes["source_id"].to_numpy(dtype=np.int64)
-    v_code = votes["stance"].to_numpy(dtype=np.int64)
-    votes = votes.assign(stance=pd.Categorical.from_codes(v_code, STANCES))
+    rows = walk.reports.latest(rows[by_then], query[by_then])
+    independent = (rows["origin"] == rows["source_id"]) & (rows["stance"] >= 0)
+    v_query = rows["key"][independent].astype(np.int64)
+    v_source = rows["source_id"][independent]
+    v_code = rows["stance"][independent]
     v_seen = seen[v_query]
-    taken = _ns(votes["reported_at"]) if len(votes) else np.zeros(0, np.int64)
+    taken = rows["when"][independent]
     v_split = _search(decided, taken)
     v_days = taken / 86400e9
     counts = _level_counts(walk, v_source, v_code, v_seen, v_split, v_days, half_life)
@@ -719,8 +764,7 @@ def _features(evidence: Evidence, walk: _Walk, pairs: pd.DataFrame, queries: pd.
     return _Features(queries, seen, v_query, v_code, v_source, has_group, counts, wrong, v_seen, v_split, v_days,
                      t_query,
                      walk.pair_topic[found], t_counts[:, 0], t_counts[:, 1],
-                     (0.5 + total) / (1.0 + number), number,
-                     votes[["claim_id", "source_id", "stance", "query"]].reset_index(drop=True))
+                     (0.5 + total) / (1.0 + number), number)
 
 
 def _level_counts(walk: _Walk, source: np.ndarray, code: np.ndarray, seen: np.ndarray, split: np.ndarray,
@@ -798,7 +842,11 @@ def _confident_wrong(counts: dict, code: np.ndarray, has_group: np.ndarray, leve
     if len(maybe):
         # the upper end is below one half when more than its share of the Jeffreys posterior is:
         # the distribution function at one half (cheaper than the quantile, the same comparison)
-        out[maybe] = betainc(right[maybe] + 0.5, wrong[maybe] + 0.5, 0.5) > 1 - (1 - level) / 2
+        # computed once per distinct record (votes of one source and stance often share theirs)
+        pair = np.empty(len(maybe), np.complex128)
+        pair.real, pair.imag = right[maybe], wrong[maybe]
+        which, records = pd.factorize(pair)
+        out[maybe] = (betainc(records.real + 0.5, records.imag + 0.5, 0.5) > 1 - (1 - level) / 2)[which]
     return out
 
 
@@ -870,13 +918,6 @@ class _Dual:
         """Column `i` of a (votes, k) value."""
         return _Dual(self.value[:, i], None if self.slopes is None else {k: d[:, i] for k, d in self.slopes.items()})
 
-    def slope_matrix(self) -> np.ndarray:
-        """The slopes as columns in `_VOTE_FREE` order."""
-        out = np.zeros((len(self.value), len(_VOTE_FREE)))
-        for k, d in self.slopes.items():
-            out[:, _VOTE_FREE.index(k)] = d
-        return out
-
 
 def _group_chain(f: _Features, p: Params, with_slopes: bool) -> _Dual:
     """P(true | a stance) shrunk from the store's rate of every stance, by `group_strength`, to
@@ -884,6 +925,8 @@ def _group_chain(f: _Features, p: Params, with_slopes: bool) -> _Dual:
     of the calls in the other direction, side by side."""
     acc = _Dual.constant(f.store_rate[0][:, None], with_slopes)
     for name in ("store", "kind", "group"):
+        if name == "group" and not f.vote_has_group.any():
+            break  # no vote's source has a parent: the kind's accuracy is every vote's
         shrunk = acc.shrunk(*f.calls[name], p.group_strength, "group_strength")
         acc = shrunk.where(f.vote_has_group[:, None], acc) if name == "group" else shrunk
     return acc
@@ -917,8 +960,8 @@ def _vote_terms(f: _Features, p: Params) -> np.ndarray:
 
 
 def _vote_terms_and_slopes(f: _Features, p: Params, with_slopes: bool = True) -> tuple[np.ndarray, np.ndarray | None]:
-    """`_vote_terms`, and their derivatives by the free parameters that reach them (`_VOTE_FREE`,
-    then the three stance weights; None unless `with_slopes`).
+    """`_vote_terms`, and their derivatives by the free parameters (`_FREE` order, 0 by those
+    that do not reach them), then the terms again (None unless `with_slopes`).
 
     A vote's log LR is the log-odds of its accuracy (`_accuracy`) less that of the truth rate of
     every stance on record: P(stance | T) / P(stance | F). With no record anywhere it is 1, and a
@@ -932,9 +975,15 @@ def _vote_terms_and_slopes(f: _Features, p: Params, with_slopes: bool = True) ->
     terms = np.where(counted, llr, 0.0)
     if not with_slopes:
         return terms, None
-    by_weight = np.zeros((len(raw), 3))
-    by_weight[np.arange(len(raw)), f.vote_code] = np.where(counted, raw, 0.0)
-    return terms, np.hstack([log_acc.slope_matrix() * np.where(counted, weight, 0.0)[:, None], by_weight])
+    # one matrix, which the fit sums per query in one product (`_Features.vote_sum`): the slopes
+    # in `_FREE` order (0 by the prior's two), then the terms themselves
+    out = np.zeros((len(raw), len(_FREE) + 1))
+    scale = np.where(counted, weight, 0.0)
+    for k, d in log_acc.slopes.items():
+        np.multiply(d, scale, out=out[:, _FREE.index(k)])
+    out.reshape(-1)[f.vote_weight_slot] = np.where(counted, raw, 0.0)  # by the weight of its stance
+    out[:, -1] = terms
+    return terms, out
 
 
 def _prior_logit(f: _Features, p: Params) -> np.ndarray:
@@ -983,7 +1032,7 @@ def _subset(f: _Features, keep: np.ndarray) -> _Features:
         f.vote_has_group[v], {k: np.take(c, v, axis=0) for k, c in f.counts.items()}, f.confident_wrong[v], f.vote_seen[v],
         f.vote_split[v], f.vote_days[v],
         new_index[f.topic_query[t]], f.topic_name[t], f.topic_true[t], f.topic_resolved[t],
-        f.topic_mean[keep], f.topic_count[keep], f.votes.take(v).reset_index(drop=True))
+        f.topic_mean[keep], f.topic_count[keep])
 
 
 def _to_vector(p: Params) -> np.ndarray:
@@ -1003,13 +1052,12 @@ def _log_odds_and_slopes(f: _Features, p: Params) -> tuple[np.ndarray, np.ndarra
     by their logs): what the fit's analytic gradient is made of."""
     n = len(f.queries)
     prior, d_prior = _prior_logit_and_slope(f, p)
-    terms, d_terms = _vote_terms_and_slopes(f, p)
-    slopes = np.zeros((n, len(_FREE)))
-    for column, free in ((0, 0), (1, 1), (2, 2), (3, 8), (4, 5), (5, 6), (6, 7)):  # the votes' parameters
-        slopes[:, free] = np.bincount(f.vote_query, weights=d_terms[:, column], minlength=n)
+    _, d_terms = _vote_terms_and_slopes(f, p)
+    summed = f.vote_sum @ d_terms  # per query: its votes' slopes and terms
+    slopes = np.ascontiguousarray(summed[:, :-1])  # (the layout the optimiser's product had)
     slopes[:, 3] = p.prior_weight * d_prior
     slopes[:, 4] = prior
-    return p.prior_weight * prior + np.bincount(f.vote_query, weights=terms, minlength=n), slopes
+    return p.prior_weight * prior + summed[:, -1], slopes
 
 
 def fit_params(f: _Features, outcome: np.ndarray, start: Params = DEFAULTS, steps: int = 40) -> Params:
@@ -1031,7 +1079,7 @@ def fit_params(f: _Features, outcome: np.ndarray, start: Params = DEFAULTS, step
     bounds = [(np.log(_BOUNDS[name][0]), np.log(_BOUNDS[name][1])) if name in _LOG_SCALED else _BOUNDS[name]
               for name in _FREE]
     best = minimize(loss, np.clip(_to_vector(start), [b[0] for b in bounds], [b[1] for b in bounds]), jac=True,
-                    method="L-BFGS-B", bounds=bounds, options={"maxiter": steps, "ftol": 1e-7})
+                    method="L-BFGS-B", bounds=bounds, options={"maxiter": steps, "ftol": FIT_FTOL})
     return replace(_from_vector(best.x, start), fitted_on=n, fit_loss=float(best.fun))
 
 
@@ -1239,8 +1287,9 @@ def _running_base_rate(walk: _Walk, f: _Features) -> np.ndarray:
 
 
 def _credibility(f: _Features) -> np.ndarray:
-    votes = f.votes.assign(claim_id=f.vote_query)
-    return credibility(votes, np.arange(len(f.queries))).to_numpy()
+    """Each query's information credibility (`scoring.credibility` of its votes)."""
+    n = len(f.queries)
+    return _credibility_levels(*(np.bincount(f.vote_query[f.vote_code == k], minlength=n) for k in range(len(STANCES))))
 
 
 def _params_index(model: Model, times: pd.Series) -> np.ndarray:

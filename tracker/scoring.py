@@ -58,6 +58,7 @@ from __future__ import annotations
 import itertools
 import math
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
@@ -191,8 +192,12 @@ class _Stances:
         starts[1:] = group[1:] != group[:-1]
         self.group = np.cumsum(starts) - 1  # dense (key, source) id, ascending
         self.groups = int(self.group[-1]) + 1 if len(group) else 0
-        codes, self.stance_names = pd.factorize(reports["stance"])  # missing stance: -1
-        self.code = codes.astype(np.int8)[self.row]  # a few stances: one byte each, not eight
+
+    @cached_property
+    def code(self) -> np.ndarray:
+        """Each sorted row's stance as a code (missing: -1), once `select` asks for the firsts."""
+        codes, _ = pd.factorize(self.reports["stance"])
+        return codes.astype(np.int8)[self.row]  # a few stances: one byte each, not eight
 
     def select(self, mask: np.ndarray | None = None, firsts: bool = True) -> tuple[np.ndarray, np.ndarray | None]:
         """Positions (in sorted order) of the latest row per (key, source) among the reports in
@@ -531,13 +536,17 @@ def credibility(votes: pd.DataFrame, claim_ids) -> pd.Series:
         .take(at, mode="clip") * (at >= 0)
         if len(claims) else np.zeros(len(index), dtype=np.int64)
         for name in ("confirmed", "rumoured", "denied"))
+    return pd.Series(_credibility_levels(confirmed, rumoured, denied), index=index, name="credibility")
+
+
+def _credibility_levels(confirmed: np.ndarray, rumoured: np.ndarray, denied: np.ndarray) -> np.ndarray:
+    """Information credibility 1-6 from each claim's counts of confirmations, rumours and denials."""
     asserted = confirmed + rumoured
-    level = np.select(
+    return np.select(
         [asserted + denied == 0, (confirmed >= 2) & (denied == 0), (confirmed >= 1) & (denied == 0),
          (asserted > 0) & (denied == 0), (asserted > 0) & (denied > 0)],
         [6, 1, 2, 3, 4], default=5,
     )
-    return pd.Series(level, index=index, name="credibility")
 
 
 def _vote_llr(votes: pd.DataFrame, assert_acc: pd.Series, deny_acc: pd.Series, base: float,
