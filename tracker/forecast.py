@@ -1050,7 +1050,6 @@ _PULL_CENTRE = _to_vector(DEFAULTS)
 def _log_odds_and_slopes(f: _Features, p: Params) -> tuple[np.ndarray, np.ndarray]:
     """Each query's log-odds, and its derivatives by the free parameters (`_FREE` order, strengths
     by their logs): what the fit's analytic gradient is made of."""
-    n = len(f.queries)
     prior, d_prior = _prior_logit_and_slope(f, p)
     _, d_terms = _vote_terms_and_slopes(f, p)
     summed = f.vote_sum @ d_terms  # per query: its votes' slopes and terms
