@@ -3,7 +3,7 @@
 The defaults apply while a store's record is too small to fit (and the fit's weak pull leans toward
 them), so they should be what a fit gives on a typical store rather than a hand's guess. This fits
 `tracker.forecast` on stores the quality checks never score: every synthetic world type of
-tests/synthetic.py at seeds 11-13 (the tests and `bench_worlds.py` use seeds 1-3 and up), and the
+tests/synthetic.py at seeds 11-13 (the tests use seeds 1-3, `bench_worlds.py` 1 to `--seeds`), and the
 PHEME rumours shipped in data/pheme/ at the three assumed lags of docs/pheme.md; prints each store's
 fitted parameters and their median (strengths in the log, as the fit moves them).
 
@@ -37,7 +37,8 @@ LAGS = {"1 minute": ["--settle-after-minutes", "1"], "1 day": ["--settle-after-d
 
 def pheme_evidence(folder: Path, lag: str):
     """The PHEME rumours imported into a new store with outcomes known after `lag`."""
-    csv, db = folder / f"pheme-{len(lag)}.csv", folder / f"pheme-{len(lag)}.db"
+    name = "pheme-" + lag.replace(" ", "-")
+    csv, db = folder / f"{name}.csv", folder / f"{name}.db"
     subprocess.run([sys.executable, "-m", "tracker", "pheme-csv", str(PHEME), str(csv), *LAGS[lag]], check=True,
                    stdout=subprocess.DEVNULL)
     subprocess.run([sys.executable, "-m", "tracker", "--db", str(db), "import", str(csv)], check=True,
