@@ -180,7 +180,7 @@ def _iso(times: pd.Series) -> np.ndarray:
     return text.fillna("").to_numpy()
 
 
-def _planted_reliability(rng: np.random.Generator, n: int, reliability, beta=(2.0, 1.2)) -> np.ndarray:
+def _planted_reliability(rng: np.random.Generator, n: int, reliability, beta: tuple[float, float]) -> np.ndarray:
     if isinstance(reliability, str):
         if reliability == "beta":
             return rng.beta(*beta, size=n)
