@@ -11,8 +11,8 @@ pays them:
 
 - floors: `python -c "import sqlalchemy, click"`; one `GROUP BY source_id` over the report table
   (`count(*)` and a sum; `NOT INDEXED` on SQLite), run through SQLAlchemy in a fresh process;
-- `tracker scores --format csv`: the command as shipped (aggregated on the database,
-  `tracker.tallies`, on PostgreSQL; in memory on SQLite, see `scoring.score_sources_in_store`);
+- `tracker scores --format csv`: the command as shipped (aggregated on the database from the
+  pairs kept on write, `tracker.tallies` and `tracker.pairs`, see `scoring.score_sources_in_store`);
 - the scores aggregated on the database whatever the backend (`score_sources_in_store(...,
   on_database=True)`);
 - the in-memory scores: `load_evidence` + `scoring.score_sources`, what `scores` did before and

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import event, inspect
 
 from tests.conftest import REPO, empty_store
-from tracker import importer, store
+from tracker import importer, pairs, store
 from tracker.errors import DuplicateError, ImportRejected, ValidationError
 from tracker.evidence import load_evidence
 from tracker.importer import apply_incoming
@@ -147,7 +147,8 @@ def test_the_example_scores_the_same_on_both(any_ledger, tmp_path):
 
 def _schema(engine) -> dict:
     """Everything the inspector says of every table (columns in order, keys, indexes, constraints), the
-    rows of the store's bookkeeping tables and, on SQLite, each index's own SQL (partial indexes)."""
+    triggers, the rows of the store's bookkeeping tables and, on SQLite, each index's and trigger's
+    own SQL (partial indexes)."""
     found = inspect(engine)
     described = {}
     for table in sorted(found.get_table_names()):
@@ -164,7 +165,10 @@ def _schema(engine) -> dict:
     with engine.connect() as connection:
         for table in ("alembic_version", "store_revision"):
             described[f"{table} rows"] = [tuple(r) for r in connection.exec_driver_sql(f"SELECT * FROM {table}")]
+        described["triggers"] = sorted(pairs.trigger_names(connection))
         if engine.dialect.name == "sqlite":
+            described["sqlite triggers"] = sorted(tuple(r) for r in connection.exec_driver_sql(
+                "SELECT name, tbl_name, sql FROM sqlite_master WHERE type = 'trigger'"))
             described["sqlite indexes"] = sorted(tuple(r) for r in connection.exec_driver_sql(
                 "SELECT name, tbl_name, sql FROM sqlite_master WHERE type = 'index'"))
             described["sqlite foreign keys"] = {table: sorted(tuple(r)[2:] for r in connection.exec_driver_sql(

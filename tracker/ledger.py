@@ -30,7 +30,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 from sqlmodel import Session, col, select
 
-from tracker import accounts, audit, rules, store
+from tracker import accounts, audit, pairs, rules, store
 from tracker.accounts import LOCAL_OPERATOR, Actor, LoginFailed, LoginRequired
 from tracker.dates import When, as_written, utcnow
 from tracker.errors import (
@@ -1066,6 +1066,8 @@ class Ledger:
         try:
             writer = Writer(session, self.clock(), self._actor_in(session, bootstrap=bootstrap))
             yield writer
+            session.flush()
+            pairs.refresh(session.connection())  # the touched claims' kept stances, in the same commit
             session.commit()
         except (DataError, IntegrityError) as exc:
             # every rule is checked before writing (tracker.rules); should the store still refuse a

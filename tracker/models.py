@@ -146,6 +146,50 @@ class Outcome(SQLModel, table=True):
     decided_date_only: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
 
 
+class StancePair(SQLModel, table=True):
+    """Kept on write (schema 0009, `tracker.pairs`): one (claim, source)'s final stance as scoring
+    counts it, so that `tracker scores` sums these rows instead of grouping every report.
+
+    Derived from the reports and verdicts alone, and rebuilt for a claim whenever its reports, its
+    verdicts or its retraction change (triggers mark it in `stale_claim`); no foreign keys, so a
+    rebuild pays no checks. A claim with a verdict of no value (unverifiable) or a retracted claim
+    has no rows; a claim without a verdict has its pending rows (verdict_value and decided_at NULL).
+    On SQLite the rows are stored in the order of the primary key (source, stance, claim), so the
+    scores' GROUP BY reads each source's rows together without sorting them.
+    """
+
+    __tablename__ = "stance_pair"
+    __table_args__ = (Index("ix_stance_pair_claim", "claim_id", "source_id", unique=True),
+                      {"sqlite_with_rowid": False})
+
+    source_id: int = Field(primary_key=True)  # who spoke: the reporting source, or a relay's origin
+    stance: str = Field(max_length=20, primary_key=True)  # the latest stance by the verdict's time
+    claim_id: int = Field(primary_key=True)
+    verdict_value: float | None = None  # 1 true, 0 false, 0.5 partly true; NULL while pending
+    decided_at: datetime | None = None  # the verdict in force's time; NULL while pending
+    lead_days: float | None = None  # days from the source first taking this stance to the verdict
+
+
+class StaleClaim(SQLModel, table=True):
+    """Claims whose `stance_pair` rows are out of date: marked by triggers on every change to their
+    reports, verdicts or retraction, emptied by `tracker.pairs.refresh` before the writer commits."""
+
+    __tablename__ = "stale_claim"
+
+    claim_id: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+
+
+class StancePairState(SQLModel, table=True):
+    """One row: the newest report and verdict ids `stance_pair` has taken in. A claim with a report
+    or verdict past them (a new row, which no trigger marks) is out of date too."""
+
+    __tablename__ = "stance_pair_state"
+
+    id: int | None = Field(default=None, primary_key=True)
+    report_id: int = 0
+    outcome_id: int = 0
+
+
 class StoreRevision(SQLModel, table=True):
     """One row: a number every write transaction raises (what caches key on)."""
 

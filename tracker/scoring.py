@@ -468,13 +468,14 @@ def most_and_least(scores: pd.DataFrame, n: int = 5) -> tuple[pd.DataFrame, pd.D
 def score_sources_in_store(engine, as_of=None, config: ScoringConfig = ScoringConfig(),
                            topic: str | None = None, on_database: bool | None = None) -> pd.DataFrame:
     """`score_sources` of the store at `engine`, aggregated on the database (`tracker.tallies`): the
-    same table, in memory that grows with the sources rather than the reports. On SQLite (one core,
-    no parallel sorts) the rows are read and counted in memory instead: about 4x faster at 1M
-    reports (9.2 s against 2.4 s, benchmarks/README.md), reading neither claim texts nor (unless
-    asked for one) topics; at ten million reports that peaks just under 2 GiB. `on_database`
-    forces one way (None: by the backend)."""
+    same table, in memory that grows with the sources rather than the reports. For the store as it
+    is now the database sums the pairs kept on write (`tracker.pairs`), one row per (claim,
+    source). As of an earlier date it must group every report again, which on SQLite (one core, no
+    parallel sorts) is slower than reading the rows and counting in memory, so there the rows are
+    read instead (reading neither claim texts nor, unless asked for one, topics). `on_database`
+    forces one way (None: by the backend and the date; benchmarks/README.md has the figures)."""
     if on_database is None:
-        on_database = engine.dialect.name != "sqlite"
+        on_database = engine.dialect.name != "sqlite" or as_of is None
     if not on_database:
         from tracker.evidence import load_evidence
 

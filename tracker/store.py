@@ -241,13 +241,15 @@ def upgrade(engine: Engine, revision: str = "head", *, migrate_new: bool = False
 def _create_at_head(connection) -> None:
     """A new store's tables made from the models, with the rows the migrations seed, stamped at the
     newest revision: the same schema the migrations build (tests compare them on both backends),
-    without Alembic's import and eight migrations (0.2-0.3 s of CPU on every new store)."""
+    without Alembic's import and nine migrations (0.2-0.3 s of CPU on every new store)."""
     from sqlalchemy import text
     from sqlmodel import SQLModel
 
+    from tracker import pairs
     from tracker.models import StoreRevision
 
     SQLModel.metadata.create_all(connection)
+    pairs.start(connection)  # the triggers and state row that keep stance_pair, as migration 0009 makes them
     connection.execute(StoreRevision.__table__.insert().values(id=1, revision=0))  # as migration 0004 seeds it
     # Alembic's own version table, as `alembic stamp head` creates it
     connection.execute(text("CREATE TABLE alembic_version (version_num VARCHAR(32) NOT NULL, "

@@ -11,12 +11,10 @@ time the source took that stance; merged sources, retracted claims and retracted
 out. The same columns as `tracker.scoring.tallies_from_rows` returns, for
 `tracker.scoring.table_from_tallies`.
 
-The query makes two passes of GROUP BY and no window function (each window was a sort of every
-report; at ten million reports several of them did not finish in 15 minutes on SQLite): one
-GROUP BY (claim, source) over the stance rows picks each pair's latest stance as the greatest of
-one key (rank, time, report id, the stance's code at the end) and each stance's first time by a
-conditional min(), keeping the pairs of claims without a verdict as pending; one GROUP BY source
-sums the credit, counts the pending pairs and takes the median lead as an aggregate
+Each (claim, source)'s final stance comes from `tracker.pairs`: for the store as it is now, the
+`stance_pair` table kept on write (one row per pair, no grouping of the reports at read time); as
+of an earlier date, one GROUP BY (claim, source) over the reports (`pairs.said`). One GROUP BY
+source then sums the credit, counts the pending pairs and takes the median lead as an aggregate
 (`percentile_cont` on PostgreSQL, a registered `median()` on SQLite). Figures:
 benchmarks/README.md, "Ten million reports".
 """
@@ -24,22 +22,18 @@ benchmarks/README.md, "Ten million reports".
 from __future__ import annotations
 
 import math
-import statistics
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+import numpy as np
 import pandas as pd
-from sqlalchemy import (BigInteger, Float, Integer, Text, and_, case, cast, func, literal, literal_column, or_,
-                        select, union_all)
-from sqlalchemy.dialects import postgresql
+from sqlalchemy import Text, and_, case, cast, func, literal, literal_column, select
 from sqlalchemy.engine import Connection, Engine
 
-from tracker.models import Claim, ClaimTopic, Outcome, Report, Source
-from tracker.vocabulary import Stance
+from tracker import pairs
+from tracker.models import Outcome, Source
 
-_R, _O, _C, _T, _S = (m.__table__ for m in (Report, Outcome, Claim, ClaimTopic, Source))
-STANCES = [stance.value for stance in Stance]
-VALUES = {"true": 1.0, "false": 0.0, "partly_true": 0.5}  # unverifiable: no credit (scoring.VERDICT_VALUE)
+_O, _S = Outcome.__table__, Source.__table__
 
 
 @dataclass(frozen=True)
@@ -50,13 +44,6 @@ class Tallies:
     sources: pd.DataFrame  # index id: name, kind (live sources only)
     by_source: pd.DataFrame  # index source_id: see `_COLUMNS`
     totals: dict[str, float]  # earned and weight, overall and when asserting / denying
-
-
-def _days(connection: Connection, later, earlier):
-    """`later - earlier` in days as a float column, on either backend."""
-    if connection.dialect.name == "sqlite":
-        return func.julianday(later) - func.julianday(earlier)
-    return func.extract("epoch", later - earlier) / 86400.0
 
 
 def _power(connection: Connection):
@@ -79,76 +66,19 @@ def source_tallies(engine: Engine, as_of: datetime | None = None, *, rumour_weig
 
 
 def _tallies(connection: Connection, as_of, rumour_weight, half_life_days, now, topic) -> Tallies:
-    # claims left out: the retracted ones (a short list), and those off the topic. Not "claim_id IN
-    # (live claims)": SQLite would answer that by probing the report index once per claim and
-    # fetching each row from all over the file, where a scan of the table reads it in order
-    def wanted(claim_id):
-        kept = claim_id.not_in(select(_C.c.id).where(_C.c.retracted_at.is_not(None)))
-        if topic:
-            kept = and_(kept, claim_id.in_(select(_T.c.claim_id).where(_T.c.topic == topic.strip().lower())))
-        return kept
+    # each (claim, source)'s final stance: kept on write for the store as it is now, else grouped
+    # from the reports as of the date
+    said = pairs.current(connection, topic=topic) if as_of is None else pairs.said(connection, as_of=as_of, topic=topic)
 
-    # the verdict in force per claim: its newest revision known by as_of
-    newest = select(_O.c.claim_id, func.max(_O.c.id).label("id")).where(wanted(_O.c.claim_id))
-    if as_of is not None:
-        newest = newest.where(_O.c.decided_at <= as_of)
-    newest = newest.group_by(_O.c.claim_id).subquery("newest")
-    value = case(*((_O.c.verdict == verdict, literal(number, Float)) for verdict, number in VALUES.items()),
-                 else_=None)
-    # a subquery, not a CTE: PostgreSQL plans each use with the outcome table's statistics (a
-    # materialized CTE has none, and keeps the scan of the reports from running in parallel)
-    verdicts = (select(_O.c.claim_id, _O.c.decided_at, value.label("value"))
-                .join(newest, _O.c.id == newest.c.id).subquery("verdicts"))
-
-    # stance rows: each report speaks for its source (rank 2, or 1 when it relays another) and,
-    # when it is a relay, for its origin too (rank 0). Kept: on a claim with a verdict of some
-    # value, the reports made by the verdict's time (credit); on a claim without one, all (pending).
-    # Each arm joins the verdicts itself: SQLite then looks them up by an index it builds on them
-    def arm(speaker, direct, *only):
-        live = and_(_R.c.retracted_at.is_(None), wanted(_R.c.claim_id), *only,
-                    or_(verdicts.c.claim_id.is_(None),
-                        and_(verdicts.c.value.is_not(None), _R.c.reported_at <= verdicts.c.decided_at)))
-        if as_of is not None:
-            live = and_(live, _R.c.reported_at <= as_of)
-        return (select(_R.c.id, _R.c.claim_id, speaker.label("speaker"), direct.label("direct"), _R.c.stance,
-                       _R.c.reported_at, verdicts.c.value, verdicts.c.decided_at)
-                .select_from(_R.outerjoin(verdicts, verdicts.c.claim_id == _R.c.claim_id)).where(live))
-
-    stances = union_all(
-        arm(_R.c.source_id, case((_R.c.via_source_id.is_not(None), 1), else_=2)),
-        arm(_R.c.via_source_id, literal(0), _R.c.via_source_id.is_not(None)),
-    ).subquery("stances")
-
-    # one GROUP BY per (claim, source), no sort of its own rows: the latest stance is the greatest of
-    # one key (rank, time, report id, then the stance's code), and the first time of each stance is
-    # a conditional min(), of which the final stance's is kept
-    key, code_of = _latest_key(connection, stances)
-    code = code_of(func.max(key))
-    firsts = {name: func.min(case((stances.c.stance == name, stances.c.reported_at))) for name in STANCES}
-    # the stance and its first time worked out here, once per (claim, source): the aggregates are
-    # computed once, where every later use of a flattened subquery's column repeats its expression
-    # (the verdict is the claim's, the same on every row of the pair: max() carries it through)
-    said = select(
-        stances.c.speaker, code.label("code"),
-        case(*((code == number, firsts[name]) for number, name in enumerate(STANCES))).label("first_at"),
-        func.max(stances.c.value).label("value"), func.max(stances.c.decided_at).label("decided_at"),
-    ).group_by(stances.c.claim_id, stances.c.speaker).subquery("said")
-
-    # credit on claims with a verdict; NULL credit and weight mark a pending (claim, source)
-    rumoured, confirmed, denied = (STANCES.index(name) for name in ("rumoured", "confirmed", "denied"))
-    correct = case((said.c.code == denied, 1.0 - said.c.value), else_=said.c.value)
-    weight = case((said.c.value.is_(None), None), (said.c.code == rumoured, literal(rumour_weight, Float)),
-                  else_=literal(1.0, Float))
-    if half_life_days is not None:
+    decay = None
+    if half_life_days is not None:  # each pair's weight halves every half-life after its verdict
         moment = now or datetime.now(UTC)
-        age = _days(connection, literal(moment, _O.c.decided_at.type), said.c.decided_at)
-        weight = weight * _power(connection)(0.5, case((age > 0, age), else_=0.0) / float(half_life_days))
-    rows = select(said.c.speaker, said.c.code, correct.label("correct"), weight.label("weight"),
-                  _days(connection, said.c.decided_at, said.c.first_at).label("lead_days")).subquery("rows")
-    by_source = _sums(connection, rows)
+        age = pairs.days(connection, literal(moment, _O.c.decided_at.type), said.c.decided_at)
+        decay = _power(connection)(0.5, case((age > 0, age), else_=0.0) / float(half_life_days))
+    by_source = _sums(connection, said, rumour_weight, decay)
 
-    sources = pd.DataFrame(connection.execute(
-        select(_S.c.id, _S.c.name, _S.c.kind).where(_S.c.merged_into_id.is_(None)).order_by(_S.c.id)).all(),
+    sources = pd.DataFrame([tuple(row) for row in connection.execute(
+        select(_S.c.id, _S.c.name, _S.c.kind).where(_S.c.merged_into_id.is_(None)).order_by(_S.c.id))],
         columns=["id", "name", "kind"]).set_index("id")
     totals = {
         "earned": float(by_source["successes"].sum()), "weight": float(by_source["trials"].sum()),
@@ -158,87 +88,84 @@ def _tallies(connection: Connection, as_of, rumour_weight, half_life_days, now, 
     return Tallies(sources, by_source, totals)
 
 
-def _latest_key(connection: Connection, stances):
-    """Per stance row, a key that sorts as the rows compete to be a (claim, source)'s latest (the
-    rank, the time, the report id) and ends with the stance's code (its place in `STANCES`); and
-    how to read the code back from the greatest key.
-
-    On SQLite, text: times are stored as fixed-width text (`YYYY-MM-DD HH:MM:SS.ffffff`, as
-    SQLAlchemy and the importer write them), which sorts as the times do, compared byte by byte
-    (one written without its fraction is padded to that width, and still sorts first).
-    On PostgreSQL, an array of bigints, the time in microseconds (far cheaper than text there).
-
-    Its constants are written into the SQL, not bound: SQLite numbers each bound value apart, so
-    the same max(key) used twice would be two aggregates (each step of the key paid twice over).
-    """
-    code = case(*((stances.c.stance == literal_column(f"'{name}'"), literal_column(str(number)))
-                  for number, name in enumerate(STANCES)))
-    if connection.dialect.name == "sqlite":
-        # a time written without its fraction is padded to the width (a space sorts before '.'),
-        # and the code, one digit, is read from the end, wherever the time ended
-        key = (cast(stances.c.direct, Text).concat(func.printf(literal_column("'%-26s'"), stances.c.reported_at))
-               .concat(func.printf(literal_column("'%019d'"), stances.c.id)).concat(cast(code, Text)))
-        return key, lambda latest: cast(func.substr(latest, literal_column("-1")), Integer)
-    micros = func.round(func.date_part(literal_column("'epoch'"), stances.c.reported_at) * literal_column("1000000"))
-    key = postgresql.array([cast(stances.c.direct, BigInteger), cast(micros, BigInteger),
-                            cast(stances.c.id, BigInteger), cast(code, BigInteger)])
-    return key, lambda latest: latest[literal_column("4")]
-
-
 _COLUMNS = ["resolved", "successes", "trials", "asserted_n", "asserted_w", "asserted_s", "denied_n", "denied_w",
             "denied_s", "rumoured_n", "rumoured_right", "confirmed_n", "confirmed_right", "pending",
             "median_lead_days"]
 
 
-def _sums(connection: Connection, rows) -> pd.DataFrame:
-    """One GROUP BY over the (claim, source) rows: the per-source sums, the pending count, and the
-    median lead of the right calls."""
-    earned = rows.c.weight * rows.c.correct
-    resolved = rows.c.weight.is_not(None)
+def _sums(connection: Connection, said, rumour_weight: float, decay) -> pd.DataFrame:
+    """The per-source sums, the pending count and the median lead of the right calls.
 
-    def where(condition, then):
-        return func.sum(case((and_(resolved, condition), then), else_=0))
+    The database groups the pairs by (source, stance), which on SQLite is the kept table's own
+    order (no sort): per verdict value a count (and the decayed weight when a half-life applies),
+    and the leads of the right calls as text. The credit is then worked out once per group here,
+    rather than by a dozen conditional sums over every pair.
+    """
+    value = said.c.verdict_value
+    right = case((said.c.stance == literal_column("'denied'"), value <= 0.0), else_=value >= 1.0)
+    if connection.dialect.name == "sqlite":  # as text of 15 significant digits (a lead's error: under 1e-13 days)
+        leads = func.group_concat(said.c.lead_days)
+    else:  # PostgreSQL writes the shortest text that reads back exactly
+        leads = func.string_agg(cast(said.c.lead_days, Text), literal_column("','"))
+    numbers = list(dict.fromkeys(pairs.VALUES.values()))  # 1, 0 and 0.5: a count (and weight) of each
+    counted = [func.sum(case((value == literal_column(repr(number)), 1), else_=0)) for number in numbers]
+    weighed = [func.sum(case((value == literal_column(repr(number)), decay))) for number in numbers] if decay is not None else []
+    query = select(said.c.source_id, said.c.stance, func.count(), leads.filter(and_(right, said.c.lead_days.is_not(None))),
+                   *counted, *weighed).group_by(said.c.source_id, said.c.stance)
+    n_of, w_of = [f"n{i}" for i in range(len(numbers))], [f"w{i}" for i in range(len(weighed))]
+    # plain tuples: pandas probes a Row's attributes, each probe a caught exception in SQLAlchemy
+    found = pd.DataFrame([tuple(row) for row in connection.execute(query)],
+                         columns=["source_id", "stance", "all", "leads", *n_of, *w_of])
+    keys = found[["source_id", "stance"]]
+    pending = keys.assign(value=np.nan, n=found["all"] - found[n_of].sum(axis=1), w=0.0)
+    groups = pd.concat([pending, *(keys.assign(value=number, n=found[n_of[i]],
+                                               w=found[w_of[i]].fillna(0.0) if w_of else found[n_of[i]])
+                                   for i, number in enumerate(numbers))], ignore_index=True)
+    return _per_source(groups, found.dropna(subset=["leads"])[["source_id", "leads"]], rumour_weight)
 
-    def mean_where(condition, then):
-        return func.avg(case((and_(resolved, condition), then), else_=None))
 
-    denied = rows.c.code == STANCES.index("denied")
-    query = select(
-        rows.c.speaker, func.count(rows.c.weight), func.coalesce(func.sum(earned), 0.0),
-        func.coalesce(func.sum(rows.c.weight), 0.0),
-        where(~denied, 1), where(~denied, rows.c.weight), where(~denied, earned),
-        where(denied, 1), where(denied, rows.c.weight), where(denied, earned),
-        *(aggregate(rows.c.code == STANCES.index(name), then) for name in ("rumoured", "confirmed")
-          for aggregate, then in ((where, 1), (mean_where, rows.c.correct))),
-        func.sum(case((resolved, 0), else_=1)),
-        _median(connection, rows.c.lead_days, and_(resolved, rows.c.correct >= 1.0, rows.c.lead_days.is_not(None))),
-    ).group_by(rows.c.speaker)
-    frame = pd.DataFrame(connection.execute(query).all(), columns=["source_id", *_COLUMNS]).set_index("source_id")
+def _per_source(groups: pd.DataFrame, leads: pd.DataFrame, rumour_weight: float) -> pd.DataFrame:
+    """`_COLUMNS` per source from (source, stance, verdict value or NaN for pending) groups with their
+    count `n` and weight `w`, and the leads of right calls (source_id, comma-separated text)."""
+    ids = pd.Index(sorted(groups["source_id"].unique()), name="source_id")
+    source = groups["source_id"].to_numpy()
+    value = groups["value"].to_numpy(dtype=float)
+    stance = groups["stance"].to_numpy()
+    resolved, denied = ~np.isnan(value), stance == "denied"
+    n = groups["n"].to_numpy(dtype="int64")
+    correct = np.where(denied, 1.0 - value, value)
+    weight = np.where(stance == "rumoured", rumour_weight, 1.0) * groups["w"].to_numpy(dtype=float)
+    earned = weight * correct
+
+    def total(values, keep=True):
+        kept = np.where(keep & resolved, values, 0)
+        return pd.Series(kept, index=source).groupby(level=0).sum().reindex(ids, fill_value=0)
+
+    def share_right(name):
+        count = total(n, stance == name)
+        return total(n * np.nan_to_num(correct), stance == name) / count.where(count > 0)
+
+    frame = pd.DataFrame({
+        "resolved": total(n), "successes": total(earned), "trials": total(weight),
+        "asserted_n": total(n, ~denied), "asserted_w": total(weight, ~denied), "asserted_s": total(earned, ~denied),
+        "denied_n": total(n, denied), "denied_w": total(weight, denied), "denied_s": total(earned, denied),
+        "rumoured_n": total(n, stance == "rumoured"), "rumoured_right": share_right("rumoured"),
+        "confirmed_n": total(n, stance == "confirmed"), "confirmed_right": share_right("confirmed"),
+        "pending": pd.Series(np.where(resolved, 0, n), index=source).groupby(level=0).sum().reindex(ids, fill_value=0),
+    }, index=ids)
+    frame["median_lead_days"] = _medians(leads).reindex(ids)
     counts = [c for c in _COLUMNS if c.endswith("_n") or c in ("resolved", "pending")]
-    return frame.astype({c: "int64" for c in counts} | {c: float for c in _COLUMNS if c not in counts})
+    return frame[_COLUMNS].astype({c: "int64" for c in counts} | {c: float for c in _COLUMNS if c not in counts})
 
 
-class _Median:
-    """SQLite's median() aggregate: the middle value, or the mean of the middle two (NULLs skipped).
-    Its GROUP BY feeds it one group at a time, so it holds one source's values at most."""
-
-    def __init__(self) -> None:
-        self.values: list[float] = []
-
-    def step(self, value) -> None:
-        """Take one row's value."""
-        if value is not None:
-            self.values.append(value)
-
-    def finalize(self):
-        """The median of the values taken, or NULL when there were none."""
-        return statistics.median(self.values) if self.values else None
-
-
-def _median(connection: Connection, column, condition):
-    """The median of `column` over the rows where `condition` holds, as an aggregate: PostgreSQL's
-    `percentile_cont(0.5)`; on SQLite, which has none, `_Median` registered on the connection."""
-    if connection.dialect.name == "sqlite":
-        connection.connection.driver_connection.create_aggregate("median", 1, _Median)
-        return func.median(column).filter(condition)
-    return func.percentile_cont(0.5).within_group(column).filter(condition)
+def _medians(leads: pd.DataFrame) -> pd.Series:
+    """Each source's median lead from rows of (source_id, comma-separated leads): the middle value,
+    or the mean of the middle two, as `np.median` gives, for every source at once."""
+    texts = leads["leads"].tolist()
+    values = np.fromstring(",".join(texts), dtype=float, sep=",") if texts else np.zeros(0)
+    source = np.repeat(leads["source_id"].to_numpy(dtype="int64"), [text.count(",") + 1 for text in texts])
+    order = np.lexsort((values, source))
+    values, source = values[order], source[order]
+    ids, start, count = np.unique(source, return_index=True, return_counts=True)
+    middle = (values[start + (count - 1) // 2] + values[start + count // 2]) / 2
+    return pd.Series(middle, index=pd.Index(ids, name="source_id"), dtype=float)
