@@ -16,7 +16,7 @@ pays them:
 - the scores aggregated on the database whatever the backend (`score_sources_in_store(...,
   on_database=True)`);
 - the in-memory scores: `load_evidence` + `scoring.score_sources`, what `scores` did before and
-  what the dashboard's Sources page still does;
+  what `tracker scores --as-of` does on SQLite;
 - `tracker predict --format csv`, and the same steps split (`load_evidence`, `forecast.predict`)
   with each step's seconds and the process's peak memory after it.
 

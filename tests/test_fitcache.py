@@ -16,7 +16,7 @@ from tracker import fitcache, forecast
 from tracker.cli import main
 from tracker.dashboard import cache
 from tracker.evidence import load_evidence
-from tracker.scoring import score_sources
+from tracker.scoring import score_sources_in_store
 
 
 def test_a_kept_fit_gives_the_same_forecasts_as_fitting_again():
@@ -80,11 +80,11 @@ def test_the_dashboard_scores_a_store_once_per_state_and_again_after_any_write(a
     restarted server reads them instead of scoring again, and any write is scored afresh at once."""
     scored = []
 
-    def counted(evidence, *args, **kwargs):
-        scored.append(len(evidence.reports))
-        return score_sources(evidence, *args, **kwargs)
+    def counted(engine, *args, **kwargs):
+        scored.append(engine)
+        return score_sources_in_store(engine, *args, **kwargs)
 
-    monkeypatch.setattr(cache.scoring, "score_sources", counted)
+    monkeypatch.setattr(cache.scoring, "score_sources_in_store", counted)
     restart = lambda: [f.clear() for f in (cache.scores, cache.kept_for, cache.evidence)]  # noqa: E731
     restart()
     fp = cache.fingerprint()

@@ -80,13 +80,15 @@ def kept_for(fp: tuple) -> list | None:
 @st.cache_data(max_entries=32, ttl=CACHE_TTL, show_spinner=False)
 def scores(fp: tuple, topic: str | None = None) -> pd.DataFrame:
     """Every source's reliability now (all claims, or those tagged `topic`), ranked; for all claims,
-    kept beside the store for its state, so a restarted server scores an unchanged store only once."""
+    kept beside the store for its state, so a restarted server scores an unchanged store only once.
+    Summed by the database from the pairs it keeps (`scoring.score_sources_in_store`): no page
+    needs the whole store read into memory for the scores."""
     if topic:
-        return scoring.score_sources(evidence(fp).for_topic(topic))
+        return scoring.score_sources_in_store(ledger().engine, topic=topic)
     kept = fitcache.read(ledger().engine, kept_for(fp), "scores")
     table = None if kept is None else fitcache.entry_frame(kept)
     if table is None:
-        table = scoring.score_sources(evidence(fp))
+        table = scoring.score_sources_in_store(ledger().engine)
         fitcache.write(ledger().engine, kept_for(fp), "scores", fitcache.frame_entry(table))
     return table
 
