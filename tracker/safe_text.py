@@ -54,11 +54,13 @@ def guarded_csv(frame) -> str:
 
 
 def _utc_times(column) -> bool:
-    """Whether `column` holds UTC times at a resolution of a microsecond or coarser."""
+    """Whether `column` holds UTC times at a resolution of a microsecond or coarser, which pandas 3
+    writes as it writes times without a zone (earlier pandas wrote each as its own `str`)."""
     import pandas as pd
 
     dtype = column.dtype
-    return isinstance(dtype, pd.DatetimeTZDtype) and str(dtype.tz) == "UTC" and dtype.unit in ("s", "ms", "us")
+    return (isinstance(dtype, pd.DatetimeTZDtype) and str(dtype.tz) == "UTC" and dtype.unit in ("s", "ms", "us")
+            and int(pd.__version__.split(".")[0]) >= 3)
 
 
 def _utc_texts(column):
@@ -75,7 +77,7 @@ def _utc_texts(column):
         return None
     unit = "us" if (micros % 1000).any() else "ms" if (micros % 1_000_000).any() else "s"
     texts = np.datetime_as_string(stamps.astype(f"datetime64[{unit}]"), unit=unit)
-    texts = np.strings.add(np.strings.replace(texts, "T", " "), "+00:00").astype(object)
+    texts = np.char.add(np.char.replace(texts, "T", " "), "+00:00").astype(object)
     texts[missing] = None
     return texts
 
