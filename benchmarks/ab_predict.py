@@ -85,7 +85,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--db", type=Path, default=DEFAULT_DB, help=f"the store [{DEFAULT_DB}]")
     parser.add_argument("--parts", action="store_true", help="also time the parts of the work (see PARTS)")
     parser.add_argument("--fresh", action="store_true",
-                        help="time the whole command and its steps in fresh processes instead (see above)")
+                        help="time the whole command and its steps in fresh processes instead (see this file's docstring)")
     args = parser.parse_args(argv)
     if args.fresh:
         return _fresh(args)

@@ -1222,8 +1222,8 @@ def fit(evidence: Evidence, level: float = 0.9, fitted: dict | None = None) -> M
             pass  # not what an earlier fit wrote: fit again
     # the optimiser's vectors have eight entries: BLAS threads only contend for the cores (eight
     # times slower on a busy two-core machine). SciPy brings its own BLAS, which the limit only
-    # reaches once loaded: imported first, or its threads spin beside the fit (1.5 CPU s in a
-    # fresh process at a million reports)
+    # reaches once loaded: imported first, or its threads spin beside the fit (about 2 CPU s in
+    # a fresh process at a million reports)
     import scipy.optimize  # noqa: F401  (loads SciPy's BLAS, which scipy.special uses too)
 
     with threadpool_limits(1, user_api="blas"):
