@@ -14,13 +14,28 @@ evidence this one loads (the same `Evidence` frames).
 With `--parts`, each side also reports the CPU seconds of the parts of the work (the replay, the
 L-BFGS fits, the half-lives' records, the features read, the forecasts), each part's outermost
 calls timed, as the median over its runs.
+
+With `--fresh`, each run is a fresh Python process instead, the way a person runs the command:
+per pair, each checkout runs the whole `tracker predict --format csv` (its own package first on
+`PYTHONPATH`, on a copy of the store with no fitted parameters kept beside it, so it fits from
+nothing), then, in another fresh process, the same steps timed one by one (imports, reading the
+evidence, the fit, the forecasts, the CSV). It prints each run's CPU seconds (user + system, the
+child's own) and whether the two checkouts' CSVs are byte for byte the same.
+
+    python benchmarks/ab_predict.py --against /tmp/before --fresh --pairs 3
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib.util
+import json
+import os
+import resource
+import shutil
+import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -69,7 +84,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--pairs", type=int, default=4)
     parser.add_argument("--db", type=Path, default=DEFAULT_DB, help=f"the store [{DEFAULT_DB}]")
     parser.add_argument("--parts", action="store_true", help="also time the parts of the work (see PARTS)")
+    parser.add_argument("--fresh", action="store_true",
+                        help="time the whole command and its steps in fresh processes instead (see this file's docstring)")
     args = parser.parse_args(argv)
+    if args.fresh:
+        return _fresh(args)
 
     import numpy as np
 
@@ -106,6 +125,72 @@ def main(argv: list[str] | None = None) -> int:
         for part in PARTS:
             medians = [np.median([run.get(part, 0.0) for run in parts[name]]) for name in sides]
             print(f"  {part:<20} {medians[0]:.2f} -> {medians[1]:.2f}")
+    return 0
+
+
+# the steps of `tracker predict --format csv` with a cold cache, each timed in CPU seconds
+STEPS = """
+import json, sys, time
+from tracker.cli import main  # the command line's own start
+t = [time.process_time()]
+from tracker import forecast, safe_text
+from tracker.evidence import load_evidence
+from tracker.store import make_engine
+t.append(time.process_time())
+evidence = load_evidence(make_engine(sys.argv[1]))
+t.append(time.process_time())
+model = forecast.fit(evidence)
+t.append(time.process_time())
+table = forecast.predict(evidence, model=model, explain=False)
+t.append(time.process_time())
+safe_text.guarded_csv(table)
+t.append(time.process_time())
+names = ("command line", "imports", "load", "fit", "predict", "csv")
+print(json.dumps(dict(zip(names, [t[0]] + [b - a for a, b in zip(t, t[1:])]))))
+"""
+
+
+def _child_cpu(command: list[str], env: dict, stdout) -> float:
+    """Run `command`; its CPU seconds (user + system)."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    subprocess.run(command, env=env, stdout=stdout, check=True)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
+
+
+def _fresh(args) -> int:
+    """The whole command and its steps in fresh processes, the checkouts in turn (see module doc)."""
+    sides = {"other": args.against.resolve(), "this": HERE.parent}
+    with tempfile.TemporaryDirectory() as scratch:
+        db = Path(scratch) / "store.db"
+        shutil.copy(args.db, db)  # the command keeps its fit beside the store: never beside the original
+        url = f"sqlite:///{db}"
+        whole = {name: [] for name in sides}
+        steps = {name: [] for name in sides}
+        print(f"load average before: {os.getloadavg()[0]:.2f}")
+        for pair in range(args.pairs):
+            outputs = {}
+            for name, checkout in sides.items():
+                env = dict(os.environ, PYTHONPATH=str(checkout))
+                for kept in Path(scratch).glob("*-fits.json"):
+                    kept.unlink()
+                outputs[name] = Path(scratch) / f"{name}.csv"
+                with open(outputs[name], "wb") as out:
+                    whole[name].append(_child_cpu([sys.executable, "-m", "tracker", "--db", url, "predict",
+                                                   "--format", "csv"], env, out))
+                done = subprocess.run([sys.executable, "-c", STEPS, url], env=env, capture_output=True,
+                                      text=True, check=True)
+                steps[name].append(json.loads(done.stdout.splitlines()[-1]))
+            same = outputs["other"].read_bytes() == outputs["this"].read_bytes()
+            print(f"pair {pair + 1}: whole command CPU other {whole['other'][-1]:.2f} s, this "
+                  f"{whole['this'][-1]:.2f} s; CSVs {'identical' if same else 'DIFFER'}")
+            if not same:
+                return 1
+        print(f"load average after: {os.getloadavg()[0]:.2f}")
+        for name in sides:
+            print(f"{name:>5} ({sides[name]}): steps, CPU s per run")
+            for step in steps[name][0]:
+                print(f"  {step:<13} " + " ".join(f"{run[step]:.2f}" for run in steps[name]))
     return 0
 
 

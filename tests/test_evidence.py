@@ -61,3 +61,24 @@ def test_the_scores_read_neither_claim_texts_nor_topics_and_score_the_same(store
     topic = full.topics["topic"].iloc[0]
     pd.testing.assert_frame_equal(score_sources_in_store(store.engine, topic=topic, on_database=False),
                                   score_sources(full.for_topic(topic)))
+
+
+@pytest.mark.parametrize("retracted", [set(), {"report"}, {"claim"}])
+def test_a_retraction_condition_is_left_out_only_where_nothing_of_its_kind_is_retracted(ledger, monkeypatch, retracted):
+    """On SQLite the reads leave out the condition that rules out a retracted claim (report) when no
+    claim (report) is retracted: the frames are those every condition gives, whatever is retracted."""
+    world = make_world(5, n_sources=9, n_claims=60, days=60, open_rate=0.3, relay_rate=0.3)
+    world.write_to_ledger(ledger)
+    claim_ids = sorted(world.claims.index)
+    if "claim" in retracted:
+        ledger.retract_claim(claim_ids[0], "logged twice")
+    if "report" in retracted:
+        ledger.retract_report(ledger.get_claim(claim_ids[1]).reports[0][0].id, "misattributed")
+    lean = load_evidence(ledger.engine)
+    found, real = [], evidence_module._retracted
+    monkeypatch.setattr(evidence_module, "_retracted",
+                        lambda connection: found.append(real(connection)) or set(evidence_module._RETRACTABLE))
+    every_condition = load_evidence(ledger.engine)
+    assert found == [retracted]
+    for name in FRAMES:
+        pd.testing.assert_frame_equal(getattr(lean, name), getattr(every_condition, name), obj=name)

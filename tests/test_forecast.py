@@ -224,6 +224,30 @@ def test_the_fits_analytic_gradient_is_the_slope_of_its_log_odds():
         assert np.allclose(slopes[:, k], numeric, atol=1e-4, rtol=1e-3), name
 
 
+
+def test_the_fit_keeps_every_blas_to_one_thread_in_a_fresh_process():
+    """SciPy brings a BLAS of its own beside numpy's, and the fit's one-thread limit only reaches a
+    BLAS already loaded: in a fresh process, where SciPy loads during the fit, its threads must not
+    run (and spin) beside the fit's. Every BLAS reports one thread while the parameters are fitted."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    code = ("import threadpoolctl\n"
+            "from tests.synthetic import make_world\n"
+            "from tracker import forecast\n"
+            "threads, inner = set(), forecast.fit_params\n"
+            "def fit_params(*args, **kwargs):\n"
+            "    threads.update(i['num_threads'] for i in threadpoolctl.threadpool_info() if i['user_api'] == 'blas')\n"
+            "    return inner(*args, **kwargs)\n"
+            "forecast.fit_params = fit_params\n"
+            "forecast.fit(make_world(5, 40, 300).evidence())\n"
+            "print(sorted(threads))")
+    root = Path(__file__).resolve().parent.parent
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=root)
+    assert done.stdout.split() == ["[1]"]
+
+
 # -- no look-ahead in the fit ----------------------------------------------------------------
 def test_forecasts_made_before_a_date_do_not_change_when_later_verdicts_change():
     world = make_world(8, 30, 1200)

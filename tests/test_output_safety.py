@@ -40,6 +40,35 @@ def test_the_guard_comes_off_exactly_what_it_put_on():
         assert (guarded[1:] if re.match(safe_text.GUARDED_CELL, guarded) else guarded) == text
 
 
+
+@pytest.mark.parametrize("times", [
+    ["2016-12-13T10:00", "2016-12-13T10:00:00.5", "2016-12-13T10:00:00.000123", "NaT", "2016-12-13T10:00"],
+    ["2016-12-13T10:00", "2016-12-13T10:00:00.5", "NaT", "1969-12-31T23:59:59.25", "9999-12-31T23:59:59"],
+    ["2016-12-13T10:00", "2016-02-29T12:00:01", "1000-01-01", "NaT", "2021-06-30T01:02:03"],
+    ["2016-12-13", "2016-12-14", "NaT", "1970-01-01", "2016-12-15"],
+    ["NaT", "NaT", "NaT", "NaT", "NaT"],
+    ["0099-01-01T00:00:01", "2016-12-13T10:00:00.5", "NaT", "2016-12-13", "2016-12-13"],  # pandas writes 99
+])
+def test_the_csv_of_a_frame_is_what_pandas_writes_with_each_text_cell_guarded(times):
+    """`guarded_csv` formats text and UTC time columns in bulk: its CSV must be the one pandas writes
+    with `guard_cell` applied cell by cell (times to the finest fraction of a second any of them
+    has, missing cells empty), whatever the times' unit."""
+    import numpy as np
+    import pandas as pd
+
+    texts = ["=1", "'=1", "''+2", "'Tis", "a,\"b\"\nc", "-", "@x", "\tx", "", None, "+972", "plain"]
+    at = pd.Series(np.array(times, dtype="datetime64[us]")).dt.tz_localize("UTC")
+    frame = pd.DataFrame({"text": pd.array(texts[:5], dtype="str"), "other": pd.array(texts[5:10], dtype="str"),
+                          "mixed": pd.array(texts[9:] + [7, 7.5], dtype=object), "at": at,
+                          "at_s": at.dt.floor("s").astype("datetime64[s, UTC]"),
+                          "at_ms": at.dt.floor("ms").astype("datetime64[ms, UTC]"), "n": range(5)})
+    expected = frame.copy()
+    for name in ("text", "other", "mixed"):
+        expected[name] = expected[name].astype(object).map(lambda v: safe_text.guard_cell(v) if isinstance(v, str) else v)
+    assert safe_text.guarded_csv(frame) == expected.to_csv(index=False)
+    assert safe_text.guarded_csv(frame[["at"]]) == expected[["at"]].to_csv(index=False)  # a lone empty cell: ""
+
+
 def test_a_planted_source_name_shows_as_text_in_another_users_error(aleppo):  # noqa: F811
     aleppo.add_source(PLANTED)
     at = ok(on("log_claim", claim=13))

@@ -67,15 +67,20 @@ _TABLES = {
     "topics": (ClaimTopic, [("claim_id", ClaimTopic.claim_id, "int"), ("topic", ClaimTopic.topic, "text")]),
 }
 _TEXTS = {"claims": ("ref", "statement")}  # left out when the claims' texts are not wanted
-# what counts as evidence: merged sources, retracted claims and retracted reports do not
+# what counts as evidence: merged sources, retracted claims and retracted reports do not. Each
+# condition with what it rules out: a retracted "claim" or "report" (on a SQLite store where
+# nothing of that kind is retracted, as in most, it holds for every row and is left out: the
+# scan then reads no column but those asked for), or None (always kept)
 _RETRACTED_CLAIMS = "SELECT id FROM claim WHERE retracted_at IS NOT NULL"
-_WHERE = {
-    "sources": "merged_into_id IS NULL",
-    "claims": "retracted_at IS NULL",
-    "reports": f"retracted_at IS NULL AND claim_id NOT IN ({_RETRACTED_CLAIMS})",
-    "outcomes": f"claim_id NOT IN ({_RETRACTED_CLAIMS})",
-    "topics": f"claim_id NOT IN ({_RETRACTED_CLAIMS})",
+_OF_A_LIVE_CLAIM = (f"claim_id NOT IN ({_RETRACTED_CLAIMS})", "claim")
+_CONDITIONS = {
+    "sources": [("merged_into_id IS NULL", None)],
+    "claims": [("retracted_at IS NULL", "claim")],
+    "reports": [("retracted_at IS NULL", "report"), _OF_A_LIVE_CLAIM],
+    "outcomes": [_OF_A_LIVE_CLAIM],
+    "topics": [_OF_A_LIVE_CLAIM],
 }
+_RETRACTABLE = ("claim", "report")  # the tables whose rows can be retracted
 _STANCES = ("rumoured", "confirmed", "denied")  # codes 0, 1, 2 on the fast path
 # rowids read per query on the fast path: the joined texts and the Python values split from them
 # are held for one block at a time, not for the whole table (a 2,000,000-claim table's statements
@@ -204,13 +209,15 @@ def _fast_sqlite_block(connection: Connection, table, spec: list, where: str) ->
     return frame
 
 
-def _split(text: str, kind: str, count: int) -> np.ndarray | None:
+def _split(text: str, kind: str, count: int):
     """One column's values from its joined text (None when the text is not as expected)."""
     if kind in ("int", "via"):
         return np.fromstring(text, dtype=np.int64, sep=",")
     if kind == "stance":
         codes = np.frombuffer(text.encode("ascii"), dtype=np.uint8) - ord("0")
-        return np.array(_STANCES, dtype=object)[codes] if len(codes) == count else None
+        # taken from the three texts as a column of them is inferred (pandas' string dtype, or
+        # objects): not a million strings converted one by one
+        return pd.Series(list(_STANCES)).array.take(codes.astype(np.intp)) if len(codes) == count else None
     if kind == "time":
         # fixed-width texts, each followed by a comma: misplaced commas mean another length
         cells = np.frombuffer((text + ",").encode("ascii"), dtype=np.uint8)
@@ -224,17 +231,35 @@ def _split(text: str, kind: str, count: int) -> np.ndarray | None:
     return np.array(json.loads(text), dtype=object)
 
 
-def _read(connection: Connection, what: str, texts: bool = True) -> pd.DataFrame:
+def _retracted(connection: Connection) -> set:
+    """What kinds of row ("claim", "report") some retraction holds in the store: every kind but on
+    SQLite, where the partial indexes of retracted rows tell at once."""
+    if connection.dialect.name != "sqlite":
+        return set(_RETRACTABLE)
+    found = connection.exec_driver_sql(" UNION ALL ".join(
+        f"SELECT '{table}' WHERE EXISTS (SELECT 1 FROM {table} WHERE retracted_at IS NOT NULL)"
+        for table in _RETRACTABLE)).all()
+    return {kind for (kind,) in found}
+
+
+def _where(what: str, retracted: set) -> str:
+    """The conditions of `_CONDITIONS` that can rule out a row of `what`, given what is retracted."""
+    return " AND ".join(condition for condition, rules_out in _CONDITIONS[what]
+                        if rules_out is None or rules_out in retracted) or "1 = 1"
+
+
+def _read(connection: Connection, what: str, texts: bool = True, retracted: set = frozenset(_RETRACTABLE)) -> pd.DataFrame:
     table, spec = _TABLES[what]
     if not texts:
         spec = [column for column in spec if column[0] not in _TEXTS.get(what, ())]
+    where = _where(what, retracted)
     frame = None
     if connection.dialect.name == "sqlite":
-        frame = _fast_sqlite_frame(connection, table, spec, _WHERE[what])
+        frame = _fast_sqlite_frame(connection, table, spec, where)
     elif connection.dialect.name == "postgresql":
-        frame = _copy_postgres_frame(connection, table, spec, _WHERE[what])
+        frame = _copy_postgres_frame(connection, table, spec, where)
     if frame is None:
-        frame = _frame(connection, [column for _n, column, _k in spec], [name for name, _c, _k in spec], _WHERE[what])
+        frame = _frame(connection, [column for _n, column, _k in spec], [name for name, _c, _k in spec], where)
         for name, _column, kind in spec:
             if kind == "time":
                 frame[name] = _times(frame[name])
@@ -249,7 +274,8 @@ def load_evidence(engine: Engine, claim_texts: bool = True, topics: bool = True)
     of the whole store need neither)."""
     wanted = [what for what in _TABLES if topics or what != "topics"]
     with engine.connect() as connection, connection.begin():  # one read transaction: the frames agree
-        frames = {what: _read(connection, what, claim_texts) for what in wanted}
+        retracted = _retracted(connection)
+        frames = {what: _read(connection, what, claim_texts, retracted) for what in wanted}
     if not topics:
         frames["topics"] = pd.DataFrame({"claim_id": pd.Series(dtype="int64"), "topic": pd.Series(dtype="str")})
     return Evidence(frames["sources"].set_index("id"), frames["claims"].set_index("id"), frames["reports"],

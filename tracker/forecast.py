@@ -1221,7 +1221,11 @@ def fit(evidence: Evidence, level: float = 0.9, fitted: dict | None = None) -> M
         except (AttributeError, KeyError, TypeError, ValueError):
             pass  # not what an earlier fit wrote: fit again
     # the optimiser's vectors have eight entries: BLAS threads only contend for the cores (eight
-    # times slower on a busy two-core machine)
+    # times slower on a busy two-core machine). SciPy brings its own BLAS, which the limit only
+    # reaches once loaded: imported first, or its threads spin beside the fit (about 2 CPU s in
+    # a fresh process at a million reports)
+    import scipy.optimize  # noqa: F401  (loads SciPy's BLAS, which scipy.special uses too)
+
     with threadpool_limits(1, user_api="blas"):
         return _fit(evidence, walk, pairs, claims, level)
 

@@ -34,14 +34,56 @@ def guard_cell(value) -> str:
 
 def guarded_csv(frame) -> str:
     """A pandas frame as CSV text (no index), every text cell through `guard_cell`."""
+    import pandas as pd
     from pandas.api.types import is_bool_dtype, is_datetime64_any_dtype, is_numeric_dtype
 
     frame = frame.copy()
     for name in frame.columns:
         column = frame[name]
-        if not (is_numeric_dtype(column) or is_bool_dtype(column) or is_datetime64_any_dtype(column)):
+        texts = _utc_texts(column) if _utc_times(column) else None
+        if texts is not None:
+            frame[name] = texts
+        elif isinstance(column.dtype, pd.StringDtype):
+            # every cell is text or missing: the guard's pattern matched in one pass, not per cell
+            looks = column.str.match(_LOOKS_GUARDED.pattern).fillna(False).to_numpy(dtype=bool)
+            if looks.any():
+                frame[name] = column.where(~looks, "'" + column)
+        elif not (is_numeric_dtype(column) or is_bool_dtype(column) or is_datetime64_any_dtype(column)):
             frame[name] = column.astype(object).map(lambda v: guard_cell(v) if isinstance(v, str) else v)
     return frame.to_csv(index=False)
+
+
+def _utc_times(column) -> bool:
+    """Whether `column` holds UTC times at a resolution of a microsecond or coarser, which pandas 3
+    writes as it writes times without a zone (earlier pandas wrote each as its own `str`)."""
+    import pandas as pd
+
+    dtype = column.dtype
+    return (isinstance(dtype, pd.DatetimeTZDtype) and str(dtype.tz) == "UTC" and dtype.unit in ("s", "ms", "us")
+            and int(pd.__version__.split(".")[0]) >= 3)
+
+
+def _utc_texts(column):
+    """UTC times as pandas' CSV writes them, formatted by numpy in one pass (pandas' own path
+    for zoned times costs about 7 µs a cell): `YYYY-MM-DD HH:MM:SS+00:00`, with milliseconds or microseconds
+    when some time in the column has them (a missing time: empty). None for years outside
+    1000-9999 (pandas does not pad a year to four digits): pandas then writes them itself."""
+    import numpy as np
+
+    stamps = column.dt.tz_localize(None).to_numpy()
+    missing = np.isnat(stamps)
+    micros = stamps.astype("datetime64[us]").astype(np.int64)[~missing]
+    if len(micros) and (micros.min() < _YEAR_1000 or micros.max() > _YEAR_9999_END):
+        return None
+    unit = "us" if (micros % 1000).any() else "ms" if (micros % 1_000_000).any() else "s"
+    texts = np.datetime_as_string(stamps.astype(f"datetime64[{unit}]"), unit=unit)
+    texts = np.char.add(np.char.replace(texts, "T", " "), "+00:00").astype(object)
+    texts[missing] = None
+    return texts
+
+
+_YEAR_1000 = -30610224000 * 10**6  # 1000-01-01 in microseconds since 1970
+_YEAR_9999_END = 253402300799999999  # 9999-12-31 23:59:59.999999
 
 
 def markdown(text) -> str:
