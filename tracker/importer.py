@@ -434,7 +434,8 @@ class _Run:
                              version=version, at=times["reported_at"], expected=times["expected_by"], decided=times["outcome_at"],
                              at_day=days["reported_at"], decided_day=days["outcome_at"], expected_day=days["expected_by"])
         good = frame[~bad]
-        firsts = good.drop_duplicates("key")
+        # (sorting, filtering and dropping repeats take every column of the frame: only the ones used are taken)
+        firsts = good[["key", "row", "claim_ref", "statement"]].drop_duplicates("key")
         self.register(firsts["key"].tolist(), firsts["row"].tolist(), firsts["claim_ref"].tolist(),
                       firsts["statement"].tolist())
         good = good[self._consistent(good, claim_keys)]
@@ -448,11 +449,12 @@ class _Run:
             for label, message in zip(good["row"][self_relay], relays[self_relay]):
                 self.fail(label, message)
             good, source_id, via_id = good[~self_relay], source_id[~self_relay], via_id[~self_relay]
-        versioned = good[good["version"].notna()].drop_duplicates("key")
+        versioned = good[["key", "version"]][good["version"].notna()].drop_duplicates("key")
         for key_, number in zip(versioned["key"], versioned["version"]):
             claim = self.claims[key_]
             claim.file_version = int(number) if claim.file_version is None else claim.file_version
-        earliest = good.sort_values("at", kind="stable").drop_duplicates("key").set_index("key")
+        earliest = good[["key", "at", "at_day"]].sort_values("at", kind="stable").drop_duplicates("key")
+        earliest = earliest.set_index("key")
         keys = earliest.index.tolist()
         for key_, at, day in zip(keys, earliest["at"].dt.to_pydatetime(), earliest["at_day"].tolist()):
             self.claims[key_].see_first(at, bool(day))
@@ -584,7 +586,8 @@ class _Run:
             self.fail(good["row"].iat[i], f"claim_ref {claim.ref!r} has a different claim text than "
                                           f"{claim.row}; one reference must mean one claim")
         conflicts: set[tuple] = set()
-        dated = good[keep & good["expected"].notna().to_numpy()].drop_duplicates(["key", "expected"])
+        dated = good[["key", "expected", "row", "expected_day"]][keep & good["expected"].notna().to_numpy()]
+        dated = dated.drop_duplicates(["key", "expected"])
         for key, expected, label, day in zip(dated["key"].tolist(), _moments(dated["expected"]), dated["row"].tolist(),
                                              dated["expected_day"].tolist()):
             claim = known[key]
@@ -592,7 +595,8 @@ class _Run:
                 claim.expected_by, claim.expected_day, claim.expected_row = expected, bool(day), label
             elif claim.expected_by != expected:
                 conflicts.add(("expected", key, expected))
-        judged = good[keep & (good["verdict"] != "").to_numpy()].drop_duplicates(["key", "verdict", "decided"])
+        judged = good[["key", "verdict", "decided", "row", "evidence", "decided_day"]][
+            keep & (good["verdict"] != "").to_numpy()].drop_duplicates(["key", "verdict", "decided"])
         for key, verdict, decided, label, evidence, day in zip(
                 *(judged[name].tolist() for name in ("key", "verdict")), _moments(judged["decided"]),
                 *(judged[name].tolist() for name in ("row", "evidence", "decided_day"))):
@@ -790,7 +794,6 @@ class _Run:
         for claim in self.claims.values():
             if claim.first is None:
                 continue
-            label = f"claim #{claim.id}" if claim.existing else f"claim {claim.ref or claim.statement[:40]!r}"
             if claim.declared_first is not None:
                 try:
                     rules.FIRST_REPORTED.check_not_future(claim.declared_first, self.w.now)
@@ -801,6 +804,8 @@ class _Run:
                     check_expected_by(claim.expected_by, claim.first, claim.expected_day)
                 except LedgerError as exc:
                     self.fail(claim.expected_row or claim.row, str(exc))
+            if claim.outcomes:  # named only in their messages
+                label = f"claim #{claim.id}" if claim.existing else f"claim {claim.ref or claim.statement[:40]!r}"
             for outcome in claim.outcomes:
                 try:
                     rules.DECIDED_AT.check_not_future(outcome.decided_at, self.w.now)
@@ -1018,7 +1023,12 @@ def _in_bulk(values: list, convert) -> list:
 def _sqlite_times(column: pd.Series) -> list:
     """UTC timestamps as SQLAlchemy's SQLite DateTime stores them: `YYYY-MM-DD HH:MM:SS.ffffff`."""
     moments = column.dt.tz_convert("UTC").dt.tz_localize(None).to_numpy()
-    text = np.strings.replace(np.datetime_as_string(moments, unit="us"), "T", " ").astype(object)
+    text = np.datetime_as_string(moments, unit="us")
+    # `T` to a space in place, character 11 of each fixed-width UTF-32 text (0.21-0.23 s per 300,000
+    # times against 0.29-0.38 s by np.strings.replace); a column of NaT alone is "NaT" texts, made None below
+    if len(text) and text.dtype.itemsize > 40:
+        text.view(np.uint32).reshape(len(text), -1)[:, 10] = ord(" ")
+    text = text.astype(object)
     text[np.isnat(moments)] = None
     return text.tolist()
 
