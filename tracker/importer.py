@@ -435,10 +435,11 @@ class _Run:
         key_code, claim_keys = pd.factorize(key)
         claim_keys = claim_keys.tolist()
         frame = frame.assign(key=key, key_code=key_code, statement=folded, stance=stance, verdict=verdict,
-                             version=version, at=times["reported_at"], expected=times["expected_by"], decided=times["outcome_at"],
-                             at_day=days["reported_at"], decided_day=days["outcome_at"], expected_day=days["expected_by"])
+                             version=version, at=times["reported_at"], expected=times["expected_by"],
+                             decided=times["outcome_at"], at_day=days["reported_at"], decided_day=days["outcome_at"],
+                             expected_day=days["expected_by"])
         good = frame[~bad]
-        # (sorting, filtering and dropping repeats take every column of the frame: only the ones used are taken)
+        # (sorting, filtering and dropping repeats copy every column taken: only the ones used are taken)
         firsts = good[["key", "row", "claim_ref", "statement"]].drop_duplicates("key")
         self.register(firsts["key"].tolist(), firsts["row"].tolist(), firsts["claim_ref"].tolist(),
                       firsts["statement"].tolist())
