@@ -508,17 +508,46 @@ def parse_many(values: pd.Series, *, zone: tzinfo | str | None = None, now: date
 
     Full ISO 8601 dates, what most files hold, are read by pandas in one vectorised call; anything
     else, and anything pandas cannot place in the years 1 to 9999, goes through `read_when`, once
-    per distinct text, with its rules and error messages. Both give the same reading.
+    per distinct text, with its rules and error messages. Both give the same reading. A column with
+    few distinct texts (mostly empty, or the same few dates) is read once per distinct text.
     """
+    import numpy as np
     import pandas as pd  # only the bulk readers need it: the command line starts without it
 
-    texts = values.astype(object).where(values.notna(), "").astype(str).str.strip()
+    if isinstance(values.dtype, pd.StringDtype) and not values.hasnans:
+        texts = values.str.strip()  # text already: no round trip through Python objects
+    else:
+        texts = values.astype(object).where(values.notna(), "").astype(str).str.strip()
+    codes, distinct = pd.factorize(texts)
+    if len(distinct) * 2 > len(texts):
+        return _parse_texts(texts, zone, now)
+    # each distinct text read once, then spread to its rows (an import's expected_by and outcome_at
+    # columns are mostly empty, and measured: 0.03-0.13 s a column per 100,000 rows otherwise)
+    times, date_only, problems = _parse_texts(pd.Series(distinct, dtype=texts.dtype), zone, now)
+    spread = {}
+    if problems:
+        wrong = np.flatnonzero(np.isin(codes, list(problems)))
+        spread = dict(zip(wrong.tolist(), (problems[code] for code in codes[wrong].tolist())))
+    return (pd.Series(times.array.take(codes), index=texts.index),
+            pd.Series(date_only.to_numpy()[codes], index=texts.index, dtype=bool), spread)
+
+
+# what pandas' ISO 8601 reader may take: `YYYY-MM-DD...` in ASCII only (pandas reads other scripts'
+# digits, `２０１６-12-13`, where read_when refuses them: those go to read_when)
+_ISO_CANDIDATE = r"[\x00-\x7f]{4}-[\x00-\x7f]{2}-[\x00-\x7f]{2,}"
+
+
+def _parse_texts(texts: pd.Series, zone: tzinfo | str | None, now: datetime | None
+                 ) -> tuple[pd.Series, pd.Series, dict[int, str]]:
+    """`parse_many` of trimmed texts, row by row."""
+    import pandas as pd
+
     out = pd.Series(pd.NaT, index=texts.index, dtype="datetime64[us, UTC]")
     date_only = pd.Series(False, index=texts.index, dtype=bool)
     present = texts != ""
-    iso = present & (texts.str.len() >= 10) & (texts.str[4] == "-") & (texts.str[7] == "-")
-    # pandas reads other scripts' digits (`２０１６-12-13`) where read_when refuses them: those go to read_when
-    iso &= ~texts.str.contains(r"[^\x00-\x7f]", regex=True)
+    if not present.any():
+        return out, date_only, {}
+    iso = texts.str.fullmatch(_ISO_CANDIDATE)
     zone = zone_named(zone)
     days = iso & (texts.str.len() == 10)
     timed = iso & ~days
