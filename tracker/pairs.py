@@ -22,8 +22,9 @@ grouping alone is most of a minute; benchmarks/README.md, "Ten million reports")
 - `current` reads the table, with the out-of-date claims' pairs (a write made without `refresh`)
   computed afresh, so a reader never sees a stale pair.
 
-Writers take turns (SQLite's write lock; on PostgreSQL the store revision's row lock, which every
-ledger transaction takes first), so ids are taken in in the order they were written.
+Writers of claims, reports and verdicts take turns (SQLite's write lock; on PostgreSQL the store
+revision's row lock, which each such ledger transaction takes first), so their ids are taken in in
+the order they were written.
 """
 
 from __future__ import annotations
