@@ -8,7 +8,8 @@ legitimate answer there: the worker counts it and tries again from the fresh ver
 sources. The workers are threads sharing one engine on both backends and, on SQLite, also
 separate processes that each open the store themselves (the real case of several people on one
 file). Each worker counts what it wrote; afterwards the store must hold exactly that: every row,
-one audit event per change, and claim versions that rose once per change.
+one audit event per change, claim versions that rose once per change, and the scores' kept
+stances equal to those computed afresh.
 
 Two reviewers saving from the same version at the same instant: one wins, the other gets an
 `EditConflict` naming the winner's change. A write queued behind another long write transaction
@@ -31,6 +32,7 @@ import pytest
 from sqlalchemy import func, select, update
 
 from tests.conftest import NOW
+from tests.test_pairs import computed, kept, stale
 from tracker import ledger as ledger_module
 from tracker import store
 from tracker.errors import EditConflict, StoreBusy
@@ -258,6 +260,8 @@ def assert_store_holds(ledger: Ledger, tallies: list[Tally], *, accounts: int, r
             assert versions[claim_id] == list(range(1, version + 1)), f"claim #{claim_id}: {versions[claim_id]}"
         # and every write raised the store's revision exactly once
         assert db.execute(select(StoreRevision.revision)).scalar_one() - revision_before == writes
+    # the scores' kept stances (tracker.pairs) were brought up to date by each writer in turn
+    assert stale(ledger.engine) == [] and kept(ledger.engine) == computed(ledger.engine)
 
 
 def test_eight_threads_of_mixed_writes_lose_nothing(shared):
