@@ -355,7 +355,9 @@ def test_an_analyst_and_a_reviewer_each_see_only_what_they_may_do(dashboard, pag
     sign_in(page, url, "claim?claim=3", "Andy", "the analyst's secret")
     page.get_by_text("Signed in as Andy (analyst)").wait_for()
     page.get_by_role("heading", name="Outcome history").wait_for()
-    assert page.get_by_text("Only reviewers and admins record outcomes").count()
+    # the page streams in: wait for its last part and the script's end before looking for what is absent
+    page.get_by_text("Only reviewers and admins record outcomes").wait_for()
+    settle(page)
     for control in ("Revise the outcome", "Record the outcome", "Edit the claim", "Retract the claim"):
         assert not page.get_by_text(control, exact=True).count(), f"an analyst sees {control!r}"
     assert "Log a claim" in nav_links(page) and "Users" not in nav_links(page)
