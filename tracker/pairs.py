@@ -29,8 +29,8 @@ the order they were written.
 
 from __future__ import annotations
 
-from sqlalchemy import (BigInteger, Column, Float, Integer, MetaData, Table, Text, and_, case, cast, func, literal,
-                        literal_column, or_, select, union, union_all)
+from sqlalchemy import (BigInteger, Column, Float, Integer, MetaData, Table, Text, and_, bindparam, case, cast, func,
+                        literal, literal_column, or_, select, union, union_all)
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Connection
 
@@ -174,21 +174,44 @@ def current(connection: Connection, *, topic: str | None = None):
 def refresh(connection: Connection) -> None:
     """Rebuild the pairs of the claims out of date and take in the newest reports and verdicts, in
     the caller's transaction (the ledger's write transactions call it before they commit)."""
-    newest = _newest(connection)
-    behind = _out_of_date(connection)
-    claim_ids = list(connection.execute(behind.limit(_LISTED + 1)).scalars())
+    made = _statements(connection)
+    newest = connection.execute(made["newest"]).one()
+    claim_ids = list(connection.execute(made["behind"]).scalars())
     if not claim_ids:
         return
-    # an edit's claim or two as bound values; an import's thousands in a temporary table, which the
-    # statements below read once each rather than working the set out again
-    held = None if len(claim_ids) <= _LISTED else _temporary_ids(connection, behind)
-    claims = claim_ids if held is None else select(held.c.claim_id)
-    connection.execute(_P.delete().where(_P.c.claim_id.in_(claims)))
-    fresh = said(connection, claims=claims)
-    connection.execute(_P.insert().from_select(COLUMNS, select(*(fresh.c[name] for name in COLUMNS))))
-    if held is not None:
+    if len(claim_ids) <= _LISTED:  # an edit's claim or two, as bound values
+        connection.execute(made["delete"], {"claim_ids": claim_ids})
+        connection.execute(made["insert"], {"claim_ids": claim_ids})
+    else:  # an import's thousands in a temporary table, read once by each statement
+        held = _temporary_ids(connection, _out_of_date(connection))
+        claims = select(held.c.claim_id)
+        connection.execute(_P.delete().where(_P.c.claim_id.in_(claims)))
+        fresh = said(connection, claims=claims)
+        connection.execute(_P.insert().from_select(COLUMNS, select(*(fresh.c[name] for name in COLUMNS))))
         held.drop(connection)
-    _taken_in(connection, *newest)
+    connection.execute(_STALE.delete())
+    connection.execute(made["taken in"], {"report_id": newest[0] or 0, "outcome_id": newest[1] or 0})
+
+
+_MADE: dict[str, dict] = {}
+
+
+def _statements(connection: Connection) -> dict:
+    """`refresh`'s statements for this backend, built once: building them costs more than running
+    them for one claim (about 8 ms a write, measured, against 1 ms)."""
+    name = connection.dialect.name
+    if name not in _MADE:
+        ids = bindparam("claim_ids", expanding=True)
+        fresh = said(connection, claims=ids)
+        _MADE[name] = {
+            "newest": select(select(func.max(_R.c.id)).scalar_subquery(), select(func.max(_O.c.id)).scalar_subquery()),
+            "behind": _out_of_date(connection).limit(_LISTED + 1),
+            "delete": _P.delete().where(_P.c.claim_id.in_(ids)),
+            "insert": _P.insert().from_select(COLUMNS, select(*(fresh.c[column] for column in COLUMNS))),
+            "taken in": _STATE.update().where(_STATE.c.id == 1).values(report_id=bindparam("report_id"),
+                                                                       outcome_id=bindparam("outcome_id")),
+        }
+    return _MADE[name]
 
 
 def _temporary_ids(connection: Connection, claims) -> Table:
@@ -200,16 +223,12 @@ def _temporary_ids(connection: Connection, claims) -> Table:
     return table
 
 
-def _newest(connection: Connection) -> tuple:
-    """The newest report's and verdict's ids (None for none)."""
-    return tuple(connection.execute(select(select(func.max(_R.c.id)).scalar_subquery(),
-                                           select(func.max(_O.c.id)).scalar_subquery())).one())
-
-
-def _taken_in(connection: Connection, report_id: int | None, outcome_id: int | None) -> None:
+def _taken_in(connection: Connection) -> None:
+    """No claim marked, and the newest report and verdict taken in."""
+    made = _statements(connection)
+    report_id, outcome_id = connection.execute(made["newest"]).one()
     connection.execute(_STALE.delete())
-    connection.execute(_STATE.update().where(_STATE.c.id == 1).values(report_id=report_id or 0,
-                                                                       outcome_id=outcome_id or 0))
+    connection.execute(made["taken in"], {"report_id": report_id or 0, "outcome_id": outcome_id or 0})
 
 
 def start(connection: Connection) -> None:
@@ -220,11 +239,10 @@ def start(connection: Connection) -> None:
 
 def rebuild(connection: Connection) -> None:
     """Every claim's pairs computed again from the reports (the migration that adds the table)."""
-    newest = _newest(connection)
+    _taken_in(connection)  # before the rows are read: all of one transaction, nothing comes between
     connection.execute(_P.delete())
     fresh = said(connection)
     connection.execute(_P.insert().from_select(COLUMNS, select(*(fresh.c[name] for name in COLUMNS))))
-    _taken_in(connection, *newest)
 
 
 # -- the triggers that mark stale claims ------------------------------------------------------
