@@ -54,7 +54,8 @@ def days(connection: Connection, later, earlier):
 
 def said(connection: Connection, *, as_of=None, topic: str | None = None, claims=None):
     """The pairs as of `as_of` (None: everything), one row per (claim, source): `COLUMNS` as a
-    subquery. `topic` keeps one topic's claims; `claims` (ids, or a selectable of ids) only those."""
+    subquery. `topic` keeps one topic's claims; `claims` (ids, a selectable of ids, or an expanding
+    bound parameter) only those."""
 
     def wanted(claim_id):
         # not "claim_id IN (live claims)": SQLite would answer that by probing the report index once
@@ -144,13 +145,18 @@ def _latest_key(connection: Connection, stances):
     return key, lambda latest: latest[literal_column("4")]
 
 
-def _out_of_date(connection: Connection):
+def _out_of_date():
     """The claims whose kept pairs are out of date, as a selectable of ids: those marked stale, and
     those with a report or verdict newer than the table has taken in."""
     state = select(_STATE.c.report_id, _STATE.c.outcome_id).where(_STATE.c.id == 1).subquery("state")
     return union(select(_STALE.c.claim_id),
                  select(_R.c.claim_id).where(_R.c.id > select(state.c.report_id).scalar_subquery()),
                  select(_O.c.claim_id).where(_O.c.id > select(state.c.outcome_id).scalar_subquery()))
+
+
+def _columns(pairs_query):
+    """`COLUMNS` of a pairs subquery (`said`), in order, as a select."""
+    return select(*(pairs_query.c[name] for name in COLUMNS))
 
 
 def _any(connection: Connection, claims) -> bool:
@@ -163,12 +169,12 @@ def current(connection: Connection, *, topic: str | None = None):
     kept = select(*(_P.c[name] for name in COLUMNS))
     if topic:
         kept = kept.where(_P.c.claim_id.in_(select(_T.c.claim_id).where(_T.c.topic == topic.strip().lower())))
-    behind = _out_of_date(connection)
+    behind = _out_of_date()
     if not _any(connection, behind):
         return kept.subquery("pairs")  # a plain read of the table: SQLite groups it in its stored order
     fresh = said(connection, topic=topic, claims=behind)
     return union_all(kept.where(_P.c.claim_id.not_in(behind)),
-                     select(*(fresh.c[name] for name in COLUMNS))).subquery("pairs")
+                     _columns(fresh)).subquery("pairs")
 
 
 def refresh(connection: Connection) -> None:
@@ -183,14 +189,13 @@ def refresh(connection: Connection) -> None:
         connection.execute(made["delete"], {"claim_ids": claim_ids})
         connection.execute(made["insert"], {"claim_ids": claim_ids})
     else:  # an import's thousands in a temporary table, read once by each statement
-        held = _temporary_ids(connection, _out_of_date(connection))
+        held = _temporary_ids(connection, _out_of_date())
         claims = select(held.c.claim_id)
         connection.execute(_P.delete().where(_P.c.claim_id.in_(claims)))
         fresh = said(connection, claims=claims)
-        connection.execute(_P.insert().from_select(COLUMNS, select(*(fresh.c[name] for name in COLUMNS))))
+        connection.execute(_P.insert().from_select(COLUMNS, _columns(fresh)))
         held.drop(connection)
-    connection.execute(_STALE.delete())
-    connection.execute(made["taken in"], {"report_id": newest[0] or 0, "outcome_id": newest[1] or 0})
+    _taken_in(connection, newest)
 
 
 _MADE: dict[str, dict] = {}
@@ -205,9 +210,9 @@ def _statements(connection: Connection) -> dict:
         fresh = said(connection, claims=ids)
         _MADE[name] = {
             "newest": select(select(func.max(_R.c.id)).scalar_subquery(), select(func.max(_O.c.id)).scalar_subquery()),
-            "behind": _out_of_date(connection).limit(_LISTED + 1),
+            "behind": _out_of_date().limit(_LISTED + 1),
             "delete": _P.delete().where(_P.c.claim_id.in_(ids)),
-            "insert": _P.insert().from_select(COLUMNS, select(*(fresh.c[column] for column in COLUMNS))),
+            "insert": _P.insert().from_select(COLUMNS, _columns(fresh)),
             "taken in": _STATE.update().where(_STATE.c.id == 1).values(report_id=bindparam("report_id"),
                                                                        outcome_id=bindparam("outcome_id")),
         }
@@ -223,12 +228,10 @@ def _temporary_ids(connection: Connection, claims) -> Table:
     return table
 
 
-def _taken_in(connection: Connection) -> None:
-    """No claim marked, and the newest report and verdict taken in."""
-    made = _statements(connection)
-    report_id, outcome_id = connection.execute(made["newest"]).one()
+def _taken_in(connection: Connection, newest) -> None:
+    """No claim marked, and the newest report and verdict ids (read before the pairs were) taken in."""
     connection.execute(_STALE.delete())
-    connection.execute(made["taken in"], {"report_id": report_id or 0, "outcome_id": outcome_id or 0})
+    connection.execute(_statements(connection)["taken in"], {"report_id": newest[0] or 0, "outcome_id": newest[1] or 0})
 
 
 def start(connection: Connection) -> None:
@@ -239,10 +242,10 @@ def start(connection: Connection) -> None:
 
 def rebuild(connection: Connection) -> None:
     """Every claim's pairs computed again from the reports (the migration that adds the table)."""
-    _taken_in(connection)  # before the rows are read: all of one transaction, nothing comes between
+    newest = connection.execute(_statements(connection)["newest"]).one()
     connection.execute(_P.delete())
-    fresh = said(connection)
-    connection.execute(_P.insert().from_select(COLUMNS, select(*(fresh.c[name] for name in COLUMNS))))
+    connection.execute(_P.insert().from_select(COLUMNS, _columns(said(connection))))
+    _taken_in(connection, newest)
 
 
 # -- the triggers that mark stale claims ------------------------------------------------------
