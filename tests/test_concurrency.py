@@ -40,7 +40,7 @@ from tracker.ledger import Ledger
 from tracker.models import AuditEvent, Claim, Outcome, Report, Source, StoreRevision, Verdict
 
 WORKERS = 8
-WRITES = 200
+WRITES = 100
 PASSWORD = "a long password 1"
 # names several workers put in their reports: whoever comes first creates the source
 SHARED_SOURCES = [f"Shared wire {k}" for k in range(12)]
