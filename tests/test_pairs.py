@@ -92,6 +92,25 @@ def test_an_import_keeps_the_pairs(any_ledger, monkeypatch, listed):
     assert {row[3] for row in kept(any_ledger.engine)} >= {None, 0.0, 1.0}  # pending and credited pairs
 
 
+def test_many_claims_rebuilt_at_once_give_the_computed_pairs(random_store, monkeypatch):
+    """The rebuild of many claims at once (their ids in a temporary table, as after an import) keeps
+    exactly what `said` computes, over a store edited every way (retractions, merges, revised and
+    unverifiable verdicts, relays, ties at one instant, a time without its fraction, a report made at
+    its verdict's very time)."""
+    with random_store.engine.connect() as connection:
+        judged = connection.exec_driver_sql("SELECT max(claim_id) FROM outcome WHERE verdict = 'true'").scalar()
+    outcome = random_store.get_claim(judged).outcome
+    random_store.add_report(judged, "At the verdict", "denied", outcome.decided_at)  # counts: made by its time
+    monkeypatch.setattr(pairs, "_LISTED", 0)
+    with random_store.engine.begin() as connection:
+        connection.exec_driver_sql("DELETE FROM stance_pair")
+        connection.exec_driver_sql("DELETE FROM stale_claim")
+        connection.exec_driver_sql("INSERT INTO stale_claim (claim_id) SELECT id FROM claim")
+        pairs.refresh(connection)
+    assert_kept(random_store)
+    assert len(kept(random_store.engine)) > 100
+
+
 @pytest.fixture
 def postgresql_url(request, tmp_path) -> str:
     """The URL of an empty PostgreSQL store (skipped where PostgreSQL is absent)."""
