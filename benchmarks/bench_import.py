@@ -87,6 +87,21 @@ def run_child(command: list[str]) -> tuple[float, float, float]:
     return seconds, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024
 
 
+def postgres_cpu() -> float:
+    """CPU seconds of every postgres process on this machine (user + system, with the children each
+    has waited for, so a backend that ended counts in the server's own); 0 where /proc is absent."""
+    total = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+        except OSError:  # the process ended meanwhile
+            continue
+        name, fields = text[text.index("(") + 1:text.rindex(")")], text[text.rindex(")") + 2:].split()
+        if name == "postgres":
+            total += sum(int(value) for value in fields[11:15])
+    return total / os.sysconf("SC_CLK_TCK")
+
+
 def fresh(db: Path) -> Path:
     """`db` with no file (nor its WAL files) left from a previous run."""
     for suffix in ("", "-wal", "-shm", "-journal"):
@@ -138,12 +153,19 @@ def cli_figures(csv_path: Path, scratch: Path, reports: int, runs: int, url: str
     load_before = os.getloadavg()
     times: dict[str, list[float]] = {"tracker": [], "floor": []}
     cpu: dict[str, list[float]] = {"tracker": [], "floor": []}
+    server: dict[str, list[float]] = {"tracker": [], "floor": []}  # with --url: the postgres processes' CPU
     peaks = []
     for _ in range(runs):
-        seconds, used, _ = run_child(floor())
+        command = floor()
+        before = postgres_cpu()
+        seconds, used, _ = run_child(command)
+        server["floor"].append(postgres_cpu() - before)
         times["floor"].append(seconds)
         cpu["floor"].append(used)
-        seconds, used, peak = run_child([str(tracker), "--db", target(), "import", str(csv_path)])
+        command = [str(tracker), "--db", target(), "import", str(csv_path)]
+        before = postgres_cpu()
+        seconds, used, peak = run_child(command)
+        server["tracker"].append(postgres_cpu() - before)
         times["tracker"].append(seconds)
         cpu["tracker"].append(used)
         peaks.append(peak)
@@ -158,6 +180,10 @@ def cli_figures(csv_path: Path, scratch: Path, reports: int, runs: int, url: str
           f"{tracker_s / floor_s:>9.1f}{tracker_cpu:>8.2f}")
     print(f"  tracker runs: {', '.join(f'{t:.2f}' for t in times['tracker'])} s; peak memory {max(peaks):,.0f} MiB"
           f"{' (the client; the server is not counted)' if url else ''}; CPU s is the client process's own")
+    if url and any(server["tracker"]):
+        print(f"  server CPU s (every postgres process on this machine, medians): floor "
+              f"{statistics.median(server['floor']):.2f}, tracker {statistics.median(server['tracker']):.2f} "
+              f"(runs: {', '.join(f'{t:.2f}' for t in server['tracker'])})")
 
 
 def main(argv: list[str] | None = None) -> int:

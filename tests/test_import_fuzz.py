@@ -17,6 +17,7 @@ from sqlalchemy import select
 from sqlmodel import SQLModel
 
 from tracker.errors import LedgerError
+from tracker.rules import MAX_CELL
 from tracker.interchange import CSV_COLUMNS, import_text
 from tracker.ledger import Ledger
 
@@ -112,3 +113,53 @@ def test_a_random_csv_file_is_imported_or_refused_cleanly(store, text):
 def test_a_random_json_file_is_imported_or_refused_cleanly(store, text):
     outcome_is_clean(store, text, "json")
 
+
+
+# lines a CSV may hold: good rows, short and long ones, blank and white-space lines, quoted cells
+# (with commas, doubled quotes and line breaks), a lone carriage return, a NUL, an unclosed quote
+CELL = st.one_of(st.sampled_from(["deal", "TASS", "confirmed", "2016-12-13", "", " ", "x y"]),
+                 st.text(alphabet=st.sampled_from("ab ,\"\r\n\x00'"), max_size=4))
+ROW = st.lists(CELL, min_size=7, max_size=7).map(",".join)  # as wide as the header
+LINE = st.one_of(ROW, ROW, st.lists(CELL, min_size=6, max_size=8).map(",".join),
+                 st.sampled_from(["a,b,c,d,e,f,g", "a,b,c,d,e,f", "a,b,c,d,e,f,g,h", "", "   ", ",,,,,,",
+                                  '"a,b",c,d,e,f,g', '"x\ny",b,c,d,e,f,g', '"a""b",c,d,e,f,g', "a,b,c,d,e,f,g\r",
+                                  '"open,b,c,d,e,f,g', "a,b\x00,c,d,e,f,g", "a," + "q" * (MAX_CELL + 1) + ",c,d,e,f,g"]))
+
+
+def _read(text: str, chunk_rows: int, *, csv_only: bool) -> tuple[list, list]:
+    """Every (row number, cells) and every refusal the CSV reader hands over, chunks flattened."""
+    from tracker import interchange
+
+    stream = io.StringIO(text, newline="")
+    if csv_only:  # the csv module alone, as before pandas read any block
+        reader = csv.reader(stream)
+        header = [h.strip() for h in next(reader)]
+        errors: list = []
+        chunks = interchange._csv_chunks(reader, header, errors, chunk_rows)
+    else:
+        incoming = interchange.read_csv(stream, chunk_rows)
+        chunks, errors = incoming.chunks, incoming.errors
+    rows = []
+    for numbers, cells in chunks:
+        cells = cells.to_numpy(dtype=object).tolist() if hasattr(cells, "to_numpy") else cells
+        rows += [(n, list(c)) for n, c in zip(numbers, cells)]
+    return rows, [(e.row, e.reason) for e in errors]
+
+
+@FUZZ
+@given(lines=st.lists(LINE, max_size=14), ending=st.sampled_from(["\n", "\r\n"]), chunk_rows=st.integers(1, 5))
+def test_the_csv_reader_hands_over_what_the_csv_module_reads(lines, ending, chunk_rows):
+    """Blocks read by pandas' C reader give the same rows, row numbers and refusals as the csv
+    module alone (blocks it cannot be sure of go to the csv module, a quoted cell across lines too)."""
+    text = ",".join(CSV_COLUMNS[:7]) + ending + ending.join(lines) + (ending if lines else "")
+    assert _read(text, chunk_rows, csv_only=False) == _read(text, chunk_rows, csv_only=True)
+
+
+def test_blocks_without_quotes_are_read_by_pandas():
+    """The common file (no quotes, every row whole) goes through pandas' reader, not the csv module's."""
+    from tracker import interchange
+
+    text = ",".join(CSV_COLUMNS[:7]) + "\n" + "".join(f"c{n},Claim {n},Source {n % 3},,,,\n" for n in range(7))
+    chunks = list(interchange.read_csv(io.StringIO(text, newline=""), 3).chunks)
+    assert [type(rows).__name__ for _, rows in chunks] == ["DataFrame"] * 3
+    assert [numbers for numbers, _ in chunks] == [[2, 3, 4], [5, 6, 7], [8]]

@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import select
 
 from tests.synthetic import make_world
+from tests.conftest import NOW, empty_store
 from tests.test_backends import GOOD
 from tracker import pairs, store
 from tracker.evidence import load_evidence
@@ -89,6 +90,50 @@ def test_an_import_keeps_the_pairs(any_ledger, monkeypatch, listed):
     world.write_to_ledger(any_ledger)
     assert_kept(any_ledger)
     assert {row[3] for row in kept(any_ledger.engine)} >= {None, 0.0, 1.0}  # pending and credited pairs
+
+
+def test_many_claims_rebuilt_at_once_give_the_computed_pairs(random_store, monkeypatch):
+    """The rebuild of many claims at once (their ids in a temporary table, as after an import) keeps
+    exactly what `said` computes, over a store edited every way (retractions, merges, revised and
+    unverifiable verdicts, relays, ties at one instant, a time without its fraction, a report made at
+    its verdict's very time)."""
+    with random_store.engine.connect() as connection:
+        judged = connection.exec_driver_sql("SELECT max(claim_id) FROM outcome WHERE verdict = 'true'").scalar()
+    outcome = random_store.get_claim(judged).outcome
+    random_store.add_report(judged, "At the verdict", "denied", outcome.decided_at)  # counts: made by its time
+    monkeypatch.setattr(pairs, "_LISTED", 0)
+    with random_store.engine.begin() as connection:
+        connection.exec_driver_sql("DELETE FROM stance_pair")
+        connection.exec_driver_sql("DELETE FROM stale_claim")
+        connection.exec_driver_sql("INSERT INTO stale_claim (claim_id) SELECT id FROM claim")
+        pairs.refresh(connection)
+    assert_kept(random_store)
+    assert len(kept(random_store.engine)) > 100
+
+
+@pytest.fixture
+def postgresql_url(request, tmp_path) -> str:
+    """The URL of an empty PostgreSQL store (skipped where PostgreSQL is absent)."""
+    yield from empty_store(request, tmp_path, "postgresql")
+
+
+def _statistics(engine) -> set[str]:
+    with engine.connect() as connection:
+        return set(connection.exec_driver_sql(
+            "SELECT DISTINCT tablename FROM pg_stats WHERE schemaname = current_schema()").scalars())
+
+
+def test_rebuilding_many_claims_on_postgresql_plans_with_statistics(postgresql_url, monkeypatch):
+    """A new store filled by its first import has no statistics in the import's transaction; the
+    rebuild of many claims' pairs gathers them first (without them PostgreSQL joined the verdicts
+    to each report in a nested loop: minutes for 222,000 reports, benchmarks/README.md)."""
+    monkeypatch.setattr(pairs, "_LISTED", 0)  # the many claims' path
+    ledger = Ledger.open(postgresql_url, clock=lambda: NOW)
+    assert not {"report", "outcome", "claim"} & _statistics(ledger.engine)
+    import_text(ledger, GOOD, "csv")
+    assert {"report", "outcome", "claim"} <= _statistics(ledger.engine)
+    assert_kept(ledger)
+    ledger.engine.dispose()
 
 
 @pytest.mark.parametrize("how", ["changed", "inserted"])

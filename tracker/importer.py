@@ -981,8 +981,10 @@ class _Run:
 
 
 def _cells(rows: list, columns: tuple[str, ...], *, unguard: bool = False) -> pd.DataFrame:
-    """Report rows as a frame of ALL_FIELDS: cells trimmed, absent columns empty (CSV: formula guards removed)."""
-    raw = pd.DataFrame.from_records(rows, columns=list(columns))
+    """Report rows (lists of cells, or a frame of them) as a frame of ALL_FIELDS: cells trimmed, absent
+    columns empty (CSV: formula guards removed)."""
+    raw = rows.set_axis(list(columns), axis=1) if isinstance(rows, pd.DataFrame) \
+        else pd.DataFrame.from_records(rows, columns=list(columns))
     frame = pd.DataFrame(index=raw.index)
     for name in ALL_FIELDS:
         if name not in raw:
