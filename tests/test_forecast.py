@@ -176,6 +176,28 @@ def test_predicting_the_open_claims_computes_their_first_report_forecasts_not_th
     assert np.allclose(out["p_true_at_first_report"], first, atol=1e-12, rtol=0)
 
 
+
+def test_open_claims_are_forecast_a_block_at_a_time_with_the_numbers_of_one_call(monkeypatch):
+    evidence = make_world(4, 30, 600, open_rate=0.3).evidence()
+    model = forecast.fit(evidence)
+    whole = forecast.predict(evidence, model=model)
+    sizes, features = [], forecast._features
+
+    def counted(evidence, walk, pairs, queries, *args, **kwargs):
+        sizes.append(len(queries))
+        return features(evidence, walk, pairs, queries, *args, **kwargs)
+
+    monkeypatch.setattr(forecast, "FORECAST_BLOCK", 7)
+    monkeypatch.setattr(forecast, "_features", counted)
+    for explain in (False, True):
+        sizes.clear()
+        blocks = forecast.predict(evidence, model=model, explain=explain)
+        assert sizes and max(sizes) <= 7 and sum(sizes) >= 2 * len(whole)  # now, and at first report
+        pd.testing.assert_frame_equal(blocks, whole, check_exact=True)
+        if explain:
+            for name in ("drivers", "priors"):
+                pd.testing.assert_frame_equal(blocks.attrs[name], whole.attrs[name], check_exact=True)
+
 # -- fitted or default parameters ------------------------------------------------------------
 def test_defaults_while_the_record_is_small_and_fitted_values_once_it_is_large():
     small = make_world(3, 10, 25).evidence()
