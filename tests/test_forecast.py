@@ -198,6 +198,26 @@ def test_open_claims_are_forecast_a_block_at_a_time_with_the_numbers_of_one_call
             for name in ("drivers", "priors"):
                 pd.testing.assert_frame_equal(blocks.attrs[name], whole.attrs[name], check_exact=True)
 
+
+def test_the_replay_works_out_its_credit_rows_a_block_of_revisions_at_a_time_with_the_same_sums(monkeypatch):
+    evidence = make_world(6, 30, 500, revision_rate=0.2, unverifiable_rate=0.1).evidence()
+    pairs = forecast._claim_topics(evidence)
+    whole = forecast._walk(evidence, pairs)
+    calls, of = [], forecast._ReportsByClaim.of
+
+    def counted(self, claim_ids):
+        calls.append(len(claim_ids))
+        return of(self, claim_ids)
+
+    monkeypatch.setattr(forecast, "CREDIT_BLOCK", 11)
+    monkeypatch.setattr(forecast._ReportsByClaim, "of", counted)
+    blocks = forecast._walk(evidence, pairs)
+    assert max(calls) <= 11 and len(calls) > 10  # the revisions' rows were read a block at a time
+    for name in forecast.LEVELS:
+        assert np.array_equal(blocks.levels[name].key, whole.levels[name].key)
+        assert np.array_equal(blocks.levels[name].sums, whole.levels[name].sums)
+
+
 # -- fitted or default parameters ------------------------------------------------------------
 def test_defaults_while_the_record_is_small_and_fitted_values_once_it_is_large():
     small = make_world(3, 10, 25).evidence()

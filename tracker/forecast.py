@@ -115,6 +115,7 @@ TIMELINE_POINTS = 60
 # open claims are forecast this many at a time (`_forecast_in_blocks`): a block's features (a few
 # hundred bytes per vote) are let go before the next, rather than 600,000 claims' at once
 FORECAST_BLOCK = 1 << 16
+CREDIT_BLOCK = 1 << 18  # revisions whose credit rows the replay works out at a time (`_credit_rows`)
 LEVELS = ("source", "group", "kind", "store")
 _EPS = 1e-6
 
@@ -377,12 +378,14 @@ class _ByClaim:
     """Rows of a frame sorted by claim once, so a forecast finds its claim's rows without a join."""
 
     def __init__(self, claims: np.ndarray) -> None:
-        self.order = _stable_order(claims)  # each claim's rows in the frame's order
-        self.claims = claims[self.order]
+        # each claim's rows in the frame's order (row numbers as int32 where they fit: ten million
+        # reports' order is then 40 MB, not 80)
+        self.order = _narrow(_stable_order(claims))
+        sorted_claims = claims[self.order]
         # each claim's first row and number of rows, found by claim id (in a dense table: binary
         # searches of a million rows in the claims' random order cost more than the rest of `of`)
-        first = np.flatnonzero(np.r_[True, self.claims[1:] != self.claims[:-1]]) if len(claims) else np.zeros(0, np.int64)
-        self._place = pd.Series(np.arange(len(first)), index=self.claims[first])
+        first = np.flatnonzero(np.r_[True, sorted_claims[1:] != sorted_claims[:-1]]) if len(claims) else np.zeros(0, np.int64)
+        self._place = pd.Series(np.arange(len(first)), index=sorted_claims[first])
         self._start, self._count = np.r_[first, 0], np.r_[np.diff(np.r_[first, len(claims)]), 0]
 
     def of(self, claim_ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -400,25 +403,33 @@ class _ReportsByClaim(_ByClaim):
     `STANCES`), which the latest stances are picked from without handling a string."""
 
     def __init__(self, reports: pd.DataFrame) -> None:
+        # the id columns are the frame's own (no copy when they are int64 already, as the store
+        # gives them); the stances as int8 codes
         claims = reports["claim_id"].to_numpy(dtype=np.int64)
         super().__init__(claims)
         self.when = _ns(reports["reported_at"])  # per row, as int64 nanoseconds
         self.claim = claims
         self.source = reports["source_id"].to_numpy(dtype=np.int64)
         self.via = reports["via_source_id"].to_numpy(dtype=np.int64)
-        self.code = _stance_codes(reports["stance"])
+        self.code = _stance_codes(reports["stance"]).astype(np.int8)
         # each row's place in time order (missing times last, ties in the rows' order): the rows
         # `latest` is given keep that order within each key, so the rank orders them as time does
-        when = np.where(self.when == _NAT, np.iinfo(np.int64).max, self.when)
         same = claims[1:] == claims[:-1]
-        if (claims[1:] >= claims[:-1]).all() and (when[1:][same] >= when[:-1][same]).all():
+        if (claims[1:] >= claims[:-1]).all() and self._in_time_order(same):
             # reports in order of claim, then time (as a store gives them): a key's rows are one
-            # claim's, so their row numbers order them as their ranks in time do
-            self.rank = np.arange(len(when))
+            # claim's, so their row numbers order them as their ranks in time do (None: no table)
+            self.rank = None
         else:
+            when = np.where(self.when == _NAT, np.iinfo(np.int64).max, self.when)
             by_time = np.argsort(when, kind="stable")
             self.rank = np.empty(len(by_time), dtype=np.int64)
             self.rank[by_time] = np.arange(len(by_time))
+
+    def _in_time_order(self, same: np.ndarray) -> bool:
+        """Whether each run of rows `same` joins (one claim's) is in time order, missing times last."""
+        when = self.when
+        later, earlier = when[1:][same], when[:-1][same]
+        return bool(((later >= earlier) & (earlier != _NAT) | (later == _NAT)).all())
 
     def latest(self, rows: np.ndarray, key: np.ndarray) -> dict:
         """`latest_stances` of these reports' rows grouped by `key`, as arrays: key, claim_id,
@@ -428,7 +439,7 @@ class _ReportsByClaim(_ByClaim):
         frame = pd.DataFrame({"key": key, "claim_id": self.claim[rows], "source_id": self.source[rows],
                               "stance": self.code[rows], "reported_at": self.when[rows].view("datetime64[ns]"),
                               "via_source_id": self.via[rows]}, copy=False)
-        stances = _Stances(frame, "key", self.rank[rows])
+        stances = _Stances(frame, "key", rows if self.rank is None else self.rank[rows])
         chosen, _ = stances.select(firsts=False)
         at = stances.row[chosen]
         picked = rows[at]
@@ -458,6 +469,11 @@ class _Walk:
     pair_code: np.ndarray  # each pair's topic, as its place in `topic_codes`
     pair_topic: np.ndarray  # each pair's topic (Python strings, converted once)
     verdicts: pd.DataFrame  # the verdict in force per claim now (`verdicts_as_of`)
+
+
+def _narrow(rows: np.ndarray) -> np.ndarray:
+    """Row numbers as int32 when every one fits (half the memory of int64)."""
+    return rows.astype(np.int32) if len(rows) < 2**31 else rows
 
 
 def _stance_codes(stance: pd.Series) -> np.ndarray:
@@ -545,13 +561,7 @@ def _walk(evidence: Evidence, pairs: pd.DataFrame) -> _Walk:
 
     # the credit rows each revision brings: every speaker's latest stance by its decision time
     by_claim = _ReportsByClaim(evidence.reports)
-    found, revision = by_claim.of(claim)
-    keep = (by_claim.when[found] <= _ns(revisions["decided_at"])[revision]) & ~np.isnan(value[revision])
-    rows = by_claim.latest(found[keep], revision[keep])
-    stated = rows["stance"] >= 0
-    row_rev = rows["key"][stated].astype(np.int64)
-    row_code = rows["stance"][stated]
-    row_source = rows["source_id"][stated]
+    row_rev, row_code, row_source = _credit_rows(by_claim, claim, _ns(revisions["decided_at"]), value)
     # each event brings its revision's rows with its sign
     by_rev = np.argsort(row_rev, kind="stable")
     row_rev, row_code, row_source = row_rev[by_rev], row_code[by_rev], row_source[by_rev]
@@ -595,6 +605,27 @@ def _walk(evidence: Evidence, pairs: pd.DataFrame) -> _Walk:
                  first_verdict, claim_sums, _ns(decided) / 86400e9, by_claim, pair_by_claim, codes,
                  pairs["topic"].to_numpy(dtype=object),
                  verdicts_as_of(evidence.outcomes))
+
+
+def _credit_rows(reports: _ReportsByClaim, claim: np.ndarray, decided: np.ndarray,
+                 value: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Each revision's credit rows: every speaker's latest stance by its decision time (revisions
+    with a value only), as (revision, stance code, source) in the order `latest` gives them.
+    Worked out `CREDIT_BLOCK` revisions at a time: a revision's rows are its own, and the rows of
+    every speaker of ten million reports at once held several gigabytes."""
+    parts = []
+    for lo in range(0, len(claim), CREDIT_BLOCK):
+        hi = min(lo + CREDIT_BLOCK, len(claim))
+        found, revision = reports.of(claim[lo:hi])
+        revision = revision + lo
+        keep = (reports.when[found] <= decided[revision]) & ~np.isnan(value[revision])
+        rows = reports.latest(found[keep], revision[keep])
+        stated = rows["stance"] >= 0
+        parts.append((rows["key"][stated].astype(np.int64), rows["stance"][stated], rows["source_id"][stated]))
+        del found, revision, keep, rows
+    if not parts:
+        return np.zeros(0, np.int64), np.zeros(0, np.int8), np.zeros(0, np.int64)
+    return tuple(np.concatenate(column) for column in zip(*parts))
 
 
 def _running_max_by_group(values: np.ndarray, starts: np.ndarray) -> np.ndarray:
@@ -1231,7 +1262,13 @@ def fit(evidence: Evidence, level: float = 0.9, fitted: dict | None = None) -> M
     import scipy.optimize  # noqa: F401  (loads SciPy's BLAS, which scipy.special uses too)
 
     with threadpool_limits(1, user_api="blas"):
-        return _fit(evidence, walk, pairs, claims, level)
+        model = _fit(evidence, walk, pairs, claims, level)
+    if all(f.half_life_days is None for f in [model.params, *model.fits]):
+        # no forecast of this model weighs records by time: the tables the fit's tries of a
+        # half-life built (about 600 MB at ten million reports) are let go
+        for sums in walk.levels.values():
+            sums._columns = None
+    return model
 
 
 def _refitted(evidence: Evidence, walk: _Walk, pairs: pd.DataFrame, claims: pd.DataFrame, fitted: dict,
