@@ -370,6 +370,14 @@ def test_sums_of_calls_added_by_column_are_those_of_their_vectors():
         full = forecast._RunningSums(entity[order], step[order], dense[order], n_steps)
         assert np.array_equal(by_column.key, full.key) and np.array_equal(by_column.sums, full.sums)
         assert np.array_equal(by_column.entity_start, full.entity_start)
+    # kept as int32 numbers of halves, read back as the float64 sums they stand for
+    assert by_column.halves and by_column.sums.dtype == np.int32
+    queries, seen = rng.integers(0, 40, 500), rng.integers(0, n_steps + 1, 500)
+    expected = np.array([dense[(entity == e) & (step < s)].sum(axis=0) for e, s in zip(queries, seen)])
+    got = by_column.before(queries, seen)
+    assert got.dtype == np.float64 and np.array_equal(got, expected)
+    fractions = forecast._RunningSums(entity, step, np.c_[amounts[:, :1], np.full(n, 0.3)], n_steps)
+    assert not fractions.halves and fractions.sums.dtype == np.float64  # not halves: float64 as before
 
 
 @pytest.mark.parametrize("values", [[3, 1, 2, 1, 3, 0], list(range(10)), [5, -1, 5, 2], [2**33, 1, 2**33]])

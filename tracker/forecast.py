@@ -259,10 +259,24 @@ class _RunningSums:
                 summed = np.cumsum(amounts, axis=0)
             np.take(summed, last, axis=0, out=self.sums[1:])
             del summed
+        # counts of halves and whole calls (every level's, every topic's) are kept as int32 numbers
+        # of halves: a third of the float64s' memory (the sums are exact either way, and so is
+        # every difference read from them)
+        doubled = self.sums * 2.0
+        self.halves = bool(len(doubled) and np.abs(doubled).max() < 2**30 and (doubled == np.round(doubled)).all())
+        if self.halves:
+            self.sums = doubled.astype(np.int32)
+        del doubled
+        self.step = self.step.astype(np.int32) if self.width < 2**31 else self.step
         # where each row's entity starts
         new = np.r_[True, self.key[1:] // self.width != self.key[:-1] // self.width] if len(last) else np.zeros(0, bool)
-        self.entity_start = np.maximum.accumulate(np.where(new, np.arange(len(new)), 0)) if len(new) else last
+        self.entity_start = _narrow(np.maximum.accumulate(np.where(new, np.arange(len(new)), 0)) if len(new) else last)
         self._columns: list | None = None  # see `_by_column`, once decay asks for it
+
+    def _difference(self, later: np.ndarray, earlier: np.ndarray) -> np.ndarray:
+        """The sums at rows `later` less those at rows `earlier`, as float64."""
+        out = np.take(self.sums, later, axis=0) - np.take(self.sums, earlier, axis=0)
+        return out * 0.5 if self.halves else out
 
     def _locate(self, entity: np.ndarray, step: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Per query: the first row at or past (entity, step), and where the entity's rows start
@@ -283,7 +297,7 @@ class _RunningSums:
             at, start = at[entity - low], start[entity - low]
         else:
             at, start = self._locate(entity, seen)
-        return np.take(self.sums, at, axis=0) - np.take(self.sums, start, axis=0)
+        return self._difference(at, start)
 
     def decayed_before(self, entity: np.ndarray, seen: np.ndarray, split: np.ndarray, t_ref: np.ndarray,
                        half_life: float, step_days: np.ndarray) -> np.ndarray:
@@ -361,7 +375,7 @@ class _RunningSums:
         weighted running sum need not read the others: adding a zero changes no sum, and most
         rows move one or two of their six columns."""
         if self._columns is None:
-            own = self.sums[1:] - self.sums[:-1]  # exact: sums of halves and whole numbers
+            own = np.diff(self.sums, axis=0) * (0.5 if self.halves else 1.0)  # exact: sums of halves and whole numbers
             moved = own != 0
             self._step_days = step_days
             self._column_rank = np.zeros((len(own) + 1, self.dims), np.int32 if len(own) < 2**31 else np.int64)
@@ -370,7 +384,7 @@ class _RunningSums:
             for j in range(self.dims):
                 rows = np.flatnonzero(moved[:, j])
                 step = self.step[rows]
-                in_time = _stable_order(step)  # the column's rows in time order (ties in row order)
+                in_time = _narrow(_stable_order(step))  # the column's rows in time order (ties in row order)
                 self._columns.append((step, own[rows, j], in_time, step[in_time]))
 
 
