@@ -237,19 +237,22 @@ class _RunningSums:
         new = np.r_[True, key[1:] != key[:-1]] if len(key) else np.zeros(0, bool)
         last = np.flatnonzero(np.r_[new[1:], True]) if len(key) else np.zeros(0, np.int64)
         self.key, self.step = key[last], step[last]
-        self.sums = np.empty((len(last) + 1, self.dims))  # row i: the sums before row i
-        self.sums[0] = 0.0
         if columns is not None:
-            # each row's own sums, then their running sums: the counts are sums of halves and whole
-            # numbers, exact in any order, so the events need not be gathered in order to be added
-            row = np.cumsum(new) - 1
+            # each row's own sums (row i + 1: a row of zeros first), then their running sums, in
+            # place: the counts are sums of halves and whole numbers, exact in any order, so the
+            # events need not be gathered in order to be added
+            row = np.cumsum(new)
             if order is not None:
                 in_order, row = row, np.empty_like(row)
                 row[order] = in_order
             own = np.bincount((row[:, None] * self.dims + columns).ravel(), weights=amounts.ravel(),
-                              minlength=len(last) * self.dims)
-            np.cumsum(own.reshape(len(last), self.dims), axis=0, out=self.sums[1:])
+                              minlength=(len(last) + 1) * self.dims).astype(np.float64, copy=False)  # (no events: int)
+            del row
+            self.sums = own.reshape(len(last) + 1, self.dims)  # row i: the sums before row i
+            np.cumsum(self.sums, axis=0, out=self.sums)
         else:
+            self.sums = np.empty((len(last) + 1, self.dims))  # row i: the sums before row i
+            self.sums[0] = 0.0
             # np.take rather than amounts[order]: the same rows, gathered several times faster;
             # summed in place
             if order is not None:
@@ -262,11 +265,12 @@ class _RunningSums:
         # counts of halves and whole calls (every level's, every topic's) are kept as int32 numbers
         # of halves: a third of the float64s' memory (the sums are exact either way, and so is
         # every difference read from them)
-        doubled = self.sums * 2.0
-        self.halves = bool(len(doubled) and np.abs(doubled).max() < 2**30 and (doubled == np.round(doubled)).all())
+        self.sums *= 2.0  # exact: a power of two
+        self.halves = bool(np.abs(self.sums).max() < 2**30 and (self.sums == np.round(self.sums)).all())
         if self.halves:
-            self.sums = doubled.astype(np.int32)
-        del doubled
+            self.sums = self.sums.astype(np.int32)
+        else:
+            self.sums *= 0.5
         self.step = self.step.astype(np.int32) if self.width < 2**31 else self.step
         # where each row's entity starts
         new = np.r_[True, self.key[1:] // self.width != self.key[:-1] // self.width] if len(last) else np.zeros(0, bool)
