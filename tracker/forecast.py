@@ -1254,8 +1254,7 @@ class Model:
         known = first.notna().to_numpy()
         out = np.full(len(first), np.nan)
         if known.any():
-            out[known] = _forecast_in_blocks(self, pd.DataFrame({"claim_id": first.index[known], "at": first[known].array}),
-                                             keep_parts=False)[0]
+            out[known] = _forecast_in_blocks(self, pd.DataFrame({"claim_id": first.index[known], "at": first[known].array}))[0]
         return out
 
 
@@ -1383,29 +1382,30 @@ def _forecast(model: Model, queries: pd.DataFrame, params: Params | None = None,
 
 
 def _forecast_in_blocks(model: Model, queries: pd.DataFrame, params: Params | None = None,
-                        keep_parts: bool = True) -> tuple[np.ndarray, np.ndarray, np.ndarray, list]:
+                        explain: bool = False) -> tuple[np.ndarray, np.ndarray, np.ndarray, list, list]:
     """`_forecast` of the queries, `FORECAST_BLOCK` at a time, with each query's credibility and
-    number of independent sources: (p_true, credibility, sources, parts). The features of a block
-    are let go once read unless `keep_parts` (what the drivers' sentences need). A query's
-    features are its own (its claim's reports, the records before its time), so the blocks give
-    the numbers one call gives, bit for bit; not so the decayed records, which are summed in blocks
-    of the queries' stance times (`decayed_before`): with a half-life in any fit used, one block.
-    Parts kept come block by block, which orders them as one call does only under one fit."""
+    number of independent sources and, if `explain`, the drivers and prior notes of each part:
+    (p_true, credibility, sources, drivers, priors). A block's features are let go once read. A
+    query's features are its own (its claim's reports, the records before its time), so the blocks
+    give the numbers one call gives, bit for bit; not so the decayed records, which are summed in
+    blocks of the queries' stance times (`decayed_before`): with a half-life in any fit used, one
+    block. The notes come block by block, which orders them as one call does only under one fit."""
     n = len(queries)
     fits = model.fits if params is None else [params]
-    exact = all(f.half_life_days is None for f in fits) and (len(fits) == 1 or not keep_parts)
+    exact = all(f.half_life_days is None for f in fits) and (len(fits) == 1 or not explain)
     block = FORECAST_BLOCK if exact else max(n, 1)
     p, cred, sources = np.empty(n), np.empty(n, dtype=np.int64), np.empty(n, dtype=np.int64)
-    kept = []
+    drivers, priors = [], []
     for lo in range(0, n, block):
         hi = min(lo + block, n)
         p[lo:hi], parts = _forecast(model, queries.iloc[lo:hi], params)
         cred[lo:hi] = _gather(parts, hi - lo, lambda f, _p: _credibility(f))
         sources[lo:hi] = _gather(parts, hi - lo, lambda f, _p: np.bincount(f.vote_query, minlength=len(f.queries)))
-        if keep_parts:
-            kept += [(positions + lo, f, fitted) for positions, f, fitted in parts]
+        if explain:
+            drivers += [_drivers(model, f, fitted) for _, f, fitted in parts]
+            priors += [_prior_notes(f, fitted) for _, f, fitted in parts]
         del parts
-    return p, cred, sources, kept
+    return p, cred, sources, drivers, priors
 
 
 def _gather(parts: list, n: int, per_part) -> np.ndarray:
@@ -1461,10 +1461,12 @@ def predict(evidence: Evidence, as_of=None, claim_ids=None, model: Model | None 
     p = np.empty(len(queries))
     cred = np.empty(len(queries), dtype=np.int64)
     sources = np.empty(len(queries), dtype=np.int64)
-    parts = []
+    drivers, priors = [], []  # each part's, block by block (`explain`)
     for mask, params in ((~resolved, model.params if stamp is None else None), (resolved, None)):
-        p[mask], cred[mask], sources[mask], got = _forecast_in_blocks(model, queries[mask], params, explain)
-        parts += got
+        p[mask], cred[mask], sources[mask], got_drivers, got_priors = _forecast_in_blocks(
+            model, queries[mask], params, explain)
+        drivers += got_drivers
+        priors += got_priors
     first = model.at_first_report(claims.index)
     out = pd.DataFrame({
         "claim_id": claims.index,
@@ -1478,8 +1480,6 @@ def predict(evidence: Evidence, as_of=None, claim_ids=None, model: Model | None 
         "resolved": resolved,
         "said_at": at.where(resolved).array,
     })
-    drivers = [_drivers(model, f, params) for _, f, params in parts] if explain else []
-    priors = [_prior_notes(f, params) for _, f, params in parts] if explain else []
     out.attrs.update(params=model.params.as_dict(), as_of=stamp,
                      drivers=_concat(drivers, _DRIVER_COLUMNS).sort_values(
                          "llr", key=np.abs, ascending=False, kind="stable").reset_index(drop=True),
