@@ -20,7 +20,8 @@ per pair, each checkout runs the whole `tracker predict --format csv` (its own p
 `PYTHONPATH`, on a copy of the store with no fitted parameters kept beside it, so it fits from
 nothing), then, in another fresh process, the same steps timed one by one (imports, reading the
 evidence, the fit, the forecasts, the CSV). It prints each run's CPU seconds (user + system, the
-child's own) and whether the two checkouts' CSVs are byte for byte the same.
+child's own), its peak resident set, and whether the two checkouts' CSVs are byte for byte the same.
+`--steps-off` leaves out the runs step by step (at ten million reports each costs a minute).
 
     python benchmarks/ab_predict.py --against /tmp/before --fresh --pairs 3
 """
@@ -31,7 +32,6 @@ import argparse
 import importlib.util
 import json
 import os
-import resource
 import shutil
 import subprocess
 import sys
@@ -86,6 +86,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--parts", action="store_true", help="also time the parts of the work (see PARTS)")
     parser.add_argument("--fresh", action="store_true",
                         help="time the whole command and its steps in fresh processes instead (see this file's docstring)")
+    parser.add_argument("--steps-off", action="store_true", help="with --fresh: the whole command only, no runs step by step")
     args = parser.parse_args(argv)
     if args.fresh:
         return _fresh(args)
@@ -137,7 +138,7 @@ from tracker import forecast, safe_text
 from tracker.evidence import load_evidence
 from tracker.store import make_engine
 t.append(time.process_time())
-evidence = load_evidence(make_engine(sys.argv[1]))
+evidence = load_evidence(make_engine(sys.argv[1]), claim_texts="open")  # as the command reads it
 t.append(time.process_time())
 model = forecast.fit(evidence)
 t.append(time.process_time())
@@ -150,12 +151,15 @@ print(json.dumps(dict(zip(names, [t[0]] + [b - a for a, b in zip(t, t[1:])]))))
 """
 
 
-def _child_cpu(command: list[str], env: dict, stdout) -> float:
-    """Run `command`; its CPU seconds (user + system)."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    subprocess.run(command, env=env, stdout=stdout, check=True)
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
+def _child_usage(command: list[str], env: dict, stdout) -> tuple[float, float]:
+    """Run `command`; its own CPU seconds (user + system) and peak resident set in MiB (`os.wait4`:
+    this child's alone, where `RUSAGE_CHILDREN`'s peak is the largest of every child so far)."""
+    child = subprocess.Popen(command, env=env, stdout=stdout)
+    _pid, status, usage = os.wait4(child.pid, 0)
+    child.returncode = os.waitstatus_to_exitcode(status)
+    if child.returncode:
+        raise subprocess.CalledProcessError(child.returncode, command)
+    return usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024
 
 
 def _fresh(args) -> int:
@@ -176,18 +180,21 @@ def _fresh(args) -> int:
                     kept.unlink()
                 outputs[name] = Path(scratch) / f"{name}.csv"
                 with open(outputs[name], "wb") as out:
-                    whole[name].append(_child_cpu([sys.executable, "-m", "tracker", "--db", url, "predict",
-                                                   "--format", "csv"], env, out))
-                done = subprocess.run([sys.executable, "-c", STEPS, url], env=env, capture_output=True,
-                                      text=True, check=True)
-                steps[name].append(json.loads(done.stdout.splitlines()[-1]))
+                    whole[name].append(_child_usage([sys.executable, "-m", "tracker", "--db", url, "predict",
+                                                     "--format", "csv"], env, out))
+                if not args.steps_off:
+                    done = subprocess.run([sys.executable, "-c", STEPS, url], env=env, capture_output=True,
+                                          text=True, check=True)
+                    steps[name].append(json.loads(done.stdout.splitlines()[-1]))
             same = outputs["other"].read_bytes() == outputs["this"].read_bytes()
-            print(f"pair {pair + 1}: whole command CPU other {whole['other'][-1]:.2f} s, this "
-                  f"{whole['this'][-1]:.2f} s; CSVs {'identical' if same else 'DIFFER'}")
+            (cpu_other, peak_other), (cpu_this, peak_this) = whole["other"][-1], whole["this"][-1]
+            print(f"pair {pair + 1}: whole command CPU other {cpu_other:.2f} s, this {cpu_this:.2f} s; "
+                  f"peak other {peak_other:,.0f} MiB, this {peak_this:,.0f} MiB; CSVs "
+                  f"{'identical' if same else 'DIFFER'}; load average {os.getloadavg()[0]:.2f}")
             if not same:
                 return 1
         print(f"load average after: {os.getloadavg()[0]:.2f}")
-        for name in sides:
+        for name in sides if steps["this"] else ():
             print(f"{name:>5} ({sides[name]}): steps, CPU s per run")
             for step in steps[name][0]:
                 print(f"  {step:<13} " + " ".join(f"{run[step]:.2f}" for run in steps[name]))

@@ -70,7 +70,7 @@ def peak():
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 started = time.perf_counter()
-evidence = load_evidence(make_engine(sys.argv[1]))
+evidence = load_evidence(make_engine(sys.argv[1]), claim_texts="open")  # as `tracker predict` reads it
 print(f"  load_evidence      {time.perf_counter() - started:8.1f} s   peak {peak():8.0f} MiB")
 started = time.perf_counter()
 model = forecast.fit(evidence)

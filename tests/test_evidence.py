@@ -37,17 +37,33 @@ def test_the_fast_reads_give_the_plain_querys_frames(any_ledger, monkeypatch):
         connection.execute(text("UPDATE source SET name = :s WHERE id = (SELECT min(id) FROM source)"),
                            {"s": "Name, with \"quotes\""})
     whole = load_evidence(ledger.engine)
+    _only_the_open_claims_texts_are_read(ledger.engine, whole)
     monkeypatch.setattr(evidence_module, "CHUNK_ROWS", 7)  # SQLite: blocks that split every table, some empty
     blocks = load_evidence(ledger.engine)
+    _only_the_open_claims_texts_are_read(ledger.engine, whole)
     monkeypatch.setattr(evidence_module, "_fast_sqlite_frame", lambda *args: None)
     monkeypatch.setattr(evidence_module, "_copy_postgres_frame", lambda *args: None)
     plain = load_evidence(ledger.engine)
+    _only_the_open_claims_texts_are_read(ledger.engine, whole)
     assert len(whole.reports) > 7 * 3 and len(whole.claims) > 7 * 3
     assert plain.claims["ref"].isna().sum() == 1 and (plain.claims["ref"] == "").sum() == 1
     assert plain.claims.loc[claim_ids[2], "statement"].startswith('Says "yes"')
     for name in FRAMES:
         pd.testing.assert_frame_equal(getattr(blocks, name), getattr(plain, name), obj=name)
         pd.testing.assert_frame_equal(getattr(whole, name), getattr(plain, name), obj=name)
+
+
+def _only_the_open_claims_texts_are_read(engine, whole):
+    """`claim_texts="open"`: the claims without a verdict as the whole read gives them, the others'
+    texts missing, every other frame the same."""
+    lean = load_evidence(engine, claim_texts="open")
+    open_ids = whole.claims.index.difference(whole.outcomes["claim_id"].unique())
+    assert 0 < len(open_ids) < len(whole.claims)
+    pd.testing.assert_frame_equal(lean.claims.loc[open_ids], whole.claims.loc[open_ids])
+    assert lean.claims.drop(open_ids)[["ref", "statement"]].isna().all().all()
+    pd.testing.assert_frame_equal(lean.claims[["first_reported_at"]], whole.claims[["first_reported_at"]])
+    for name in ("sources", "reports", "outcomes", "topics"):
+        pd.testing.assert_frame_equal(getattr(lean, name), getattr(whole, name), obj=name)
 
 
 def test_the_scores_read_neither_claim_texts_nor_topics_and_score_the_same(store):

@@ -176,6 +176,48 @@ def test_predicting_the_open_claims_computes_their_first_report_forecasts_not_th
     assert np.allclose(out["p_true_at_first_report"], first, atol=1e-12, rtol=0)
 
 
+
+def test_open_claims_are_forecast_a_block_at_a_time_with_the_numbers_of_one_call(monkeypatch):
+    evidence = make_world(4, 30, 600, open_rate=0.3).evidence()
+    model = forecast.fit(evidence)
+    whole = forecast.predict(evidence, model=model)
+    sizes, features = [], forecast._features
+
+    def counted(evidence, walk, pairs, queries, *args, **kwargs):
+        sizes.append(len(queries))
+        return features(evidence, walk, pairs, queries, *args, **kwargs)
+
+    monkeypatch.setattr(forecast, "FORECAST_BLOCK", 7)
+    monkeypatch.setattr(forecast, "_features", counted)
+    for explain in (False, True):
+        sizes.clear()
+        blocks = forecast.predict(evidence, model=model, explain=explain)
+        assert sizes and max(sizes) <= 7 and sum(sizes) >= 2 * len(whole)  # now, and at first report
+        pd.testing.assert_frame_equal(blocks, whole, check_exact=True)
+        if explain:
+            for name in ("drivers", "priors"):
+                pd.testing.assert_frame_equal(blocks.attrs[name], whole.attrs[name], check_exact=True)
+
+
+def test_the_replay_works_out_its_credit_rows_a_block_of_revisions_at_a_time_with_the_same_sums(monkeypatch):
+    evidence = make_world(6, 30, 500, revision_rate=0.2, unverifiable_rate=0.1).evidence()
+    pairs = forecast._claim_topics(evidence)
+    whole = forecast._walk(evidence, pairs)
+    calls, of = [], forecast._ReportsByClaim.of
+
+    def counted(self, claim_ids):
+        calls.append(len(claim_ids))
+        return of(self, claim_ids)
+
+    monkeypatch.setattr(forecast, "CREDIT_BLOCK", 11)
+    monkeypatch.setattr(forecast._ReportsByClaim, "of", counted)
+    blocks = forecast._walk(evidence, pairs)
+    assert max(calls) <= 11 and len(calls) > 10  # the revisions' rows were read a block at a time
+    for name in forecast.LEVELS:
+        assert np.array_equal(blocks.levels[name].key, whole.levels[name].key)
+        assert np.array_equal(blocks.levels[name].sums, whole.levels[name].sums)
+
+
 # -- fitted or default parameters ------------------------------------------------------------
 def test_defaults_while_the_record_is_small_and_fitted_values_once_it_is_large():
     small = make_world(3, 10, 25).evidence()
@@ -328,6 +370,14 @@ def test_sums_of_calls_added_by_column_are_those_of_their_vectors():
         full = forecast._RunningSums(entity[order], step[order], dense[order], n_steps)
         assert np.array_equal(by_column.key, full.key) and np.array_equal(by_column.sums, full.sums)
         assert np.array_equal(by_column.entity_start, full.entity_start)
+    # kept as int32 numbers of halves, read back as the float64 sums they stand for
+    assert by_column.halves and by_column.sums.dtype == np.int32
+    queries, seen = rng.integers(0, 40, 500), rng.integers(0, n_steps + 1, 500)
+    expected = np.array([dense[(entity == e) & (step < s)].sum(axis=0) for e, s in zip(queries, seen)])
+    got = by_column.before(queries, seen)
+    assert got.dtype == np.float64 and np.array_equal(got, expected)
+    fractions = forecast._RunningSums(entity, step, np.c_[amounts[:, :1], np.full(n, 0.3)], n_steps)
+    assert not fractions.halves and fractions.sums.dtype == np.float64  # not halves: float64 as before
 
 
 @pytest.mark.parametrize("values", [[3, 1, 2, 1, 3, 0], list(range(10)), [5, -1, 5, 2], [2**33, 1, 2**33]])

@@ -698,14 +698,14 @@ def _evidence(ctx: click.Context, topic: str | None):
     return evidence.for_topic(topic) if topic else evidence
 
 
-def _evidence_and_model(ctx: click.Context, topic: str | None, as_of: str | None):
+def _evidence_and_model(ctx: click.Context, topic: str | None, as_of: str | None, claim_texts: bool | str = True):
     """The evidence and, for the whole store now, the forecasting model (its parameters kept
     beside a SQLite store for its revision: `tracker.fitcache`); None fits on demand."""
     if topic or as_of:
         return _evidence(ctx, topic), None
     from tracker import fitcache
 
-    return fitcache.load_and_fit(_ledger(ctx, read=True))
+    return fitcache.load_and_fit(_ledger(ctx, read=True), claim_texts=claim_texts)
 
 
 def _when_option(value: str | None):
@@ -787,7 +787,8 @@ def predict(ctx: click.Context, as_of: str | None, at_report_time: bool, topic: 
 
     if at_report_time and (as_of or claim_ids):
         raise click.UsageError("--at-report-time already fixes the date of each prediction; drop --as-of/--claim")
-    evidence, model = _evidence_and_model(ctx, topic, as_of)
+    # the open claims' forecasts show only their own texts: the rest are not read
+    evidence, model = _evidence_and_model(ctx, topic, as_of, True if at_report_time or claim_ids else "open")
     if at_report_time:
         table = forecast.predict_at_report_time(evidence, model=model)
         table = table.drop(columns=["outcome"])

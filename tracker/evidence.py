@@ -252,7 +252,12 @@ def _read(connection: Connection, what: str, texts: bool = True, retracted: set 
     table, spec = _TABLES[what]
     if not texts:
         spec = [column for column in spec if column[0] not in _TEXTS.get(what, ())]
-    where = _where(what, retracted)
+    return _table_frame(connection, table, spec, _where(what, retracted))
+
+
+def _table_frame(connection: Connection, table, spec: list, where: str) -> pd.DataFrame:
+    """The columns of `spec` of the rows `where` picks: by the backend's fast path where it
+    applies, else by the plain query."""
     frame = None
     if connection.dialect.name == "sqlite":
         frame = _fast_sqlite_frame(connection, table, spec, where)
@@ -268,14 +273,31 @@ def _read(connection: Connection, what: str, texts: bool = True, retracted: set 
     return frame
 
 
-def load_evidence(engine: Engine, claim_texts: bool = True, topics: bool = True) -> Evidence:
+def _open_claims_texts(connection: Connection, claims: pd.DataFrame, retracted: set) -> pd.DataFrame:
+    """`claims` (read without texts) with the refs and statements of the claims that have no
+    verdict, read alone; missing for the others."""
+    table, spec = _TABLES["claims"]
+    spec = [column for column in spec if column[0] == "id" or column[0] in _TEXTS["claims"]]
+    where = f"{_where('claims', retracted)} AND id NOT IN (SELECT claim_id FROM outcome)"
+    texts = _table_frame(connection, table, spec, where).set_index("id").reindex(claims["id"].to_numpy())
+    columns = {"id": claims["id"]}
+    for name, _column, _kind in _TABLES["claims"][1]:
+        if name != "id":
+            columns[name] = claims[name] if name in claims else texts[name].array
+    return pd.DataFrame(columns)
+
+
+def load_evidence(engine: Engine, claim_texts: bool | str = True, topics: bool = True) -> Evidence:
     """Read every source, claim, report, verdict and topic from the store; without the claims' refs
-    and statements unless `claim_texts`, and with no topic rows unless `topics` (the source scores
-    of the whole store need neither)."""
+    and statements unless `claim_texts` (`"open"`: only those of the claims without a verdict,
+    the ones `predict` shows; the others' are missing), and with no topic rows unless `topics`
+    (the source scores of the whole store need neither)."""
     wanted = [what for what in _TABLES if topics or what != "topics"]
     with engine.connect() as connection, connection.begin():  # one read transaction: the frames agree
         retracted = _retracted(connection)
-        frames = {what: _read(connection, what, claim_texts, retracted) for what in wanted}
+        frames = {what: _read(connection, what, claim_texts is True, retracted) for what in wanted}
+        if claim_texts == "open":
+            frames["claims"] = _open_claims_texts(connection, frames["claims"], retracted)
     if not topics:
         frames["topics"] = pd.DataFrame({"claim_id": pd.Series(dtype="int64"), "topic": pd.Series(dtype="str")})
     return Evidence(frames["sources"].set_index("id"), frames["claims"].set_index("id"), frames["reports"],

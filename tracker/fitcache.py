@@ -117,14 +117,14 @@ def entry_frame(entry):
     return frame
 
 
-def load_and_fit(ledger, level: float = 0.9):
-    """The store's evidence and `forecast.fit` of it, reusing the parameters kept for the store's
-    state (read first: a write meanwhile only makes the next call refit) and keeping them when
-    they had to be fitted."""
+def load_and_fit(ledger, level: float = 0.9, claim_texts: bool | str = True):
+    """The store's evidence (`load_evidence`'s `claim_texts`) and `forecast.fit` of it, reusing the
+    parameters kept for the store's state (read first: a write meanwhile only makes the next call
+    refit) and keeping them when they had to be fitted."""
     from tracker.evidence import load_evidence
 
     kept_for = state(ledger.engine)
-    evidence = load_evidence(ledger.engine)
+    evidence = load_evidence(ledger.engine, claim_texts=claim_texts)
     return evidence, fitted_model(ledger.engine, kept_for, evidence, level)
 
 

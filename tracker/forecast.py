@@ -112,6 +112,10 @@ DECAY_BLOCK, DECAY_REACH = 8.0, 64.0
 # a claim's p_true line is computed at most at this many of its report times (a chart's worth):
 # each point reads every report of the claim before it, so one per report is quadratic
 TIMELINE_POINTS = 60
+# open claims are forecast this many at a time (`_forecast_in_blocks`): a block's features (a few
+# hundred bytes per vote) are let go before the next, rather than 600,000 claims' at once
+FORECAST_BLOCK = 1 << 16
+CREDIT_BLOCK = 1 << 18  # revisions whose credit rows the replay works out at a time (`_credit_rows`)
 LEVELS = ("source", "group", "kind", "store")
 _EPS = 1e-6
 
@@ -233,19 +237,22 @@ class _RunningSums:
         new = np.r_[True, key[1:] != key[:-1]] if len(key) else np.zeros(0, bool)
         last = np.flatnonzero(np.r_[new[1:], True]) if len(key) else np.zeros(0, np.int64)
         self.key, self.step = key[last], step[last]
-        self.sums = np.empty((len(last) + 1, self.dims))  # row i: the sums before row i
-        self.sums[0] = 0.0
         if columns is not None:
-            # each row's own sums, then their running sums: the counts are sums of halves and whole
-            # numbers, exact in any order, so the events need not be gathered in order to be added
-            row = np.cumsum(new) - 1
+            # each row's own sums (row i + 1: a row of zeros first), then their running sums, in
+            # place: the counts are sums of halves and whole numbers, exact in any order, so the
+            # events need not be gathered in order to be added
+            row = np.cumsum(new)
             if order is not None:
                 in_order, row = row, np.empty_like(row)
                 row[order] = in_order
             own = np.bincount((row[:, None] * self.dims + columns).ravel(), weights=amounts.ravel(),
-                              minlength=len(last) * self.dims)
-            np.cumsum(own.reshape(len(last), self.dims), axis=0, out=self.sums[1:])
+                              minlength=(len(last) + 1) * self.dims).astype(np.float64, copy=False)  # (no events: int)
+            del row
+            self.sums = own.reshape(len(last) + 1, self.dims)  # row i: the sums before row i
+            np.cumsum(self.sums, axis=0, out=self.sums)
         else:
+            self.sums = np.empty((len(last) + 1, self.dims))  # row i: the sums before row i
+            self.sums[0] = 0.0
             # np.take rather than amounts[order]: the same rows, gathered several times faster;
             # summed in place
             if order is not None:
@@ -255,10 +262,25 @@ class _RunningSums:
                 summed = np.cumsum(amounts, axis=0)
             np.take(summed, last, axis=0, out=self.sums[1:])
             del summed
+        # counts of halves and whole calls (every level's, every topic's) are kept as int32 numbers
+        # of halves: a third of the float64s' memory (the sums are exact either way, and so is
+        # every difference read from them)
+        self.sums *= 2.0  # exact: a power of two
+        self.halves = bool(np.abs(self.sums).max() < 2**30 and (self.sums == np.round(self.sums)).all())
+        if self.halves:
+            self.sums = self.sums.astype(np.int32)
+        else:
+            self.sums *= 0.5
+        self.step = self.step.astype(np.int32) if self.width < 2**31 else self.step
         # where each row's entity starts
         new = np.r_[True, self.key[1:] // self.width != self.key[:-1] // self.width] if len(last) else np.zeros(0, bool)
-        self.entity_start = np.maximum.accumulate(np.where(new, np.arange(len(new)), 0)) if len(new) else last
+        self.entity_start = _narrow(np.maximum.accumulate(np.where(new, np.arange(len(new)), 0)) if len(new) else last)
         self._columns: list | None = None  # see `_by_column`, once decay asks for it
+
+    def _difference(self, later: np.ndarray, earlier: np.ndarray) -> np.ndarray:
+        """The sums at rows `later` less those at rows `earlier`, as float64."""
+        out = np.take(self.sums, later, axis=0) - np.take(self.sums, earlier, axis=0)
+        return out * 0.5 if self.halves else out
 
     def _locate(self, entity: np.ndarray, step: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Per query: the first row at or past (entity, step), and where the entity's rows start
@@ -279,7 +301,7 @@ class _RunningSums:
             at, start = at[entity - low], start[entity - low]
         else:
             at, start = self._locate(entity, seen)
-        return np.take(self.sums, at, axis=0) - np.take(self.sums, start, axis=0)
+        return self._difference(at, start)
 
     def decayed_before(self, entity: np.ndarray, seen: np.ndarray, split: np.ndarray, t_ref: np.ndarray,
                        half_life: float, step_days: np.ndarray) -> np.ndarray:
@@ -357,7 +379,7 @@ class _RunningSums:
         weighted running sum need not read the others: adding a zero changes no sum, and most
         rows move one or two of their six columns."""
         if self._columns is None:
-            own = self.sums[1:] - self.sums[:-1]  # exact: sums of halves and whole numbers
+            own = np.diff(self.sums, axis=0) * (0.5 if self.halves else 1.0)  # exact: sums of halves and whole numbers
             moved = own != 0
             self._step_days = step_days
             self._column_rank = np.zeros((len(own) + 1, self.dims), np.int32 if len(own) < 2**31 else np.int64)
@@ -366,7 +388,7 @@ class _RunningSums:
             for j in range(self.dims):
                 rows = np.flatnonzero(moved[:, j])
                 step = self.step[rows]
-                in_time = _stable_order(step)  # the column's rows in time order (ties in row order)
+                in_time = _narrow(_stable_order(step))  # the column's rows in time order (ties in row order)
                 self._columns.append((step, own[rows, j], in_time, step[in_time]))
 
 
@@ -374,12 +396,14 @@ class _ByClaim:
     """Rows of a frame sorted by claim once, so a forecast finds its claim's rows without a join."""
 
     def __init__(self, claims: np.ndarray) -> None:
-        self.order = _stable_order(claims)  # each claim's rows in the frame's order
-        self.claims = claims[self.order]
+        # each claim's rows in the frame's order (row numbers as int32 where they fit: ten million
+        # reports' order is then 40 MB, not 80)
+        self.order = _narrow(_stable_order(claims))
+        sorted_claims = claims[self.order]
         # each claim's first row and number of rows, found by claim id (in a dense table: binary
         # searches of a million rows in the claims' random order cost more than the rest of `of`)
-        first = np.flatnonzero(np.r_[True, self.claims[1:] != self.claims[:-1]]) if len(claims) else np.zeros(0, np.int64)
-        self._place = pd.Series(np.arange(len(first)), index=self.claims[first])
+        first = np.flatnonzero(np.r_[True, sorted_claims[1:] != sorted_claims[:-1]]) if len(claims) else np.zeros(0, np.int64)
+        self._place = pd.Series(np.arange(len(first)), index=sorted_claims[first])
         self._start, self._count = np.r_[first, 0], np.r_[np.diff(np.r_[first, len(claims)]), 0]
 
     def of(self, claim_ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -397,25 +421,33 @@ class _ReportsByClaim(_ByClaim):
     `STANCES`), which the latest stances are picked from without handling a string."""
 
     def __init__(self, reports: pd.DataFrame) -> None:
+        # the id columns are the frame's own (no copy when they are int64 already, as the store
+        # gives them); the stances as int8 codes
         claims = reports["claim_id"].to_numpy(dtype=np.int64)
         super().__init__(claims)
         self.when = _ns(reports["reported_at"])  # per row, as int64 nanoseconds
         self.claim = claims
         self.source = reports["source_id"].to_numpy(dtype=np.int64)
         self.via = reports["via_source_id"].to_numpy(dtype=np.int64)
-        self.code = _stance_codes(reports["stance"])
+        self.code = _stance_codes(reports["stance"]).astype(np.int8)
         # each row's place in time order (missing times last, ties in the rows' order): the rows
         # `latest` is given keep that order within each key, so the rank orders them as time does
-        when = np.where(self.when == _NAT, np.iinfo(np.int64).max, self.when)
         same = claims[1:] == claims[:-1]
-        if (claims[1:] >= claims[:-1]).all() and (when[1:][same] >= when[:-1][same]).all():
+        if (claims[1:] >= claims[:-1]).all() and self._in_time_order(same):
             # reports in order of claim, then time (as a store gives them): a key's rows are one
-            # claim's, so their row numbers order them as their ranks in time do
-            self.rank = np.arange(len(when))
+            # claim's, so their row numbers order them as their ranks in time do (None: no table)
+            self.rank = None
         else:
+            when = np.where(self.when == _NAT, np.iinfo(np.int64).max, self.when)
             by_time = np.argsort(when, kind="stable")
             self.rank = np.empty(len(by_time), dtype=np.int64)
             self.rank[by_time] = np.arange(len(by_time))
+
+    def _in_time_order(self, same: np.ndarray) -> bool:
+        """Whether each run of rows `same` joins (one claim's) is in time order, missing times last."""
+        when = self.when
+        later, earlier = when[1:][same], when[:-1][same]
+        return bool(((later >= earlier) & (earlier != _NAT) | (later == _NAT)).all())
 
     def latest(self, rows: np.ndarray, key: np.ndarray) -> dict:
         """`latest_stances` of these reports' rows grouped by `key`, as arrays: key, claim_id,
@@ -425,7 +457,7 @@ class _ReportsByClaim(_ByClaim):
         frame = pd.DataFrame({"key": key, "claim_id": self.claim[rows], "source_id": self.source[rows],
                               "stance": self.code[rows], "reported_at": self.when[rows].view("datetime64[ns]"),
                               "via_source_id": self.via[rows]}, copy=False)
-        stances = _Stances(frame, "key", self.rank[rows])
+        stances = _Stances(frame, "key", rows if self.rank is None else self.rank[rows])
         chosen, _ = stances.select(firsts=False)
         at = stances.row[chosen]
         picked = rows[at]
@@ -455,6 +487,11 @@ class _Walk:
     pair_code: np.ndarray  # each pair's topic, as its place in `topic_codes`
     pair_topic: np.ndarray  # each pair's topic (Python strings, converted once)
     verdicts: pd.DataFrame  # the verdict in force per claim now (`verdicts_as_of`)
+
+
+def _narrow(rows: np.ndarray) -> np.ndarray:
+    """Row numbers as int32 when every one fits (half the memory of int64)."""
+    return rows.astype(np.int32) if len(rows) < 2**31 else rows
 
 
 def _stance_codes(stance: pd.Series) -> np.ndarray:
@@ -542,13 +579,7 @@ def _walk(evidence: Evidence, pairs: pd.DataFrame) -> _Walk:
 
     # the credit rows each revision brings: every speaker's latest stance by its decision time
     by_claim = _ReportsByClaim(evidence.reports)
-    found, revision = by_claim.of(claim)
-    keep = (by_claim.when[found] <= _ns(revisions["decided_at"])[revision]) & ~np.isnan(value[revision])
-    rows = by_claim.latest(found[keep], revision[keep])
-    stated = rows["stance"] >= 0
-    row_rev = rows["key"][stated].astype(np.int64)
-    row_code = rows["stance"][stated]
-    row_source = rows["source_id"][stated]
+    row_rev, row_code, row_source = _credit_rows(by_claim, claim, _ns(revisions["decided_at"]), value)
     # each event brings its revision's rows with its sign
     by_rev = np.argsort(row_rev, kind="stable")
     row_rev, row_code, row_source = row_rev[by_rev], row_code[by_rev], row_source[by_rev]
@@ -592,6 +623,27 @@ def _walk(evidence: Evidence, pairs: pd.DataFrame) -> _Walk:
                  first_verdict, claim_sums, _ns(decided) / 86400e9, by_claim, pair_by_claim, codes,
                  pairs["topic"].to_numpy(dtype=object),
                  verdicts_as_of(evidence.outcomes))
+
+
+def _credit_rows(reports: _ReportsByClaim, claim: np.ndarray, decided: np.ndarray,
+                 value: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Each revision's credit rows: every speaker's latest stance by its decision time (revisions
+    with a value only), as (revision, stance code, source) in the order `latest` gives them.
+    Worked out `CREDIT_BLOCK` revisions at a time: a revision's rows are its own, and the rows of
+    every speaker of ten million reports at once held several gigabytes."""
+    parts = []
+    for lo in range(0, len(claim), CREDIT_BLOCK):
+        hi = min(lo + CREDIT_BLOCK, len(claim))
+        found, revision = reports.of(claim[lo:hi])
+        revision = revision + lo
+        keep = (reports.when[found] <= decided[revision]) & ~np.isnan(value[revision])
+        rows = reports.latest(found[keep], revision[keep])
+        stated = rows["stance"] >= 0
+        parts.append((rows["key"][stated].astype(np.int64), rows["stance"][stated], rows["source_id"][stated]))
+        del found, revision, keep, rows
+    if not parts:
+        return np.zeros(0, np.int64), np.zeros(0, np.int8), np.zeros(0, np.int64)
+    return tuple(np.concatenate(column) for column in zip(*parts))
 
 
 def _running_max_by_group(values: np.ndarray, starts: np.ndarray) -> np.ndarray:
@@ -1202,7 +1254,7 @@ class Model:
         known = first.notna().to_numpy()
         out = np.full(len(first), np.nan)
         if known.any():
-            out[known], _ = _forecast(self, pd.DataFrame({"claim_id": first.index[known], "at": first[known].array}))
+            out[known] = _forecast_in_blocks(self, pd.DataFrame({"claim_id": first.index[known], "at": first[known].array}))[0]
         return out
 
 
@@ -1227,7 +1279,13 @@ def fit(evidence: Evidence, level: float = 0.9, fitted: dict | None = None) -> M
     import scipy.optimize  # noqa: F401  (loads SciPy's BLAS, which scipy.special uses too)
 
     with threadpool_limits(1, user_api="blas"):
-        return _fit(evidence, walk, pairs, claims, level)
+        model = _fit(evidence, walk, pairs, claims, level)
+    if all(f.half_life_days is None for f in [model.params, *model.fits]):
+        # no forecast of this model weighs records by time: the tables the fit's tries of a
+        # half-life built (about 600 MB at ten million reports) are let go
+        for sums in walk.levels.values():
+            sums._columns = None
+    return model
 
 
 def _refitted(evidence: Evidence, walk: _Walk, pairs: pd.DataFrame, claims: pd.DataFrame, fitted: dict,
@@ -1323,6 +1381,33 @@ def _forecast(model: Model, queries: pd.DataFrame, params: Params | None = None,
     return out, parts
 
 
+def _forecast_in_blocks(model: Model, queries: pd.DataFrame, params: Params | None = None,
+                        explain: bool = False) -> tuple[np.ndarray, np.ndarray, np.ndarray, list, list]:
+    """`_forecast` of the queries, `FORECAST_BLOCK` at a time, with each query's credibility and
+    number of independent sources and, if `explain`, the drivers and prior notes of each part:
+    (p_true, credibility, sources, drivers, priors). A block's features are let go once read. A
+    query's features are its own (its claim's reports, the records before its time), so the blocks
+    give the numbers one call gives, bit for bit; not so the decayed records, which are summed in
+    blocks of the queries' stance times (`decayed_before`): with a half-life in any fit used, one
+    block. The notes come block by block, which orders them as one call does only under one fit."""
+    n = len(queries)
+    fits = model.fits if params is None else [params]
+    exact = all(f.half_life_days is None for f in fits) and (len(fits) == 1 or not explain)
+    block = FORECAST_BLOCK if exact else max(n, 1)
+    p, cred, sources = np.empty(n), np.empty(n, dtype=np.int64), np.empty(n, dtype=np.int64)
+    drivers, priors = [], []
+    for lo in range(0, n, block):
+        hi = min(lo + block, n)
+        p[lo:hi], parts = _forecast(model, queries.iloc[lo:hi], params)
+        cred[lo:hi] = _gather(parts, hi - lo, lambda f, _p: _credibility(f))
+        sources[lo:hi] = _gather(parts, hi - lo, lambda f, _p: np.bincount(f.vote_query, minlength=len(f.queries)))
+        if explain:
+            drivers += [_drivers(model, f, fitted) for _, f, fitted in parts]
+            priors += [_prior_notes(f, fitted) for _, f, fitted in parts]
+        del parts
+    return p, cred, sources, drivers, priors
+
+
 def _gather(parts: list, n: int, per_part) -> np.ndarray:
     """One value per query from a function of each part (its features and parameters)."""
     out = np.zeros(n, dtype=np.int64)
@@ -1373,18 +1458,16 @@ def predict(evidence: Evidence, as_of=None, claim_ids=None, model: Model | None 
     # an open claim is forecast now; a resolved one just before its first verdict became known
     at = first_verdict.where(first_verdict.notna(), _FUTURE if stamp is None else stamp)
     queries = pd.DataFrame({"claim_id": claims.index.to_numpy(), "at": at.array})
-    p_open, open_parts = _forecast(model, queries[~resolved], model.params if stamp is None else None)
-    p_closed, closed_parts = _forecast(model, queries[resolved]) if resolved.any() else (np.zeros(0), [])
     p = np.empty(len(queries))
-    p[~resolved], p[resolved] = p_open, p_closed
-    first = model.at_first_report(claims.index)
     cred = np.empty(len(queries), dtype=np.int64)
     sources = np.empty(len(queries), dtype=np.int64)
-    for mask, parts in ((~resolved, open_parts), (resolved, closed_parts)):
-        n = int(mask.sum())
-        cred[mask] = _gather(parts, n, lambda f, _p: _credibility(f))
-        sources[mask] = _gather(parts, n, lambda f, _p: np.bincount(f.vote_query, minlength=len(f.queries)))
-    parts = open_parts + closed_parts
+    drivers, priors = [], []  # each part's, block by block (`explain`)
+    for mask, params in ((~resolved, model.params if stamp is None else None), (resolved, None)):
+        p[mask], cred[mask], sources[mask], got_drivers, got_priors = _forecast_in_blocks(
+            model, queries[mask], params, explain)
+        drivers += got_drivers
+        priors += got_priors
+    first = model.at_first_report(claims.index)
     out = pd.DataFrame({
         "claim_id": claims.index,
         "claim_ref": _claim_refs(claims),
@@ -1397,8 +1480,6 @@ def predict(evidence: Evidence, as_of=None, claim_ids=None, model: Model | None 
         "resolved": resolved,
         "said_at": at.where(resolved).array,
     })
-    drivers = [_drivers(model, f, params) for _, f, params in parts] if explain else []
-    priors = [_prior_notes(f, params) for _, f, params in parts] if explain else []
     out.attrs.update(params=model.params.as_dict(), as_of=stamp,
                      drivers=_concat(drivers, _DRIVER_COLUMNS).sort_values(
                          "llr", key=np.abs, ascending=False, kind="stable").reset_index(drop=True),
