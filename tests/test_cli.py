@@ -191,3 +191,35 @@ def test_scoring_and_forecasting_load_no_scipy_stats():
     """The dashboard's first page pays every import: scoring's Beta quantiles come from
     scipy.special, not scipy.stats (about 1.5 s to import on this machine)."""
     assert _loaded_after("import tracker.scoring, tracker.forecast, tracker.selfscore", ("scipy.stats",)) == []
+
+
+@pytest.mark.parametrize("block", [1, 2, 20_000])
+def test_predict_json_written_a_block_at_a_time_is_the_array_written_at_once(run, monkeypatch, block):
+    """`predict --format json` writes its array a block of claims at a time (the text of the whole
+    array does not fit in memory at ten million reports): the same text, byte for byte, as one
+    `json.dumps(records, indent=2)` of every claim with its sentences; an empty result is `[]`."""
+    import pandas as pd
+
+    from tracker import cli, forecast
+    from tracker.evidence import load_evidence
+    from tracker.ledger import Ledger
+
+    assert run("demo").exit_code == 0
+    monkeypatch.setattr(cli, "JSON_BLOCK", block)
+    ledger = Ledger.open(str(run.db_path))
+    evidence = load_evidence(ledger.engine)
+    ledger.engine.dispose()
+    for claims in ([], [1, 2, 3, 4, 5]):  # the open claims (two in the example), then five by id
+        table = forecast.predict(evidence, claim_ids=claims or None, explain=True)
+        records = json.loads(table.to_json(orient="records", date_format="iso", force_ascii=False))
+        for record in records:
+            for key, frame in (("drivers", table.attrs["drivers"]), ("prior", table.attrs["priors"])):
+                record[key] = frame.loc[frame["claim_id"] == record["claim_id"], "explanation"].tolist()
+        assert len(records) == (len(claims) or 2) and all(r["drivers"] and r["prior"] for r in records)
+        asked = [option for claim in claims for option in ("--claim", str(claim))]
+        said = run("predict", *asked, "--format", "json").output
+        assert said == json.dumps(records, indent=2, ensure_ascii=False) + "\n"
+    assert run("predict", "--topic", "no such topic", "--format", "json").output == "[]\n"
+    sentences = pd.DataFrame({"claim_id": [5, 2, 5, 9, 2, 5], "explanation": list("abcdef")})
+    assert cli._sentences_by_claim(sentences) == {2: ["b", "e"], 5: ["a", "c", "f"], 9: ["d"]}
+    assert cli._sentences_by_claim(sentences.iloc[:0]) == {}
