@@ -40,7 +40,7 @@ from tracker.vocabulary import Stance
 _R, _O, _C, _T = (m.__table__ for m in (Report, Outcome, Claim, ClaimTopic))
 _P, _STALE, _STATE = StancePair.__table__, StaleClaim.__table__, StancePairState.__table__
 STANCES = [stance.value for stance in Stance]
-VALUES = {"true": 1.0, "false": 0.0, "partly_true": 0.5}  # unverifiable: no credit (scoring.VERDICT_VALUE)
+VALUES = {"true": 1.0, "false": 0.0, "partly_true": 0.5}  # each verdict's value; unverifiable: none (no credit)
 COLUMNS = ["claim_id", "source_id", "stance", "verdict_value", "decided_at", "lead_days"]
 _LISTED = 1_000  # claims to rebuild bound as values at most (store.MAX_BOUND_IDS is the backends' limit)
 

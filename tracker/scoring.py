@@ -64,8 +64,9 @@ import numpy as np
 import pandas as pd
 
 from tracker.evidence import Evidence
+from tracker.pairs import VALUES
 
-VERDICT_VALUE = {"true": 1.0, "false": 0.0, "partly_true": 0.5, "unverifiable": np.nan}
+VERDICT_VALUE = {**VALUES, "unverifiable": np.nan}  # the values the kept pairs carry; unverifiable credits nobody
 GRADE_WORDS = {
     "A": "completely reliable", "B": "usually reliable", "C": "fairly reliable",
     "D": "not usually reliable", "E": "unreliable", "F": "reliability cannot be judged",
