@@ -96,12 +96,17 @@ def _writable(frame) -> bool:
 
 
 @settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(frame=frames())
-def test_a_frame_is_written_as_pandas_writes_it_after_the_guards(frame):
+@given(frame=frames(), block=st.sampled_from([1, 7, safe_text._CHUNK_CELLS]))
+def test_a_frame_is_written_as_pandas_writes_it_after_the_guards(frame, block):
+    """Whatever the kinds of column and cells, and however many cells are written at a time."""
     expected = safe_text._pandas_csv(frame)
-    assert safe_text.guarded_csv(frame) == expected
-    guarded = safe_text._guarded(frame)
-    by_column = safe_text._csv_by_column(guarded)
+    kept, safe_text._CHUNK_CELLS = safe_text._CHUNK_CELLS, block
+    try:
+        assert safe_text.guarded_csv(frame) == expected
+        guarded = safe_text._guarded(frame)
+        by_column = safe_text._csv_by_column(guarded)
+    finally:
+        safe_text._CHUNK_CELLS = kept
     if _writable(guarded):  # the writer takes every such frame: a silent fallback would pass the line above
         assert by_column == expected
     else:
