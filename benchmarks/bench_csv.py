@@ -2,6 +2,7 @@
 
     python benchmarks/bench_csv.py --db /tmp/csv_1m.db            # reads the store, keeps the frame
     python benchmarks/bench_csv.py --frame benchmarks/.data/predict_frame.pkl --repeat 7
+    python benchmarks/bench_csv.py --against /tmp/before            # beside another checkout's
 
 With `--db`, the frame `tracker predict --format csv` writes is made once (the store's evidence, the
 model as the command fits or reads it, the open claims' forecasts) and pickled to `--frame`;
@@ -14,13 +15,17 @@ seconds, the best and the median):
   guarded frame, and `astype(str)` of the float columns (pandas' own call for them, which the
   writer makes too: the floor of this way of writing them).
 
-It checks that both CSVs are the same, byte for byte, and prints the ratio of the medians.
+With `--against DIR`, another checkout's `tracker/safe_text.py` (loaded under another name) runs
+its `guarded_csv` in turn with the rest: this checkout's against that one's, guards included.
+
+It checks that the CSVs are the same, byte for byte, and prints the ratios of the medians.
 `--rows N` repeats the frame's rows up to N rows (`--rows 600000`: the size of ten million reports).
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import pickle
 import statistics
 import sys
@@ -59,6 +64,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--frame", default=str(HERE / ".data" / "predict_frame.pkl"), help="the pickled frame")
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--rows", type=int, help="repeat the frame's rows up to this many")
+    parser.add_argument("--against", help="another checkout, whose guarded_csv runs in turn with this one's")
     args = parser.parse_args(argv)
     if args.db:
         frame = predict_frame(args.db)
@@ -82,6 +88,12 @@ def main(argv: list[str] | None = None) -> int:
         "  pandas' writer alone": lambda: guarded.to_csv(index=False),
         "  floats' astype(str) (floor)": lambda: [values.astype(str) for values in floats],
     }
+    if args.against:
+        spec = importlib.util.spec_from_file_location("other_safe_text", Path(args.against) / "tracker" / "safe_text.py")
+        other = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(other)
+        same = same and other.guarded_csv(frame) == safe_text.guarded_csv(frame)
+        runs[f"{args.against}'s guarded_csv"] = lambda: other.guarded_csv(frame)
     times = {name: [] for name in runs}
     for _ in range(args.repeat):  # in turn, so that a drift in the machine's speed falls on every one
         for name, function in runs.items():
@@ -91,6 +103,10 @@ def main(argv: list[str] | None = None) -> int:
     ratio = statistics.median(times["guarded_csv (guards + by column)"]) / statistics.median(
         times["_pandas_csv (guards + pandas)"])
     print(f"guarded_csv / _pandas_csv, medians: {ratio:.3f}; the same bytes: {same}")
+    if args.against:
+        ratio = statistics.median(times["guarded_csv (guards + by column)"]) / statistics.median(
+            times[f"{args.against}'s guarded_csv"])
+        print(f"guarded_csv / {args.against}'s, medians: {ratio:.3f}")
     return 0 if same else 1
 
 
