@@ -223,3 +223,20 @@ def test_predict_json_written_a_block_at_a_time_is_the_array_written_at_once(run
     sentences = pd.DataFrame({"claim_id": [5, 2, 5, 9, 2, 5], "explanation": list("abcdef")})
     assert cli._sentences_by_claim(sentences) == {2: ["b", "e"], 5: ["a", "c", "f"], 9: ["d"]}
     assert cli._sentences_by_claim(sentences.iloc[:0]) == {}
+
+
+@pytest.mark.parametrize("args", [("predict",), ("predict", "--at-report-time"), ("scores",), ("calibration",)])
+def test_a_new_store_answers_every_format_with_no_rows_not_a_traceback(run, args):
+    # `predict --format csv` on a store with no claims failed in the CSV writer (its times column had
+    # no rows to format); every format answers with what a store without claims holds
+    assert run("init").exit_code == 0
+    for fmt in ("csv", "json", "table"):
+        result = run(*args, "--format", fmt)
+        if result.exit_code == 2 and "--format" in result.output:
+            continue  # (a command without that format)
+        assert result.exit_code == 0, (args, fmt, result.output)
+        assert "Traceback" not in result.output
+        if fmt == "csv" and args[0] == "predict":
+            assert result.output.startswith("claim_id,claim_ref,statement,") and result.output.count("\n") == 1
+        if fmt == "json" and args[0] != "calibration":
+            assert json.loads(result.output) == []
