@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from tests.synthetic import build_evidence, make_world, make_world_type
 from tests.test_scoring_properties import BASE, SOURCES, _hours, stores
 from tracker import forecast
-from tracker.evidence import Evidence, load_evidence
+from tracker.evidence import Evidence, LetGo, load_evidence
 from tracker.scoring import latest_stances
 
 SETTINGS = settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -216,6 +216,43 @@ def test_the_replay_works_out_its_credit_rows_a_block_of_revisions_at_a_time_wit
     for name in forecast.LEVELS:
         assert np.array_equal(blocks.levels[name].key, whole.levels[name].key)
         assert np.array_equal(blocks.levels[name].sums, whole.levels[name].sums)
+
+
+def test_a_fit_that_lets_the_reports_go_forecasts_the_same_and_refuses_to_read_them_again():
+    # `tracker predict` lets the reports' frame go once the replay holds what it reads of them:
+    # the forecasts are those of a fit that keeps it, and a later read is an error, not a guess
+    evidence = make_world(6, 30, 500, revision_rate=0.2, unverifiable_rate=0.1).evidence()
+    kept = forecast.fit(evidence)
+    for fitted in (None, kept.fitted):  # fitted here, and with the parameters of an earlier fit
+        lean = replace(evidence)  # its own frames' attributes, the same frames
+        model = forecast.fit(lean, fitted=fitted, keep_reports=False)
+        assert model.reused == (fitted is not None)
+        for claim_ids in (None, [1, 2, 3]):
+            got, want = (forecast.predict(e, claim_ids=claim_ids, model=m) for e, m in ((lean, model), (evidence, kept)))
+            pd.testing.assert_frame_equal(got, want, check_exact=True)
+            for name in ("drivers", "priors"):
+                pd.testing.assert_frame_equal(got.attrs[name], want.attrs[name], check_exact=True)
+        pd.testing.assert_frame_equal(forecast.predict_at_report_time(lean, model=model),
+                                      forecast.predict_at_report_time(evidence, model=kept), check_exact=True)
+        for read in (lambda: lean.reports["claim_id"], lambda: len(lean.reports), lambda: lean.reports.columns,
+                     lambda: forecast.timeline(lean, 1, model=model)):
+            with pytest.raises(LetGo, match="reports were let go .* load the evidence again"):
+                read()
+    assert len(evidence.reports) > 1000  # the evidence the others shared keeps its own
+
+
+def test_the_replays_own_id_columns_give_the_latest_stances_of_the_frames():
+    # the int32 copies kept when the frame is let go are read back as the int64 ids of the frame
+    reports = make_world(7, 30, 300, relay_rate=0.3).evidence().reports
+    shared, own = forecast._ReportsByClaim(reports), forecast._ReportsByClaim(reports, own_ids=True)
+    assert own.source.dtype == np.int32 and shared.source.dtype == np.int64
+    assert not np.shares_memory(own.claim, reports["claim_id"].to_numpy())
+    rows, key = shared.of(reports["claim_id"].unique()[:100])
+    got, want = own.latest(rows, key), shared.latest(rows, key)
+    for name in want:
+        assert got[name].dtype == want[name].dtype and np.array_equal(got[name], want[name]), name
+    wide = reports.assign(source_id=reports["source_id"] + 2**31)  # ids past int32 stay as they are
+    assert forecast._ReportsByClaim(wide, own_ids=True).source.dtype == np.int64
 
 
 # -- fitted or default parameters ------------------------------------------------------------
