@@ -106,7 +106,7 @@ def test_no_stance_pushes_against_its_direction_without_a_confident_record(claim
     if moved * towards < -1e-12:
         model = forecast.fit(after)
         queries = pd.DataFrame({"claim_id": [_id(after, "new")], "at": [forecast._FUTURE]})
-        feats = forecast._features(after, model.walk, model.pairs, queries, 0.9)
+        feats = forecast._features(after, model.walk, queries, 0.9)
         mine = feats.vote_source == after.sources.index[after.sources["name"] == source][0]
         assert feats.confident_wrong[mine].all(), (moved, term.tolist())
 
@@ -183,9 +183,9 @@ def test_open_claims_are_forecast_a_block_at_a_time_with_the_numbers_of_one_call
     whole = forecast.predict(evidence, model=model)
     sizes, features = [], forecast._features
 
-    def counted(evidence, walk, pairs, queries, *args, **kwargs):
+    def counted(evidence, walk, queries, *args, **kwargs):
         sizes.append(len(queries))
-        return features(evidence, walk, pairs, queries, *args, **kwargs)
+        return features(evidence, walk, queries, *args, **kwargs)
 
     monkeypatch.setattr(forecast, "FORECAST_BLOCK", 7)
     monkeypatch.setattr(forecast, "_features", counted)

@@ -820,7 +820,7 @@ class _Features:
         return self.topic_mean[self.topic_query], np.maximum(count, 1), count > 0
 
 
-def _features(evidence: Evidence, walk: _Walk, pairs: pd.DataFrame, queries: pd.DataFrame,
+def _features(evidence: Evidence, walk: _Walk, queries: pd.DataFrame,
               level: float, half_life: float | None = None) -> _Features:
     """The counts each query's forecast reads: as they stood strictly before its time."""
     queries = queries.reset_index(drop=True)
@@ -1247,7 +1247,6 @@ class Model:
 
     evidence: Evidence
     walk: _Walk
-    pairs: pd.DataFrame
     params: Params
     checkpoints: pd.DataFrame  # from (time), resolved, params fitted then
     fits: list  # the Params of each checkpoint, in order (the first: the defaults)
@@ -1267,7 +1266,7 @@ class Model:
     def first_report(self) -> _Features:
         """What each claim's first-report forecast read (rows of `history`)."""
         queries = pd.DataFrame({"claim_id": self.claims.index.to_numpy(), "at": self.claims["first_reported_at"].array})
-        return _features(self.evidence, self.walk, self.pairs, queries, self.level)
+        return _features(self.evidence, self.walk, queries, self.level)
 
     @cached_property
     def history(self) -> pd.DataFrame:
@@ -1310,12 +1309,13 @@ def fit(evidence: Evidence, level: float = 0.9, fitted: dict | None = None, keep
     forecasts do not read it, but `timeline` and a later `predict(..., as_of=...)` of it do."""
     from threadpoolctl import threadpool_limits
 
-    pairs = _claim_topics(evidence)
-    walk = _walk(evidence, pairs, keep_reports)
+    # the (claim, topic) pairs' frame (2.6 million rows at ten million reports) is the replay's
+    # alone: the forecasts read the pairs through `walk.pairs`
+    walk = _walk(evidence, _claim_topics(evidence), keep_reports)
     claims = evidence.claims.sort_values("first_reported_at", kind="stable")
     if fitted is not None:
         try:
-            return _refitted(evidence, walk, pairs, claims, fitted, level)
+            return _refitted(evidence, walk, claims, fitted, level)
         except (AttributeError, KeyError, TypeError, ValueError):
             pass  # not what an earlier fit wrote: fit again
     # the optimiser's vectors have eight entries: BLAS threads only contend for the cores (eight
@@ -1325,7 +1325,7 @@ def fit(evidence: Evidence, level: float = 0.9, fitted: dict | None = None, keep
     import scipy.optimize  # noqa: F401  (loads SciPy's BLAS, which scipy.special uses too)
 
     with threadpool_limits(1, user_api="blas"):
-        model = _fit(evidence, walk, pairs, claims, level)
+        model = _fit(evidence, walk, claims, level)
     if all(f.half_life_days is None for f in [model.params, *model.fits]):
         # no forecast of this model weighs records by time: the tables the fit's tries of a
         # half-life built (about 600 MB at ten million reports) are let go
@@ -1334,7 +1334,7 @@ def fit(evidence: Evidence, level: float = 0.9, fitted: dict | None = None, keep
     return model
 
 
-def _refitted(evidence: Evidence, walk: _Walk, pairs: pd.DataFrame, claims: pd.DataFrame, fitted: dict,
+def _refitted(evidence: Evidence, walk: _Walk, claims: pd.DataFrame, fitted: dict,
               level: float) -> Model:
     """The model with the parameters of an earlier fit (`Model.fitted`) of the same store; a
     ValueError when they are not what a fit writes (numbers, or None for no half-life)."""
@@ -1348,10 +1348,10 @@ def _refitted(evidence: Evidence, walk: _Walk, pairs: pd.DataFrame, claims: pd.D
     checkpoints["from"] = pd.to_datetime(checkpoints["from"], utc=True).astype(evidence.outcomes["decided_at"].dtype)
     if any(f.level != level for f in fits):
         raise ValueError("fitted at another level")
-    return Model(evidence, walk, pairs, Params(**fitted["params"]), checkpoints, fits, claims, level, reused=True)
+    return Model(evidence, walk, Params(**fitted["params"]), checkpoints, fits, claims, level, reused=True)
 
 
-def _fit(evidence: Evidence, walk: _Walk, pairs: pd.DataFrame, claims: pd.DataFrame, level: float) -> Model:
+def _fit(evidence: Evidence, walk: _Walk, claims: pd.DataFrame, level: float) -> Model:
     queries = pd.DataFrame({"claim_id": claims.index.to_numpy(), "at": claims["first_reported_at"].array})
     now = walk.verdicts
     outcome = now["value"].reindex(queries["claim_id"]).to_numpy(dtype=float)
@@ -1371,7 +1371,7 @@ def _fit(evidence: Evidence, walk: _Walk, pairs: pd.DataFrame, claims: pd.DataFr
     read = np.zeros(len(queries), bool)
     for mask, size in zip(known, [REFIT_SAMPLE] * len(whens) + [FIT_SAMPLE]):
         read[_fit_sample(np.where(mask, outcome, np.nan), size)] = True
-    feats = _features(evidence, walk, pairs, queries[read], level)
+    feats = _features(evidence, walk, queries[read], level)
     fits, start = [replace(DEFAULTS, level=level)], replace(DEFAULTS, level=level)
     rows = [{"from": pd.NaT, "resolved": 0, **start.as_dict()}]
     for when, mask in zip(whens, known):
@@ -1384,7 +1384,7 @@ def _fit(evidence: Evidence, walk: _Walk, pairs: pd.DataFrame, claims: pd.DataFr
         rows.append({"from": when, "resolved": int(mask.sum()), **start.as_dict()})
     final = (fit_best(feats, walk, outcome[read], start) if len(marks)
              else replace(DEFAULTS, level=level))
-    return Model(evidence, walk, pairs, final, pd.DataFrame(rows), fits, claims, level)
+    return Model(evidence, walk, final, pd.DataFrame(rows), fits, claims, level)
 
 
 def _running_base_rate(walk: _Walk, f: _Features) -> np.ndarray:
@@ -1412,7 +1412,7 @@ def _forecast(model: Model, queries: pd.DataFrame, params: Params | None = None,
     """p_true of each query (claim_id, at), with the parameters of its time (or `params`), and the
     parts it was computed in: (positions, features under that fit's half-life, parameters)."""
     if feats is None:
-        feats = _features(model.evidence, model.walk, model.pairs, queries, model.level)
+        feats = _features(model.evidence, model.walk, queries, model.level)
     out = np.empty(len(feats.queries))
     which = _params_index(model, feats.queries["at"]) if params is None else np.zeros(len(feats.queries), np.int64)
     fits = model.fits if params is None else [params]
