@@ -255,6 +255,20 @@ def test_the_replays_own_id_columns_give_the_latest_stances_of_the_frames():
     assert forecast._ReportsByClaim(wide, own_ids=True).source.dtype == np.int64
 
 
+def test_the_replays_tables_hold_row_numbers_and_steps_as_int32_and_the_topics_once():
+    # at ten million reports each int64 column of a claim's rows or of a level's rows is 15-45 MB
+    evidence = make_world(8, 30, 400, revision_rate=0.2).evidence()
+    walk = forecast.fit(evidence).walk
+    for by_claim in (walk.reports, walk.pairs):
+        assert by_claim.order.dtype == by_claim._start.dtype == by_claim._count.dtype == np.int32
+    for sums in walk.levels.values():
+        assert sums.step.dtype == sums.entity_start.dtype == np.int32 and sums.sums.dtype == np.int32
+    # each pair's topic is read from its code: the topics' texts are held once, not once a pair
+    pairs = forecast._claim_topics(evidence)
+    assert len(walk.topic_names) == pairs["topic"].nunique() + 1
+    assert walk.topic_names[walk.pair_code].tolist() == pairs["topic"].tolist()
+
+
 # -- fitted or default parameters ------------------------------------------------------------
 def test_defaults_while_the_record_is_small_and_fitted_values_once_it_is_large():
     small = make_world(3, 10, 25).evidence()

@@ -235,7 +235,7 @@ class _RunningSums:
         # one entity's events at one step act together: one row each (the store's level then holds
         # one row per verdict rather than one per credited report)
         new = np.r_[True, key[1:] != key[:-1]] if len(key) else np.zeros(0, bool)
-        last = np.flatnonzero(np.r_[new[1:], True]) if len(key) else np.zeros(0, np.int64)
+        last = _narrow(np.flatnonzero(np.r_[new[1:], True])) if len(key) else np.zeros(0, np.int64)
         self.key, self.step = key[last], step[last]
         # every array of one entry per event is let go as soon as it is read for the last time
         # (at ten million reports one is up to 56 MB, and the source level's float64 sums 260 MB)
@@ -249,6 +249,7 @@ class _RunningSums:
                 in_order, row = row, np.empty_like(row)
                 row[order] = in_order
                 del in_order
+                order = None  # (read for the last time)
             np.multiply(row, self.dims, out=row)  # in place: one array of the events' size fewer at once
             own = np.bincount((row[:, None] + columns).ravel(), weights=amounts.ravel(),
                               minlength=(len(last) + 1) * self.dims).astype(np.float64, copy=False)  # (no events: int)
@@ -418,7 +419,7 @@ class _ByClaim:
         # searches of a million rows in the claims' random order cost more than the rest of `of`)
         first = np.flatnonzero(np.r_[True, sorted_claims[1:] != sorted_claims[:-1]]) if len(claims) else np.zeros(0, np.int64)
         self._place = pd.Series(np.arange(len(first)), index=sorted_claims[first])
-        self._start, self._count = np.r_[first, 0], np.r_[np.diff(np.r_[first, len(claims)]), 0]
+        self._start, self._count = _narrow(np.r_[first, 0]), _narrow(np.r_[np.diff(np.r_[first, len(claims)]), 0])
 
     def of(self, claim_ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """The rows of these claims (each claim's in the frame's order, as a merge on claim_id
@@ -600,6 +601,13 @@ def _walk(evidence: Evidence, pairs: pd.DataFrame, keep_reports: bool = True) ->
     # in time order: every running sum below is then built without sorting by time again
     by_step = np.flatnonzero(live)[np.argsort(ev_step[live], kind="stable")]
     ev_step, ev_rev, ev_sign = ev_step[by_step], ev_rev[by_step], ev_sign[by_step]
+    # each claim's earliest verdict: its first row in time order (the groupby's minimum)
+    first_verdict = pd.Series(revisions["decided_at"].array.take(first_rows),
+                              index=pd.Index(first_claims, name="claim_id"), name="decided_at")
+    decided = pd.to_datetime(revisions["decided_at"], utc=True)
+    # the revisions' frame and the arrays that ordered them (a dozen of 11 MB each at ten
+    # million reports) are let go before the credit rows are worked out
+    del revisions, claim_sorted, new_claim, ids, newest, applied, steps, replaces, same, back, live, by_step
 
     by_claim = _ReportsByClaim(evidence.reports, own_ids=not keep_reports)
     if not keep_reports:
@@ -607,7 +615,7 @@ def _walk(evidence: Evidence, pairs: pd.DataFrame, keep_reports: bool = True) ->
         # the times in nanoseconds and int32 copies of the ids
         evidence.let_go("reports", "the replay holds what the forecasts read of them")
     maps = _entity_maps(evidence.sources)
-    levels = _level_sums(by_claim, maps, claim, _ns(revisions["decided_at"]), value, ev_step, ev_rev, ev_sign)
+    levels = _level_sums(by_claim, maps, claim, _ns(decided), value, ev_step, ev_rev, ev_sign)
 
     # topics: (true, resolved) per topic, and the mean of the topics' rates
     codes, names = pd.factorize(pairs["topic"])
@@ -618,11 +626,7 @@ def _walk(evidence: Evidence, pairs: pd.DataFrame, keep_reports: bool = True) ->
     t_amounts = np.c_[ev_sign[e] * value[ev_rev[e]], ev_sign[e]]
     topics = _RunningSums(t_entity, ev_step[e], t_amounts, n)
     mean_steps, mean_sum, mean_count = _topic_mean(t_entity, ev_step[e], t_amounts)
-    # each claim's earliest verdict: its first row in time order (the groupby's minimum)
-    first_verdict = pd.Series(revisions["decided_at"].array.take(first_rows),
-                              index=pd.Index(first_claims, name="claim_id"), name="decided_at")
     claim_sums = _RunningSums(np.zeros(len(ev_step), np.int64), ev_step, np.c_[ev_sign * value[ev_rev], ev_sign], n)
-    decided = pd.to_datetime(revisions["decided_at"], utc=True)
     return _Walk(decided, n, levels, maps, topics, topic_codes, mean_steps, mean_sum, mean_count,
                  first_verdict, claim_sums, _ns(decided) / 86400e9, by_claim, pair_by_claim, codes,
                  np.r_[topic_codes.to_numpy(dtype=object), np.array([np.nan], dtype=object)],
@@ -654,12 +658,12 @@ def _level_sums(reports: _ReportsByClaim, maps: dict, claim: np.ndarray, decided
     r_code = row_code[take]
     columns = np.c_[r_code * 2, r_code * 2 + 1]
     del r_code, row_code
-    source_ids = row_source[take]
+    source_ids = _narrow_ids(row_source[take])
     del row_source, take
     r_step = np.repeat(ev_step.astype(np.int32) if n < 2**31 else ev_step, lengths)
     levels = {}
     for name in LEVELS:
-        entity = _codes_of(maps[name], source_ids)
+        entity = _narrow_ids(_codes_of(maps[name], source_ids))
         if name == "group":  # groups of several sources only: a source alone has its record at "source"
             shared = np.flatnonzero(entity >= 0)
             levels[name] = _RunningSums(entity[shared], r_step[shared], amounts[shared], n, columns[shared], 6)
