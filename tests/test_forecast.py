@@ -238,7 +238,9 @@ def test_a_fit_that_lets_the_reports_go_forecasts_the_same_and_refuses_to_read_t
                      lambda: forecast.timeline(lean, 1, model=model)):
             with pytest.raises(LetGo, match="reports were let go .* load the evidence again"):
                 read()
-    assert len(evidence.reports) > 1000  # the evidence the others shared keeps its own
+        with pytest.raises(LetGo, match="topics were let go"):
+            lean.for_topic("politics")
+    assert len(evidence.reports) > 1000 and len(evidence.topics)  # the evidence the others shared keeps its own
 
 
 def test_the_replays_own_id_columns_give_the_latest_stances_of_the_frames():

@@ -701,8 +701,8 @@ def _evidence(ctx: click.Context, topic: str | None):
 def _evidence_and_model(ctx: click.Context, topic: str | None, as_of: str | None, claim_texts: bool | str = True,
                         keep_reports: bool = True):
     """The evidence and, for the whole store now, the forecasting model (its parameters kept
-    beside a SQLite store for its revision: `tracker.fitcache`; the evidence's reports let go in
-    the fit unless `keep_reports`); None fits on demand."""
+    beside a SQLite store for its revision: `tracker.fitcache`; the evidence's reports and topics
+    let go in the fit unless `keep_reports`); None fits on demand."""
     if topic or as_of:
         return _evidence(ctx, topic), None
     from tracker import fitcache
@@ -822,7 +822,7 @@ def predict(ctx: click.Context, as_of: str | None, at_report_time: bool, topic: 
     if at_report_time and (as_of or claim_ids):
         raise click.UsageError("--at-report-time already fixes the date of each prediction; drop --as-of/--claim")
     # the open claims' forecasts show only their own texts: the rest are not read
-    # nor the reports, once the model's replay holds what its forecasts read of them
+    # nor the reports and topics, once the model's replay holds what its forecasts read of them
     evidence, model = _evidence_and_model(ctx, topic, as_of, True if at_report_time or claim_ids else "open",
                                           keep_reports=False)
     if at_report_time:

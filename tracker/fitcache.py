@@ -121,7 +121,7 @@ def load_and_fit(ledger, level: float = 0.9, claim_texts: bool | str = True, kee
     """The store's evidence (`load_evidence`'s `claim_texts`) and `forecast.fit` of it, reusing the
     parameters kept for the store's state (read first: a write meanwhile only makes the next call
     refit) and keeping them when they had to be fitted; unless `keep_reports`, the evidence's
-    reports are let go during the fit (see `forecast.fit`)."""
+    reports and topics are let go during the fit (see `forecast.fit`)."""
     from tracker.evidence import load_evidence
 
     kept_for = state(ledger.engine)

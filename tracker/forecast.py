@@ -211,6 +211,9 @@ def _by_entity_then_step(entity: np.ndarray, step: np.ndarray, width: int) -> np
     return np.argsort(entity.astype(np.int64) * width + step, kind="stable")
 
 
+_COMPARE_ROWS = 1 << 16  # rows of running sums compared at a time (`_RunningSums`)
+
+
 class _RunningSums:
     """Per-entity running sums of event vectors, readable as they stood before any step.
 
@@ -280,7 +283,9 @@ class _RunningSums:
         self.halves = bool(self.sums.max() < 2**30 and self.sums.min() > -2**30)
         if self.halves:
             halves = self.sums.astype(np.int32)
-            self.halves = bool(np.equal(halves, self.sums).all())
+            # compared a block of rows at a time: no array of booleans of the sums' size either
+            self.halves = all(np.array_equal(halves[lo:lo + _COMPARE_ROWS], self.sums[lo:lo + _COMPARE_ROWS])
+                              for lo in range(0, len(halves), _COMPARE_ROWS))
             if self.halves:
                 self.sums = halves
             del halves
@@ -418,7 +423,7 @@ class _ByClaim:
         # each claim's first row and number of rows, found by claim id (in a dense table: binary
         # searches of a million rows in the claims' random order cost more than the rest of `of`)
         first = np.flatnonzero(np.r_[True, sorted_claims[1:] != sorted_claims[:-1]]) if len(claims) else np.zeros(0, np.int64)
-        self._place = pd.Series(np.arange(len(first)), index=sorted_claims[first])
+        self._place = pd.Series(_narrow(np.arange(len(first))), index=sorted_claims[first])
         self._start, self._count = _narrow(np.r_[first, 0]), _narrow(np.r_[np.diff(np.r_[first, len(claims)]), 0])
 
     def of(self, claim_ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -1309,13 +1314,17 @@ def fit(evidence: Evidence, level: float = 0.9, fitted: dict | None = None, keep
     """Replay the store and fit the parameters without look-ahead: the chronological refits (each
     claim's first-report forecast uses the last one before it) and the current fit. `fitted`
     (`Model.fitted` of an earlier fit of the same store) is used instead of fitting again. Unless
-    `keep_reports`, `evidence.reports` is let go during the replay (`Evidence.let_go`): the model's
-    forecasts do not read it, but `timeline` and a later `predict(..., as_of=...)` of it do."""
+    `keep_reports`, `evidence.reports` and `evidence.topics` are let go during the replay
+    (`Evidence.let_go`): the model's forecasts do not read them, but `timeline`, `Evidence.for_topic`
+    and a later `predict(..., as_of=...)` of the evidence do."""
     from threadpoolctl import threadpool_limits
 
-    # the (claim, topic) pairs' frame (2.6 million rows at ten million reports) is the replay's
-    # alone: the forecasts read the pairs through `walk.pairs`
-    walk = _walk(evidence, _claim_topics(evidence), keep_reports)
+    pairs = _claim_topics(evidence)
+    if not keep_reports:  # the topics' frame is read for its pairs alone (61 MB at ten million reports)
+        evidence.let_go("topics", "the replay holds the claims' topics")
+    walk = _walk(evidence, pairs, keep_reports)
+    # the (claim, topic) pairs' frame is the replay's alone: the forecasts read them through `walk.pairs`
+    del pairs
     claims = evidence.claims.sort_values("first_reported_at", kind="stable")
     if fitted is not None:
         try:
