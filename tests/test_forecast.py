@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from tests.synthetic import build_evidence, make_world, make_world_type
 from tests.test_scoring_properties import BASE, SOURCES, _hours, stores
 from tracker import forecast
-from tracker.evidence import Evidence, load_evidence
+from tracker.evidence import Evidence, LetGo, load_evidence
 from tracker.scoring import latest_stances
 
 SETTINGS = settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -106,7 +106,7 @@ def test_no_stance_pushes_against_its_direction_without_a_confident_record(claim
     if moved * towards < -1e-12:
         model = forecast.fit(after)
         queries = pd.DataFrame({"claim_id": [_id(after, "new")], "at": [forecast._FUTURE]})
-        feats = forecast._features(after, model.walk, model.pairs, queries, 0.9)
+        feats = forecast._features(after, model.walk, queries, 0.9)
         mine = feats.vote_source == after.sources.index[after.sources["name"] == source][0]
         assert feats.confident_wrong[mine].all(), (moved, term.tolist())
 
@@ -183,9 +183,9 @@ def test_open_claims_are_forecast_a_block_at_a_time_with_the_numbers_of_one_call
     whole = forecast.predict(evidence, model=model)
     sizes, features = [], forecast._features
 
-    def counted(evidence, walk, pairs, queries, *args, **kwargs):
+    def counted(evidence, walk, queries, *args, **kwargs):
         sizes.append(len(queries))
-        return features(evidence, walk, pairs, queries, *args, **kwargs)
+        return features(evidence, walk, queries, *args, **kwargs)
 
     monkeypatch.setattr(forecast, "FORECAST_BLOCK", 7)
     monkeypatch.setattr(forecast, "_features", counted)
@@ -216,6 +216,59 @@ def test_the_replay_works_out_its_credit_rows_a_block_of_revisions_at_a_time_wit
     for name in forecast.LEVELS:
         assert np.array_equal(blocks.levels[name].key, whole.levels[name].key)
         assert np.array_equal(blocks.levels[name].sums, whole.levels[name].sums)
+
+
+def test_a_fit_that_lets_the_reports_go_forecasts_the_same_and_refuses_to_read_them_again():
+    # `tracker predict` lets the reports' frame go once the replay holds what it reads of them:
+    # the forecasts are those of a fit that keeps it, and a later read is an error, not a guess
+    evidence = make_world(6, 30, 500, revision_rate=0.2, unverifiable_rate=0.1).evidence()
+    kept = forecast.fit(evidence)
+    for fitted in (None, kept.fitted):  # fitted here, and with the parameters of an earlier fit
+        lean = replace(evidence)  # its own frames' attributes, the same frames
+        model = forecast.fit(lean, fitted=fitted, keep_reports=False)
+        assert model.reused == (fitted is not None)
+        for claim_ids in (None, [1, 2, 3]):
+            got, want = (forecast.predict(e, claim_ids=claim_ids, model=m) for e, m in ((lean, model), (evidence, kept)))
+            pd.testing.assert_frame_equal(got, want, check_exact=True)
+            for name in ("drivers", "priors"):
+                pd.testing.assert_frame_equal(got.attrs[name], want.attrs[name], check_exact=True)
+        pd.testing.assert_frame_equal(forecast.predict_at_report_time(lean, model=model),
+                                      forecast.predict_at_report_time(evidence, model=kept), check_exact=True)
+        for read in (lambda: lean.reports["claim_id"], lambda: len(lean.reports), lambda: lean.reports.columns,
+                     lambda: forecast.timeline(lean, 1, model=model)):
+            with pytest.raises(LetGo, match="reports were let go .* load the evidence again"):
+                read()
+        with pytest.raises(LetGo, match="topics were let go"):
+            lean.for_topic("politics")
+    assert len(evidence.reports) > 1000 and len(evidence.topics)  # the evidence the others shared keeps its own
+
+
+def test_the_replays_own_id_columns_give_the_latest_stances_of_the_frames():
+    # the int32 copies kept when the frame is let go are read back as the int64 ids of the frame
+    reports = make_world(7, 30, 300, relay_rate=0.3).evidence().reports
+    shared, own = forecast._ReportsByClaim(reports), forecast._ReportsByClaim(reports, own_ids=True)
+    assert own.source.dtype == np.int32 and shared.source.dtype == np.int64
+    assert not np.shares_memory(own.claim, reports["claim_id"].to_numpy())
+    rows, key = shared.of(reports["claim_id"].unique()[:100])
+    got, want = own.latest(rows, key), shared.latest(rows, key)
+    for name in want:
+        assert got[name].dtype == want[name].dtype and np.array_equal(got[name], want[name]), name
+    wide = reports.assign(source_id=reports["source_id"] + 2**31)  # ids past int32 stay as they are
+    assert forecast._ReportsByClaim(wide, own_ids=True).source.dtype == np.int64
+
+
+def test_the_replays_tables_hold_row_numbers_and_steps_as_int32_and_the_topics_once():
+    # at ten million reports each int64 column of a claim's rows or of a level's rows is 15-45 MB
+    evidence = make_world(8, 30, 400, revision_rate=0.2).evidence()
+    walk = forecast.fit(evidence).walk
+    for by_claim in (walk.reports, walk.pairs):
+        assert by_claim.order.dtype == by_claim._start.dtype == by_claim._count.dtype == np.int32
+    for sums in walk.levels.values():
+        assert sums.step.dtype == sums.entity_start.dtype == np.int32 and sums.sums.dtype == np.int32
+    # each pair's topic is read from its code: the topics' texts are held once, not once a pair
+    pairs = forecast._claim_topics(evidence)
+    assert len(walk.topic_names) == pairs["topic"].nunique() + 1
+    assert walk.topic_names[walk.pair_code].tolist() == pairs["topic"].tolist()
 
 
 # -- fitted or default parameters ------------------------------------------------------------

@@ -698,14 +698,16 @@ def _evidence(ctx: click.Context, topic: str | None):
     return evidence.for_topic(topic) if topic else evidence
 
 
-def _evidence_and_model(ctx: click.Context, topic: str | None, as_of: str | None, claim_texts: bool | str = True):
+def _evidence_and_model(ctx: click.Context, topic: str | None, as_of: str | None, claim_texts: bool | str = True,
+                        keep_reports: bool = True):
     """The evidence and, for the whole store now, the forecasting model (its parameters kept
-    beside a SQLite store for its revision: `tracker.fitcache`); None fits on demand."""
+    beside a SQLite store for its revision: `tracker.fitcache`; the evidence's reports and topics
+    let go in the fit unless `keep_reports`); None fits on demand."""
     if topic or as_of:
         return _evidence(ctx, topic), None
     from tracker import fitcache
 
-    return fitcache.load_and_fit(_ledger(ctx, read=True), claim_texts=claim_texts)
+    return fitcache.load_and_fit(_ledger(ctx, read=True), claim_texts=claim_texts, keep_reports=keep_reports)
 
 
 def _when_option(value: str | None):
@@ -820,13 +822,18 @@ def predict(ctx: click.Context, as_of: str | None, at_report_time: bool, topic: 
     if at_report_time and (as_of or claim_ids):
         raise click.UsageError("--at-report-time already fixes the date of each prediction; drop --as-of/--claim")
     # the open claims' forecasts show only their own texts: the rest are not read
-    evidence, model = _evidence_and_model(ctx, topic, as_of, True if at_report_time or claim_ids else "open")
+    # nor the reports and topics, once the model's replay holds what its forecasts read of them
+    evidence, model = _evidence_and_model(ctx, topic, as_of, True if at_report_time or claim_ids else "open",
+                                          keep_reports=False)
     if at_report_time:
         table = forecast.predict_at_report_time(evidence, model=model)
         table = table.drop(columns=["outcome"])
     else:
         table = forecast.predict(evidence, _when_option(as_of), claim_ids=list(claim_ids) or None, model=model,
                                  explain=explain or fmt == "json")
+    # the table holds all that is written: the store's frames and the replay (1.7 GB at ten million
+    # reports) are let go before the text is made
+    del evidence, model
     width = max(30, shutil.get_terminal_size((120, 20)).columns - 60)
     shown = table
     if fmt == "table":

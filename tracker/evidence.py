@@ -41,6 +41,11 @@ class Evidence:
     outcomes: pd.DataFrame  # id, claim_id, verdict, decided_at (every revision)
     topics: pd.DataFrame  # claim_id, topic
 
+    def let_go(self, name: str, why: str) -> None:
+        """Drop the frame `name` (say "reports") to free its memory once a computation holds all
+        it needs of it; any later use of it raises `LetGo` naming `why` rather than reading nothing."""
+        setattr(self, name, _LetGoFrame(name, why))
+
     def for_topic(self, topic: str) -> Evidence:
         """The same evidence restricted to claims tagged `topic` (every source is kept)."""
         wanted = set(self.topics.loc[self.topics["topic"] == topic.strip().lower(), "claim_id"])
@@ -51,6 +56,23 @@ class Evidence:
             self.outcomes[self.outcomes["claim_id"].isin(wanted)].reset_index(drop=True),
             self.topics[self.topics["claim_id"].isin(wanted)].reset_index(drop=True),
         )
+
+
+class LetGo(RuntimeError):
+    """A frame of an `Evidence` was read after it was let go (`Evidence.let_go`)."""
+
+
+class _LetGoFrame:
+    """Stands in for a frame an `Evidence` let go of: any use of it raises `LetGo`."""
+
+    def __init__(self, name: str, why: str) -> None:
+        self._message = (f"the evidence's {name} were let go ({why}) and cannot be read again: "
+                         f"load the evidence again (`load_evidence`) to read them")
+
+    def _refuse(self, *_args, **_kwargs):
+        raise LetGo(self._message)
+
+    __getattr__ = __getitem__ = __len__ = __iter__ = __contains__ = __array__ = _refuse
 
 
 # what each frame holds: (column, SQL expression, kind); kinds: int, text, time, stance, via

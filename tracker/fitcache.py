@@ -117,25 +117,26 @@ def entry_frame(entry):
     return frame
 
 
-def load_and_fit(ledger, level: float = 0.9, claim_texts: bool | str = True):
+def load_and_fit(ledger, level: float = 0.9, claim_texts: bool | str = True, keep_reports: bool = True):
     """The store's evidence (`load_evidence`'s `claim_texts`) and `forecast.fit` of it, reusing the
     parameters kept for the store's state (read first: a write meanwhile only makes the next call
-    refit) and keeping them when they had to be fitted."""
+    refit) and keeping them when they had to be fitted; unless `keep_reports`, the evidence's
+    reports and topics are let go during the fit (see `forecast.fit`)."""
     from tracker.evidence import load_evidence
 
     kept_for = state(ledger.engine)
     evidence = load_evidence(ledger.engine, claim_texts=claim_texts)
-    return evidence, fitted_model(ledger.engine, kept_for, evidence, level)
+    return evidence, fitted_model(ledger.engine, kept_for, evidence, level, keep_reports)
 
 
-def fitted_model(engine, kept_for: list | None, evidence, level: float = 0.9):
+def fitted_model(engine, kept_for: list | None, evidence, level: float = 0.9, keep_reports: bool = True):
     """`forecast.fit` of `evidence`, read from the store in `kept_for` (`state`, read before it, or
     None) or after it, with the parameters kept for that state of the store when there are any."""
     from tracker import forecast
 
     name = f"model@{level:g}"
     kept = read(engine, kept_for, name)
-    model = forecast.fit(evidence, level, fitted=kept)
+    model = forecast.fit(evidence, level, fitted=kept, keep_reports=keep_reports)
     if not model.reused:
         write(engine, kept_for, name, model.fitted)
     return model

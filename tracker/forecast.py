@@ -211,6 +211,9 @@ def _by_entity_then_step(entity: np.ndarray, step: np.ndarray, width: int) -> np
     return np.argsort(entity.astype(np.int64) * width + step, kind="stable")
 
 
+_COMPARE_ROWS = 1 << 16  # rows of running sums compared at a time (`_RunningSums`)
+
+
 class _RunningSums:
     """Per-entity running sums of event vectors, readable as they stood before any step.
 
@@ -235,8 +238,11 @@ class _RunningSums:
         # one entity's events at one step act together: one row each (the store's level then holds
         # one row per verdict rather than one per credited report)
         new = np.r_[True, key[1:] != key[:-1]] if len(key) else np.zeros(0, bool)
-        last = np.flatnonzero(np.r_[new[1:], True]) if len(key) else np.zeros(0, np.int64)
+        last = _narrow(np.flatnonzero(np.r_[new[1:], True])) if len(key) else np.zeros(0, np.int64)
         self.key, self.step = key[last], step[last]
+        # every array of one entry per event is let go as soon as it is read for the last time
+        # (at ten million reports one is up to 56 MB, and the source level's float64 sums 260 MB)
+        del key, step
         if columns is not None:
             # each row's own sums (row i + 1: a row of zeros first), then their running sums, in
             # place: the counts are sums of halves and whole numbers, exact in any order, so the
@@ -245,10 +251,14 @@ class _RunningSums:
             if order is not None:
                 in_order, row = row, np.empty_like(row)
                 row[order] = in_order
-            own = np.bincount((row[:, None] * self.dims + columns).ravel(), weights=amounts.ravel(),
+                del in_order
+                order = None  # (read for the last time)
+            np.multiply(row, self.dims, out=row)  # in place: one array of the events' size fewer at once
+            own = np.bincount((row[:, None] + columns).ravel(), weights=amounts.ravel(),
                               minlength=(len(last) + 1) * self.dims).astype(np.float64, copy=False)  # (no events: int)
             del row
             self.sums = own.reshape(len(last) + 1, self.dims)  # row i: the sums before row i
+            del own
             np.cumsum(self.sums, axis=0, out=self.sums)
         else:
             self.sums = np.empty((len(last) + 1, self.dims))  # row i: the sums before row i
@@ -262,14 +272,24 @@ class _RunningSums:
                 summed = np.cumsum(amounts, axis=0)
             np.take(summed, last, axis=0, out=self.sums[1:])
             del summed
+        del new, order
         # counts of halves and whole calls (every level's, every topic's) are kept as int32 numbers
         # of halves: a third of the float64s' memory (the sums are exact either way, and so is
         # every difference read from them)
         self.sums *= 2.0  # exact: a power of two
-        self.halves = bool(np.abs(self.sums).max() < 2**30 and (self.sums == np.round(self.sums)).all())
+        # tested without a float64 temporary of the sums' size (np.abs, np.round: 260 MB each for
+        # the source level at ten million reports): in range, then the int32s equal to the floats
+        # (truncation changes any number that is not whole; a NaN fails the range)
+        self.halves = bool(self.sums.max() < 2**30 and self.sums.min() > -2**30)
         if self.halves:
-            self.sums = self.sums.astype(np.int32)
-        else:
+            halves = self.sums.astype(np.int32)
+            # compared a block of rows at a time: no array of booleans of the sums' size either
+            self.halves = all(np.array_equal(halves[lo:lo + _COMPARE_ROWS], self.sums[lo:lo + _COMPARE_ROWS])
+                              for lo in range(0, len(halves), _COMPARE_ROWS))
+            if self.halves:
+                self.sums = halves
+            del halves
+        if not self.halves:
             self.sums *= 0.5
         self.step = self.step.astype(np.int32) if self.width < 2**31 else self.step
         # where each row's entity starts
@@ -379,17 +399,19 @@ class _RunningSums:
         weighted running sum need not read the others: adding a zero changes no sum, and most
         rows move one or two of their six columns."""
         if self._columns is None:
-            own = np.diff(self.sums, axis=0) * (0.5 if self.halves else 1.0)  # exact: sums of halves and whole numbers
-            moved = own != 0
+            rows_of_level = len(self.sums) - 1
             self._step_days = step_days
-            self._column_rank = np.zeros((len(own) + 1, self.dims), np.int32 if len(own) < 2**31 else np.int64)
-            np.cumsum(moved, axis=0, out=self._column_rank[1:])
+            self._column_rank = np.zeros((rows_of_level + 1, self.dims), np.int32 if rows_of_level < 2**31 else np.int64)
             self._columns = []
-            for j in range(self.dims):
-                rows = np.flatnonzero(moved[:, j])
+            for j in range(self.dims):  # a column at a time: the own sums of all six at once were 260 MB at 10M reports
+                own = np.diff(self.sums[:, j]) * (0.5 if self.halves else 1.0)  # exact: sums of halves and whole numbers
+                moved = own != 0
+                np.cumsum(moved, out=self._column_rank[1:, j])
+                rows = np.flatnonzero(moved)
                 step = self.step[rows]
                 in_time = _narrow(_stable_order(step))  # the column's rows in time order (ties in row order)
-                self._columns.append((step, own[rows, j], in_time, step[in_time]))
+                self._columns.append((step, own[rows], in_time, step[in_time]))
+                del own, moved
 
 
 class _ByClaim:
@@ -403,8 +425,8 @@ class _ByClaim:
         # each claim's first row and number of rows, found by claim id (in a dense table: binary
         # searches of a million rows in the claims' random order cost more than the rest of `of`)
         first = np.flatnonzero(np.r_[True, sorted_claims[1:] != sorted_claims[:-1]]) if len(claims) else np.zeros(0, np.int64)
-        self._place = pd.Series(np.arange(len(first)), index=sorted_claims[first])
-        self._start, self._count = np.r_[first, 0], np.r_[np.diff(np.r_[first, len(claims)]), 0]
+        self._place = pd.Series(_narrow(np.arange(len(first))), index=sorted_claims[first])
+        self._start, self._count = _narrow(np.r_[first, 0]), _narrow(np.r_[np.diff(np.r_[first, len(claims)]), 0])
 
     def of(self, claim_ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """The rows of these claims (each claim's in the frame's order, as a merge on claim_id
@@ -420,15 +442,17 @@ class _ReportsByClaim(_ByClaim):
     """The reports, found by claim; and their columns as numbers (the stance as its place in
     `STANCES`), which the latest stances are picked from without handling a string."""
 
-    def __init__(self, reports: pd.DataFrame) -> None:
+    def __init__(self, reports: pd.DataFrame, own_ids: bool = False) -> None:
         # the id columns are the frame's own (no copy when they are int64 already, as the store
-        # gives them); the stances as int8 codes
+        # gives them), or with `own_ids` (the frame is let go next) int32 copies where they fit:
+        # half the memory, read back as int64 by `latest`; the stances as int8 codes
         claims = reports["claim_id"].to_numpy(dtype=np.int64)
         super().__init__(claims)
         self.when = _ns(reports["reported_at"])  # per row, as int64 nanoseconds
-        self.claim = claims
-        self.source = reports["source_id"].to_numpy(dtype=np.int64)
-        self.via = reports["via_source_id"].to_numpy(dtype=np.int64)
+        ids = _narrow_ids if own_ids else (lambda values: values)
+        self.claim = ids(claims)
+        self.source = ids(reports["source_id"].to_numpy(dtype=np.int64))
+        self.via = ids(reports["via_source_id"].to_numpy(dtype=np.int64))
         self.code = _stance_codes(reports["stance"]).astype(np.int8)
         # each row's place in time order (missing times last, ties in the rows' order): the rows
         # `latest` is given keep that order within each key, so the rank orders them as time does
@@ -461,8 +485,9 @@ class _ReportsByClaim(_ByClaim):
         chosen, _ = stances.select(firsts=False)
         at = stances.row[chosen]
         picked = rows[at]
-        source, via = self.source[picked], self.via[picked]
-        return {"key": key[at], "claim_id": self.claim[picked], "source_id": np.where(stances.direct[chosen] >= 1, source, via),
+        source, via = self.source[picked].astype(np.int64), self.via[picked].astype(np.int64)
+        return {"key": key[at], "claim_id": self.claim[picked].astype(np.int64),
+                "source_id": np.where(stances.direct[chosen] >= 1, source, via),
                 "stance": self.code[picked], "when": self.when[picked], "origin": np.where(stances.relayed[at], via, source)}
 
 
@@ -485,13 +510,19 @@ class _Walk:
     reports: "_ReportsByClaim"  # the reports, found by claim
     pairs: _ByClaim  # the (claim, topic) pairs, found by claim
     pair_code: np.ndarray  # each pair's topic, as its place in `topic_codes`
-    pair_topic: np.ndarray  # each pair's topic (Python strings, converted once)
+    topic_names: np.ndarray  # the topics in the order of their codes, then a missing one (code -1)
     verdicts: pd.DataFrame  # the verdict in force per claim now (`verdicts_as_of`)
 
 
 def _narrow(rows: np.ndarray) -> np.ndarray:
     """Row numbers as int32 when every one fits (half the memory of int64)."""
     return rows.astype(np.int32) if len(rows) < 2**31 else rows
+
+
+def _narrow_ids(values: np.ndarray) -> np.ndarray:
+    """Ids (-1: none) as an int32 copy when every one fits, else as they are."""
+    fits = not len(values) or (int(values.min()) >= -(2**31) and int(values.max()) < 2**31)
+    return values.astype(np.int32) if fits else values
 
 
 def _stance_codes(stance: pd.Series) -> np.ndarray:
@@ -546,8 +577,9 @@ def _claim_topics(evidence: Evidence) -> pd.DataFrame:
                       pd.DataFrame({"claim_id": untagged.to_numpy(), "topic": UNTAGGED})], ignore_index=True)
 
 
-def _walk(evidence: Evidence, pairs: pd.DataFrame) -> _Walk:
-    """Replay every verdict (a revision replacing the one it revises) into running sums."""
+def _walk(evidence: Evidence, pairs: pd.DataFrame, keep_reports: bool = True) -> _Walk:
+    """Replay every verdict (a revision replacing the one it revises) into running sums; unless
+    `keep_reports`, the evidence's reports are let go once the replay holds what it reads of them."""
     revisions = evidence.outcomes[evidence.outcomes["claim_id"].isin(evidence.claims.index)]
     revisions = revisions.sort_values(["decided_at", "id"], kind="stable").reset_index(drop=True)
     n = len(revisions)
@@ -576,34 +608,21 @@ def _walk(evidence: Evidence, pairs: pd.DataFrame) -> _Walk:
     # in time order: every running sum below is then built without sorting by time again
     by_step = np.flatnonzero(live)[np.argsort(ev_step[live], kind="stable")]
     ev_step, ev_rev, ev_sign = ev_step[by_step], ev_rev[by_step], ev_sign[by_step]
+    # each claim's earliest verdict: its first row in time order (the groupby's minimum)
+    first_verdict = pd.Series(revisions["decided_at"].array.take(first_rows),
+                              index=pd.Index(first_claims, name="claim_id"), name="decided_at")
+    decided = pd.to_datetime(revisions["decided_at"], utc=True)
+    # the revisions' frame and the arrays that ordered them (a dozen of 11 MB each at ten
+    # million reports) are let go before the credit rows are worked out
+    del revisions, claim_sorted, new_claim, ids, newest, applied, steps, replaces, same, back, live, by_step
 
-    # the credit rows each revision brings: every speaker's latest stance by its decision time
-    by_claim = _ReportsByClaim(evidence.reports)
-    row_rev, row_code, row_source = _credit_rows(by_claim, claim, _ns(revisions["decided_at"]), value)
-    # each event brings its revision's rows with its sign
-    by_rev = np.argsort(row_rev, kind="stable")
-    row_rev, row_code, row_source = row_rev[by_rev], row_code[by_rev], row_source[by_rev]
-    count = np.bincount(row_rev, minlength=n) if n else np.zeros(0, np.int64)
-    start = np.cumsum(count) - count
-    lengths = count[ev_rev]
-    take = np.repeat(start[ev_rev] - (np.cumsum(lengths) - lengths), lengths) + np.arange(lengths.sum())
-    r_step = np.repeat(ev_step, lengths)
-    r_sign = np.repeat(ev_sign, lengths)
-    r_value = value[row_rev[take]] if len(take) else np.zeros(0)
-    r_code = row_code[take]
-    # each row's right and wrong call of its stance: columns 2 * stance (true) and 2 * stance + 1
-    columns = np.c_[r_code * 2, r_code * 2 + 1]
-    amounts = np.c_[r_sign * r_value, r_sign * (1.0 - r_value)]
+    by_claim = _ReportsByClaim(evidence.reports, own_ids=not keep_reports)
+    if not keep_reports:
+        # its columns (454 MB at ten million reports) go: `by_claim` keeps the stances' codes,
+        # the times in nanoseconds and int32 copies of the ids
+        evidence.let_go("reports", "the replay holds what the forecasts read of them")
     maps = _entity_maps(evidence.sources)
-    source_ids = row_source[take]
-    levels = {}
-    for name in LEVELS:
-        entity = _codes_of(maps[name], source_ids)
-        if name == "group":  # groups of several sources only: a source alone has its record at "source"
-            shared = np.flatnonzero(entity >= 0)
-            levels[name] = _RunningSums(entity[shared], r_step[shared], amounts[shared], n, columns[shared], 6)
-        else:
-            levels[name] = _RunningSums(entity, r_step, amounts, n, columns, 6)
+    levels = _level_sums(by_claim, maps, claim, _ns(decided), value, ev_step, ev_rev, ev_sign)
 
     # topics: (true, resolved) per topic, and the mean of the topics' rates
     codes, names = pd.factorize(pairs["topic"])
@@ -614,15 +633,51 @@ def _walk(evidence: Evidence, pairs: pd.DataFrame) -> _Walk:
     t_amounts = np.c_[ev_sign[e] * value[ev_rev[e]], ev_sign[e]]
     topics = _RunningSums(t_entity, ev_step[e], t_amounts, n)
     mean_steps, mean_sum, mean_count = _topic_mean(t_entity, ev_step[e], t_amounts)
-    # each claim's earliest verdict: its first row in time order (the groupby's minimum)
-    first_verdict = pd.Series(revisions["decided_at"].array.take(first_rows),
-                              index=pd.Index(first_claims, name="claim_id"), name="decided_at")
     claim_sums = _RunningSums(np.zeros(len(ev_step), np.int64), ev_step, np.c_[ev_sign * value[ev_rev], ev_sign], n)
-    decided = pd.to_datetime(revisions["decided_at"], utc=True)
     return _Walk(decided, n, levels, maps, topics, topic_codes, mean_steps, mean_sum, mean_count,
                  first_verdict, claim_sums, _ns(decided) / 86400e9, by_claim, pair_by_claim, codes,
-                 pairs["topic"].to_numpy(dtype=object),
+                 np.r_[topic_codes.to_numpy(dtype=object), np.array([np.nan], dtype=object)],
                  verdicts_as_of(evidence.outcomes))
+
+
+def _level_sums(reports: _ReportsByClaim, maps: dict, claim: np.ndarray, decided: np.ndarray, value: np.ndarray,
+                ev_step: np.ndarray, ev_rev: np.ndarray, ev_sign: np.ndarray) -> dict:
+    """Each level's running sums of its sources' right and wrong calls: the credit rows each
+    revision brings (every speaker's latest stance by its decision time), each event bringing its
+    revision's rows with its sign. Its own function so that the rows (about a hundred bytes each,
+    some seven million at ten million reports) are let go before the replay goes on: each column
+    is dropped once the next is made from it, and the steps are int32, as the sums keep them."""
+    n = len(claim)
+    row_rev, row_code, row_source = _credit_rows(reports, claim, decided, value)
+    by_rev = np.argsort(row_rev, kind="stable")
+    row_rev, row_code, row_source = row_rev[by_rev], row_code[by_rev], row_source[by_rev]
+    del by_rev
+    count = np.bincount(row_rev, minlength=n) if n else np.zeros(0, np.int64)
+    start = np.cumsum(count) - count
+    lengths = count[ev_rev]
+    take = np.repeat(start[ev_rev] - (np.cumsum(lengths) - lengths), lengths) + np.arange(lengths.sum())
+    r_value = value[row_rev[take]] if len(take) else np.zeros(0)
+    del row_rev
+    r_sign = np.repeat(ev_sign, lengths)
+    # each row's right and wrong call of its stance: columns 2 * stance (true) and 2 * stance + 1
+    amounts = np.c_[r_sign * r_value, r_sign * (1.0 - r_value)]
+    del r_sign, r_value
+    r_code = row_code[take]
+    columns = np.c_[r_code * 2, r_code * 2 + 1]
+    del r_code, row_code
+    source_ids = _narrow_ids(row_source[take])
+    del row_source, take
+    r_step = np.repeat(ev_step.astype(np.int32) if n < 2**31 else ev_step, lengths)
+    levels = {}
+    for name in LEVELS:
+        entity = _narrow_ids(_codes_of(maps[name], source_ids))
+        if name == "group":  # groups of several sources only: a source alone has its record at "source"
+            shared = np.flatnonzero(entity >= 0)
+            levels[name] = _RunningSums(entity[shared], r_step[shared], amounts[shared], n, columns[shared], 6)
+        else:
+            levels[name] = _RunningSums(entity, r_step, amounts, n, columns, 6)
+        del entity
+    return levels
 
 
 def _credit_rows(reports: _ReportsByClaim, claim: np.ndarray, decided: np.ndarray,
@@ -776,7 +831,7 @@ class _Features:
         return self.topic_mean[self.topic_query], np.maximum(count, 1), count > 0
 
 
-def _features(evidence: Evidence, walk: _Walk, pairs: pd.DataFrame, queries: pd.DataFrame,
+def _features(evidence: Evidence, walk: _Walk, queries: pd.DataFrame,
               level: float, half_life: float | None = None) -> _Features:
     """The counts each query's forecast reads: as they stood strictly before its time."""
     queries = queries.reset_index(drop=True)
@@ -815,7 +870,7 @@ def _features(evidence: Evidence, walk: _Walk, pairs: pd.DataFrame, queries: pd.
     number = np.where(at >= 0, walk.topic_mean_count[np.maximum(at, 0)] if len(walk.topic_mean_count) else 0.0, 0.0)
     return _Features(queries, seen, v_query, v_code, v_source, has_group, counts, wrong, v_seen, v_split, v_days,
                      t_query,
-                     walk.pair_topic[found], t_counts[:, 0], t_counts[:, 1],
+                     walk.topic_names[walk.pair_code[found]], t_counts[:, 0], t_counts[:, 1],
                      (0.5 + total) / (1.0 + number), number)
 
 
@@ -1203,7 +1258,6 @@ class Model:
 
     evidence: Evidence
     walk: _Walk
-    pairs: pd.DataFrame
     params: Params
     checkpoints: pd.DataFrame  # from (time), resolved, params fitted then
     fits: list  # the Params of each checkpoint, in order (the first: the defaults)
@@ -1223,7 +1277,7 @@ class Model:
     def first_report(self) -> _Features:
         """What each claim's first-report forecast read (rows of `history`)."""
         queries = pd.DataFrame({"claim_id": self.claims.index.to_numpy(), "at": self.claims["first_reported_at"].array})
-        return _features(self.evidence, self.walk, self.pairs, queries, self.level)
+        return _features(self.evidence, self.walk, queries, self.level)
 
     @cached_property
     def history(self) -> pd.DataFrame:
@@ -1258,18 +1312,25 @@ class Model:
         return out
 
 
-def fit(evidence: Evidence, level: float = 0.9, fitted: dict | None = None) -> Model:
+def fit(evidence: Evidence, level: float = 0.9, fitted: dict | None = None, keep_reports: bool = True) -> Model:
     """Replay the store and fit the parameters without look-ahead: the chronological refits (each
     claim's first-report forecast uses the last one before it) and the current fit. `fitted`
-    (`Model.fitted` of an earlier fit of the same store) is used instead of fitting again."""
+    (`Model.fitted` of an earlier fit of the same store) is used instead of fitting again. Unless
+    `keep_reports`, `evidence.reports` and `evidence.topics` are let go during the replay
+    (`Evidence.let_go`): the model's forecasts do not read them, but `timeline`, `Evidence.for_topic`
+    and a later `predict(..., as_of=...)` of the evidence do."""
     from threadpoolctl import threadpool_limits
 
     pairs = _claim_topics(evidence)
-    walk = _walk(evidence, pairs)
+    if not keep_reports:  # the topics' frame is read for its pairs alone (61 MB at ten million reports)
+        evidence.let_go("topics", "the replay holds the claims' topics")
+    walk = _walk(evidence, pairs, keep_reports)
+    # the (claim, topic) pairs' frame is the replay's alone: the forecasts read them through `walk.pairs`
+    del pairs
     claims = evidence.claims.sort_values("first_reported_at", kind="stable")
     if fitted is not None:
         try:
-            return _refitted(evidence, walk, pairs, claims, fitted, level)
+            return _refitted(evidence, walk, claims, fitted, level)
         except (AttributeError, KeyError, TypeError, ValueError):
             pass  # not what an earlier fit wrote: fit again
     # the optimiser's vectors have eight entries: BLAS threads only contend for the cores (eight
@@ -1279,7 +1340,7 @@ def fit(evidence: Evidence, level: float = 0.9, fitted: dict | None = None) -> M
     import scipy.optimize  # noqa: F401  (loads SciPy's BLAS, which scipy.special uses too)
 
     with threadpool_limits(1, user_api="blas"):
-        model = _fit(evidence, walk, pairs, claims, level)
+        model = _fit(evidence, walk, claims, level)
     if all(f.half_life_days is None for f in [model.params, *model.fits]):
         # no forecast of this model weighs records by time: the tables the fit's tries of a
         # half-life built (about 600 MB at ten million reports) are let go
@@ -1288,7 +1349,7 @@ def fit(evidence: Evidence, level: float = 0.9, fitted: dict | None = None) -> M
     return model
 
 
-def _refitted(evidence: Evidence, walk: _Walk, pairs: pd.DataFrame, claims: pd.DataFrame, fitted: dict,
+def _refitted(evidence: Evidence, walk: _Walk, claims: pd.DataFrame, fitted: dict,
               level: float) -> Model:
     """The model with the parameters of an earlier fit (`Model.fitted`) of the same store; a
     ValueError when they are not what a fit writes (numbers, or None for no half-life)."""
@@ -1302,10 +1363,10 @@ def _refitted(evidence: Evidence, walk: _Walk, pairs: pd.DataFrame, claims: pd.D
     checkpoints["from"] = pd.to_datetime(checkpoints["from"], utc=True).astype(evidence.outcomes["decided_at"].dtype)
     if any(f.level != level for f in fits):
         raise ValueError("fitted at another level")
-    return Model(evidence, walk, pairs, Params(**fitted["params"]), checkpoints, fits, claims, level, reused=True)
+    return Model(evidence, walk, Params(**fitted["params"]), checkpoints, fits, claims, level, reused=True)
 
 
-def _fit(evidence: Evidence, walk: _Walk, pairs: pd.DataFrame, claims: pd.DataFrame, level: float) -> Model:
+def _fit(evidence: Evidence, walk: _Walk, claims: pd.DataFrame, level: float) -> Model:
     queries = pd.DataFrame({"claim_id": claims.index.to_numpy(), "at": claims["first_reported_at"].array})
     now = walk.verdicts
     outcome = now["value"].reindex(queries["claim_id"]).to_numpy(dtype=float)
@@ -1325,7 +1386,7 @@ def _fit(evidence: Evidence, walk: _Walk, pairs: pd.DataFrame, claims: pd.DataFr
     read = np.zeros(len(queries), bool)
     for mask, size in zip(known, [REFIT_SAMPLE] * len(whens) + [FIT_SAMPLE]):
         read[_fit_sample(np.where(mask, outcome, np.nan), size)] = True
-    feats = _features(evidence, walk, pairs, queries[read], level)
+    feats = _features(evidence, walk, queries[read], level)
     fits, start = [replace(DEFAULTS, level=level)], replace(DEFAULTS, level=level)
     rows = [{"from": pd.NaT, "resolved": 0, **start.as_dict()}]
     for when, mask in zip(whens, known):
@@ -1338,7 +1399,7 @@ def _fit(evidence: Evidence, walk: _Walk, pairs: pd.DataFrame, claims: pd.DataFr
         rows.append({"from": when, "resolved": int(mask.sum()), **start.as_dict()})
     final = (fit_best(feats, walk, outcome[read], start) if len(marks)
              else replace(DEFAULTS, level=level))
-    return Model(evidence, walk, pairs, final, pd.DataFrame(rows), fits, claims, level)
+    return Model(evidence, walk, final, pd.DataFrame(rows), fits, claims, level)
 
 
 def _running_base_rate(walk: _Walk, f: _Features) -> np.ndarray:
@@ -1366,7 +1427,7 @@ def _forecast(model: Model, queries: pd.DataFrame, params: Params | None = None,
     """p_true of each query (claim_id, at), with the parameters of its time (or `params`), and the
     parts it was computed in: (positions, features under that fit's half-life, parameters)."""
     if feats is None:
-        feats = _features(model.evidence, model.walk, model.pairs, queries, model.level)
+        feats = _features(model.evidence, model.walk, queries, model.level)
     out = np.empty(len(feats.queries))
     which = _params_index(model, feats.queries["at"]) if params is None else np.zeros(len(feats.queries), np.int64)
     fits = model.fits if params is None else [params]
@@ -1468,10 +1529,13 @@ def predict(evidence: Evidence, as_of=None, claim_ids=None, model: Model | None 
         drivers += got_drivers
         priors += got_priors
     first = model.at_first_report(claims.index)
+    statement = claims["statement"]
     out = pd.DataFrame({
         "claim_id": claims.index,
         "claim_ref": _claim_refs(claims),
-        "statement": claims["statement"].to_numpy(),
+        # texts stay as they are held (not one Python string each, then held again: 90 MB at
+        # 600,000 claims); other columns as before, which the frame then infers text of
+        "statement": statement.array if isinstance(statement.dtype, pd.StringDtype) else statement.to_numpy(),
         "first_reported_at": claims["first_reported_at"].array,
         "p_true": p,
         "credibility": cred,
