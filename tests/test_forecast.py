@@ -407,6 +407,31 @@ def test_decayed_records_are_exact_however_many_half_lives_the_record_spans():
         assert np.allclose(got[i], weights @ amounts[read], rtol=1e-9, atol=1e-12)
 
 
+@pytest.mark.parametrize("unit, narrow", [(0.5, True), (0.1, False)])
+def test_the_decay_tables_hold_each_columns_rows_and_own_sums_as_float32_only_where_exact(unit, narrow):
+    # the tables the half-life tries read (`_by_column`): per column, the rows that move it and
+    # their own sums, as float32 where each is held exactly (halves: 600 MB at ten million reports
+    # became about 300), never rounded (tenths stay float64); no table of every row of the level
+    rng = np.random.default_rng(6)
+    n_steps, half_life = 300, 1000.0  # (weights near 1: a float32 tenth's rounding, 1e-8, would show)
+    step_days = np.sort(rng.uniform(0, 2000, n_steps))
+    entity, step = rng.integers(0, 6, 3000), rng.integers(0, n_steps, 3000)
+    amounts = rng.integers(0, 4, (3000, 6)) * unit
+    sums = forecast._RunningSums(entity, step, amounts, n_steps)
+    q_entity, seen = rng.integers(0, 6, 200), rng.integers(0, n_steps + 1, 200)
+    split = rng.integers(0, n_steps + 1, 200)
+    t_ref = np.where(split > 0, step_days[np.maximum(split - 1, 0)], 0.0) + 0.01
+    got = sums.decayed_before(q_entity, seen, split, t_ref, half_life, step_days)
+    for column_step, own, _by_time, _steps, rows in sums._columns:
+        assert own.dtype == (np.float32 if narrow else np.float64) and len(rows) == len(own) == len(column_step)
+        assert (np.diff(rows) > 0).all()
+    assert not hasattr(sums, "_column_rank")
+    for i in range(200):
+        read = (entity == q_entity[i]) & (step < seen[i])
+        weights = np.exp2(-np.abs(step_days[step[read]] - t_ref[i]) / half_life)
+        assert np.allclose(got[i], weights @ amounts[read], rtol=1e-9, atol=1e-12)
+
+
 def test_sums_of_calls_added_by_column_are_those_of_their_vectors():
     # the replay adds each credit row's right and wrong call to two of six columns: the running
     # sums (and the rows they collapse to) must be those of the rows' full vectors, bit for bit

@@ -375,8 +375,9 @@ class _RunningSums:
         lo, hi = int(np.searchsorted(days, since, side="left")), int(np.searchsorted(days, until, side="right"))
         weight = np.zeros(len(days))
         weight[lo:hi] = np.exp2((days[lo:hi] - anchor) / half_life)
-        for j, (step, own, by_time, steps) in enumerate(self._columns):
-            begin, end = self._column_rank[first_row, j], self._column_rank[last_row, j]
+        for j, (step, own, by_time, steps, rows) in enumerate(self._columns):
+            # the bounds' places among the column's rows (those of the level before each bound)
+            begin, end = np.searchsorted(rows, first_row, side="left"), np.searchsorted(rows, last_row, side="left")
             a, b = np.searchsorted(steps, lo, side="left"), np.searchsorted(steps, hi, side="left")
             sums = np.empty(len(step) + 1 if b - a > len(steps) // 4 else b - a + 1)
             sums[0] = 0.0
@@ -393,25 +394,27 @@ class _RunningSums:
         return out
 
     def _by_column(self, step_days: np.ndarray) -> None:
-        """Per column of sums, the rows whose own sum there is not zero: their steps and own sums,
-        in the rows' order, then their places in time order and their steps in that order; and
-        for every row of the level, how many of each column's rows come before it (once). A
-        weighted running sum need not read the others: adding a zero changes no sum, and most
-        rows move one or two of their six columns."""
+        """Per column of sums, the rows whose own sum there is not zero: their steps and own sums
+        (as float32 where each is a half or whole number that it holds exactly), in the rows' order,
+        then their places in time order, their steps in that order, and the rows' numbers (a row of
+        the level finds its place among them by binary search), once. A weighted running sum need
+        not read the others: adding a zero changes no sum, and most rows move one or two of their
+        six columns."""
         if self._columns is None:
-            rows_of_level = len(self.sums) - 1
             self._step_days = step_days
-            self._column_rank = np.zeros((rows_of_level + 1, self.dims), np.int32 if rows_of_level < 2**31 else np.int64)
             self._columns = []
             for j in range(self.dims):  # a column at a time: the own sums of all six at once were 260 MB at 10M reports
                 own = np.diff(self.sums[:, j]) * (0.5 if self.halves else 1.0)  # exact: sums of halves and whole numbers
-                moved = own != 0
-                np.cumsum(moved, out=self._column_rank[1:, j])
-                rows = np.flatnonzero(moved)
+                rows = _narrow(np.flatnonzero(own != 0))
                 step = self.step[rows]
+                own = own[rows]
+                narrow = own.astype(np.float32)
+                if np.array_equal(narrow, own):  # (as counts of halves and whole calls are, below 2 ** 23)
+                    own = narrow
+                del narrow
                 in_time = _narrow(_stable_order(step))  # the column's rows in time order (ties in row order)
-                self._columns.append((step, own[rows], in_time, step[in_time]))
-                del own, moved
+                self._columns.append((step, own, in_time, step[in_time], rows))
+                del own
 
 
 class _ByClaim:
