@@ -43,7 +43,8 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 sys.path.insert(0, str(HERE))
 
-from make_store import DEFAULT_DB  # noqa: E402  (after the path insert)
+from bench_import import run_child  # noqa: E402  (after the path insert)
+from make_store import DEFAULT_DB  # noqa: E402
 
 # the parts of the work timed with --parts: functions of forecast.py (a part's own outermost calls)
 PARTS = {"replay": "_walk", "fit, all": "_fit", "L-BFGS fits": "fit_params", "half-lives' records": "_with_half_life",
@@ -151,17 +152,6 @@ print(json.dumps(dict(zip(names, [t[0]] + [b - a for a, b in zip(t, t[1:])]))))
 """
 
 
-def _child_usage(command: list[str], env: dict, stdout) -> tuple[float, float]:
-    """Run `command`; its own CPU seconds (user + system) and peak resident set in MiB (`os.wait4`:
-    this child's alone, where `RUSAGE_CHILDREN`'s peak is the largest of every child so far)."""
-    child = subprocess.Popen(command, env=env, stdout=stdout)
-    _pid, status, usage = os.wait4(child.pid, 0)
-    child.returncode = os.waitstatus_to_exitcode(status)
-    if child.returncode:
-        raise subprocess.CalledProcessError(child.returncode, command)
-    return usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024
-
-
 def _fresh(args) -> int:
     """The whole command and its steps in fresh processes, the checkouts in turn (see module doc)."""
     sides = {"other": args.against.resolve(), "this": HERE.parent}
@@ -180,8 +170,9 @@ def _fresh(args) -> int:
                     kept.unlink()
                 outputs[name] = Path(scratch) / f"{name}.csv"
                 with open(outputs[name], "wb") as out:
-                    whole[name].append(_child_usage([sys.executable, "-m", "tracker", "--db", url, "predict",
-                                                     "--format", "csv"], env, out))
+                    _wall, cpu, peak = run_child([sys.executable, "-m", "tracker", "--db", url, "predict",
+                                                  "--format", "csv"], env, out)
+                    whole[name].append((cpu, peak))
                 if not args.steps_off:
                     done = subprocess.run([sys.executable, "-c", STEPS, url], env=env, capture_output=True,
                                           text=True, check=True)

@@ -76,10 +76,11 @@ def csv_read_floor(csv_path: Path) -> float:
     return time.perf_counter() - started
 
 
-def run_child(command: list[str]) -> tuple[float, float, float]:
-    """Run `command` to its end (it must succeed); (wall seconds, CPU seconds, its peak memory in MiB)."""
+def run_child(command: list[str], env: dict | None = None, stdout=subprocess.DEVNULL) -> tuple[float, float, float]:
+    """Run `command` to its end (it must succeed); (wall seconds, CPU seconds, its peak memory in MiB),
+    its own (`os.wait4`: where `RUSAGE_CHILDREN`'s peak is the largest of every child so far)."""
     started = time.perf_counter()
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    process = subprocess.Popen(command, env=env, stdout=stdout, stderr=subprocess.DEVNULL)
     _, status, usage = os.wait4(process.pid, 0)
     seconds = time.perf_counter() - started
     if os.waitstatus_to_exitcode(status) != 0:

@@ -189,12 +189,20 @@ def _kept_rows(lines: list[str], frame, header: list[str], numbers, errors: list
     space), no cell longer than any field may be (those are named, as `_csv_chunks` names them)."""
     kept = np.fromiter((bool(line.replace(",", "").strip()) for line in lines), dtype=bool, count=len(lines))
     for i in (i for i, line in enumerate(lines) if len(line) > rules.MAX_CELL and kept[i]):
-        names = [name for name, cell in zip(header, frame.iloc[i].tolist()) if len(cell) > rules.MAX_CELL]
-        if names:
-            errors.append(RowError(f"row {numbers[i]}", f"the {', '.join(names)} cell(s) hold more than "
-                                                        f"{rules.MAX_CELL:,} characters, more than any field may"))
+        refused = _too_long(header, frame.iloc[i].tolist(), numbers[i])
+        if refused:
+            errors.append(refused)
             kept[i] = False
     return kept
+
+
+def _too_long(header: list[str], cells: list[str], number: int) -> RowError | None:
+    """The error naming a row's cells longer than any field may be, or None when none is."""
+    names = [name for name, cell in zip(header, cells) if len(cell) > rules.MAX_CELL]
+    if not names:
+        return None
+    return RowError(f"row {number}", f"the {', '.join(names)} cell(s) hold more than {rules.MAX_CELL:,} characters, "
+                                     "more than any field may")
 
 
 def _csv_rows(reader, errors: list[RowError], first: int = 2):
@@ -220,11 +228,9 @@ def _csv_chunks(reader, header: list[str], errors: list[RowError], chunk_rows: i
         if not any(raw) or not "".join(raw).strip():
             continue  # blank line
         # no cell can be too long when the whole row is not (the usual case: one sum, not a look per cell)
-        long = sum(map(len, raw)) > rules.MAX_CELL and [name for name, cell in zip(header, raw)
-                                                          if len(cell) > rules.MAX_CELL]
-        if long:
-            errors.append(RowError(f"row {number}", f"the {', '.join(long)} cell(s) hold more than "
-                                                    f"{rules.MAX_CELL:,} characters, more than any field may"))
+        refused = sum(map(len, raw)) > rules.MAX_CELL and _too_long(header, raw, number)
+        if refused:
+            errors.append(refused)
             continue
         numbers.append(number)
         rows.append(raw)
