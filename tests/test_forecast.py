@@ -458,6 +458,37 @@ def test_sums_of_calls_added_by_column_are_those_of_their_vectors():
     assert not fractions.halves and fractions.sums.dtype == np.float64  # not halves: float64 as before
 
 
+def test_queries_all_at_one_step_read_each_entitys_sums_once_with_the_numbers_of_one_per_query():
+    # open claims are all forecast now: `before` works each entity's sums out once and gathers
+    # them per query, which must give bit for bit what a difference per query gives
+    rng = np.random.default_rng(7)
+    n_steps, n = 200, 5000
+    entity, step = rng.integers(0, 50, n), rng.integers(0, n_steps, n)
+    amounts = rng.choice([0.0, 0.5, 1.0], (n, 6))
+    for values in (amounts, amounts * 0.3):  # halves kept as int32, and float64 sums
+        sums = forecast._RunningSums(entity, step, values, n_steps)
+        queries = rng.integers(0, 60, 3000)  # past the last entity too: no events, zeros
+        for at in (0, 77, n_steps):
+            got = sums.before(queries, np.full(len(queries), at))
+            one_by_one = sums._difference(*sums._locate(queries, np.full(len(queries), at)))
+            assert got.dtype == np.float64 and np.array_equal(got, one_by_one)
+
+
+@pytest.mark.parametrize("refs, expected", [(["a", "b,c", "d"], ["a", "b,c", "d"]),
+                                            (["a", "", None], ["a", "12", "13"])])
+def test_a_claims_reference_is_its_ref_held_as_text_or_its_id(refs, expected):
+    # every claim with a ref: the refs' own array (no Python string per claim), which a frame
+    # holds as the text a list of them would give; otherwise each missing one is the id as text
+    from tracker.scoring import _claim_refs
+
+    claims = pd.DataFrame({"ref": pd.array(refs, dtype="str")}, index=pd.Index([11, 12, 13], dtype="int64"))
+    got = _claim_refs(claims)
+    assert list(got) == expected
+    frame = pd.DataFrame({"claim_ref": got})
+    assert frame["claim_ref"].dtype == pd.DataFrame({"claim_ref": expected})["claim_ref"].dtype
+    assert frame.to_csv(index=False) == pd.DataFrame({"claim_ref": expected}).to_csv(index=False)
+
+
 @pytest.mark.parametrize("values", [[3, 1, 2, 1, 3, 0], list(range(10)), [5, -1, 5, 2], [2**33, 1, 2**33]])
 def test_the_radix_order_is_the_stable_sort(values):
     rng = np.random.default_rng(6)
