@@ -38,8 +38,14 @@ def test_the_fast_reads_give_the_plain_querys_frames(any_ledger, monkeypatch):
                            {"s": "Name, with \"quotes\""})
     whole = load_evidence(ledger.engine)
     _only_the_open_claims_texts_are_read(ledger.engine, whole)
-    monkeypatch.setattr(evidence_module, "CHUNK_ROWS", 7)  # SQLite: blocks that split every table, some empty
+    monkeypatch.setattr(evidence_module, "CHUNK_ROWS", 7)  # blocks that split every table (SQLite: some empty)
+    copied = []  # PostgreSQL: the COPY's rows parsed a block at a time as they arrive
+    copied_types = evidence_module._copied_types
+    monkeypatch.setattr(evidence_module, "_copied_types", lambda frame, *args: copied.append(len(frame))
+                        or copied_types(frame, *args))
     blocks = load_evidence(ledger.engine)
+    if ledger.engine.dialect.name == "postgresql":
+        assert max(copied) == 7 and sum(copied) == sum(len(getattr(blocks, name)) for name in FRAMES)
     _only_the_open_claims_texts_are_read(ledger.engine, whole)
     monkeypatch.setattr(evidence_module, "_fast_sqlite_frame", lambda *args: None)
     monkeypatch.setattr(evidence_module, "_copy_postgres_frame", lambda *args: None)
