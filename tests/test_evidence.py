@@ -72,6 +72,31 @@ def _only_the_open_claims_texts_are_read(engine, whole):
         pd.testing.assert_frame_equal(getattr(lean, name), getattr(whole, name), obj=name)
 
 
+def test_every_table_is_read_in_one_snapshot_while_a_claim_and_its_reports_are_written(any_ledger, monkeypatch):
+    # a writer adds a claim with a report after the claims were read and before the reports are:
+    # the evidence is the store as it was when the read began, every report's claim among the
+    # claims (on PostgreSQL each statement would otherwise see the store as it is by then)
+    ledger, _claim_ids = _random_store(any_ledger)
+    before = load_evidence(ledger.engine)
+    when = before.claims["first_reported_at"].iloc[0].to_pydatetime()
+    read = evidence_module._read
+
+    def a_write_after_the_claims(connection, what, *args):
+        frame = read(connection, what, *args)
+        if what == "claims":
+            ledger.log_claim("Written while the store is read", reports=[
+                {"source": "A newcomer", "stance": "confirmed", "reported_at": when}])
+        return frame
+
+    monkeypatch.setattr(evidence_module, "_read", a_write_after_the_claims)
+    during = load_evidence(ledger.engine)
+    assert during.reports["claim_id"].isin(during.claims.index).all()
+    for name in FRAMES:
+        pd.testing.assert_frame_equal(getattr(during, name), getattr(before, name), obj=name)
+    monkeypatch.setattr(evidence_module, "_read", read)
+    assert len(load_evidence(ledger.engine).reports) == len(before.reports) + 1  # the write did land
+
+
 def test_the_scores_read_neither_claim_texts_nor_topics_and_score_the_same(store):
     lean = load_evidence(store.engine, claim_texts=False, topics=False)
     full = load_evidence(store.engine)

@@ -358,6 +358,10 @@ def load_evidence(engine: Engine, claim_texts: bool | str = True, topics: bool =
     (the source scores of the whole store need neither)."""
     wanted = [what for what in _TABLES if topics or what != "topics"]
     with engine.connect() as connection, connection.begin():  # one read transaction: the frames agree
+        if connection.dialect.name == "postgresql":
+            # one snapshot for every statement (READ COMMITTED, the default, takes one per statement:
+            # a claim and its reports written between two reads would be half seen)
+            connection.exec_driver_sql("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
         retracted = _retracted(connection)
         frames = {what: _read(connection, what, claim_texts is True, retracted) for what in wanted}
         if claim_texts == "open":
