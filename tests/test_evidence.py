@@ -39,15 +39,26 @@ def test_the_fast_reads_give_the_plain_querys_frames(any_ledger, monkeypatch):
     whole = load_evidence(ledger.engine)
     _only_the_open_claims_texts_are_read(ledger.engine, whole)
     monkeypatch.setattr(evidence_module, "CHUNK_ROWS", 7)  # blocks that split every table (SQLite: some empty)
-    copied = []  # PostgreSQL: the COPY's rows parsed a block at a time as they arrive
-    copied_types = evidence_module._copied_types
-    monkeypatch.setattr(evidence_module, "_copied_types", lambda frame, *args: copied.append(len(frame))
-                        or copied_types(frame, *args))
+    joined, split = [], []  # PostgreSQL: the tables read in blocks of pages, each column joined
+    joined_frame, split_values = evidence_module._joined_postgres_frame, evidence_module._split
+    monkeypatch.setattr(evidence_module, "_joined_postgres_frame",
+                        lambda *args: joined.append(joined_frame(*args)) or joined[-1])
+    monkeypatch.setattr(evidence_module, "_split", lambda *args: split.append(args[1]) or split_values(*args))
     blocks = load_evidence(ledger.engine)
+    copies = blocks
     if ledger.engine.dialect.name == "postgresql":
-        assert max(copied) == 7 and sum(copied) == sum(len(getattr(blocks, name)) for name in FRAMES)
+        assert len(joined) == len(FRAMES) and all(frame is not None for frame in joined)
+        assert len(split) > sum(len(spec) for _table, spec in evidence_module._TABLES.values())  # several blocks
+        # where that does not apply, COPY: its rows parsed a block at a time as they arrive
+        copied, copied_types = [], evidence_module._copied_types
+        monkeypatch.setattr(evidence_module, "_joined_postgres_frame", lambda *args: None)
+        monkeypatch.setattr(evidence_module, "_copied_types", lambda frame, *args: copied.append(len(frame))
+                            or copied_types(frame, *args))
+        copies = load_evidence(ledger.engine)
+        assert max(copied) == 7 and sum(copied) == sum(len(getattr(copies, name)) for name in FRAMES)
     _only_the_open_claims_texts_are_read(ledger.engine, whole)
     monkeypatch.setattr(evidence_module, "_fast_sqlite_frame", lambda *args: None)
+    monkeypatch.setattr(evidence_module, "_joined_postgres_frame", lambda *args: None)
     monkeypatch.setattr(evidence_module, "_copy_postgres_frame", lambda *args: None)
     plain = load_evidence(ledger.engine)
     _only_the_open_claims_texts_are_read(ledger.engine, whole)
@@ -56,6 +67,7 @@ def test_the_fast_reads_give_the_plain_querys_frames(any_ledger, monkeypatch):
     assert plain.claims.loc[claim_ids[2], "statement"].startswith('Says "yes"')
     for name in FRAMES:
         pd.testing.assert_frame_equal(getattr(blocks, name), getattr(plain, name), obj=name)
+        pd.testing.assert_frame_equal(getattr(copies, name), getattr(plain, name), obj=name)
         pd.testing.assert_frame_equal(getattr(whole, name), getattr(plain, name), obj=name)
 
 
