@@ -220,6 +220,14 @@ def test_predict_json_written_a_block_at_a_time_is_the_array_written_at_once(run
         said = run("predict", *asked, "--format", "json").output
         assert said == json.dumps(records, indent=2, ensure_ascii=False) + "\n"
     assert run("predict", "--topic", "no such topic", "--format", "json").output == "[]\n"
+    # the numbers first, without words; then each block's words, for that block's claims alone
+    # (every open claim's sentences at once were 3.5 million strings at ten million reports)
+    calls, predict = [], forecast.predict
+    monkeypatch.setattr(forecast, "predict", lambda *args, **kwargs: calls.append(kwargs) or predict(*args, **kwargs))
+    assert run("predict", "--format", "json").exit_code == 0
+    assert calls[0]["explain"] is False and calls[0]["claim_ids"] is None
+    assert [len(call["claim_ids"]) for call in calls[1:]] == [min(block, 2 - start) for start in range(0, 2, block)]
+    assert all(call.get("explain", True) for call in calls[1:])
     sentences = pd.DataFrame({"claim_id": [5, 2, 5, 9, 2, 5], "explanation": list("abcdef")})
     assert cli._sentences_by_claim(sentences) == {2: ["b", "e"], 5: ["a", "c", "f"], 9: ["d"]}
     assert cli._sentences_by_claim(sentences.iloc[:0]) == {}
