@@ -9,6 +9,8 @@ import sys
 
 import pytest
 from click.testing import CliRunner
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tracker.cli import main
 
@@ -231,6 +233,21 @@ def test_predict_json_written_a_block_at_a_time_is_the_array_written_at_once(run
     sentences = pd.DataFrame({"claim_id": [5, 2, 5, 9, 2, 5], "explanation": list("abcdef")})
     assert cli._sentences_by_claim(sentences) == {2: ["b", "e"], 5: ["a", "c", "f"], 9: ["d"]}
     assert cli._sentences_by_claim(sentences.iloc[:0]) == {}
+
+
+_JSON_SCALARS = (st.none() | st.booleans() | st.integers() | st.floats(allow_nan=True, allow_infinity=True)
+                 | st.text())
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.recursive(_JSON_SCALARS, lambda inner: st.lists(inner, max_size=4)
+                    | st.dictionaries(st.text(), inner, max_size=4), max_leaves=30))
+def test_the_indented_json_is_the_json_modules_text(value):
+    # `predict --format json` lays out its records itself (the json module indents in pure Python):
+    # the same text as `json.dumps(..., indent=2, ensure_ascii=False)` for any plain JSON data
+    from tracker.cli import _indented_json
+
+    assert _indented_json(value) == json.dumps(value, indent=2, ensure_ascii=False)
 
 
 @pytest.mark.parametrize("args", [("predict",), ("predict", "--at-report-time"), ("scores",), ("calibration",)])

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import io
 import json
+import math
 import os
 import shutil
 import sys
@@ -762,9 +763,39 @@ def _emit_json_records(frame, amend) -> None:
         records = json.loads(frame.iloc[start:start + JSON_BLOCK].to_json(orient="records", date_format="iso",
                                                                           force_ascii=False))
         amend(records)
-        text = json.dumps(records, indent=2, ensure_ascii=False)  # "[\n  {...},\n  {...}\n]"
+        text = _indented_json(records)  # "[\n  {...},\n  {...}\n]"
         ends = start + JSON_BLOCK >= len(frame)
         click.echo(("[\n" if start == 0 else "") + text[2:-2] + ("\n]" if ends else ","), nl=True)
+
+
+def _indented_json(value, depth: int = 0) -> str:
+    """`json.dumps(value, indent=2, ensure_ascii=False)` of plain JSON data (what `json.loads`
+    gives), the same text: texts by the json module's own C encoder, numbers as it writes them,
+    the layout by joins. The json module writes an indented document in pure Python, several times
+    slower (at ten million reports, 600,000 records and their sentences)."""
+    if isinstance(value, str):
+        return _JSON_TEXT(value)
+    if value is None or value is True or value is False:
+        return _JSON_CONSTANTS[value]
+    if isinstance(value, int):
+        return int.__repr__(value)
+    if isinstance(value, float):
+        return float.__repr__(value) if value == value and abs(value) != math.inf else json.dumps(value)
+    if isinstance(value, dict | list):
+        if not value:
+            return "{}" if isinstance(value, dict) else "[]"
+        inner, outer = "\n" + "  " * (depth + 1), "\n" + "  " * depth
+        if isinstance(value, list):
+            return "[" + inner + ("," + inner).join(_indented_json(item, depth + 1) for item in value) + outer + "]"
+        if not all(isinstance(key, str) for key in value):
+            raise TypeError("not plain JSON data: a key that is not text")
+        items = (_JSON_TEXT(key) + ": " + _indented_json(item, depth + 1) for key, item in value.items())
+        return "{" + inner + ("," + inner).join(items) + outer + "}"
+    raise TypeError(f"not plain JSON data: {type(value).__name__}")
+
+
+_JSON_TEXT = json.encoder.encode_basestring  # (the C one where the module has it), as `ensure_ascii=False` uses
+_JSON_CONSTANTS = {None: "null", True: "true", False: "false"}
 
 
 def _fmt_cell(value):
