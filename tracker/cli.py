@@ -743,9 +743,9 @@ def _sentences_by_claim(frame) -> dict[int, list[str]]:
 
     ids = frame["claim_id"].to_numpy()
     order = np.argsort(ids, kind="stable")
-    ids, texts = ids[order], frame["explanation"].to_numpy(dtype=object)[order]
-    starts = np.flatnonzero(np.diff(ids)) + 1
-    return dict(zip(ids[np.r_[0, starts]].tolist(), (part.tolist() for part in np.split(texts, starts)))) \
+    ids, texts = ids[order], frame["explanation"].to_numpy(dtype=object)[order].tolist()
+    bounds = (np.r_[0, np.flatnonzero(np.diff(ids)) + 1, len(ids)]).tolist()  # (one list, sliced per claim)
+    return dict(zip(ids[bounds[:-1]].tolist(), (texts[a:b] for a, b in zip(bounds[:-1], bounds[1:])))) \
         if len(ids) else {}
 
 
