@@ -422,9 +422,9 @@ def test_the_decay_tables_hold_each_columns_rows_and_own_sums_as_float32_only_wh
     split = rng.integers(0, n_steps + 1, 200)
     t_ref = np.where(split > 0, step_days[np.maximum(split - 1, 0)], 0.0) + 0.01
     got = sums.decayed_before(q_entity, seen, split, t_ref, half_life, step_days)
-    for column_step, own, _by_time, _steps, rows in sums._columns:
-        assert own.dtype == (np.float32 if narrow else np.float64) and len(rows) == len(own) == len(column_step)
-        assert (np.diff(rows) > 0).all()
+    for column_step, own, _by_time, _steps, ranks in sums._columns:
+        assert own.dtype == (np.float32 if narrow else np.float64) and len(own) == len(column_step)
+        assert forecast._rank(*ranks, np.array([len(sums.key)])) == len(own)  # a bit per row, one set per own sum
     assert not hasattr(sums, "_column_rank")
     for i in range(200):
         read = (entity == q_entity[i]) & (step < seen[i])
@@ -434,7 +434,8 @@ def test_the_decay_tables_hold_each_columns_rows_and_own_sums_as_float32_only_wh
 
 def _window_sums_plainly(sums, base, lower, upper, since, until, anchor, half_life):
     """`_RunningSums._window_sums` as it was first written: a fresh array and every search per
-    column, each column summed to its end (the arithmetic the faster one must repeat bit for bit)."""
+    column, each column summed to its end (the arithmetic the faster one must repeat bit for bit);
+    a column's rows are those whose own sum is not zero."""
     first, last = base + (lower if upper is not None else 0), base + (upper if upper is not None else lower)
     first_row, last_row = np.searchsorted(sums.key, first), np.searchsorted(sums.key, last)
     out = np.empty((len(base), sums.dims))
@@ -442,7 +443,8 @@ def _window_sums_plainly(sums, base, lower, upper, since, until, anchor, half_li
     lo, hi = int(np.searchsorted(days, since, side="left")), int(np.searchsorted(days, until, side="right"))
     weight = np.zeros(len(days))
     weight[lo:hi] = np.exp2((days[lo:hi] - anchor) / half_life)
-    for j, (step, own, by_time, steps, rows) in enumerate(sums._columns):
+    for j, (step, own, by_time, steps, _ranks) in enumerate(sums._columns):
+        rows = np.flatnonzero(np.diff(sums.sums[:, j]) != 0)
         begin, end = np.searchsorted(rows, first_row), np.searchsorted(rows, last_row)
         a, b = np.searchsorted(steps, lo), np.searchsorted(steps, hi)
         if b - a > len(steps) // 4:
@@ -477,6 +479,23 @@ def test_window_sums_are_those_summed_plainly_bit_for_bit(since, until):
             got = sums._window_sums(base, lower, up, since, until, 600.0, half_life)
             want = _window_sums_plainly(sums, base, lower, up, since, until, 600.0, half_life)
             assert got.tobytes() == want.tobytes()
+
+
+def test_rank_counts_the_flagged_rows_before_each_row_as_a_search_does():
+    # a column's rows found by counting bits (`_ranks`, `_rank`, `_bits_set`): the places a binary
+    # search of the flagged rows' numbers gives, for every row number up to the end, at lengths on
+    # and either side of a 64-bit word, none flagged, some, all
+    rng = np.random.default_rng(10)
+    for n in (0, 1, 63, 64, 65, 128, 1000, 4097):
+        for share in (0.0, 0.1, 0.5, 1.0):
+            flagged = rng.random(n) < share
+            every = np.arange(n + 1)
+            assert np.array_equal(forecast._rank(*forecast._ranks(flagged), every),
+                                  np.searchsorted(np.flatnonzero(flagged), every))
+    words = np.r_[rng.integers(0, 2**63, 1000, dtype=np.uint64) * np.uint64(2) + np.uint64(1),
+                  np.zeros(1, np.uint64), np.full(1, 2**64 - 1, np.uint64)]
+    want = np.array([bin(int(word)).count("1") for word in words])
+    assert np.array_equal(forecast._bits_set(words), want)
 
 
 def test_time_order_is_the_stable_order_packed_or_not():
