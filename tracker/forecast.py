@@ -445,7 +445,7 @@ class _RunningSums:
 
 def _ranks(flagged: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The table `_rank` counts flagged rows with: a bit per row in 64-bit words (a zero word past
-    the end), and per word the flagged rows before it. A 32nd of the memory of the flagged rows'
+    the end), and per word the flagged rows before it. A quarter of the memory of the flagged rows'
     numbers when a column moves at one row in four, and no binary search: the searches of those
     numbers, their misses in the cache, were most of the cost of a million reports' windows."""
     padded = np.zeros(((len(flagged) >> 6) + 1) * 64, dtype=bool)
