@@ -422,14 +422,95 @@ def test_the_decay_tables_hold_each_columns_rows_and_own_sums_as_float32_only_wh
     split = rng.integers(0, n_steps + 1, 200)
     t_ref = np.where(split > 0, step_days[np.maximum(split - 1, 0)], 0.0) + 0.01
     got = sums.decayed_before(q_entity, seen, split, t_ref, half_life, step_days)
-    for column_step, own, _by_time, _steps, rows in sums._columns:
-        assert own.dtype == (np.float32 if narrow else np.float64) and len(rows) == len(own) == len(column_step)
-        assert (np.diff(rows) > 0).all()
+    for column_step, own, _by_time, _steps, ranks in sums._columns:
+        assert own.dtype == (np.float32 if narrow else np.float64) and len(own) == len(column_step)
+        assert forecast._rank(*ranks, np.array([len(sums.key)])) == len(own)  # a bit per row, one set per own sum
     assert not hasattr(sums, "_column_rank")
     for i in range(200):
         read = (entity == q_entity[i]) & (step < seen[i])
         weights = np.exp2(-np.abs(step_days[step[read]] - t_ref[i]) / half_life)
         assert np.allclose(got[i], weights @ amounts[read], rtol=1e-9, atol=1e-12)
+
+
+def _window_sums_plainly(sums, base, lower, upper, since, until, anchor, half_life):
+    """`_RunningSums._window_sums` as it was first written: a fresh array and every search per
+    column, each column summed to its end (the arithmetic the faster one must repeat bit for bit);
+    a column's rows are those whose own sum is not zero."""
+    first, last = base + (lower if upper is not None else 0), base + (upper if upper is not None else lower)
+    first_row, last_row = np.searchsorted(sums.key, first), np.searchsorted(sums.key, last)
+    out = np.empty((len(base), sums.dims))
+    days = sums._step_days
+    lo, hi = int(np.searchsorted(days, since, side="left")), int(np.searchsorted(days, until, side="right"))
+    weight = np.zeros(len(days))
+    weight[lo:hi] = np.exp2((days[lo:hi] - anchor) / half_life)
+    for j, (step, own, by_time, steps, _ranks) in enumerate(sums._columns):
+        rows = np.flatnonzero(np.diff(sums.sums[:, j]) != 0)
+        begin, end = np.searchsorted(rows, first_row), np.searchsorted(rows, last_row)
+        a, b = np.searchsorted(steps, lo), np.searchsorted(steps, hi)
+        if b - a > len(steps) // 4:
+            values = own * weight[step]
+        else:
+            inside = np.sort(by_time[a:b])
+            values = own[inside] * weight[step[inside]]
+            begin, end = np.searchsorted(inside, begin), np.searchsorted(inside, end)
+        running = np.r_[0.0, np.cumsum(values)]
+        out[:, j] = running[end] - running[begin]
+    return out
+
+
+@pytest.mark.parametrize("since, until", [(-1e9, 1e9), (0.0, 150.0), (900.0, 1e9), (500.0, 520.0)])
+def test_window_sums_are_those_summed_plainly_bit_for_bit(since, until):
+    # the windows the half-life tries read (`_window_sums`: one buffer, bounds looked up once in
+    # sorted order, rows past the last bound left out) against the plain sums: every bit the same,
+    # most rows (a wide window) and a few (a narrow one), events before a stance and after it
+    rng = np.random.default_rng(8)
+    n_steps = 500
+    step_days = np.sort(rng.uniform(0, 1000, n_steps))
+    entity, step = rng.integers(0, 30, 5000), rng.integers(0, n_steps, 5000)
+    amounts = rng.integers(-1, 4, (5000, 6)) * 0.5
+    sums = forecast._RunningSums(entity, step, amounts, n_steps)
+    sums._by_column(step_days)
+    for n_queries, top in ((200, 30), (40, 12), (1, 3)):  # the last queries' entities: all, or the first few
+        q_entity = rng.integers(0, top, n_queries)
+        lower = rng.integers(0, n_steps + 1, n_queries)
+        upper = np.maximum(lower, rng.integers(0, n_steps + 1, n_queries))
+        base = q_entity.astype(np.int64) * sums.width
+        for up, half_life in ((None, 40.0), (upper, -40.0)):
+            got = sums._window_sums(base, lower, up, since, until, 600.0, half_life)
+            want = _window_sums_plainly(sums, base, lower, up, since, until, 600.0, half_life)
+            assert got.tobytes() == want.tobytes()
+
+
+def test_rank_counts_the_flagged_rows_before_each_row_as_a_search_does():
+    # a column's rows found by counting bits (`_ranks`, `_rank`, `_bits_set`): the places a binary
+    # search of the flagged rows' numbers gives, for every row number up to the end, at lengths on
+    # and either side of a 64-bit word, none flagged, some, all
+    rng = np.random.default_rng(10)
+    for n in (0, 1, 63, 64, 65, 128, 1000, 4097):
+        for share in (0.0, 0.1, 0.5, 1.0):
+            flagged = rng.random(n) < share
+            every = np.arange(n + 1)
+            assert np.array_equal(forecast._rank(*forecast._ranks(flagged), every),
+                                  np.searchsorted(np.flatnonzero(flagged), every))
+    words = np.r_[rng.integers(0, 2**63, 1000, dtype=np.uint64) * np.uint64(2) + np.uint64(1),
+                  np.zeros(1, np.uint64), np.full(1, 2**64 - 1, np.uint64)]
+    want = np.array([bin(int(word)).count("1") for word in words])
+    assert np.array_equal(forecast._bits_set(words), want)
+
+
+def test_time_order_is_the_stable_order_packed_or_not():
+    # a column's rows in time order (`_time_order`): one sort of (step, row) packed in an int64, or,
+    # for steps that do not fit, the stable argsort; ties in row order either way
+    rng = np.random.default_rng(9)
+    step = rng.integers(0, 50, 3000).astype(np.int32)  # many ties
+    in_time, steps = forecast._time_order(step)
+    assert in_time.dtype == np.int32 and steps.dtype == step.dtype
+    assert np.array_equal(in_time, np.argsort(step, kind="stable")) and np.array_equal(steps, np.sort(step))
+    wide = step.astype(np.int64) * 2**26  # past 2 ** 31: the fallback
+    in_time, steps = forecast._time_order(wide)
+    assert np.array_equal(in_time, np.argsort(wide, kind="stable")) and np.array_equal(steps, np.sort(wide))
+    empty = forecast._time_order(np.zeros(0, np.int32))
+    assert len(empty[0]) == len(empty[1]) == 0
 
 
 def test_sums_of_calls_added_by_column_are_those_of_their_vectors():
