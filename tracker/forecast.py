@@ -211,6 +211,52 @@ def _by_entity_then_step(entity: np.ndarray, step: np.ndarray, width: int) -> np
     return np.argsort(entity.astype(np.int64) * width + step, kind="stable")
 
 
+def _ascending(values: np.ndarray) -> bool:
+    """Whether the values never fall from one to the next."""
+    return bool(np.greater_equal(values[1:], values[:-1]).all())
+
+
+def _run_starts(values: np.ndarray) -> np.ndarray:
+    """Whether each value differs from the one before it (the first: True), without the copy
+    `np.r_` makes."""
+    new = np.empty(len(values), dtype=bool)
+    if len(values):
+        new[0] = True
+        np.not_equal(values[1:], values[:-1], out=new[1:])
+    return new
+
+
+_HALVES_BLOCK = 1 << 16  # amounts tested at a time (`_whole_halves`)
+
+
+def _whole_halves(amounts: np.ndarray) -> bool:
+    """Whether every amount is a half or whole number and the absolute amounts, doubled, sum to
+    below 2 ** 30: then any running sum of them, in halves, is a whole number an int32 holds and
+    a float64 sums exactly (tested a block at a time: no temporary of the amounts' size)."""
+    flat = amounts.ravel()
+    total = 0.0
+    for lo in range(0, len(flat), _HALVES_BLOCK):
+        doubled = flat[lo:lo + _HALVES_BLOCK] * 2.0
+        if not np.array_equal(doubled, np.trunc(doubled)):  # (a NaN or an infinity fails too)
+            return False
+        total += float(np.abs(doubled).sum())
+        if total >= 2**30:
+            return False
+    return True
+
+
+def _running_sums(own: np.ndarray, amounts: np.ndarray) -> np.ndarray:
+    """The running sums down the rows of `own` (the sums of `amounts`), in place as float64; or,
+    when every amount is a half or whole number and they cannot overflow (`_whole_halves`), as
+    int32 numbers of halves, summed so straight away (exact: every partial sum a whole number of
+    halves below 2 ** 30), without the float64 running sums' int32 copy and its comparison."""
+    if not _whole_halves(amounts):
+        return np.cumsum(own, axis=0, out=own)
+    own *= 2.0  # exact: a power of two
+    halves = own.astype(np.int32)
+    return np.cumsum(halves, axis=0, dtype=np.int32, out=halves)  # (in place: no cast copy)
+
+
 _COMPARE_ROWS = 1 << 16  # rows of running sums compared at a time (`_RunningSums`)
 
 
@@ -230,36 +276,41 @@ class _RunningSums:
         (events, k), event i adds amounts[i, j] to column columns[i, j] of a vector of `dims`."""
         self.width = n_steps + 1
         self.dims = amounts.shape[1] if columns is None else dims
-        key = entity.astype(np.int64) * self.width + step
+        # built in place: one array of the events' size rather than three (each a fresh mmap the
+        # kernel zeroes, at ten million reports 44 MB)
+        key = entity.astype(np.int64)
+        key *= self.width
+        key += step
         order = None
-        if len(key) and not (key[1:] >= key[:-1]).all():  # the store's events come in order already
+        if len(key) and not _ascending(key):  # the store's events come in order already
             order = _by_entity_then_step(entity, step, self.width)
-            key, step = key[order], step[order]
+            key, step = np.take(key, order), np.take(step, order)
         # one entity's events at one step act together: one row each (the store's level then holds
         # one row per verdict rather than one per credited report)
-        new = np.r_[True, key[1:] != key[:-1]] if len(key) else np.zeros(0, bool)
-        last = _narrow(np.flatnonzero(np.r_[new[1:], True])) if len(key) else np.zeros(0, np.int64)
+        new = _run_starts(key)
+        last = _narrow(np.r_[np.flatnonzero(new[1:]), len(key) - 1]) if len(key) else np.zeros(0, np.int64)
         self.key, self.step = key[last], step[last]
         # every array of one entry per event is let go as soon as it is read for the last time
         # (at ten million reports one is up to 56 MB, and the source level's float64 sums 260 MB)
         del key, step
         if columns is not None:
-            # each row's own sums (row i + 1: a row of zeros first), then their running sums, in
-            # place: the counts are sums of halves and whole numbers, exact in any order, so the
-            # events need not be gathered in order to be added
-            row = np.cumsum(new)
+            # each row's own sums (row i + 1: a row of zeros first), then their running sums: the
+            # counts are sums of halves and whole numbers, exact in any order, so the events need
+            # not be gathered in order to be added (row numbers as int32 where they fit)
+            row = np.cumsum(new, dtype=np.int32 if (len(last) + 1) * self.dims < 2**31 else np.int64)
             if order is not None:
                 in_order, row = row, np.empty_like(row)
                 row[order] = in_order
                 del in_order
                 order = None  # (read for the last time)
             np.multiply(row, self.dims, out=row)  # in place: one array of the events' size fewer at once
-            own = np.bincount((row[:, None] + columns).ravel(), weights=amounts.ravel(),
+            index = np.add(row[:, None], columns, dtype=np.intp)  # (bincount reads intp: no copy)
+            del row, new
+            own = np.bincount(index.ravel(), weights=amounts.ravel(),
                               minlength=(len(last) + 1) * self.dims).astype(np.float64, copy=False)  # (no events: int)
-            del row
-            self.sums = own.reshape(len(last) + 1, self.dims)  # row i: the sums before row i
+            del index
+            self.sums = _running_sums(own.reshape(len(last) + 1, self.dims), amounts)  # row i: the sums before row i
             del own
-            np.cumsum(self.sums, axis=0, out=self.sums)
         else:
             self.sums = np.empty((len(last) + 1, self.dims))  # row i: the sums before row i
             self.sums[0] = 0.0
@@ -271,8 +322,16 @@ class _RunningSums:
             else:
                 summed = np.cumsum(amounts, axis=0)
             np.take(summed, last, axis=0, out=self.sums[1:])
-            del summed
-        del new, order
+            del summed, new, order
+        self.halves = self.sums.dtype == np.int32  # (summed as halves already: `_running_sums`)
+        if not self.halves:
+            self._as_halves()
+        self.step = self.step.astype(np.int32, copy=False) if self.width < 2**31 else self.step
+        self.entity_start = self._entity_starts()
+        self._columns: list | None = None  # see `_by_column`, once decay asks for it
+
+    def _as_halves(self) -> None:
+        """Float64 sums as int32 numbers of halves when each is a half or whole number in range."""
         # counts of halves and whole calls (every level's, every topic's) are kept as int32 numbers
         # of halves: a third of the float64s' memory (the sums are exact either way, and so is
         # every difference read from them)
@@ -291,11 +350,19 @@ class _RunningSums:
             del halves
         if not self.halves:
             self.sums *= 0.5
-        self.step = self.step.astype(np.int32) if self.width < 2**31 else self.step
-        # where each row's entity starts
-        new = np.r_[True, self.key[1:] // self.width != self.key[:-1] // self.width] if len(last) else np.zeros(0, bool)
-        self.entity_start = _narrow(np.maximum.accumulate(np.where(new, np.arange(len(new)), 0)) if len(new) else last)
-        self._columns: list | None = None  # see `_by_column`, once decay asks for it
+
+    def _entity_starts(self) -> np.ndarray:
+        """Per row, the row where its entity's rows start (int32 where the rows fit)."""
+        rows = len(self.key)
+        if not rows:
+            return np.zeros(0, np.int32)
+        entity = self.key // self.width
+        new = _run_starts(entity)
+        del entity
+        # each row's number where an entity starts, else 0: their running maximum, in place
+        start = np.arange(rows, dtype=np.int32 if rows < 2**31 else np.int64)
+        start[~new] = 0
+        return np.maximum.accumulate(start, out=start)
 
     def _difference(self, later: np.ndarray, earlier: np.ndarray) -> np.ndarray:
         """The sums at rows `later` less those at rows `earlier`, as float64."""
