@@ -216,6 +216,27 @@ def _ascending(values: np.ndarray) -> bool:
     return bool(np.greater_equal(values[1:], values[:-1]).all())
 
 
+def _in_key_order(entity: np.ndarray, step: np.ndarray) -> bool:
+    """Whether events are sorted by entity, then step (as their keys entity * width + step are,
+    every step below the width), tested without making the keys."""
+    if len(entity) < 2:
+        return True
+    later, earlier = entity[1:], entity[:-1]
+    return bool(((later > earlier) | (later == earlier) & (step[1:] >= step[:-1])).all())
+
+
+def _last_of_runs(new: np.ndarray) -> np.ndarray:
+    """The place of the last of each run of values (`new` marks where each starts), as `_narrow`
+    of `np.flatnonzero` gives them: picked from int32 numbers where they fit (no int64 copy)."""
+    ends = np.empty(len(new), dtype=bool)
+    if len(new):
+        ends[:-1] = new[1:]
+        ends[-1] = True
+    if len(new) < 2**31:
+        return np.arange(len(new), dtype=np.int32)[ends]
+    return _narrow(np.flatnonzero(ends))
+
+
 def _run_starts(values: np.ndarray) -> np.ndarray:
     """Whether each value differs from the one before it (the first: True), without the copy
     `np.r_` makes."""
@@ -292,19 +313,19 @@ class _RunningSums:
         (events, k), event i adds amounts[i, j] to column columns[i, j] of a vector of `dims`."""
         self.width = n_steps + 1
         self.dims = amounts.shape[1] if columns is None else dims
-        # built in place: one array of the events' size rather than three (each a fresh mmap the
-        # kernel zeroes, at ten million reports 44 MB)
+        order = None
+        if not _in_key_order(entity, step):  # the store's events come in order already
+            order = _by_entity_then_step(entity, step, self.width)
+            entity, step = np.take(entity, order), np.take(step, order)
+        # the keys made once, in order and in place: one array of the events' size rather than
+        # four (each a fresh mmap the kernel zeroes, at ten million reports 44 MB)
         key = entity.astype(np.int64)
         key *= self.width
         key += step
-        order = None
-        if len(key) and not _ascending(key):  # the store's events come in order already
-            order = _by_entity_then_step(entity, step, self.width)
-            key, step = np.take(key, order), np.take(step, order)
         # one entity's events at one step act together: one row each (the store's level then holds
         # one row per verdict rather than one per credited report)
         new = _run_starts(key)
-        last = _narrow(np.r_[np.flatnonzero(new[1:]), len(key) - 1]) if len(key) else np.zeros(0, np.int64)
+        last = _last_of_runs(new)
         self.key, self.step = key[last], step[last]
         # every array of one entry per event is let go as soon as it is read for the last time
         # (at ten million reports one is up to 56 MB, and the source level's float64 sums 260 MB)
@@ -376,7 +397,11 @@ class _RunningSums:
         rows = len(self.key)
         if not rows:
             return np.zeros(0, np.int32)
-        entity = self.key // self.width
+        # the rows' entities as int32 where they fit, divided without an int64 copy
+        low, high = int(self.key[0]) // self.width, int(self.key[-1]) // self.width
+        small = -(2**31) <= low and high < 2**31
+        entity = np.floor_divide(self.key, self.width, out=np.empty(rows, np.int32 if small else np.int64),
+                                 casting="unsafe")
         new = _run_starts(entity)
         del entity
         # each row's number where an entity starts, else 0: their running maximum, in place
@@ -663,7 +688,7 @@ def _lookup(codes: pd.Series, ids: np.ndarray, dtype) -> np.ndarray:
         at = np.array(ids, dtype=np.int32 if small else np.int64)
         at -= low - 1
         np.clip(at, 0, span + 1, out=at)
-        return np.take(table, at)
+        return table[at]  # (indexing, not np.take: no intp copy of int32 places)
     ids = np.asarray(ids, dtype=np.int64)
     order = np.argsort(keys, kind="stable")
     at = np.minimum(np.searchsorted(keys[order], ids), len(keys) - 1)
@@ -776,21 +801,16 @@ def _level_sums(reports: _ReportsByClaim, maps: dict, claim: np.ndarray, decided
     lengths = count[ev_rev]
     take = _segments(start[ev_rev], lengths, len(row_rev))
     del row_rev
-    # each row's value and sign are its event's revision's and its event's: repeated per event,
-    # not gathered by row
-    r_value = np.repeat(value[ev_rev], lengths)
-    r_sign = np.repeat(ev_sign, lengths)
-    # each row's right and wrong call of its stance: columns 2 * stance (true) and 2 * stance + 1,
-    # written in place (the same products, without three temporaries of the rows' size)
-    amounts = np.empty((len(take), 2))
-    np.multiply(r_sign, r_value, out=amounts[:, 0])
-    np.subtract(1.0, r_value, out=r_value)
-    np.multiply(r_sign, r_value, out=amounts[:, 1])
-    del r_sign, r_value
+    # each row's right and wrong call of its stance: columns 2 * stance (true) and 2 * stance + 1;
+    # a row's value and sign are its event's revision's and its event's, so the same products are
+    # made once per event and repeated (no temporaries of the rows' size)
+    e_value = value[ev_rev]
+    amounts = np.repeat(np.c_[ev_sign * e_value, ev_sign * (1.0 - e_value)], lengths, axis=0)
+    del e_value
     r_code = row_code[take]
     columns = np.c_[r_code * 2, r_code * 2 + 1]
     del r_code, row_code
-    source_ids = np.take(_narrow_ids(row_source), take)  # (int32 gathered: half the bytes)
+    source_ids = _narrow_ids(row_source)[take]  # (int32 gathered: half the bytes)
     del row_source, take
     r_step = np.repeat(ev_step.astype(np.int32) if n < 2**31 else ev_step, lengths)
     levels = {}
