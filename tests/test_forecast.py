@@ -589,3 +589,14 @@ def test_credit_row_segments_and_the_blockwise_time_order_check(monkeypatch):
     assert forecast._ReportsByClaim(reports).rank is None  # each claim's reports in time order, missing last
     late = reports.assign(reported_at=times[[0, 1, 2, 3, 4, 5, 6]].where(np.arange(7) != 3, times[0]))
     assert forecast._ReportsByClaim(late).rank is not None  # the fourth report before the third
+
+
+def test_key_order_and_last_rows_of_runs_without_the_keys():
+    entity, step = np.array([-1, -1, 0, 0, 2]), np.array([3, 5, 0, 0, 1])
+    assert forecast._in_key_order(entity, step) and forecast._in_key_order(entity[:1], step[:1])
+    assert not forecast._in_key_order(entity[[0, 2, 1]], step[[0, 2, 1]])  # a lower entity after a higher
+    assert not forecast._in_key_order(entity[[1, 0]], step[[1, 0]])  # one entity's steps falling
+    new = forecast._run_starts(entity * 10 + step)
+    last = forecast._last_of_runs(new)
+    assert last.tolist() == [0, 1, 3, 4] and last.dtype == np.int32
+    assert forecast._last_of_runs(new[:0]).dtype == np.int32 and not len(forecast._last_of_runs(new[:0]))
