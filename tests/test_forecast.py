@@ -571,7 +571,9 @@ def test_entity_codes_are_the_narrowed_codes_of_the_ids():
     dense = pd.Series(rng.integers(-1, 50, 1000), index=rng.choice(np.arange(100, 2500), 1000, replace=False))
     sparse = pd.Series(np.arange(300), index=rng.choice(np.arange(0, 10**9), 300, replace=False))
     wide = pd.Series([2**40, 7], index=[10, 11])
-    for codes in (dense, sparse, wide, pd.Series([], dtype=np.int64)):
+    lowest = pd.Series([3, 4], index=[-(2**31), -(2**31) + 1])  # places past int32's reach: int64 ones
+    ids = np.r_[ids, -(2**31), -(2**31) + 1]
+    for codes in (dense, sparse, wide, lowest, pd.Series([], dtype=np.int64)):
         want = codes.reindex(ids).fillna(-1).to_numpy(dtype=np.int64)
         assert np.array_equal(forecast._codes_of(codes, ids), want) and forecast._codes_of(codes, ids).dtype == np.int64
         for kind in (np.int64, np.int32):

@@ -684,7 +684,8 @@ def _lookup(codes: pd.Series, ids: np.ndarray, dtype) -> np.ndarray:
         table[keys - low + 1] = values
         ids = np.asarray(ids)
         # int32 places where the ids' are int32 and their places fit: half the bytes
-        small = ids.dtype == np.int32 and len(ids) and int(ids.min()) - low + 1 >= 0 and int(ids.max()) - low + 1 < 2**31
+        small = (ids.dtype == np.int32 and len(ids) and low - 1 >= -(2**31) and int(ids.min()) - low + 1 >= 0
+                 and int(ids.max()) - low + 1 < 2**31)
         at = np.array(ids, dtype=np.int32 if small else np.int64)
         at -= low - 1
         np.clip(at, 0, span + 1, out=at)
@@ -827,8 +828,8 @@ def _level_sums(reports: _ReportsByClaim, maps: dict, claim: np.ndarray, decided
 
 def _segments(starts: np.ndarray, lengths: np.ndarray, rows: int) -> np.ndarray:
     """Row numbers of consecutive runs: `lengths[i]` rows from `starts[i]`, one run after another
-    (int32 when the `rows` they number fit: half the memory of the int64s)."""
-    dtype = np.int32 if rows < 2**31 else np.int64
+    (int32 when the `rows` they number, and the runs' rows, fit: half the memory of the int64s)."""
+    dtype = np.int32 if rows < 2**31 and int(lengths.sum()) < 2**31 else np.int64
     offsets = (starts - (np.cumsum(lengths) - lengths)).astype(dtype)
     take = np.repeat(offsets, lengths)
     take += np.arange(len(take), dtype=dtype)  # (in place)
