@@ -644,3 +644,73 @@ def test_a_store_with_claims_and_no_outcome_yet_is_scored_without_error(ledger):
     assert scoring.predict_at_report_time(evidence)["p_true"].notna().all()
     assessed = selfscore.assess(evidence, forecast.fit(evidence))
     assert assessed.calibration.claims == 0
+
+
+def test_sums_of_halves_added_a_block_at_a_time_are_those_the_float_sums_give(monkeypatch):
+    # the replay sums credit rows of half or whole amounts straight into int32 halves, a block of
+    # events at a time: the same rows and sums, bit for bit, as the float64 sums it falls back to
+    # (amounts that are not halves, or that could overflow an int32)
+    rng = np.random.default_rng(7)
+    n_steps, n = 300, 5000
+    entity, step = rng.integers(-1, 40, n), np.sort(rng.integers(0, n_steps, n))
+    columns = np.c_[rng.integers(0, 3, n) * 2, np.zeros(n, np.int64)]
+    columns[:, 1] = columns[:, 0] + 1
+    amounts = rng.choice([-1.0, -0.5, 0.0, 0.5, 1.0], (n, 2))
+    monkeypatch.setattr(forecast, "_SUM_BLOCK", 97)  # blocks that split rows between them
+    assert forecast._whole_halves(amounts)
+    for order in (np.arange(n), np.lexsort((step, entity))):  # out of order, and in it
+        blocks = forecast._RunningSums(entity[order], step[order], amounts[order], n_steps, columns[order], 6)
+        with monkeypatch.context() as m:
+            m.setattr(forecast, "_whole_halves", lambda amounts: False)  # the float64 sums
+            floats = forecast._RunningSums(entity[order], step[order], amounts[order], n_steps, columns[order], 6)
+        assert blocks.halves and floats.halves and blocks.sums.dtype == floats.sums.dtype == np.int32
+        for name in ("key", "step", "sums", "entity_start"):
+            got, want = getattr(blocks, name), getattr(floats, name)
+            assert got.dtype == want.dtype and np.array_equal(got, want)
+    # not halves, infinite, or too large a total: no int32 halves straight away
+    assert not forecast._whole_halves(np.c_[amounts[:, :1], np.full(n, 0.3)])
+    assert not forecast._whole_halves(np.array([[1.0, np.inf]])) and not forecast._whole_halves(np.array([[np.nan]]))
+    assert not forecast._whole_halves(np.full((2**16 + 1, 2), 2.0**14))
+    fractions = forecast._RunningSums(entity, step, np.c_[amounts[:, :1], np.full(n, 0.3)], n_steps, columns, 6)
+    assert not fractions.halves and fractions.sums.dtype == np.float64
+    empty = forecast._RunningSums(entity[:0], step[:0], amounts[:0], n_steps, columns[:0], 6)
+    assert empty.halves and empty.sums.shape == (1, 6) and not empty.sums.any()
+
+
+def test_entity_codes_are_the_narrowed_codes_of_the_ids():
+    rng = np.random.default_rng(8)
+    ids = rng.integers(-5, 3000, 20_000)
+    dense = pd.Series(rng.integers(-1, 50, 1000), index=rng.choice(np.arange(100, 2500), 1000, replace=False))
+    sparse = pd.Series(np.arange(300), index=rng.choice(np.arange(0, 10**9), 300, replace=False))
+    wide = pd.Series([2**40, 7], index=[10, 11])
+    lowest = pd.Series([3, 4], index=[-(2**31), -(2**31) + 1])  # places past int32's reach: int64 ones
+    ids = np.r_[ids, -(2**31), -(2**31) + 1]
+    for codes in (dense, sparse, wide, lowest, pd.Series([], dtype=np.int64)):
+        want = codes.reindex(ids).fillna(-1).to_numpy(dtype=np.int64)
+        assert np.array_equal(forecast._codes_of(codes, ids), want) and forecast._codes_of(codes, ids).dtype == np.int64
+        for kind in (np.int64, np.int32):
+            got = forecast._entity_codes(codes, ids.astype(kind))
+            assert np.array_equal(got, want) and got.dtype == forecast._narrow_ids(want).dtype
+
+
+def test_credit_row_segments_and_the_blockwise_time_order_check(monkeypatch):
+    starts, lengths = np.array([5, 0, 9, 2]), np.array([2, 0, 3, 1])
+    assert forecast._segments(starts, lengths, 12).tolist() == [5, 6, 9, 10, 11, 2]
+    monkeypatch.setattr(forecast, "_ORDER_BLOCK", 3)  # checked in blocks smaller than a claim's run
+    times = pd.to_datetime(["2026-01-01", "2026-01-02", "2026-01-03", "2026-01-04", "2026-01-01", None, None], utc=True)
+    reports = pd.DataFrame({"claim_id": [1, 1, 1, 1, 2, 2, 2], "source_id": 1, "via_source_id": -1,
+                            "stance": "confirmed", "reported_at": times})
+    assert forecast._ReportsByClaim(reports).rank is None  # each claim's reports in time order, missing last
+    late = reports.assign(reported_at=times[[0, 1, 2, 3, 4, 5, 6]].where(np.arange(7) != 3, times[0]))
+    assert forecast._ReportsByClaim(late).rank is not None  # the fourth report before the third
+
+
+def test_key_order_and_last_rows_of_runs_without_the_keys():
+    entity, step = np.array([-1, -1, 0, 0, 2]), np.array([3, 5, 0, 0, 1])
+    assert forecast._in_key_order(entity, step) and forecast._in_key_order(entity[:1], step[:1])
+    assert not forecast._in_key_order(entity[[0, 2, 1]], step[[0, 2, 1]])  # a lower entity after a higher
+    assert not forecast._in_key_order(entity[[1, 0]], step[[1, 0]])  # one entity's steps falling
+    new = forecast._run_starts(entity * 10 + step)
+    last = forecast._last_of_runs(new)
+    assert last.tolist() == [0, 1, 3, 4] and last.dtype == np.int32
+    assert forecast._last_of_runs(new[:0]).dtype == np.int32 and not len(forecast._last_of_runs(new[:0]))

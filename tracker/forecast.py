@@ -211,6 +211,89 @@ def _by_entity_then_step(entity: np.ndarray, step: np.ndarray, width: int) -> np
     return np.argsort(entity.astype(np.int64) * width + step, kind="stable")
 
 
+def _ascending(values: np.ndarray) -> bool:
+    """Whether the values never fall from one to the next."""
+    return bool(np.greater_equal(values[1:], values[:-1]).all())
+
+
+def _in_key_order(entity: np.ndarray, step: np.ndarray) -> bool:
+    """Whether events are sorted by entity, then step (as their keys entity * width + step are,
+    every step below the width), tested without making the keys."""
+    if len(entity) < 2:
+        return True
+    later, earlier = entity[1:], entity[:-1]
+    return bool(((later > earlier) | (later == earlier) & (step[1:] >= step[:-1])).all())
+
+
+def _last_of_runs(new: np.ndarray) -> np.ndarray:
+    """The place of the last of each run of values (`new` marks where each starts), as `_narrow`
+    of `np.flatnonzero` gives them: picked from int32 numbers where they fit (no int64 copy)."""
+    ends = np.empty(len(new), dtype=bool)
+    if len(new):
+        ends[:-1] = new[1:]
+        ends[-1] = True
+    if len(new) < 2**31:
+        return np.arange(len(new), dtype=np.int32)[ends]
+    return _narrow(np.flatnonzero(ends))
+
+
+def _run_starts(values: np.ndarray) -> np.ndarray:
+    """Whether each value differs from the one before it (the first: True), without the copy
+    `np.r_` makes."""
+    new = np.empty(len(values), dtype=bool)
+    if len(values):
+        new[0] = True
+        np.not_equal(values[1:], values[:-1], out=new[1:])
+    return new
+
+
+_HALVES_BLOCK = 1 << 16  # amounts tested at a time (`_whole_halves`)
+
+
+def _whole_halves(amounts: np.ndarray) -> bool:
+    """Whether every amount is a half or whole number and the absolute amounts, doubled, sum to
+    below 2 ** 30: then any running sum of them, in halves, is a whole number an int32 holds and
+    a float64 sums exactly (tested a block at a time: no temporary of the amounts' size)."""
+    flat = amounts.ravel()
+    total = 0.0
+    for lo in range(0, len(flat), _HALVES_BLOCK):
+        doubled = flat[lo:lo + _HALVES_BLOCK] * 2.0
+        if not np.array_equal(doubled, np.trunc(doubled)):  # (a NaN or an infinity fails too)
+            return False
+        total += float(np.abs(doubled).sum())
+        if total >= 2**30:
+            return False
+    return True
+
+
+_SUM_BLOCK = 1 << 18  # events summed at a time (`_halves_in_blocks`): own sums of at most 12 MB
+
+
+def _halves_in_blocks(new: np.ndarray, order: np.ndarray | None, amounts: np.ndarray, columns: np.ndarray,
+                      rows: int, dims: int) -> np.ndarray:
+    """The running sums (row i: the sums before row i), as int32 numbers of halves, of events of
+    half or whole amounts (`_whole_halves`) that `columns` place: `new` marks the events (in the
+    order `order` sorts them) that start a row. Summed a block of events at a time in that order,
+    so the only array of the sums' size made is the result: no float64 own sums (260 MB for the
+    source level at ten million reports), no index of every event. Exact in any order: every
+    partial sum is a whole number of halves below 2 ** 30."""
+    row = np.cumsum(new, dtype=np.int32 if rows < 2**31 else np.int64)  # each event's row, plus 1
+    halves = np.zeros((rows + 1, dims), np.int32)
+    flat = halves.ravel()
+    for lo in range(0, len(row), _SUM_BLOCK):
+        hi = min(lo + _SUM_BLOCK, len(row))
+        if order is None:
+            block, weights = columns[lo:hi], amounts[lo:hi]
+        else:  # (np.take: gathered several times faster than by indexing)
+            block, weights = np.take(columns, order[lo:hi], axis=0), np.take(amounts, order[lo:hi], axis=0)
+        first, past = int(row[lo]), int(row[hi - 1]) + 1  # the block's rows (a row may span two blocks)
+        index = (row[lo:hi] - first).astype(np.intp)[:, None] * dims + block
+        own = np.bincount(index.ravel(), weights=weights.ravel(), minlength=(past - first) * dims)
+        own *= 2.0  # exact: a power of two
+        flat[first * dims:past * dims] += own.astype(np.int32)
+    return np.cumsum(halves, axis=0, dtype=np.int32, out=halves)  # (in place: no cast copy)
+
+
 _COMPARE_ROWS = 1 << 16  # rows of running sums compared at a time (`_RunningSums`)
 
 
@@ -230,33 +313,42 @@ class _RunningSums:
         (events, k), event i adds amounts[i, j] to column columns[i, j] of a vector of `dims`."""
         self.width = n_steps + 1
         self.dims = amounts.shape[1] if columns is None else dims
-        key = entity.astype(np.int64) * self.width + step
         order = None
-        if len(key) and not (key[1:] >= key[:-1]).all():  # the store's events come in order already
+        if not _in_key_order(entity, step):  # the store's events come in order already
             order = _by_entity_then_step(entity, step, self.width)
-            key, step = key[order], step[order]
+            entity, step = np.take(entity, order), np.take(step, order)
+        # the keys made once, in order and in place: one array of the events' size rather than
+        # four (each a fresh mmap the kernel zeroes, at ten million reports 44 MB)
+        key = entity.astype(np.int64)
+        key *= self.width
+        key += step
         # one entity's events at one step act together: one row each (the store's level then holds
         # one row per verdict rather than one per credited report)
-        new = np.r_[True, key[1:] != key[:-1]] if len(key) else np.zeros(0, bool)
-        last = _narrow(np.flatnonzero(np.r_[new[1:], True])) if len(key) else np.zeros(0, np.int64)
+        new = _run_starts(key)
+        last = _last_of_runs(new)
         self.key, self.step = key[last], step[last]
         # every array of one entry per event is let go as soon as it is read for the last time
         # (at ten million reports one is up to 56 MB, and the source level's float64 sums 260 MB)
         del key, step
-        if columns is not None:
-            # each row's own sums (row i + 1: a row of zeros first), then their running sums, in
-            # place: the counts are sums of halves and whole numbers, exact in any order, so the
-            # events need not be gathered in order to be added
-            row = np.cumsum(new)
+        if columns is not None and _whole_halves(amounts):
+            self.sums = _halves_in_blocks(new, order, amounts, columns, len(last), self.dims)
+            del new, order
+        elif columns is not None:
+            # each row's own sums (row i + 1: a row of zeros first), then their running sums: the
+            # counts are sums of halves and whole numbers, exact in any order, so the events need
+            # not be gathered in order to be added (row numbers as int32 where they fit)
+            row = np.cumsum(new, dtype=np.int32 if (len(last) + 1) * self.dims < 2**31 else np.int64)
             if order is not None:
                 in_order, row = row, np.empty_like(row)
                 row[order] = in_order
                 del in_order
                 order = None  # (read for the last time)
             np.multiply(row, self.dims, out=row)  # in place: one array of the events' size fewer at once
-            own = np.bincount((row[:, None] + columns).ravel(), weights=amounts.ravel(),
+            index = np.add(row[:, None], columns, dtype=np.intp)  # (bincount reads intp: no copy)
+            del row, new
+            own = np.bincount(index.ravel(), weights=amounts.ravel(),
                               minlength=(len(last) + 1) * self.dims).astype(np.float64, copy=False)  # (no events: int)
-            del row
+            del index
             self.sums = own.reshape(len(last) + 1, self.dims)  # row i: the sums before row i
             del own
             np.cumsum(self.sums, axis=0, out=self.sums)
@@ -271,8 +363,16 @@ class _RunningSums:
             else:
                 summed = np.cumsum(amounts, axis=0)
             np.take(summed, last, axis=0, out=self.sums[1:])
-            del summed
-        del new, order
+            del summed, new, order
+        self.halves = self.sums.dtype == np.int32  # (summed as halves already: `_halves_in_blocks`)
+        if not self.halves:
+            self._as_halves()
+        self.step = self.step.astype(np.int32, copy=False) if self.width < 2**31 else self.step
+        self.entity_start = self._entity_starts()
+        self._columns: list | None = None  # see `_by_column`, once decay asks for it
+
+    def _as_halves(self) -> None:
+        """Float64 sums as int32 numbers of halves when each is a half or whole number in range."""
         # counts of halves and whole calls (every level's, every topic's) are kept as int32 numbers
         # of halves: a third of the float64s' memory (the sums are exact either way, and so is
         # every difference read from them)
@@ -291,11 +391,23 @@ class _RunningSums:
             del halves
         if not self.halves:
             self.sums *= 0.5
-        self.step = self.step.astype(np.int32) if self.width < 2**31 else self.step
-        # where each row's entity starts
-        new = np.r_[True, self.key[1:] // self.width != self.key[:-1] // self.width] if len(last) else np.zeros(0, bool)
-        self.entity_start = _narrow(np.maximum.accumulate(np.where(new, np.arange(len(new)), 0)) if len(new) else last)
-        self._columns: list | None = None  # see `_by_column`, once decay asks for it
+
+    def _entity_starts(self) -> np.ndarray:
+        """Per row, the row where its entity's rows start (int32 where the rows fit)."""
+        rows = len(self.key)
+        if not rows:
+            return np.zeros(0, np.int32)
+        # the rows' entities as int32 where they fit, divided without an int64 copy
+        low, high = int(self.key[0]) // self.width, int(self.key[-1]) // self.width
+        small = -(2**31) <= low and high < 2**31
+        entity = np.floor_divide(self.key, self.width, out=np.empty(rows, np.int32 if small else np.int64),
+                                 casting="unsafe")
+        new = _run_starts(entity)
+        del entity
+        # each row's number where an entity starts, else 0: their running maximum, in place
+        start = np.arange(rows, dtype=np.int32 if rows < 2**31 else np.int64)
+        start[~new] = 0
+        return np.maximum.accumulate(start, out=start)
 
     def _difference(self, later: np.ndarray, earlier: np.ndarray) -> np.ndarray:
         """The sums at rows `later` less those at rows `earlier`, as float64."""
@@ -511,6 +623,9 @@ class _ByClaim:
         return self.order[np.repeat(start, count) + offset], query
 
 
+_ORDER_BLOCK = 1 << 20  # rows whose time order is checked at a time (`_ReportsByClaim._in_time_order`)
+
+
 class _ReportsByClaim(_ByClaim):
     """The reports, found by claim; and their columns as numbers (the stance as its place in
     `STANCES`), which the latest stances are picked from without handling a string."""
@@ -526,7 +641,7 @@ class _ReportsByClaim(_ByClaim):
         self.claim = ids(claims)
         self.source = ids(reports["source_id"].to_numpy(dtype=np.int64))
         self.via = ids(reports["via_source_id"].to_numpy(dtype=np.int64))
-        self.code = _stance_codes(reports["stance"]).astype(np.int8)
+        self.code = _stance_codes(reports["stance"])
         # each row's place in time order (missing times last, ties in the rows' order): the rows
         # `latest` is given keep that order within each key, so the rank orders them as time does
         same = claims[1:] == claims[:-1]
@@ -543,8 +658,13 @@ class _ReportsByClaim(_ByClaim):
     def _in_time_order(self, same: np.ndarray) -> bool:
         """Whether each run of rows `same` joins (one claim's) is in time order, missing times last."""
         when = self.when
-        later, earlier = when[1:][same], when[:-1][same]
-        return bool(((later >= earlier) & (earlier != _NAT) | (later == _NAT)).all())
+        # a block of rows at a time: no copies of the times (80 MB each at ten million reports)
+        for lo in range(0, len(same), _ORDER_BLOCK):
+            joined = same[lo:lo + _ORDER_BLOCK]
+            later, earlier = when[lo + 1:lo + 1 + len(joined)][joined], when[lo:lo + len(joined)][joined]
+            if not ((later >= earlier) & (earlier != _NAT) | (later == _NAT)).all():
+                return False
+        return True
 
     def latest(self, rows: np.ndarray, key: np.ndarray) -> dict:
         """`latest_stances` of these reports' rows grouped by `key`, as arrays: key, claim_id,
@@ -601,28 +721,49 @@ def _narrow_ids(values: np.ndarray) -> np.ndarray:
 def _stance_codes(stance: pd.Series) -> np.ndarray:
     """Each stance's place in `STANCES` (-1 for anything else), compared without Python strings."""
     found, names = pd.factorize(stance)  # missing: -1, which the table's last entry maps to -1
-    table = np.array([STANCES.index(name) if name in STANCES else -1 for name in names] + [-1], dtype=np.int64)
-    return table[found]
+    table = np.array([STANCES.index(name) if name in STANCES else -1 for name in names] + [-1], dtype=np.int8)
+    return table[found]  # (int8: a byte per report, not eight)
 
 
 def _codes_of(codes: pd.Series, ids: np.ndarray) -> np.ndarray:
     """`codes.reindex(ids).fillna(-1)` for an integer index and integer codes, looked up in a
     dense table (or by binary search when the index is too sparse for one)."""
+    return _lookup(codes, ids, np.int64)
+
+
+def _entity_codes(codes: pd.Series, ids: np.ndarray) -> np.ndarray:
+    """`_narrow_ids(_codes_of(codes, ids))`: from an int32 table when every code fits one (no
+    int64 codes of the ids' size to narrow afterwards)."""
+    values = codes.to_numpy(dtype=np.int64)
+    if not len(values) or (int(values.min()) >= -(2**31) and int(values.max()) < 2**31):
+        return _lookup(codes, ids, np.int32)
+    return _narrow_ids(_codes_of(codes, ids))
+
+
+def _lookup(codes: pd.Series, ids: np.ndarray, dtype) -> np.ndarray:
+    """`_codes_of`, the codes as `dtype` (which must hold every one of them)."""
     keys = codes.index.to_numpy(dtype=np.int64)
     values = codes.to_numpy(dtype=np.int64)
-    ids = np.asarray(ids, dtype=np.int64)
     if not len(keys):
-        return np.full(len(ids), -1, dtype=np.int64)
+        return np.full(len(ids), -1, dtype=dtype)
     low, span = int(keys.min()), int(keys.max()) - int(keys.min()) + 1
     if span <= 4 * len(keys) + 1024:
-        table = np.full(span, -1, dtype=np.int64)
-        table[keys - low] = values
-        at = ids - low
-        inside = (at >= 0) & (at < span)
-        return np.where(inside, table[np.where(inside, at, 0)], -1)
+        # a slot either side for the ids outside the keys' span, which the clip sends there: one
+        # array of the ids' size made and read in place, not five
+        table = np.full(span + 2, -1, dtype=dtype)
+        table[keys - low + 1] = values
+        ids = np.asarray(ids)
+        # int32 places where the ids' are int32 and their places fit: half the bytes
+        small = (ids.dtype == np.int32 and len(ids) and low - 1 >= -(2**31) and int(ids.min()) - low + 1 >= 0
+                 and int(ids.max()) - low + 1 < 2**31)
+        at = np.array(ids, dtype=np.int32 if small else np.int64)
+        at -= low - 1
+        np.clip(at, 0, span + 1, out=at)
+        return table[at]  # (indexing, not np.take: no intp copy of int32 places)
+    ids = np.asarray(ids, dtype=np.int64)
     order = np.argsort(keys, kind="stable")
     at = np.minimum(np.searchsorted(keys[order], ids), len(keys) - 1)
-    return np.where(keys[order][at] == ids, values[order][at], -1)
+    return np.where(keys[order][at] == ids, values[order][at], -1).astype(dtype, copy=False)
 
 
 def _entity_maps(sources: pd.DataFrame) -> dict:
@@ -722,28 +863,30 @@ def _level_sums(reports: _ReportsByClaim, maps: dict, claim: np.ndarray, decided
     is dropped once the next is made from it, and the steps are int32, as the sums keep them."""
     n = len(claim)
     row_rev, row_code, row_source = _credit_rows(reports, claim, decided, value)
-    by_rev = np.argsort(row_rev, kind="stable")
-    row_rev, row_code, row_source = row_rev[by_rev], row_code[by_rev], row_source[by_rev]
-    del by_rev
+    if not _ascending(row_rev):  # (`latest` gives them by revision already: no sort, no gathers)
+        by_rev = np.argsort(row_rev, kind="stable")
+        row_rev, row_code, row_source = row_rev[by_rev], row_code[by_rev], row_source[by_rev]
+        del by_rev
     count = np.bincount(row_rev, minlength=n) if n else np.zeros(0, np.int64)
     start = np.cumsum(count) - count
     lengths = count[ev_rev]
-    take = np.repeat(start[ev_rev] - (np.cumsum(lengths) - lengths), lengths) + np.arange(lengths.sum())
-    r_value = value[row_rev[take]] if len(take) else np.zeros(0)
+    take = _segments(start[ev_rev], lengths, len(row_rev))
     del row_rev
-    r_sign = np.repeat(ev_sign, lengths)
-    # each row's right and wrong call of its stance: columns 2 * stance (true) and 2 * stance + 1
-    amounts = np.c_[r_sign * r_value, r_sign * (1.0 - r_value)]
-    del r_sign, r_value
+    # each row's right and wrong call of its stance: columns 2 * stance (true) and 2 * stance + 1;
+    # a row's value and sign are its event's revision's and its event's, so the same products are
+    # made once per event and repeated (no temporaries of the rows' size)
+    e_value = value[ev_rev]
+    amounts = np.repeat(np.c_[ev_sign * e_value, ev_sign * (1.0 - e_value)], lengths, axis=0)
+    del e_value
     r_code = row_code[take]
     columns = np.c_[r_code * 2, r_code * 2 + 1]
     del r_code, row_code
-    source_ids = _narrow_ids(row_source[take])
+    source_ids = _narrow_ids(row_source)[take]  # (int32 gathered: half the bytes)
     del row_source, take
     r_step = np.repeat(ev_step.astype(np.int32) if n < 2**31 else ev_step, lengths)
     levels = {}
     for name in LEVELS:
-        entity = _narrow_ids(_codes_of(maps[name], source_ids))
+        entity = _entity_codes(maps[name], source_ids)
         if name == "group":  # groups of several sources only: a source alone has its record at "source"
             shared = np.flatnonzero(entity >= 0)
             levels[name] = _RunningSums(entity[shared], r_step[shared], amounts[shared], n, columns[shared], 6)
@@ -751,6 +894,16 @@ def _level_sums(reports: _ReportsByClaim, maps: dict, claim: np.ndarray, decided
             levels[name] = _RunningSums(entity, r_step, amounts, n, columns, 6)
         del entity
     return levels
+
+
+def _segments(starts: np.ndarray, lengths: np.ndarray, rows: int) -> np.ndarray:
+    """Row numbers of consecutive runs: `lengths[i]` rows from `starts[i]`, one run after another
+    (int32 when the `rows` they number, and the runs' rows, fit: half the memory of the int64s)."""
+    dtype = np.int32 if rows < 2**31 and int(lengths.sum()) < 2**31 else np.int64
+    offsets = (starts - (np.cumsum(lengths) - lengths)).astype(dtype)
+    take = np.repeat(offsets, lengths)
+    take += np.arange(len(take), dtype=dtype)  # (in place)
+    return take
 
 
 def _credit_rows(reports: _ReportsByClaim, claim: np.ndarray, decided: np.ndarray,
