@@ -749,7 +749,7 @@ def _sentences_by_claim(frame) -> dict[int, list[str]]:
         if len(ids) else {}
 
 
-JSON_BLOCK = 20_000  # rows of a JSON array built and written at a time
+JSON_BLOCK = 5_000  # rows of a JSON array built and written at a time (and, for the whole store, explained)
 
 
 def _emit_json_records(frame, amend) -> None:
