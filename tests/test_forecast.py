@@ -199,6 +199,39 @@ def test_open_claims_are_forecast_a_block_at_a_time_with_the_numbers_of_one_call
                 pd.testing.assert_frame_equal(blocks.attrs[name], whole.attrs[name], check_exact=True)
 
 
+def test_every_claims_first_report_forecast_is_worked_out_a_block_at_a_time_with_the_numbers_of_one_call(monkeypatch):
+    # `history` (what `calibration` and `predict --at-report-time` read) and the majority vote beside
+    # it: a block of claims' features at a time (every claim's at once held 6.8 GB at ten million
+    # reports), the same numbers bit for bit as one call over every claim
+    from tracker import selfscore
+
+    evidence = make_world(4, 30, 600, open_rate=0.3).evidence()
+    model = forecast.fit(evidence)
+    assert all(f.half_life_days is None for f in model.fits)  # (with a half-life: one block, tested below)
+    one = replace(model)
+    monkeypatch.setattr(forecast, "FORECAST_BLOCK", 1 << 30)
+    whole, whole_majority = one.history, selfscore.majority_at_first_report(one)
+    votes = one.first_report.votes
+    asserting = votes["stance"].isin(("confirmed", "rumoured")).to_numpy(dtype=float)
+    total, count = (np.bincount(one.first_report.vote_query, weights=w, minlength=len(whole)) for w in (asserting, None))
+    assert np.array_equal(whole_majority, np.where(count > 0, total / np.maximum(count, 1), 0.5))
+    sizes, features = [], forecast._features
+
+    def counted(evidence, walk, queries, *args, **kwargs):
+        sizes.append(len(queries))
+        return features(evidence, walk, queries, *args, **kwargs)
+
+    monkeypatch.setattr(forecast, "FORECAST_BLOCK", 7)
+    monkeypatch.setattr(forecast, "_features", counted)
+    blocks = replace(model)
+    pd.testing.assert_frame_equal(blocks.history, whole, check_exact=True)
+    assert np.array_equal(selfscore.majority_at_first_report(blocks), whole_majority)
+    assert max(sizes) == 7 and sum(sizes) == len(whole)
+    sizes.clear()
+    decayed = replace(model, fits=[replace(f, half_life_days=30.0) for f in model.fits])
+    assert len(decayed.history) == len(whole) and sizes == [len(whole)]  # a half-life: one block
+
+
 def test_the_replay_works_out_its_credit_rows_a_block_of_revisions_at_a_time_with_the_same_sums(monkeypatch):
     evidence = make_world(6, 30, 500, revision_rate=0.2, unverifiable_rate=0.1).evidence()
     pairs = forecast._claim_topics(evidence)

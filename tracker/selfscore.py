@@ -49,12 +49,7 @@ class Assessment:
 def majority_at_first_report(model: forecast.Model) -> np.ndarray:
     """Per claim of `model.history`: the share of independent origins asserting it at its first
     report (0.5 with none) — majority vote with no look-ahead."""
-    votes = model.first_report.votes
-    asserting = votes["stance"].isin(("confirmed", "rumoured")).to_numpy(dtype=float)
-    n = len(model.history)
-    total = np.bincount(model.first_report.vote_query, weights=asserting, minlength=n)
-    count = np.bincount(model.first_report.vote_query, minlength=n)
-    return np.where(count > 0, total / np.maximum(count, 1), 0.5)
+    return model.majority_at_first_report
 
 
 def assess(evidence: Evidence, model: forecast.Model | None = None, bins: int = 10) -> Assessment:
