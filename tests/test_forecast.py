@@ -177,10 +177,8 @@ def test_predicting_the_open_claims_computes_their_first_report_forecasts_not_th
 
 
 
-def test_open_claims_are_forecast_a_block_at_a_time_with_the_numbers_of_one_call(monkeypatch):
-    evidence = make_world(4, 30, 600, open_rate=0.3).evidence()
-    model = forecast.fit(evidence)
-    whole = forecast.predict(evidence, model=model)
+def _blocks_of_seven(monkeypatch) -> list:
+    """Forecasts worked out 7 queries at a time; the sizes of the queries `_features` is given, as it is."""
     sizes, features = [], forecast._features
 
     def counted(evidence, walk, queries, *args, **kwargs):
@@ -189,6 +187,14 @@ def test_open_claims_are_forecast_a_block_at_a_time_with_the_numbers_of_one_call
 
     monkeypatch.setattr(forecast, "FORECAST_BLOCK", 7)
     monkeypatch.setattr(forecast, "_features", counted)
+    return sizes
+
+
+def test_open_claims_are_forecast_a_block_at_a_time_with_the_numbers_of_one_call(monkeypatch):
+    evidence = make_world(4, 30, 600, open_rate=0.3).evidence()
+    model = forecast.fit(evidence)
+    whole = forecast.predict(evidence, model=model)
+    sizes = _blocks_of_seven(monkeypatch)
     for explain in (False, True):
         sizes.clear()
         blocks = forecast.predict(evidence, model=model, explain=explain)
@@ -215,14 +221,7 @@ def test_every_claims_first_report_forecast_is_worked_out_a_block_at_a_time_with
     asserting = votes["stance"].isin(("confirmed", "rumoured")).to_numpy(dtype=float)
     total, count = (np.bincount(one.first_report.vote_query, weights=w, minlength=len(whole)) for w in (asserting, None))
     assert np.array_equal(whole_majority, np.where(count > 0, total / np.maximum(count, 1), 0.5))
-    sizes, features = [], forecast._features
-
-    def counted(evidence, walk, queries, *args, **kwargs):
-        sizes.append(len(queries))
-        return features(evidence, walk, queries, *args, **kwargs)
-
-    monkeypatch.setattr(forecast, "FORECAST_BLOCK", 7)
-    monkeypatch.setattr(forecast, "_features", counted)
+    sizes = _blocks_of_seven(monkeypatch)
     blocks = replace(model)
     pd.testing.assert_frame_equal(blocks.history, whole, check_exact=True)
     assert np.array_equal(selfscore.majority_at_first_report(blocks), whole_majority)
