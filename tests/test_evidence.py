@@ -3,6 +3,8 @@ the frames the plain query gives, and the lean read the source scores use scores
 
 from __future__ import annotations
 
+import threading
+
 import pandas as pd
 import pytest
 from sqlalchemy import text
@@ -39,8 +41,12 @@ def test_the_fast_reads_give_the_plain_querys_frames(any_ledger, monkeypatch):
     whole = load_evidence(ledger.engine)
     _only_the_open_claims_texts_are_read(ledger.engine, whole)
     monkeypatch.setattr(evidence_module, "CHUNK_ROWS", 7)  # blocks that split every table (SQLite: some empty)
+    monkeypatch.setattr(evidence_module, "BESIDE_BLOCKS", 2)  # PostgreSQL: a table of 2 blocks or more read by two
     joined, split = [], []  # PostgreSQL: the tables read in blocks of pages, each column joined
     joined_frame, split_values = evidence_module._joined_postgres_frame, evidence_module._split
+    readers, fetch = [], evidence_module._fetch_in_snapshot
+    monkeypatch.setattr(evidence_module, "_fetch_in_snapshot", lambda *args: readers.append(
+        threading.current_thread().name) or fetch(*args))
     monkeypatch.setattr(evidence_module, "_joined_postgres_frame",
                         lambda *args: joined.append(joined_frame(*args)) or joined[-1])
     monkeypatch.setattr(evidence_module, "_split", lambda *args: split.append(args[1]) or split_values(*args))
@@ -49,6 +55,8 @@ def test_the_fast_reads_give_the_plain_querys_frames(any_ledger, monkeypatch):
     if ledger.engine.dialect.name == "postgresql":
         assert len(joined) == len(FRAMES) and all(frame is not None for frame in joined)
         assert len(split) > sum(len(spec) for _table, spec in evidence_module._TABLES.values())  # several blocks
+        # every other block read by a second connection in the first one's snapshot
+        assert any(name.startswith("tracker-blocks") for name in readers)
         # where that does not apply, COPY: its rows parsed a block at a time as they arrive
         copied, copied_types = [], evidence_module._copied_types
         monkeypatch.setattr(evidence_module, "_joined_postgres_frame", lambda *args: None)
@@ -101,6 +109,8 @@ def test_every_table_is_read_in_one_snapshot_while_a_claim_and_its_reports_are_w
         return frame
 
     monkeypatch.setattr(evidence_module, "_read", a_write_after_the_claims)
+    monkeypatch.setattr(evidence_module, "CHUNK_ROWS", 7)  # PostgreSQL: blocks read by two connections too
+    monkeypatch.setattr(evidence_module, "BESIDE_BLOCKS", 2)
     during = load_evidence(ledger.engine)
     assert during.reports["claim_id"].isin(during.claims.index).all()
     for name in FRAMES:

@@ -20,7 +20,9 @@ from __future__ import annotations
 import functools
 import io
 import json
+import queue
 import warnings
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -110,6 +112,9 @@ _STANCES = ("rumoured", "confirmed", "denied")  # codes 0, 1, 2 on the fast path
 # are held for one block at a time, not for the whole table (a 2,000,000-claim table's statements
 # as one text, then as Python strings, peaked at 1.4 GiB)
 CHUNK_ROWS = 1 << 19
+# a PostgreSQL table read in this many blocks or more has a second connection read every other one
+# (`_joined_postgres_frame`)
+BESIDE_BLOCKS = 4
 # SQLAlchemy's SQLite DateTime storage: `YYYY-MM-DD HH:MM:SS.ffffff`, always 26 characters
 _TIME = 26
 
@@ -171,8 +176,10 @@ def _joined_postgres_frame(connection: Connection, table, spec: list, where: str
     SQLite (`_fast_sqlite_frame`): the server joins each column (`string_agg`, `json_agg` for text,
     a time as whole microseconds since the epoch), numpy and the json module split them. A COPY
     hands each row to Python as a message of its own (13 s of the client's CPU for ten million
-    reports). None on a server before PostgreSQL 14 (no scan of a range of pages), for a time that
-    can be NULL, or when some value does not fit (the caller then copies the table)."""
+    reports). With `BESIDE_BLOCKS` blocks or more, a second connection reads every other block in
+    a thread, in this transaction's snapshot (exported to it), so the server joins two at once.
+    None on a server before PostgreSQL 14 (no scan of a range of pages), for a time that can be
+    NULL, or when some value does not fit (the caller then copies the table)."""
     if connection.dialect.server_version_info < (14,) or any(
             kind == "time" and column.expression.nullable for _name, column, kind in spec):
         return None
@@ -182,26 +189,41 @@ def _joined_postgres_frame(connection: Connection, table, spec: list, where: str
         f"FROM pg_class c WHERE c.oid = '{name}'::regclass").one()
     # pages per block: about CHUNK_ROWS rows (the table's statistics; 64 rows a page without them)
     per_block = max(1, int(CHUNK_ROWS // max(1.0, rows / counted if rows > 0 and counted > 0 else 64.0)))
-    parts = _joined_parts(spec, "postgresql")
-    frames = []
-    for start in range(0, max(pages, 1), per_block):
-        # the last block reaches past the table's size when the read began (rows added since are
-        # not in this transaction's snapshot; nothing it sees is past it)
-        upper = f" AND ctid < '({start + per_block},0)'::tid" if start + per_block < pages else ""
-        row = connection.exec_driver_sql(f"SELECT {', '.join(parts)} FROM {name} "
-                                         f"WHERE ctid >= '({start},0)'::tid{upper} AND ({where})").one()
-        if not row[0]:
-            continue
-        data = {}
-        for (column_name, _column, kind), joined in zip(spec, row[1:]):
-            try:
-                values = _split(joined, "int" if kind == "time" else kind, row[0])
-            except (ValueError, TypeError, UnicodeError):
-                values = None
-            if values is None or len(values) != row[0]:
-                return None  # some value is not in the form this path reads: copy the table
-            data[column_name] = (pd.to_datetime(values, unit="us", utc=True) if kind == "time" else values)
-        frames.append(pd.DataFrame(data))
+    select = f"SELECT {', '.join(_joined_parts(spec, 'postgresql'))} FROM {name} WHERE ({where}) AND "
+    # each block's pages; the last reaches past the table's size when the read began (rows added
+    # since are not in this transaction's snapshot; nothing it sees is past it)
+    blocks = [f"ctid >= '({start},0)'::tid" + (f" AND ctid < '({start + per_block},0)'::tid"
+                                                if start + per_block < pages else "")
+              for start in range(0, max(pages, 1), per_block)]
+    snapshot = _exported_snapshot(connection) if len(blocks) >= BESIDE_BLOCKS else None
+    if snapshot is None:
+        rows = (connection.exec_driver_sql(select + block).one() for block in blocks)
+        mine = [_joined_block(row, spec) for row in rows]
+    else:
+        # every other block fetched by a second connection in a thread, handed over one at a time
+        # and split here: the thread holds one block's texts at most (what it allocates stays in
+        # its own malloc arena: its frames there raised the peak at ten million reports by 130 MB)
+        handed = queue.Queue(maxsize=1)
+        pool = ThreadPoolExecutor(1, thread_name_prefix="tracker-blocks")
+        beside = pool.submit(_fetch_in_snapshot, connection.engine, snapshot, select, blocks[1::2], handed)
+        pool.shutdown(wait=False)  # (the thread ends with its one task)
+        try:
+            mine = []
+            for i, block in enumerate(blocks):
+                row = connection.exec_driver_sql(select + block).one() if i % 2 == 0 else handed.get()
+                if row is None:  # (the thread failed: its error is raised below)
+                    break
+                mine.append(_joined_block(row, spec))
+        finally:  # the thread's connection is back in the pool before anything is raised
+            while not beside.done():
+                try:
+                    handed.get(timeout=0.1)  # (unblock a thread left waiting to hand over a block)
+                except queue.Empty:
+                    pass
+            beside.result()
+    if any(frame is None for frame in mine):
+        return None  # some value is not in the form this path reads: copy the table
+    frames = [frame for frame in mine if len(frame)]
     if not frames:
         return None
     frame = frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
@@ -209,6 +231,48 @@ def _joined_postgres_frame(connection: Connection, table, spec: list, where: str
         if kind == "time":
             frame[column_name] = frame[column_name].astype(_plain_time_dtype())
     return frame
+
+
+def _exported_snapshot(connection: Connection) -> str | None:
+    """This transaction's snapshot exported for another connection (`pg_export_snapshot`), or None
+    unless the transaction keeps one snapshot for every statement (REPEATABLE READ, as
+    `load_evidence` reads) on a server that is not a standby in recovery."""
+    isolation, recovering = connection.exec_driver_sql(
+        "SELECT current_setting('transaction_isolation'), pg_is_in_recovery()").one()
+    if isolation != "repeatable read" or recovering:
+        return None
+    return connection.exec_driver_sql("SELECT pg_export_snapshot()").scalar()
+
+
+def _fetch_in_snapshot(engine: Engine, snapshot: str, select: str, blocks: list, handed: queue.Queue) -> None:
+    """Each block's joined row (`select` and the block's condition) put in `handed`, in order, on a
+    connection of its own that sees the store as `snapshot` does; None put last if it fails."""
+    try:
+        with engine.connect() as connection, connection.begin():
+            connection.exec_driver_sql("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+            connection.exec_driver_sql(f"SET TRANSACTION SNAPSHOT '{snapshot}'")
+            for block in blocks:
+                handed.put(connection.exec_driver_sql(select + block).one())
+    except BaseException:
+        handed.put(None)
+        raise
+
+
+def _joined_block(row, spec: list) -> pd.DataFrame | None:
+    """A block's joined row (its count, then each column of `spec` joined) split into a frame, the
+    times as UTC times; None where some value does not fit."""
+    if not row[0]:
+        return pd.DataFrame()
+    data = {}
+    for (column_name, _column, kind), joined in zip(spec, row[1:]):
+        try:
+            values = _split(joined, "int" if kind == "time" else kind, row[0])
+        except (ValueError, TypeError, UnicodeError):
+            values = None
+        if values is None or len(values) != row[0]:
+            return None
+        data[column_name] = (pd.to_datetime(values, unit="us", utc=True) if kind == "time" else values)
+    return pd.DataFrame(data)
 
 
 class _CopyStream(io.RawIOBase):
