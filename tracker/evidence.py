@@ -137,13 +137,14 @@ def _copy_postgres_frame(connection: Connection, table, spec: list, where: str) 
     Python tuple per row) `CHUNK_ROWS` rows at a time as the server sends them (never the whole
     table's text at once: 0.5 GB for ten million reports), in the types the plain query gives;
     None when it has no rows. A time that cannot be NULL comes as whole microseconds since the
-    epoch, which need no parsing as text."""
+    epoch (PostgreSQL 14 and later), which need no parsing as text."""
     parts, names, types = [], [], {}
     for name, column, kind in spec:
         sql_name = column.expression.name
         types[name] = {"int": "int64", "via": "int64"}.get(kind, "str")
-        if kind == "time" and not column.expression.nullable:
-            # exact: PostgreSQL keeps microseconds, and `extract` gives a numeric (15+)
+        if kind == "time" and not column.expression.nullable and connection.dialect.server_version_info >= (14,):
+            # exact: PostgreSQL keeps microseconds, and `extract` gives a numeric from version 14
+            # (a double before: older servers send the text)
             parts.append(f"(extract(epoch FROM {sql_name}) * 1000000)::bigint")
             names.append(name)
             types[name] = "int64"
