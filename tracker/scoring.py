@@ -125,8 +125,7 @@ def _is(values: pd.Series, stance: str) -> np.ndarray:
 def _claim_refs(claims: pd.DataFrame):
     """Each claim's reference, or its id as text when it has none."""
     refs = claims["ref"]
-    if isinstance(refs.dtype, pd.StringDtype) and refs.dtype == pd.StringDtype(na_value=np.nan) \
-            and not (refs.isna() | (refs == "")).any():
+    if refs.dtype == pd.StringDtype(na_value=np.nan) and not (refs.isna() | (refs == "")).any():
         # every claim has one: the texts as they are held, in the dtype a frame infers for a list
         # of them (not 600,000 Python strings made, listed, then converted back)
         return refs.array
