@@ -198,40 +198,30 @@ def _joined_postgres_frame(connection: Connection, table, spec: list, where: str
               for start in range(0, max(pages, 1), per_block)]
     snapshot = _exported_snapshot(connection) if len(blocks) >= BESIDE_BLOCKS else None
     if snapshot is None:
-        rows = (connection.exec_driver_sql(select + block).one() for block in blocks)
-        mine = [_joined_block(row, spec) for row in rows]
-    else:
-        # every other block fetched by a second connection in a thread, handed over one at a time
-        # and split here: the thread holds one block's texts at most (what it allocates stays in
-        # its own malloc arena: its frames there raised the peak at ten million reports by 130 MB)
-        handed = queue.Queue(maxsize=1)
-        pool = ThreadPoolExecutor(1, thread_name_prefix="tracker-blocks")
-        beside = pool.submit(_fetch_in_snapshot, connection.engine, snapshot, select, blocks[1::2], handed)
-        pool.shutdown(wait=False)  # (the thread ends with its one task)
-        try:
-            mine = []
-            for i, block in enumerate(blocks):
-                row = connection.exec_driver_sql(select + block).one() if i % 2 == 0 else handed.get()
-                if row is None:  # (the thread failed: its error is raised below)
-                    break
-                mine.append(_joined_block(row, spec))
-        finally:  # the thread's connection is back in the pool before anything is raised
-            while not beside.done():
-                try:
-                    handed.get(timeout=0.1)  # (unblock a thread left waiting to hand over a block)
-                except queue.Empty:
-                    pass
-            beside.result()
-    if any(frame is None for frame in mine):
-        return None  # some value is not in the form this path reads: copy the table
-    frames = [frame for frame in mine if len(frame)]
-    if not frames:
-        return None
-    frame = frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
-    for column_name, _column, kind in spec:
-        if kind == "time":
-            frame[column_name] = frame[column_name].astype(_plain_time_dtype())
-    return frame
+        return _of_blocks(_joined_block(connection.exec_driver_sql(select + block).one(), spec, "postgresql")
+                          for block in blocks)
+    # every other block fetched by a second connection in a thread, handed over one at a time
+    # and split here: the thread holds one block's texts at most (what it allocates stays in
+    # its own malloc arena: its frames there raised the peak at ten million reports by 130 MB)
+    handed = queue.Queue(maxsize=1)
+    pool = ThreadPoolExecutor(1, thread_name_prefix="tracker-blocks")
+    beside = pool.submit(_fetch_in_snapshot, connection.engine, snapshot, select, blocks[1::2], handed)
+    pool.shutdown(wait=False)  # (the thread ends with its one task)
+    try:
+        mine = []
+        for i, block in enumerate(blocks):
+            row = connection.exec_driver_sql(select + block).one() if i % 2 == 0 else handed.get()
+            if row is None:  # (the thread failed: its error is raised below)
+                break
+            mine.append(_joined_block(row, spec, "postgresql"))
+    finally:  # the thread's connection is back in the pool before anything is raised
+        while not beside.done():
+            try:
+                handed.get(timeout=0.1)  # (unblock a thread left waiting to hand over a block)
+            except queue.Empty:
+                pass
+        beside.result()
+    return _of_blocks(mine)
 
 
 def _exported_snapshot(connection: Connection) -> str | None:
@@ -259,21 +249,47 @@ def _fetch_in_snapshot(engine: Engine, snapshot: str, select: str, blocks: list,
         raise
 
 
-def _joined_block(row, spec: list) -> pd.DataFrame | None:
-    """A block's joined row (its count, then each column of `spec` joined) split into a frame, the
-    times as UTC times; None where some value does not fit."""
-    if not row[0]:
+def _joined_block(row, spec: list, backend: str) -> pd.DataFrame | None:
+    """A block's joined row (its count, then each column of `spec` joined as `_JOINED[backend]`
+    says) split into a frame in the types the plain query gives; None where some value does not
+    fit that form."""
+    count = row[0]
+    if not count:
         return pd.DataFrame()
     data = {}
-    for (column_name, _column, kind), joined in zip(spec, row[1:]):
-        try:
-            values = _split(joined, "int" if kind == "time" else kind, row[0])
-        except (ValueError, TypeError, UnicodeError):
-            values = None
-        if values is None or len(values) != row[0]:
+    epoch_times = backend == "postgresql"  # (SQLite's times are SQLAlchemy's texts)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # numpy warns (rather than fails) on text it cannot read
+        for (name, _column, kind), joined in zip(spec, row[1:]):
+            try:
+                values = _split(joined, "int" if kind == "time" and epoch_times else kind, count)
+            except (ValueError, TypeError, UnicodeError, DeprecationWarning):
+                values = None
+            if values is None or len(values) != count:
+                return None
+            data[name] = values
+    frame = pd.DataFrame(data)
+    for (name, _column, kind), joined in zip(spec, row[1:]):
+        if kind == "time" and epoch_times:
+            frame[name] = pd.to_datetime(frame[name], unit="us", utc=True).astype(_plain_time_dtype())
+        elif kind == "time":
+            # the dtype (unit, zone) the plain path's parse gives these texts, from the first one
+            frame[name] = frame[name].dt.tz_localize("UTC").astype(_times(pd.Series([joined[:_TIME]])).dtype)
+    return frame
+
+
+def _of_blocks(blocks) -> pd.DataFrame | None:
+    """The frames of a table's blocks (`_joined_block`, read as they are asked for) as one; None
+    at the first block that does not fit, or when no block has a row."""
+    frames = []
+    for frame in blocks:
+        if frame is None:
             return None
-        data[column_name] = (pd.to_datetime(values, unit="us", utc=True) if kind == "time" else values)
-    return pd.DataFrame(data)
+        if len(frame):
+            frames.append(frame)
+    if not frames:
+        return None
+    return frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
 
 
 class _CopyStream(io.RawIOBase):
@@ -328,48 +344,19 @@ def _fast_sqlite_frame(connection: Connection, table, spec: list, where: str) ->
     low, high = connection.exec_driver_sql(f"SELECT min(rowid), max(rowid) FROM {table.__tablename__}").fetchone()
     if low is None:
         return None
-    frames = []
-    for start in range(low, high + 1, CHUNK_ROWS):
-        block = f"rowid BETWEEN {start} AND {start + CHUNK_ROWS - 1} AND ({where})"
-        frame = _fast_sqlite_block(connection, table, spec, block)
-        if frame is None:
-            return None
-        if len(frame):
-            frames.append(frame)
-    if not frames:
-        return None
-    return frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
-
-
-def _fast_sqlite_block(connection: Connection, table, spec: list, where: str) -> pd.DataFrame | None:
-    """The rows `where` picks as one row of joined columns, split; None when some value does not fit."""
-    parts = _joined_parts(spec, "sqlite")
     # NOT INDEXED: a plain scan of the table's rowid range, in rowid order, as the plain query's
-    sql = f"SELECT {', '.join(parts)} FROM {table.__tablename__} NOT INDEXED WHERE {where}"
+    select = f"SELECT {', '.join(_joined_parts(spec, 'sqlite'))} FROM {table.__tablename__} NOT INDEXED WHERE "
+    return _of_blocks(_fast_sqlite_block(connection, select + f"rowid BETWEEN {start} AND {start + CHUNK_ROWS - 1} "
+                                         f"AND ({where})", spec) for start in range(low, high + 1, CHUNK_ROWS))
+
+
+def _fast_sqlite_block(connection: Connection, sql: str, spec: list) -> pd.DataFrame | None:
+    """The rows `sql` joins (`_joined_parts`) split into a frame; None when some value does not fit."""
     try:
         row = connection.exec_driver_sql(sql).fetchone()
     except DBAPIError:  # e.g. a BLOB where text belongs, which JSON cannot hold
         return None
-    count = row[0]
-    if not count:
-        return pd.DataFrame()
-    data = {}
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")  # numpy warns (rather than fails) on text it cannot read
-        for (name, _column, kind), joined in zip(spec, row[1:]):
-            try:
-                values = _split(joined, kind, count)
-            except (ValueError, TypeError, UnicodeError, DeprecationWarning):
-                values = None
-            if values is None or len(values) != count:
-                return None  # some value is not in the form this path reads: take the plain query
-            data[name] = values
-    frame = pd.DataFrame(data)
-    for (name, _column, kind), joined in zip(spec, row[1:]):
-        if kind == "time":
-            # the dtype (unit, zone) the plain path's parse gives these texts, from the first one
-            frame[name] = frame[name].dt.tz_localize("UTC").astype(_times(pd.Series([joined[:_TIME]])).dtype)
-    return frame
+    return _joined_block(row, spec, "sqlite")
 
 
 # how each kind of column is joined into one text per block of rows ({c}: the column; a stance is

@@ -176,14 +176,6 @@ def _logit(p):
 
 
 # -- the walk over time ----------------------------------------------------------------------
-def _prefix_sums(values: np.ndarray) -> np.ndarray:
-    """Row i: the sum of the rows of `values` before i (a row of zeros first, the total last)."""
-    out = np.empty((len(values) + 1, values.shape[1]))
-    out[0] = 0.0
-    np.cumsum(values, axis=0, out=out[1:])
-    return out
-
-
 def _search(keys: np.ndarray, wanted: np.ndarray) -> np.ndarray:
     """`np.searchsorted(keys, wanted, side="left")`, the wanted values looked up in sorted order
     (several times faster on large arrays: each lookup starts near the last one)."""
@@ -193,11 +185,16 @@ def _search(keys: np.ndarray, wanted: np.ndarray) -> np.ndarray:
     return out
 
 
+def _ascending(values: np.ndarray) -> bool:
+    """Whether the values never fall from one to the next."""
+    return bool(np.greater_equal(values[1:], values[:-1]).all())
+
+
 def _stable_order(values: np.ndarray) -> np.ndarray:
     """`np.argsort(values, kind="stable")` of integers; for values in [0, 2 ** 32), the same order
     by two radix sorts of 16 bits each (NumPy radix-sorts 16-bit integers only, and several times
     faster than it merges 64-bit ones)."""
-    if not len(values) or values.min() < 0 or values.max() >= 2**32 or (values[1:] >= values[:-1]).all():
+    if not len(values) or values.min() < 0 or values.max() >= 2**32 or _ascending(values):
         return np.argsort(values, kind="stable")  # (in order already: one pass)
     low = np.argsort((values & 0xFFFF).astype(np.uint16), kind="stable")
     return low[np.argsort((values[low] >> 16).astype(np.uint16), kind="stable")]
@@ -206,14 +203,9 @@ def _stable_order(values: np.ndarray) -> np.ndarray:
 def _by_entity_then_step(entity: np.ndarray, step: np.ndarray, width: int) -> np.ndarray:
     """The order sorting events by entity, then step (events already in step order, as the walk
     makes them, need only a radix sort by a small entity code)."""
-    if len(step) and entity.min() >= -1 and entity.max() < 2**16 - 1 and (step[1:] >= step[:-1]).all():
+    if len(step) and entity.min() >= -1 and entity.max() < 2**16 - 1 and _ascending(step):
         return np.argsort((entity + 1).astype(np.uint16), kind="stable")
     return np.argsort(entity.astype(np.int64) * width + step, kind="stable")
-
-
-def _ascending(values: np.ndarray) -> bool:
-    """Whether the values never fall from one to the next."""
-    return bool(np.greater_equal(values[1:], values[:-1]).all())
 
 
 def _in_key_order(entity: np.ndarray, step: np.ndarray) -> bool:
