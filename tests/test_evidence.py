@@ -151,3 +151,16 @@ def test_a_retraction_condition_is_left_out_only_where_nothing_of_its_kind_is_re
     assert found == [retracted]
     for name in FRAMES:
         pd.testing.assert_frame_equal(getattr(lean, name), getattr(every_condition, name), obj=name)
+
+
+def test_each_tables_rowid_range_is_looked_up_not_scanned(store):
+    """The fast read's first statement per table, its lowest and highest rowid, is two b-tree
+    lookups on SQLite: `min(rowid), max(rowid)` in one select scans the whole table."""
+    with store.engine.connect() as connection:
+        for table, _spec in evidence_module._TABLES.values():
+            name = table.__tablename__
+            sql = evidence_module._rowid_range(name)
+            plan = " | ".join(row[-1] for row in connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {sql}"))
+            assert f"SCAN {name}" not in plan and f"SEARCH {name}" in plan, plan
+            assert tuple(connection.exec_driver_sql(sql).one()) == tuple(connection.exec_driver_sql(
+                f"SELECT min(rowid), max(rowid) FROM {name}").one())

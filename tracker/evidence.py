@@ -338,10 +338,17 @@ def _times(values: pd.Series) -> pd.Series:
     return pd.to_datetime(values, utc=True, format="ISO8601")
 
 
+def _rowid_range(name: str) -> str:
+    """The SQL of a SQLite table's lowest and highest rowid: two subqueries, as SQLite looks a lone
+    min() or max() of the rowid up in the b-tree but scans the whole table for both in one select
+    (0.06 s for a million reports, before the read itself)."""
+    return f"SELECT (SELECT min(rowid) FROM {name}), (SELECT max(rowid) FROM {name})"
+
+
 def _fast_sqlite_frame(connection: Connection, table, spec: list, where: str) -> pd.DataFrame | None:
     """The table in blocks of rowids, each as one row of joined columns (see module doc), or None
     when some value does not fit that form."""
-    low, high = connection.exec_driver_sql(f"SELECT min(rowid), max(rowid) FROM {table.__tablename__}").fetchone()
+    low, high = connection.exec_driver_sql(_rowid_range(table.__tablename__)).fetchone()
     if low is None:
         return None
     # NOT INDEXED: a plain scan of the table's rowid range, in rowid order, as the plain query's
