@@ -277,3 +277,26 @@ def test_a_store_of_schema_0005_gets_a_ref_for_every_claim_and_report(any_url):
         assert exported(ledger, "csv") == csv_text
     finally:
         ledger.engine.dispose()
+
+
+def test_each_sources_report_and_claim_counts_are_its_live_reports(random_store):
+    """`list_sources` counts each source's live reports and the claims they are on in one pass: the
+    same as a count and a DISTINCT count of the reports that are neither retracted nor on a
+    retracted claim (merged sources left out), on both backends."""
+    from sqlalchemy import func, select
+
+    from tracker.models import Claim, Report
+
+    live = (Report.retracted_at.is_(None),
+            Report.claim_id.not_in(select(Claim.id).where(Claim.retracted_at.is_not(None))))
+    with random_store.engine.connect() as connection:
+        reports = dict(connection.execute(select(Report.source_id, func.count()).where(*live)
+                                          .group_by(Report.source_id)).all())
+        claims = dict(connection.execute(select(Report.source_id, func.count(func.distinct(Report.claim_id)))
+                                         .where(*live).group_by(Report.source_id)).all())
+        retracted = connection.execute(select(func.count()).select_from(Report)
+                                       .where(Report.retracted_at.is_not(None))).scalar()
+    listed = random_store.list_sources()
+    assert retracted and any(reports[s] > claims[s] for s in reports)  # a retraction, repeated reports
+    assert {s["id"]: (s["reports"], s["claims"]) for s in listed} == {
+        s["id"]: (reports.get(s["id"], 0), claims.get(s["id"], 0)) for s in listed}
