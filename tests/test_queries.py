@@ -153,3 +153,22 @@ def test_the_sql_status_agrees_with_the_status_rule(seeded):
     for status in set(expected.values()):
         assert set(queries.claim_rows(seeded, status=status, limit=100).rows["id"]) == {
             cid for cid, s in expected.items() if s == status}
+
+
+def test_the_command_lines_claim_list_is_what_the_claim_views_show(random_store, monkeypatch):
+    """`claim_list` (set-based, a slice of ids at a time) gives, for every filter, the rows the
+    command line used to build from one ClaimView per claim: status, verdict, live reports, dates."""
+    from tracker import store
+
+    monkeypatch.setattr(store, "MAX_BOUND_IDS", 7)  # several slices
+    source = random_store.list_sources()[0]["name"]
+    cases = [{}, {"outcome": "open"}, {"outcome": "resolved"}, {"status": "contested"}, {"status": "rumoured"},
+             {"topic": "TOPIC"}, {"source": source}]
+    for filters in cases:
+        if "topic" in filters:
+            filters["topic"] = queries.topics(random_store)[0][0]
+        views = random_store.claim_views(queries.claim_ids(random_store, **filters))
+        expected = [(v.claim.id, v.claim.ref, v.claim.statement, v.status.value,
+                     v.outcome.verdict if v.outcome else None, len(v.reports), v.claim.first_reported_at,
+                     v.claim.first_reported_date_only) for v in views]
+        assert expected and queries.claim_list(random_store, **filters) == expected, filters

@@ -376,21 +376,19 @@ def claims(ctx: click.Context, fmt: str, status: str | None, topic: str | None, 
     from tracker import queries
 
     ledger = _ledger(ctx, read=True)
-    # the same filters as the dashboard's Claims page (tracker.queries), every match at once
-    matches = queries.claim_ids(
-        ledger, status=None if status in (None, "open", "resolved") else status,
-        outcome=status if status in ("open", "resolved") else None, topic=topic, source=source_name,
-        order="oldest")
-    views = ledger.claim_views(matches)
+    # the same filters as the dashboard's Claims page (tracker.queries), every match at once, by id
+    filters = {"status": None if status in (None, "open", "resolved") else status,
+               "outcome": status if status in ("open", "resolved") else None, "topic": topic, "source": source_name}
     if fmt == "json":
+        views = ledger.claim_views(queries.claim_ids(ledger, **filters, order="oldest"))
         click.echo(json.dumps([claim_json(v) for v in views], indent=2, ensure_ascii=False))
         return
     width = max(30, shutil.get_terminal_size((120, 20)).columns - 75)
     click.echo(render_table(
-        [[v.claim.id, v.claim.ref or "", _shorten(v.claim.statement, width), v.status.value,
-          v.outcome.verdict if v.outcome else "open", len(v.reports),
-          format_when(v.claim.first_reported_at, v.claim.first_reported_date_only)[:10]]
-         for v in views],
+        [[claim_id, ref or "", _shorten(statement, width), claim_status, verdict or "open", reports,
+          format_when(first, date_only)[:10]]
+         for claim_id, ref, statement, claim_status, verdict, reports, first, date_only in queries.claim_list(
+             ledger, **filters)],
         ["id", "ref", "claim", "status", "outcome", "reports", "first"],
     ))
 

@@ -346,6 +346,28 @@ def claim_ids(ledger: Ledger, *, text: str | None = None, status: str | None = N
         return [row.id for row in connection.execute(query)]
 
 
+def claim_list(ledger: Ledger, *, status: str | None = None, outcome: str | None = None, topic: str | None = None,
+               source: str | None = None) -> list[tuple]:
+    """Every claim matching `claim_rows`'s filters, by id, as the command line's list shows it:
+    (id, ref, statement, status, verdict or None, live reports, first reported at, date only).
+
+    Set-based: the claims in one statement, then their report counts and statuses a slice of ids
+    at a time (one ORM object per claim and per report took minutes at ten million reports)."""
+    query = _claims_query(ledger, text=None, status=status, outcome=outcome, topic=topic, source=source,
+                          order="oldest", now=_now(ledger, None)).order_by(None).order_by(_C.c.id)
+    with ledger.engine.connect() as connection:
+        rows = connection.execute(query).all()
+        counts: dict[int, int] = {}
+        statuses: dict[int, str] = {}
+        for chunk in store.id_chunks([row.id for row in rows]):
+            counts.update(connection.execute(select(_R.c.claim_id, func.count()).where(_R.c.claim_id.in_(chunk))
+                                             .group_by(_R.c.claim_id)).all())
+            status_q = _status_query(chunk)
+            statuses.update(connection.execute(select(status_q.c.claim_id, status_q.c.status)).all())
+    return [(row.id, row.ref, row.statement, statuses.get(row.id, ClaimStatus.unreported.value), row.verdict,
+             counts.get(row.id, 0), row.first_reported_at, bool(row.first_reported_date_only)) for row in rows]
+
+
 def _claims_query(ledger: Ledger, *, text, status, outcome, topic, source, order, now) -> Select:
     """The claims matching `claim_rows`'s filters, in its order: id, ref, statement, times and verdict."""
     verdict = _verdict_of(_C.c.id)
