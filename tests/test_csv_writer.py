@@ -181,3 +181,12 @@ def test_the_command_lines_csv_is_written_column_by_column(seeded, db_path, monk
     assert result.exit_code == 0, result.output
     [(text, expected)] = written
     assert text is not None and text == expected == result.output
+
+
+@settings(max_examples=300, deadline=None)
+@given(values=st.lists(st.floats(width=64), min_size=1, max_size=50))
+def test_a_float64_cell_is_the_text_pandas_writes(values):
+    """Float64 cells are written by Python's repr, which gives the text numpy's `astype(str)`
+    (pandas' call) gives for every float64: the shortest that reads back, the same exponents."""
+    frame = pd.DataFrame({"x": np.array(values, dtype=np.float64)})
+    assert safe_text._csv_by_column(frame) == frame.to_csv(index=False)
