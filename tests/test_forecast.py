@@ -494,23 +494,56 @@ def _window_sums_plainly(sums, base, lower, upper, since, until, anchor, half_li
 def test_window_sums_are_those_summed_plainly_bit_for_bit(since, until):
     # the windows the half-life tries read (`_window_sums`: one buffer, bounds looked up once in
     # sorted order, rows past the last bound left out) against the plain sums: every bit the same,
-    # most rows (a wide window) and a few (a narrow one), events before a stance and after it
+    # most rows (a wide window) and a few (a narrow one), events before a stance and after it;
+    # the bounds from `_bounds_of` (an entity's first row read off the row at `lower`), entities
+    # without rows (7, 30) among them
     rng = np.random.default_rng(8)
     n_steps = 500
     step_days = np.sort(rng.uniform(0, 1000, n_steps))
     entity, step = rng.integers(0, 30, 5000), rng.integers(0, n_steps, 5000)
+    entity[entity == 7] = 8
     amounts = rng.integers(-1, 4, (5000, 6)) * 0.5
     sums = forecast._RunningSums(entity, step, amounts, n_steps)
     sums._by_column(step_days)
-    for n_queries, top in ((200, 30), (40, 12), (1, 3)):  # the last queries' entities: all, or the first few
+    for n_queries, top in ((200, 31), (40, 12), (1, 3)):  # the last queries' entities: all, or the first few
         q_entity = rng.integers(0, top, n_queries)
         lower = rng.integers(0, n_steps + 1, n_queries)
         upper = np.maximum(lower, rng.integers(0, n_steps + 1, n_queries))
         base = q_entity.astype(np.int64) * sums.width
-        for up, half_life in ((None, 40.0), (upper, -40.0)):
-            got = sums._window_sums(base, lower, up, since, until, 600.0, half_life)
+        rows, places, _ = sums._bounds_of(q_entity, lower, upper, rng.random(n_queries))
+        n = n_queries
+        for up, half_life, index in ((None, 40.0, np.arange(2 * n)), (upper, -40.0, np.arange(n, 3 * n))):
+            got = sums._window_sums(*sums._in_order(rows, places, index), since, until, 600.0, half_life)
             want = _window_sums_plainly(sums, base, lower, up, since, until, 600.0, half_life)
             assert got.tobytes() == want.tobytes()
+
+
+def test_a_second_half_lifes_try_reads_the_bounds_the_first_found(monkeypatch):
+    # the stances' bounds (`_bounds_of`) do not depend on the half-life: the second try on the same
+    # stances searches nothing and sums the same bits as a level that never saw the first try;
+    # other stances are searched afresh
+    rng = np.random.default_rng(12)
+    n_steps = 300
+    step_days = np.sort(rng.uniform(0, 600, n_steps))
+    entity, step = rng.integers(0, 12, 4000), rng.integers(0, n_steps, 4000)
+    amounts = rng.integers(0, 3, (4000, 6)) * 0.5
+
+    def level():
+        return forecast._RunningSums(entity, step, amounts, n_steps)
+
+    q_entity, seen = rng.integers(0, 13, 150), rng.integers(0, n_steps + 1, 150)
+    split = rng.integers(0, n_steps + 1, 150)
+    t_ref = np.where(split > 0, step_days[np.maximum(split - 1, 0)], 0.0) + 0.01
+    searches = []
+    search = forecast._search
+    monkeypatch.setattr(forecast, "_search", lambda keys, wanted: searches.append(len(wanted)) or search(keys, wanted))
+    kept = level()
+    for half_life in (200.0, 15.0, 200.0):
+        got = kept.decayed_before(q_entity, seen, split, t_ref, half_life, step_days)
+        assert got.tobytes() == level().decayed_before(q_entity, seen, split, t_ref, half_life, step_days).tobytes()
+    assert len(searches) == 2 * 4  # the kept level searched once (two searches), each fresh level once
+    kept.decayed_before(q_entity[:-1], seen[:-1], split[:-1], t_ref[:-1], 15.0, step_days)
+    assert len(searches) == 2 * 5
 
 
 def test_rank_counts_the_flagged_rows_before_each_row_as_a_search_does():

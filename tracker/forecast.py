@@ -362,6 +362,8 @@ class _RunningSums:
         self.step = self.step.astype(np.int32, copy=False) if self.width < 2**31 else self.step
         self.entity_start = self._entity_starts()
         self._columns: list | None = None  # see `_by_column`, once decay asks for it
+        self._bounds: tuple | None = None  # see `_bounds_of`
+        self._whole: tuple | None = None  # see `_in_order`
 
     def _as_halves(self) -> None:
         """Float64 sums as int32 numbers of halves when each is a half or whole number in range."""
@@ -444,39 +446,78 @@ class _RunningSums:
         self._by_column(step_days)
         lower = np.minimum(split, seen)
         after = seen > lower  # some events came between the stance and the cut-off
-        order = np.argsort(t_ref, kind="stable")
+        # each stance's bounds (its entity's first row, the rows at `lower` and at `seen`) among
+        # each column's rows, and the stances in time order: none depends on the half-life, so the
+        # second half-life's try reads the first's (`_bounds_of`)
+        rows, places, order = self._bounds_of(entity, lower, seen, t_ref)
+        n = len(entity)
         times = t_ref[order]
         edges = [0]
         while edges[-1] < len(times):  # greedy blocks: each starts at its first stance
             edges.append(int(np.searchsorted(times, times[edges[-1]] + DECAY_BLOCK * half_life, side="right")))
-        base = entity.astype(np.int64) * self.width
         for lo, hi in zip(edges[:-1], edges[1:]):
             pick = order[lo:hi]
             latest, earliest = float(times[hi - 1]), float(times[lo])
             # before the stance: weights 2 ** ((t - latest) / h), events up to the latest stance
-            out[pick] = self._window_sums(base[pick], lower[pick], None, latest - DECAY_REACH * half_life, latest,
-                                          latest, half_life) * np.exp2((latest - t_ref[pick]) / half_life)[:, None]
+            out[pick] = self._window_sums(*self._in_order(rows, places, np.concatenate([pick, pick + n]), hi - lo == n),
+                                          latest - DECAY_REACH * half_life, latest, latest, half_life) \
+                * np.exp2((latest - t_ref[pick]) / half_life)[:, None]
             later = pick[after[pick]]
             if len(later):  # after it: weights 2 ** ((earliest - t) / h), events from the earliest stance on
-                out[later] += (self._window_sums(base[later], lower[later], np.maximum(seen[later], lower[later]),
+                out[later] += (self._window_sums(*self._in_order(rows, places, np.concatenate([later + n, later + 2 * n])),
                                                  earliest, earliest + (DECAY_BLOCK + DECAY_REACH) * half_life,
                                                  earliest, -half_life)
                                * np.exp2((t_ref[later] - earliest) / half_life)[:, None])
         return out
 
-    def _window_sums(self, base: np.ndarray, lower: np.ndarray, upper: np.ndarray | None, since: float,
-                     until: float, anchor: float, half_life: float) -> np.ndarray:
-        """Per query, its entity's events between two steps (from the entity's first to `lower`
-        when `upper` is None, else from `lower` to `upper`), each weighted 2 ** ((t - anchor) /
-        half_life); only the events timed between `since` and `until` are read."""
-        # the bounds: rows of the level, then the places they are at among each column's rows;
-        # the first bounds, then the last, looked up in one sorted order (see `_search`), which
-        # is the rows' order too and serves the six columns
-        first, last = base + (lower if upper is not None else 0), base + (upper if upper is not None else lower)
-        bounds = np.concatenate([first, last])
-        by_bound = np.argsort(bounds)
-        bounds = np.searchsorted(self.key, bounds[by_bound], side="left")
-        out = np.empty((len(base), self.dims))
+    def _bounds_of(self, entity: np.ndarray, lower: np.ndarray, seen: np.ndarray,
+                   t_ref: np.ndarray) -> tuple[np.ndarray, list, np.ndarray]:
+        """Each stance's three bounds (its entity's first row, the first row at or past `lower`,
+        the first at or past `seen`) as rows of the level, all the first bounds, then the second,
+        then the third; per column, their places among its rows; and the stances' order in time.
+        Kept for the next call: the fit tries two half-lives on the same stances in turn, and the
+        searches (a third of a try's cost at a million reports) are the same for both."""
+        kept = self._bounds
+        if kept is not None and all(np.array_equal(a, b) for a, b in zip(kept[0], (entity, lower, seen, t_ref))):
+            return kept[1:]
+        # the rows at `lower` searched for; the entity's first row read from them (`entity_start`);
+        # the rows at `seen` searched for only where they differ from those at `lower`
+        base = entity.astype(np.int64) * self.width
+        at = _search(self.key, base + lower)
+        prior = np.maximum(at - 1, 0)
+        own = (at > 0) & (self.key[prior] // self.width == entity)
+        rows = np.concatenate([np.where(own, self.entity_start[prior], at), at, at])
+        after = np.flatnonzero(seen > lower)
+        rows[2 * len(entity) + after] = _search(self.key, base[after] + seen[after])
+        places = [_rank(*ranks, rows) for *_, ranks in self._columns]
+        order = np.argsort(t_ref, kind="stable")
+        self._bounds = ((entity.copy(), lower.copy(), seen.copy(), t_ref.copy()), rows, places, order)
+        self._whole = None  # (`_in_order` of every stance's first two bounds, once asked for)
+        return rows, places, order
+
+    def _in_order(self, rows: np.ndarray, places: list, index: np.ndarray,
+                  whole: bool = False) -> tuple[list, np.ndarray]:
+        """Per column, the places of the bounds `index` (of `_bounds_of`'s) in the order of their
+        rows, which is their order among every column's rows too; and that order: `_window_sums`
+        looks them up in sorted order (several times faster). With `whole` (every stance's first
+        two bounds, in time order), kept for the next half-life's try."""
+        if whole and self._whole is not None:
+            return self._whole
+        by_bound = np.argsort(rows[index])
+        in_order = index[by_bound]
+        found = ([np.take(column, in_order) for column in places], by_bound)
+        if whole:
+            self._whole = found
+        return found
+
+    def _window_sums(self, in_order: list, by_bound: np.ndarray, since: float, until: float,
+                     anchor: float, half_life: float) -> np.ndarray:
+        """Per query, its entity's events between two bounds, each weighted 2 ** ((t - anchor) /
+        half_life); only the events timed between `since` and `until` are read. `in_order[j]`:
+        the bounds' places among column j's rows, sorted; `by_bound`: the order that sorted them
+        (the queries' first bounds, then their last; see `_in_order`)."""
+        n = len(by_bound) // 2
+        out = np.empty((n, self.dims))
         # each step's weight (an event's time is its step's), 0 outside the window: the steps are
         # in time order, so the window is a run of them
         days = self._step_days
@@ -487,11 +528,9 @@ class _RunningSums:
         # one buffer for every column's running sums: a fresh one per column cost more in page
         # faults (a million rows: 8 MB) than the sum itself
         scratch = np.empty(max(len(step) for step, *_ in self._columns) + 1)
-        places = np.empty(len(bounds), dtype=np.int64)
-        for j, (step, own, by_time, steps, ranks) in enumerate(self._columns):
-            # the bounds' places among the column's rows (those of the level before each bound),
-            # in the bounds' sorted order: the last is the furthest
-            sorted_places = _rank(*ranks, bounds)
+        at = np.empty(2 * n, dtype=np.int64)
+        for j, (step, own, by_time, steps, _ranks) in enumerate(self._columns):
+            sorted_places = in_order[j]  # (sorted: the last is the furthest)
             a, b = np.searchsorted(steps, np.asarray([lo, hi], steps.dtype), side="left")
             if b - a > len(steps) // 4:
                 # most rows: every row, those outside the window weighted 0 (adding a zero to a
@@ -511,8 +550,8 @@ class _RunningSums:
                 np.multiply(own[inside], weight[step[inside]], out=sums[1:])
             sums[0] = 0.0
             np.cumsum(sums[1:], out=sums[1:])
-            places[by_bound] = sorted_places
-            out[:, j] = sums[places[len(base):]] - sums[places[:len(base)]]
+            at[by_bound] = sorted_places
+            out[:, j] = sums[at[n:]] - sums[at[:n]]
         return out
 
     @staticmethod
@@ -1588,6 +1627,8 @@ def fit(evidence: Evidence, level: float = 0.9, fitted: dict | None = None, keep
 
     with threadpool_limits(1, user_api="blas"):
         model = _fit(evidence, walk, claims, level)
+    for sums in walk.levels.values():
+        sums._bounds = sums._whole = None  # the fit's stances' bounds (`_bounds_of`): no forecast reads them
     if all(f.half_life_days is None for f in [model.params, *model.fits]):
         # no forecast of this model weighs records by time: the tables the fit's tries of a
         # half-life built (about 600 MB at ten million reports) are let go
