@@ -779,3 +779,42 @@ def test_key_order_and_last_rows_of_runs_without_the_keys():
     last = forecast._last_of_runs(new)
     assert last.tolist() == [0, 1, 3, 4] and last.dtype == np.int32
     assert forecast._last_of_runs(new[:0]).dtype == np.int32 and not len(forecast._last_of_runs(new[:0]))
+
+
+@pytest.mark.parametrize("tz", ["UTC", None])
+def test_claims_decided_by_each_checkpoint_are_those_pandas_compares(tz):
+    # the refits' checkpoints (`_decided_by`): compared as integers when the times are stamps of
+    # one unit (missing times never decided by a checkpoint), by pandas otherwise: the same masks
+    rng = np.random.default_rng(14)
+    stamps = pd.Series(pd.to_datetime(rng.integers(0, 10**6, 500), unit="s", utc=tz == "UTC").as_unit("us"))
+    stamps[rng.random(500) < 0.2] = pd.NaT
+    whens = list(stamps.dropna().sort_values().iloc[[0, 10, 200, -1]]) + [stamps.dropna().iloc[0] + pd.Timedelta(1, "us")]
+    want = [(stamps <= when).to_numpy(dtype=bool) for when in whens]
+    got = forecast._decided_by(stamps, whens)
+    assert all(g.dtype == bool and np.array_equal(g, w) for g, w in zip(got, want, strict=True))
+    finer = [when.as_unit("ns") + pd.Timedelta(1, "ns") for when in whens]  # not the stamps' unit: pandas compares
+    assert all(np.array_equal(g, (stamps <= when).to_numpy(dtype=bool))
+               for g, when in zip(forecast._decided_by(stamps, finer), finer, strict=True))
+    assert forecast._decided_by(stamps, []) == []
+
+
+def test_revisions_in_decision_order_are_sorted_only_when_out_of_it(monkeypatch):
+    # the replay's revisions (`_in_decision_order`): by decision time, then id, as a stable sort
+    # gives them; a frame in that order already (ties of time in id order) is taken as it is
+    stamps = pd.to_datetime([0, 5, 5, 9, 9, 12], unit="s", utc=True).as_unit("us")
+    ordered = pd.DataFrame({"id": [3, 1, 4, 2, 6, 5], "claim_id": [7, 7, 8, 9, 9, 8], "decided_at": stamps},
+                           index=[10, 11, 12, 13, 14, 15])
+    shuffled = ordered.iloc[[3, 0, 5, 2, 1, 4]]
+    tied = ordered.assign(id=[3, 4, 1, 2, 6, 5])  # a tie of time out of id order
+    missing = ordered.assign(decided_at=stamps.insert(0, pd.NaT)[:-1])
+    want = {name: frame.sort_values(["decided_at", "id"], kind="stable").reset_index(drop=True)
+            for name, frame in (("ordered", ordered), ("shuffled", shuffled), ("tied", tied), ("missing", missing))}
+    for name, frame in (("shuffled", shuffled), ("tied", tied), ("missing", missing)):
+        pd.testing.assert_frame_equal(forecast._in_decision_order(frame), want[name])
+
+    def no_sort(*args, **kwargs):
+        raise AssertionError("sorted a frame in order")
+
+    monkeypatch.setattr(pd.DataFrame, "sort_values", no_sort)
+    pd.testing.assert_frame_equal(forecast._in_decision_order(ordered), want["ordered"])
+    pd.testing.assert_frame_equal(forecast._in_decision_order(ordered.iloc[:0]), want["ordered"].iloc[:0])

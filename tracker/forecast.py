@@ -826,7 +826,7 @@ def _walk(evidence: Evidence, pairs: pd.DataFrame, keep_reports: bool = True) ->
     """Replay every verdict (a revision replacing the one it revises) into running sums; unless
     `keep_reports`, the evidence's reports are let go once the replay holds what it reads of them."""
     revisions = evidence.outcomes[evidence.outcomes["claim_id"].isin(evidence.claims.index)]
-    revisions = revisions.sort_values(["decided_at", "id"], kind="stable").reset_index(drop=True)
+    revisions = _in_decision_order(revisions)
     n = len(revisions)
     value = verdict_values(revisions["verdict"])
     claim = revisions["claim_id"].to_numpy()
@@ -883,6 +883,19 @@ def _walk(evidence: Evidence, pairs: pd.DataFrame, keep_reports: bool = True) ->
                  first_verdict, claim_sums, _ns(decided) / 86400e9, by_claim, pair_by_claim, codes,
                  np.r_[topic_codes.to_numpy(dtype=object), np.array([np.nan], dtype=object)],
                  verdicts_as_of(evidence.outcomes))
+
+
+def _in_decision_order(revisions: pd.DataFrame) -> pd.DataFrame:
+    """`revisions.sort_values(["decided_at", "id"], kind="stable").reset_index(drop=True)`: without
+    the sort when they are in that order already, as a store gives them (the sort was 10 ms of
+    the replay at a million reports; the test, compared as integers, a fraction of one)."""
+    decided = revisions["decided_at"]
+    if isinstance(decided.array, pd.arrays.DatetimeArray) and revisions["id"].dtype.kind in "iu" and not decided.isna().any():
+        when, ids = decided.array.asi8, revisions["id"].to_numpy()
+        later, earlier = when[1:], when[:-1]
+        if bool(((later > earlier) | (later == earlier) & (ids[1:] >= ids[:-1])).all()):
+            return revisions.reset_index(drop=True)
+    return revisions.sort_values(["decided_at", "id"], kind="stable").reset_index(drop=True)
 
 
 def _level_sums(reports: _ReportsByClaim, maps: dict, claim: np.ndarray, decided: np.ndarray, value: np.ndarray,
@@ -1669,7 +1682,7 @@ def _fit(evidence: Evidence, walk: _Walk, claims: pd.DataFrame, level: float) ->
         target *= growth
     whens = [scored["decided_at"].iloc[mark - 1] for mark in marks]
     # resolved by each checkpoint (their own verdict decided at or before it), and by now
-    known = [~np.isnan(outcome) & (decided <= when).to_numpy(dtype=bool) for when in whens] + [~np.isnan(outcome)]
+    known = [~np.isnan(outcome) & by_then for by_then in _decided_by(decided, whens)] + [~np.isnan(outcome)]
     # each fit reads its sample of claims (`_fit_sample`): the features of those claims alone
     read = np.zeros(len(queries), bool)
     for mask, size in zip(known, [REFIT_SAMPLE] * len(whens) + [FIT_SAMPLE]):
@@ -1688,6 +1701,20 @@ def _fit(evidence: Evidence, walk: _Walk, claims: pd.DataFrame, level: float) ->
     final = (fit_best(feats, walk, outcome[read], start) if len(marks)
              else replace(DEFAULTS, level=level))
     return Model(evidence, walk, final, pd.DataFrame(rows), fits, claims, level)
+
+
+def _decided_by(decided: pd.Series, whens: list) -> list:
+    """Per time of `whens`, `(decided <= when).to_numpy(dtype=bool)`: whether each time is at or
+    before it (a missing one: never). Compared as integers when `decided` holds stamps and every
+    time of `whens` is a stamp of their unit and kind of zone (a pandas comparison of 200,000 times
+    cost about 1.5 ms; the refits' checkpoints ask for 16)."""
+    stamps = decided.array
+    if isinstance(stamps, pd.arrays.DatetimeArray) and all(
+            isinstance(when, pd.Timestamp) and when.unit == stamps.unit and (when.tz is None) == (stamps.tz is None)
+            for when in whens):
+        values, present = stamps.asi8, ~decided.isna().to_numpy()
+        return [present & (values <= at) for at in pd.DatetimeIndex(whens).as_unit(stamps.unit).asi8] if whens else []
+    return [(decided <= when).to_numpy(dtype=bool) for when in whens]
 
 
 def _running_base_rate(walk: _Walk, f: _Features) -> np.ndarray:
