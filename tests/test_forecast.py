@@ -563,7 +563,7 @@ def test_rank_counts_the_flagged_rows_before_each_row_as_a_search_does():
     assert np.array_equal(forecast._bits_set(words), want)
 
 
-def test_time_order_is_the_stable_order_packed_or_not():
+def test_time_order_is_the_stable_order_packed_or_not(monkeypatch):
     # a column's rows in time order (`_time_order`): one sort of (step, row) packed in an int64, or,
     # for steps that do not fit, the stable argsort; ties in row order either way
     rng = np.random.default_rng(9)
@@ -576,6 +576,14 @@ def test_time_order_is_the_stable_order_packed_or_not():
     assert np.array_equal(in_time, np.argsort(wide, kind="stable")) and np.array_equal(steps, np.sort(wide))
     empty = forecast._time_order(np.zeros(0, np.int32))
     assert len(empty[0]) == len(empty[1]) == 0
+    ordered = np.sort(step)  # in time order already (a level of one entity): no sort, the same answer
+    in_time, steps = forecast._time_order(ordered)
+    assert in_time.dtype == np.int32 and np.array_equal(in_time, np.arange(len(step))) and np.array_equal(steps, ordered)
+    for byteorder in (True, False):  # a key's halves read from its words, or by masks and shifts
+        monkeypatch.setattr(np, "little_endian", byteorder)
+        in_time, steps = forecast._time_order(step)
+        assert in_time.dtype == np.int32 and steps.dtype == step.dtype
+        assert np.array_equal(in_time, np.argsort(step, kind="stable")) and np.array_equal(steps, np.sort(step))
 
 
 def test_sums_of_calls_added_by_column_are_those_of_their_vectors():
