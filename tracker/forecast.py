@@ -998,13 +998,14 @@ def _topic_mean(entity: np.ndarray, step: np.ndarray, amounts: np.ndarray):
     if not len(entity):
         return np.zeros(0, np.int64), np.zeros(0), np.zeros(0)
     order = _by_entity_then_step(entity, step, int(step.max()) + 1)  # np.lexsort((step, entity))
-    ent, stp, amt = entity[order], step[order], amounts[order]
-    starts = np.r_[True, ent[1:] != ent[:-1]]
+    # (np.take: the same rows gathered several times faster than by indexing)
+    ent, stp, amt = np.take(entity, order), np.take(step, order), np.take(amounts, order, axis=0)
+    starts = _run_starts(ent)
     cum = np.cumsum(amt, axis=0)
     seg = np.cumsum(starts) - 1
     first = np.flatnonzero(starts)
-    base = np.where(first > 0, 1, 0)[:, None] * cum[np.maximum(first - 1, 0)]
-    cum = cum - base[seg]
+    base = np.where(first > 0, 1, 0)[:, None] * np.take(cum, np.maximum(first - 1, 0), axis=0)
+    cum = cum - np.take(base, seg, axis=0)
     present = cum[:, 1] > 0.5
     rate = np.where(present, (cum[:, 0] + 1.0) / (cum[:, 1] + 2.0), 0.0)
     prev_rate = np.where(starts, 0.0, np.r_[0.0, rate[:-1]])
