@@ -776,6 +776,11 @@ def test_credit_row_segments_and_the_blockwise_time_order_check(monkeypatch):
     assert forecast._ReportsByClaim(reports).rank is None  # each claim's reports in time order, missing last
     late = reports.assign(reported_at=times[[0, 1, 2, 3, 4, 5, 6]].where(np.arange(7) != 3, times[0]))
     assert forecast._ReportsByClaim(late).rank is not None  # the fourth report before the third
+    missing_first = reports.assign(reported_at=times[[0, 1, 2, 3, 5, 4, 6]])
+    assert forecast._ReportsByClaim(missing_first).rank is not None  # a missing time before a known one
+    two_claims = reports.assign(claim_id=[1, 1, 2, 2, 2, 3, 3], reported_at=times[[2, 3, 0, 1, 4, 5, 6]])
+    assert forecast._ReportsByClaim(two_claims).rank is not None  # claim 2's third report before its second
+    assert forecast._ReportsByClaim(two_claims.assign(claim_id=[1, 1, 2, 2, 4, 4, 4])).rank is None  # (a new claim)
 
 
 def test_key_order_and_last_rows_of_runs_without_the_keys():

@@ -645,10 +645,11 @@ class _ByClaim:
         # each claim's rows in the frame's order (row numbers as int32 where they fit: ten million
         # reports' order is then 40 MB, not 80)
         self.order = _narrow(_stable_order(claims))
-        sorted_claims = claims[self.order]
+        # (rows in claim order already, as a store gives them: the claims themselves, not a gather)
+        sorted_claims = claims if _ascending(claims) else np.take(claims, self.order)
         # each claim's first row and number of rows, found by claim id (in a dense table: binary
         # searches of a million rows in the claims' random order cost more than the rest of `of`)
-        first = np.flatnonzero(np.r_[True, sorted_claims[1:] != sorted_claims[:-1]]) if len(claims) else np.zeros(0, np.int64)
+        first = np.flatnonzero(_run_starts(sorted_claims))
         self._place = pd.Series(_narrow(np.arange(len(first))), index=sorted_claims[first])
         self._start, self._count = _narrow(np.r_[first, 0]), _narrow(np.r_[np.diff(np.r_[first, len(claims)]), 0])
 
@@ -700,8 +701,13 @@ class _ReportsByClaim(_ByClaim):
         # a block of rows at a time: no copies of the times (80 MB each at ten million reports)
         for lo in range(0, len(same), _ORDER_BLOCK):
             joined = same[lo:lo + _ORDER_BLOCK]
-            later, earlier = when[lo + 1:lo + 1 + len(joined)][joined], when[lo:lo + len(joined)][joined]
-            if not ((later >= earlier) & (earlier != _NAT) | (later == _NAT)).all():
+            later, earlier = when[lo + 1:lo + 1 + len(joined)], when[lo:lo + len(joined)]
+            # every pair tested, those of two claims passed: no masked copies of the times
+            fine = np.greater_equal(later, earlier)
+            fine &= earlier != _NAT
+            fine |= later == _NAT
+            fine |= ~joined
+            if not fine.all():
                 return False
         return True
 
