@@ -973,13 +973,16 @@ def _credit_rows(reports: _ReportsByClaim, claim: np.ndarray, decided: np.ndarra
     parts = []
     for lo in range(0, len(claim), CREDIT_BLOCK):
         hi = min(lo + CREDIT_BLOCK, len(claim))
-        found, revision = reports.of(claim[lo:hi])
-        revision = revision + lo
-        keep = (reports.when[found] <= decided[revision]) & ~np.isnan(value[revision])
+        # the revisions with a value only, left out before their claims' reports are found (the
+        # same rows, in the same order, as all of them found, then those of the others dropped)
+        valued = lo + np.flatnonzero(~np.isnan(value[lo:hi]))
+        found, at = reports.of(claim[valued])
+        revision = valued[at]
+        keep = np.take(reports.when, found) <= np.take(decided, revision)
         rows = reports.latest(found[keep], revision[keep])
         stated = rows["stance"] >= 0
         parts.append((rows["key"][stated].astype(np.int64), rows["stance"][stated], rows["source_id"][stated]))
-        del found, revision, keep, rows
+        del found, at, revision, keep, rows
     if not parts:
         return np.zeros(0, np.int64), np.zeros(0, np.int8), np.zeros(0, np.int64)
     return tuple(np.concatenate(column) for column in zip(*parts))
