@@ -1708,15 +1708,16 @@ def _fit(evidence: Evidence, walk: _Walk, claims: pd.DataFrame, level: float) ->
     feats = _features(evidence, walk, queries[read], level)
     fits, start = [replace(DEFAULTS, level=level)], replace(DEFAULTS, level=level)
     rows = [{"from": pd.NaT, "resolved": 0, **start.as_dict()}]
+    read_outcome = outcome[read]  # (each refit's outcomes masked among the claims read only)
     for when, mask in zip(whens, known):
         # each refit starts from the last one, which it rarely moves far from, and tries the
         # half-lives of the record as it stood then (the verdicts decided by then)
         by = int(np.searchsorted(walk.decided.array, when, side="right"))
-        start = fit_best(feats, walk, np.where(mask, outcome, np.nan)[read], start, steps=20, by=by,
+        start = fit_best(feats, walk, np.where(mask[read], read_outcome, np.nan), start, steps=20, by=by,
                          size=REFIT_SAMPLE)
         fits.append(start)
         rows.append({"from": when, "resolved": int(mask.sum()), **start.as_dict()})
-    final = (fit_best(feats, walk, outcome[read], start) if len(marks)
+    final = (fit_best(feats, walk, read_outcome, start) if len(marks)
              else replace(DEFAULTS, level=level))
     return Model(evidence, walk, final, pd.DataFrame(rows), fits, claims, level)
 
