@@ -976,13 +976,13 @@ def _credit_rows(reports: _ReportsByClaim, claim: np.ndarray, decided: np.ndarra
         # the revisions with a value only, left out before their claims' reports are found (the
         # same rows, in the same order, as all of them found, then those of the others dropped)
         valued = lo + np.flatnonzero(~np.isnan(value[lo:hi]))
-        found, at = reports.of(claim[valued])
-        revision = valued[at]
-        keep = np.take(reports.when, found) <= np.take(decided, revision)
+        found, revision = reports.of(claim[valued])
+        revision = valued[revision]
+        keep = reports.when[found] <= decided[revision]
         rows = reports.latest(found[keep], revision[keep])
         stated = rows["stance"] >= 0
         parts.append((rows["key"][stated].astype(np.int64), rows["stance"][stated], rows["source_id"][stated]))
-        del found, at, revision, keep, rows
+        del found, revision, keep, rows
     if not parts:
         return np.zeros(0, np.int64), np.zeros(0, np.int8), np.zeros(0, np.int64)
     return tuple(np.concatenate(column) for column in zip(*parts))
