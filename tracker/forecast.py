@@ -489,7 +489,11 @@ class _RunningSums:
         rows = np.concatenate([np.where(own, self.entity_start[prior], at), at, at])
         after = np.flatnonzero(seen > lower)
         rows[2 * len(entity) + after] = _search(self.key, base[after] + seen[after])
-        places = [_rank(*ranks, rows) for *_, ranks in self._columns]
+        # kept as int32 where the level's rows fit (held through the fit: at ten million reports
+        # some 25,000 stances' bounds, three per stance, for each of six columns and three levels)
+        small = np.int32 if len(self.key) < 2**31 else np.int64
+        rows = rows.astype(small)
+        places = [_rank(*ranks, rows).astype(small) for *_, ranks in self._columns]
         order = np.argsort(t_ref, kind="stable")
         self._bounds = ((entity.copy(), lower.copy(), seen.copy(), t_ref.copy()), rows, places, order)
         self._whole = None  # (`_in_order` of every stance's first two bounds, once asked for)
