@@ -494,23 +494,56 @@ def _window_sums_plainly(sums, base, lower, upper, since, until, anchor, half_li
 def test_window_sums_are_those_summed_plainly_bit_for_bit(since, until):
     # the windows the half-life tries read (`_window_sums`: one buffer, bounds looked up once in
     # sorted order, rows past the last bound left out) against the plain sums: every bit the same,
-    # most rows (a wide window) and a few (a narrow one), events before a stance and after it
+    # most rows (a wide window) and a few (a narrow one), events before a stance and after it;
+    # the bounds from `_bounds_of` (an entity's first row read off the row at `lower`), entities
+    # without rows (7, 30) among them
     rng = np.random.default_rng(8)
     n_steps = 500
     step_days = np.sort(rng.uniform(0, 1000, n_steps))
     entity, step = rng.integers(0, 30, 5000), rng.integers(0, n_steps, 5000)
+    entity[entity == 7] = 8
     amounts = rng.integers(-1, 4, (5000, 6)) * 0.5
     sums = forecast._RunningSums(entity, step, amounts, n_steps)
     sums._by_column(step_days)
-    for n_queries, top in ((200, 30), (40, 12), (1, 3)):  # the last queries' entities: all, or the first few
+    for n_queries, top in ((200, 31), (40, 12), (1, 3)):  # the last queries' entities: all, or the first few
         q_entity = rng.integers(0, top, n_queries)
         lower = rng.integers(0, n_steps + 1, n_queries)
         upper = np.maximum(lower, rng.integers(0, n_steps + 1, n_queries))
         base = q_entity.astype(np.int64) * sums.width
-        for up, half_life in ((None, 40.0), (upper, -40.0)):
-            got = sums._window_sums(base, lower, up, since, until, 600.0, half_life)
+        rows, places, _ = sums._bounds_of(q_entity, lower, upper, rng.random(n_queries))
+        n = n_queries
+        for up, half_life, index in ((None, 40.0, np.arange(2 * n)), (upper, -40.0, np.arange(n, 3 * n))):
+            got = sums._window_sums(*sums._in_order(rows, places, index), since, until, 600.0, half_life)
             want = _window_sums_plainly(sums, base, lower, up, since, until, 600.0, half_life)
             assert got.tobytes() == want.tobytes()
+
+
+def test_a_second_half_lifes_try_reads_the_bounds_the_first_found(monkeypatch):
+    # the stances' bounds (`_bounds_of`) do not depend on the half-life: the second try on the same
+    # stances searches nothing and sums the same bits as a level that never saw the first try;
+    # other stances are searched afresh
+    rng = np.random.default_rng(12)
+    n_steps = 300
+    step_days = np.sort(rng.uniform(0, 600, n_steps))
+    entity, step = rng.integers(0, 12, 4000), rng.integers(0, n_steps, 4000)
+    amounts = rng.integers(0, 3, (4000, 6)) * 0.5
+
+    def level():
+        return forecast._RunningSums(entity, step, amounts, n_steps)
+
+    q_entity, seen = rng.integers(0, 13, 150), rng.integers(0, n_steps + 1, 150)
+    split = rng.integers(0, n_steps + 1, 150)
+    t_ref = np.where(split > 0, step_days[np.maximum(split - 1, 0)], 0.0) + 0.01
+    searches = []
+    search = forecast._search
+    monkeypatch.setattr(forecast, "_search", lambda keys, wanted: searches.append(len(wanted)) or search(keys, wanted))
+    kept = level()
+    for half_life in (200.0, 15.0, 200.0):
+        got = kept.decayed_before(q_entity, seen, split, t_ref, half_life, step_days)
+        assert got.tobytes() == level().decayed_before(q_entity, seen, split, t_ref, half_life, step_days).tobytes()
+    assert len(searches) == 2 * 4  # the kept level searched once (two searches), each fresh level once
+    kept.decayed_before(q_entity[:-1], seen[:-1], split[:-1], t_ref[:-1], 15.0, step_days)
+    assert len(searches) == 2 * 5
 
 
 def test_rank_counts_the_flagged_rows_before_each_row_as_a_search_does():
@@ -530,7 +563,7 @@ def test_rank_counts_the_flagged_rows_before_each_row_as_a_search_does():
     assert np.array_equal(forecast._bits_set(words), want)
 
 
-def test_time_order_is_the_stable_order_packed_or_not():
+def test_time_order_is_the_stable_order_packed_or_not(monkeypatch):
     # a column's rows in time order (`_time_order`): one sort of (step, row) packed in an int64, or,
     # for steps that do not fit, the stable argsort; ties in row order either way
     rng = np.random.default_rng(9)
@@ -543,6 +576,14 @@ def test_time_order_is_the_stable_order_packed_or_not():
     assert np.array_equal(in_time, np.argsort(wide, kind="stable")) and np.array_equal(steps, np.sort(wide))
     empty = forecast._time_order(np.zeros(0, np.int32))
     assert len(empty[0]) == len(empty[1]) == 0
+    ordered = np.sort(step)  # in time order already (a level of one entity): no sort, the same answer
+    in_time, steps = forecast._time_order(ordered)
+    assert in_time.dtype == np.int32 and np.array_equal(in_time, np.arange(len(step))) and np.array_equal(steps, ordered)
+    for byteorder in (True, False):  # a key's halves read from its words, or by masks and shifts
+        monkeypatch.setattr(np, "little_endian", byteorder)
+        in_time, steps = forecast._time_order(step)
+        assert in_time.dtype == np.int32 and steps.dtype == step.dtype
+        assert np.array_equal(in_time, np.argsort(step, kind="stable")) and np.array_equal(steps, np.sort(step))
 
 
 def test_sums_of_calls_added_by_column_are_those_of_their_vectors():
@@ -735,6 +776,11 @@ def test_credit_row_segments_and_the_blockwise_time_order_check(monkeypatch):
     assert forecast._ReportsByClaim(reports).rank is None  # each claim's reports in time order, missing last
     late = reports.assign(reported_at=times[[0, 1, 2, 3, 4, 5, 6]].where(np.arange(7) != 3, times[0]))
     assert forecast._ReportsByClaim(late).rank is not None  # the fourth report before the third
+    missing_first = reports.assign(reported_at=times[[0, 1, 2, 3, 5, 4, 6]])
+    assert forecast._ReportsByClaim(missing_first).rank is not None  # a missing time before a known one
+    two_claims = reports.assign(claim_id=[1, 1, 2, 2, 2, 3, 3], reported_at=times[[2, 3, 0, 1, 4, 5, 6]])
+    assert forecast._ReportsByClaim(two_claims).rank is not None  # claim 2's third report before its second
+    assert forecast._ReportsByClaim(two_claims.assign(claim_id=[1, 1, 2, 2, 4, 4, 4])).rank is None  # (a new claim)
 
 
 def test_key_order_and_last_rows_of_runs_without_the_keys():
@@ -746,3 +792,42 @@ def test_key_order_and_last_rows_of_runs_without_the_keys():
     last = forecast._last_of_runs(new)
     assert last.tolist() == [0, 1, 3, 4] and last.dtype == np.int32
     assert forecast._last_of_runs(new[:0]).dtype == np.int32 and not len(forecast._last_of_runs(new[:0]))
+
+
+@pytest.mark.parametrize("tz", ["UTC", None])
+def test_claims_decided_by_each_checkpoint_are_those_pandas_compares(tz):
+    # the refits' checkpoints (`_decided_by`): compared as integers when the times are stamps of
+    # one unit (missing times never decided by a checkpoint), by pandas otherwise: the same masks
+    rng = np.random.default_rng(14)
+    stamps = pd.Series(pd.to_datetime(rng.integers(0, 10**6, 500), unit="s", utc=tz == "UTC").as_unit("us"))
+    stamps[rng.random(500) < 0.2] = pd.NaT
+    whens = list(stamps.dropna().sort_values().iloc[[0, 10, 200, -1]]) + [stamps.dropna().iloc[0] + pd.Timedelta(1, "us")]
+    want = [(stamps <= when).to_numpy(dtype=bool) for when in whens]
+    got = forecast._decided_by(stamps, whens)
+    assert all(g.dtype == bool and np.array_equal(g, w) for g, w in zip(got, want, strict=True))
+    finer = [when.as_unit("ns") + pd.Timedelta(1, "ns") for when in whens]  # not the stamps' unit: pandas compares
+    assert all(np.array_equal(g, (stamps <= when).to_numpy(dtype=bool))
+               for g, when in zip(forecast._decided_by(stamps, finer), finer, strict=True))
+    assert forecast._decided_by(stamps, []) == []
+
+
+def test_revisions_in_decision_order_are_sorted_only_when_out_of_it(monkeypatch):
+    # the replay's revisions (`_in_decision_order`): by decision time, then id, as a stable sort
+    # gives them; a frame in that order already (ties of time in id order) is taken as it is
+    stamps = pd.to_datetime([0, 5, 5, 9, 9, 12], unit="s", utc=True).as_unit("us")
+    ordered = pd.DataFrame({"id": [3, 1, 4, 2, 6, 5], "claim_id": [7, 7, 8, 9, 9, 8], "decided_at": stamps},
+                           index=[10, 11, 12, 13, 14, 15])
+    shuffled = ordered.iloc[[3, 0, 5, 2, 1, 4]]
+    tied = ordered.assign(id=[3, 4, 1, 2, 6, 5])  # a tie of time out of id order
+    missing = ordered.assign(decided_at=stamps.insert(0, pd.NaT)[:-1])
+    want = {name: frame.sort_values(["decided_at", "id"], kind="stable").reset_index(drop=True)
+            for name, frame in (("ordered", ordered), ("shuffled", shuffled), ("tied", tied), ("missing", missing))}
+    for name, frame in (("shuffled", shuffled), ("tied", tied), ("missing", missing)):
+        pd.testing.assert_frame_equal(forecast._in_decision_order(frame), want[name])
+
+    def no_sort(*args, **kwargs):
+        raise AssertionError("sorted a frame in order")
+
+    monkeypatch.setattr(pd.DataFrame, "sort_values", no_sort)
+    pd.testing.assert_frame_equal(forecast._in_decision_order(ordered), want["ordered"])
+    pd.testing.assert_frame_equal(forecast._in_decision_order(ordered.iloc[:0]), want["ordered"].iloc[:0])

@@ -362,6 +362,8 @@ class _RunningSums:
         self.step = self.step.astype(np.int32, copy=False) if self.width < 2**31 else self.step
         self.entity_start = self._entity_starts()
         self._columns: list | None = None  # see `_by_column`, once decay asks for it
+        self._bounds: tuple | None = None  # see `_bounds_of`
+        self._whole: tuple | None = None  # see `_in_order`
 
     def _as_halves(self) -> None:
         """Float64 sums as int32 numbers of halves when each is a half or whole number in range."""
@@ -444,39 +446,82 @@ class _RunningSums:
         self._by_column(step_days)
         lower = np.minimum(split, seen)
         after = seen > lower  # some events came between the stance and the cut-off
-        order = np.argsort(t_ref, kind="stable")
+        # each stance's bounds (its entity's first row, the rows at `lower` and at `seen`) among
+        # each column's rows, and the stances in time order: none depends on the half-life, so the
+        # second half-life's try reads the first's (`_bounds_of`)
+        rows, places, order = self._bounds_of(entity, lower, seen, t_ref)
+        n = len(entity)
         times = t_ref[order]
         edges = [0]
         while edges[-1] < len(times):  # greedy blocks: each starts at its first stance
             edges.append(int(np.searchsorted(times, times[edges[-1]] + DECAY_BLOCK * half_life, side="right")))
-        base = entity.astype(np.int64) * self.width
         for lo, hi in zip(edges[:-1], edges[1:]):
             pick = order[lo:hi]
             latest, earliest = float(times[hi - 1]), float(times[lo])
             # before the stance: weights 2 ** ((t - latest) / h), events up to the latest stance
-            out[pick] = self._window_sums(base[pick], lower[pick], None, latest - DECAY_REACH * half_life, latest,
-                                          latest, half_life) * np.exp2((latest - t_ref[pick]) / half_life)[:, None]
+            out[pick] = self._window_sums(*self._in_order(rows, places, np.concatenate([pick, pick + n]), hi - lo == n),
+                                          latest - DECAY_REACH * half_life, latest, latest, half_life) \
+                * np.exp2((latest - t_ref[pick]) / half_life)[:, None]
             later = pick[after[pick]]
             if len(later):  # after it: weights 2 ** ((earliest - t) / h), events from the earliest stance on
-                out[later] += (self._window_sums(base[later], lower[later], np.maximum(seen[later], lower[later]),
+                out[later] += (self._window_sums(*self._in_order(rows, places, np.concatenate([later + n, later + 2 * n])),
                                                  earliest, earliest + (DECAY_BLOCK + DECAY_REACH) * half_life,
                                                  earliest, -half_life)
                                * np.exp2((t_ref[later] - earliest) / half_life)[:, None])
         return out
 
-    def _window_sums(self, base: np.ndarray, lower: np.ndarray, upper: np.ndarray | None, since: float,
-                     until: float, anchor: float, half_life: float) -> np.ndarray:
-        """Per query, its entity's events between two steps (from the entity's first to `lower`
-        when `upper` is None, else from `lower` to `upper`), each weighted 2 ** ((t - anchor) /
-        half_life); only the events timed between `since` and `until` are read."""
-        # the bounds: rows of the level, then the places they are at among each column's rows;
-        # the first bounds, then the last, looked up in one sorted order (see `_search`), which
-        # is the rows' order too and serves the six columns
-        first, last = base + (lower if upper is not None else 0), base + (upper if upper is not None else lower)
-        bounds = np.concatenate([first, last])
-        by_bound = np.argsort(bounds)
-        bounds = np.searchsorted(self.key, bounds[by_bound], side="left")
-        out = np.empty((len(base), self.dims))
+    def _bounds_of(self, entity: np.ndarray, lower: np.ndarray, seen: np.ndarray,
+                   t_ref: np.ndarray) -> tuple[np.ndarray, list, np.ndarray]:
+        """Each stance's three bounds (its entity's first row, the first row at or past `lower`,
+        the first at or past `seen`) as rows of the level, all the first bounds, then the second,
+        then the third; per column, their places among its rows; and the stances' order in time.
+        Kept for the next call: the fit tries two half-lives on the same stances in turn, and the
+        searches (a third of a try's cost at a million reports) are the same for both."""
+        kept = self._bounds
+        if kept is not None and all(np.array_equal(a, b) for a, b in zip(kept[0], (entity, lower, seen, t_ref))):
+            return kept[1:]
+        # the rows at `lower` searched for; the entity's first row read from them (`entity_start`);
+        # the rows at `seen` searched for only where they differ from those at `lower`
+        base = entity.astype(np.int64) * self.width
+        at = _search(self.key, base + lower)
+        prior = np.maximum(at - 1, 0)
+        own = (at > 0) & (self.key[prior] // self.width == entity)
+        rows = np.concatenate([np.where(own, self.entity_start[prior], at), at, at])
+        after = np.flatnonzero(seen > lower)
+        rows[2 * len(entity) + after] = _search(self.key, base[after] + seen[after])
+        # kept as int32 where the level's rows fit (held through the fit: at ten million reports
+        # some 25,000 stances' bounds, three per stance, for each of six columns and three levels)
+        small = np.int32 if len(self.key) < 2**31 else np.int64
+        rows = rows.astype(small)
+        places = [_rank(*ranks, rows).astype(small) for *_, ranks in self._columns]
+        order = np.argsort(t_ref, kind="stable")
+        self._bounds = ((entity.copy(), lower.copy(), seen.copy(), t_ref.copy()), rows, places, order)
+        self._whole = None  # (`_in_order` of every stance's first two bounds, once asked for)
+        return rows, places, order
+
+    def _in_order(self, rows: np.ndarray, places: list, index: np.ndarray,
+                  whole: bool = False) -> tuple[list, np.ndarray]:
+        """Per column, the places of the bounds `index` (of `_bounds_of`'s) in the order of their
+        rows, which is their order among every column's rows too; and that order: `_window_sums`
+        looks them up in sorted order (several times faster). With `whole` (every stance's first
+        two bounds, in time order), kept for the next half-life's try."""
+        if whole and self._whole is not None:
+            return self._whole
+        by_bound = np.argsort(rows[index])
+        in_order = index[by_bound]
+        found = ([np.take(column, in_order) for column in places], by_bound)
+        if whole:
+            self._whole = found
+        return found
+
+    def _window_sums(self, in_order: list, by_bound: np.ndarray, since: float, until: float,
+                     anchor: float, half_life: float) -> np.ndarray:
+        """Per query, its entity's events between two bounds, each weighted 2 ** ((t - anchor) /
+        half_life); only the events timed between `since` and `until` are read. `in_order[j]`:
+        the bounds' places among column j's rows, sorted; `by_bound`: the order that sorted them
+        (the queries' first bounds, then their last; see `_in_order`)."""
+        n = len(by_bound) // 2
+        out = np.empty((n, self.dims))
         # each step's weight (an event's time is its step's), 0 outside the window: the steps are
         # in time order, so the window is a run of them
         days = self._step_days
@@ -487,11 +532,9 @@ class _RunningSums:
         # one buffer for every column's running sums: a fresh one per column cost more in page
         # faults (a million rows: 8 MB) than the sum itself
         scratch = np.empty(max(len(step) for step, *_ in self._columns) + 1)
-        places = np.empty(len(bounds), dtype=np.int64)
-        for j, (step, own, by_time, steps, ranks) in enumerate(self._columns):
-            # the bounds' places among the column's rows (those of the level before each bound),
-            # in the bounds' sorted order: the last is the furthest
-            sorted_places = _rank(*ranks, bounds)
+        at = np.empty(2 * n, dtype=np.int64)
+        for j, (step, own, by_time, steps, _ranks) in enumerate(self._columns):
+            sorted_places = in_order[j]  # (sorted: the last is the furthest)
             a, b = np.searchsorted(steps, np.asarray([lo, hi], steps.dtype), side="left")
             if b - a > len(steps) // 4:
                 # most rows: every row, those outside the window weighted 0 (adding a zero to a
@@ -511,8 +554,8 @@ class _RunningSums:
                 np.multiply(own[inside], weight[step[inside]], out=sums[1:])
             sums[0] = 0.0
             np.cumsum(sums[1:], out=sums[1:])
-            places[by_bound] = sorted_places
-            out[:, j] = sums[places[len(base):]] - sums[places[:len(base)]]
+            at[by_bound] = sorted_places
+            out[:, j] = sums[at[n:]] - sums[at[:n]]
         return out
 
     @staticmethod
@@ -555,9 +598,10 @@ def _ranks(flagged: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     numbers, their misses in the cache, were most of the cost of a million reports' windows."""
     padded = np.zeros(((len(flagged) >> 6) + 1) * 64, dtype=bool)
     padded[:len(flagged)] = flagged
-    before = np.zeros(len(padded) >> 6, dtype=np.int64)
-    np.cumsum(padded.reshape(-1, 64).sum(axis=1)[:-1], out=before[1:])
-    return np.packbits(padded, bitorder="little").view("<u8"), before
+    words = np.packbits(padded, bitorder="little").view("<u8")
+    before = np.zeros(len(words), dtype=np.int64)
+    np.cumsum(_bits_set(words[:-1]), out=before[1:])  # (counted by words: six times faster than by bytes)
+    return words, before
 
 
 def _rank(words: np.ndarray, before: np.ndarray, row: np.ndarray) -> np.ndarray:
@@ -584,8 +628,15 @@ def _time_order(step: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     if len(step) < 2**31 and (not len(step) or (int(step.min()) >= 0 and int(step.max()) < 2**31)):
         # one sort of (step, row) packed in an int64 (a third of the time of two radix passes
         # and a gather; every key distinct, so the order is the stable one)
-        key = (step.astype(np.int64) << 32) | np.arange(len(step), dtype=np.int64)
+        if _ascending(step):  # (a level of one entity: its rows are in time order already)
+            return np.arange(len(step), dtype=np.int32), step
+        key = step.astype(np.int64)
+        key <<= 32
+        key |= np.arange(len(step), dtype=np.int64)
         key.sort()
+        if np.little_endian:  # each key's two halves read straight from it: one pass each
+            halves = key.view(np.int32)
+            return halves[0::2].copy(), halves[1::2].astype(step.dtype)
         return (key & 0xFFFFFFFF).astype(np.int32), (key >> 32).astype(step.dtype)
     in_time = _narrow(_stable_order(step))
     return in_time, step[in_time]
@@ -598,10 +649,11 @@ class _ByClaim:
         # each claim's rows in the frame's order (row numbers as int32 where they fit: ten million
         # reports' order is then 40 MB, not 80)
         self.order = _narrow(_stable_order(claims))
-        sorted_claims = claims[self.order]
+        # (rows in claim order already, as a store gives them: the claims themselves, not a gather)
+        sorted_claims = claims if _ascending(claims) else np.take(claims, self.order)
         # each claim's first row and number of rows, found by claim id (in a dense table: binary
         # searches of a million rows in the claims' random order cost more than the rest of `of`)
-        first = np.flatnonzero(np.r_[True, sorted_claims[1:] != sorted_claims[:-1]]) if len(claims) else np.zeros(0, np.int64)
+        first = np.flatnonzero(_run_starts(sorted_claims))
         self._place = pd.Series(_narrow(np.arange(len(first))), index=sorted_claims[first])
         self._start, self._count = _narrow(np.r_[first, 0]), _narrow(np.r_[np.diff(np.r_[first, len(claims)]), 0])
 
@@ -653,8 +705,13 @@ class _ReportsByClaim(_ByClaim):
         # a block of rows at a time: no copies of the times (80 MB each at ten million reports)
         for lo in range(0, len(same), _ORDER_BLOCK):
             joined = same[lo:lo + _ORDER_BLOCK]
-            later, earlier = when[lo + 1:lo + 1 + len(joined)][joined], when[lo:lo + len(joined)][joined]
-            if not ((later >= earlier) & (earlier != _NAT) | (later == _NAT)).all():
+            later, earlier = when[lo + 1:lo + 1 + len(joined)], when[lo:lo + len(joined)]
+            # every pair tested, those of two claims passed: no masked copies of the times
+            fine = np.greater_equal(later, earlier)
+            fine &= earlier != _NAT
+            fine |= later == _NAT
+            fine |= ~joined
+            if not fine.all():
                 return False
         return True
 
@@ -787,7 +844,7 @@ def _walk(evidence: Evidence, pairs: pd.DataFrame, keep_reports: bool = True) ->
     """Replay every verdict (a revision replacing the one it revises) into running sums; unless
     `keep_reports`, the evidence's reports are let go once the replay holds what it reads of them."""
     revisions = evidence.outcomes[evidence.outcomes["claim_id"].isin(evidence.claims.index)]
-    revisions = revisions.sort_values(["decided_at", "id"], kind="stable").reset_index(drop=True)
+    revisions = _in_decision_order(revisions)
     n = len(revisions)
     value = verdict_values(revisions["verdict"])
     claim = revisions["claim_id"].to_numpy()
@@ -844,6 +901,19 @@ def _walk(evidence: Evidence, pairs: pd.DataFrame, keep_reports: bool = True) ->
                  first_verdict, claim_sums, _ns(decided) / 86400e9, by_claim, pair_by_claim, codes,
                  np.r_[topic_codes.to_numpy(dtype=object), np.array([np.nan], dtype=object)],
                  verdicts_as_of(evidence.outcomes))
+
+
+def _in_decision_order(revisions: pd.DataFrame) -> pd.DataFrame:
+    """`revisions.sort_values(["decided_at", "id"], kind="stable").reset_index(drop=True)`: without
+    the sort when they are in that order already, as a store gives them (the sort was 10 ms of
+    the replay at a million reports; the test, compared as integers, a fraction of one)."""
+    decided = revisions["decided_at"]
+    if isinstance(decided.array, pd.arrays.DatetimeArray) and revisions["id"].dtype.kind in "iu" and not decided.isna().any():
+        when, ids = decided.array.asi8, revisions["id"].to_numpy()
+        later, earlier = when[1:], when[:-1]
+        if bool(((later > earlier) | (later == earlier) & (ids[1:] >= ids[:-1])).all()):
+            return revisions.reset_index(drop=True)
+    return revisions.sort_values(["decided_at", "id"], kind="stable").reset_index(drop=True)
 
 
 def _level_sums(reports: _ReportsByClaim, maps: dict, claim: np.ndarray, decided: np.ndarray, value: np.ndarray,
@@ -907,9 +977,12 @@ def _credit_rows(reports: _ReportsByClaim, claim: np.ndarray, decided: np.ndarra
     parts = []
     for lo in range(0, len(claim), CREDIT_BLOCK):
         hi = min(lo + CREDIT_BLOCK, len(claim))
-        found, revision = reports.of(claim[lo:hi])
-        revision = revision + lo
-        keep = (reports.when[found] <= decided[revision]) & ~np.isnan(value[revision])
+        # the revisions with a value only, left out before their claims' reports are found (the
+        # same rows, in the same order, as all of them found, then those of the others dropped)
+        valued = lo + np.flatnonzero(~np.isnan(value[lo:hi]))
+        found, revision = reports.of(claim[valued])
+        revision = valued[revision]
+        keep = reports.when[found] <= decided[revision]
         rows = reports.latest(found[keep], revision[keep])
         stated = rows["stance"] >= 0
         parts.append((rows["key"][stated].astype(np.int64), rows["stance"][stated], rows["source_id"][stated]))
@@ -938,13 +1011,14 @@ def _topic_mean(entity: np.ndarray, step: np.ndarray, amounts: np.ndarray):
     if not len(entity):
         return np.zeros(0, np.int64), np.zeros(0), np.zeros(0)
     order = _by_entity_then_step(entity, step, int(step.max()) + 1)  # np.lexsort((step, entity))
-    ent, stp, amt = entity[order], step[order], amounts[order]
-    starts = np.r_[True, ent[1:] != ent[:-1]]
+    # (np.take: the same rows gathered several times faster than by indexing)
+    ent, stp, amt = np.take(entity, order), np.take(step, order), np.take(amounts, order, axis=0)
+    starts = _run_starts(ent)
     cum = np.cumsum(amt, axis=0)
     seg = np.cumsum(starts) - 1
     first = np.flatnonzero(starts)
-    base = np.where(first > 0, 1, 0)[:, None] * cum[np.maximum(first - 1, 0)]
-    cum = cum - base[seg]
+    base = np.where(first > 0, 1, 0)[:, None] * np.take(cum, np.maximum(first - 1, 0), axis=0)
+    cum = cum - np.take(base, seg, axis=0)
     present = cum[:, 1] > 0.5
     rate = np.where(present, (cum[:, 0] + 1.0) / (cum[:, 1] + 2.0), 0.0)
     prev_rate = np.where(starts, 0.0, np.r_[0.0, rate[:-1]])
@@ -1588,6 +1662,8 @@ def fit(evidence: Evidence, level: float = 0.9, fitted: dict | None = None, keep
 
     with threadpool_limits(1, user_api="blas"):
         model = _fit(evidence, walk, claims, level)
+    for sums in walk.levels.values():
+        sums._bounds = sums._whole = None  # the fit's stances' bounds (`_bounds_of`): no forecast reads them
     if all(f.half_life_days is None for f in [model.params, *model.fits]):
         # no forecast of this model weighs records by time: the tables the fit's tries of a
         # half-life built (about 600 MB at ten million reports) are let go
@@ -1628,7 +1704,7 @@ def _fit(evidence: Evidence, walk: _Walk, claims: pd.DataFrame, level: float) ->
         target *= growth
     whens = [scored["decided_at"].iloc[mark - 1] for mark in marks]
     # resolved by each checkpoint (their own verdict decided at or before it), and by now
-    known = [~np.isnan(outcome) & (decided <= when).to_numpy(dtype=bool) for when in whens] + [~np.isnan(outcome)]
+    known = [~np.isnan(outcome) & by_then for by_then in _decided_by(decided, whens)] + [~np.isnan(outcome)]
     # each fit reads its sample of claims (`_fit_sample`): the features of those claims alone
     read = np.zeros(len(queries), bool)
     for mask, size in zip(known, [REFIT_SAMPLE] * len(whens) + [FIT_SAMPLE]):
@@ -1636,17 +1712,32 @@ def _fit(evidence: Evidence, walk: _Walk, claims: pd.DataFrame, level: float) ->
     feats = _features(evidence, walk, queries[read], level)
     fits, start = [replace(DEFAULTS, level=level)], replace(DEFAULTS, level=level)
     rows = [{"from": pd.NaT, "resolved": 0, **start.as_dict()}]
+    read_outcome = outcome[read]  # (each refit's outcomes masked among the claims read only)
     for when, mask in zip(whens, known):
         # each refit starts from the last one, which it rarely moves far from, and tries the
         # half-lives of the record as it stood then (the verdicts decided by then)
         by = int(np.searchsorted(walk.decided.array, when, side="right"))
-        start = fit_best(feats, walk, np.where(mask, outcome, np.nan)[read], start, steps=20, by=by,
+        start = fit_best(feats, walk, np.where(mask[read], read_outcome, np.nan), start, steps=20, by=by,
                          size=REFIT_SAMPLE)
         fits.append(start)
         rows.append({"from": when, "resolved": int(mask.sum()), **start.as_dict()})
-    final = (fit_best(feats, walk, outcome[read], start) if len(marks)
+    final = (fit_best(feats, walk, read_outcome, start) if len(marks)
              else replace(DEFAULTS, level=level))
     return Model(evidence, walk, final, pd.DataFrame(rows), fits, claims, level)
+
+
+def _decided_by(decided: pd.Series, whens: list) -> list:
+    """Per time of `whens`, `(decided <= when).to_numpy(dtype=bool)`: whether each time is at or
+    before it (a missing one: never). Compared as integers when `decided` holds stamps and every
+    time of `whens` is a stamp of their unit and kind of zone (a pandas comparison of 200,000 times
+    cost about 1.5 ms; the refits' checkpoints ask for 16)."""
+    stamps = decided.array
+    if isinstance(stamps, pd.arrays.DatetimeArray) and all(
+            isinstance(when, pd.Timestamp) and when.unit == stamps.unit and (when.tz is None) == (stamps.tz is None)
+            for when in whens):
+        values, present = stamps.asi8, ~decided.isna().to_numpy()
+        return [present & (values <= at) for at in pd.DatetimeIndex(whens).as_unit(stamps.unit).asi8] if whens else []
+    return [(decided <= when).to_numpy(dtype=bool) for when in whens]
 
 
 def _running_base_rate(walk: _Walk, f: _Features) -> np.ndarray:
