@@ -638,6 +638,7 @@ def test_the_latest_stances_read_as_numbers_are_those_the_rule_picks(claims):
         by_claim = forecast._ReportsByClaim(reports)
         rows, _ = by_claim.of(np.unique(reports["claim_id"].to_numpy()))
         fast = pd.DataFrame(by_claim.latest(rows, reports["claim_id"].to_numpy()[rows]))
+        fast["claim_id"] = fast["key"]  # (the claims are the keys here)
         rule = latest_stances(reports)
         columns = ["claim_id", "source_id", "origin", "stance", "reported_at"]
         fast = fast.assign(stance=np.array(forecast.STANCES + ("",), dtype=object)[fast["stance"].to_numpy()],

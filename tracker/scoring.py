@@ -178,33 +178,17 @@ class _Stances:
 
     def __init__(self, reports: pd.DataFrame, key: str = "claim_id", time_rank: np.ndarray | None = None) -> None:
         self.reports, self.key = reports, key
-        self._sort(None if key == "source_id" else reports[key].to_numpy(), reports["source_id"].to_numpy(),
-                   reports["via_source_id"].to_numpy(), _time_key(reports["reported_at"]), time_rank)
-
-    @classmethod
-    def of_columns(cls, keys: np.ndarray, source: np.ndarray, via: np.ndarray, when: np.ndarray,
-                   time_rank: np.ndarray | None = None) -> "_Stances":
-        """The stances of reports given as columns (per report: its key, source, via and time as
-        `_time_key` gives it), for `select` alone: no frame is made (nor read by `latest`)."""
-        stances = cls.__new__(cls)
-        stances.reports, stances.key = None, None
-        stances._sort(keys, source, via, when, time_rank)
-        return stances
-
-    def _sort(self, keys: np.ndarray | None, source: np.ndarray, via: np.ndarray, when: np.ndarray,
-              time_rank: np.ndarray | None) -> None:
-        """Sort the stance rows of reports given as columns (`keys` None: grouped by speaker)."""
-        n = len(source)
-        self.relayed = np.asarray(via >= 0, dtype=bool)
+        n = len(reports)
+        self.relayed = np.asarray(reports["via_source_id"] >= 0, dtype=bool)
         implied = np.flatnonzero(self.relayed)
         row = np.concatenate([np.arange(n), implied])
         # rank within a (claim, source): implied by someone's relay 0, relayed by the source 1,
         # the source's own report 2; the highest rank wins, then the latest time
         direct = np.concatenate([np.where(self.relayed, 1, 2).astype(np.int8), np.zeros(len(implied), np.int8)])
-        speaker = np.concatenate([source, via[implied]])
-        keys = speaker if keys is None else keys[row]
+        speaker = np.concatenate([reports["source_id"].to_numpy(), reports["via_source_id"].to_numpy()[implied]])
+        keys = speaker if key == "source_id" else reports[key].to_numpy()[row]
         group = _pair_codes(_sortable(keys), _sortable(speaker))
-        when = when[row]
+        when = _time_key(reports["reported_at"])[row]
         # stable: equal (key, source, direct, time) keep the reports' order, as sort_values(kind="stable")
         order = _stance_order(group, direct, when, None if time_rank is None else np.asarray(time_rank)[row])
         self.row, self.direct, self.when = row[order], direct[order], when[order]
