@@ -718,6 +718,23 @@ def test_a_stance_taken_at_its_queries_time_is_not_looked_up_again():
     assert np.array_equal(forecast._steps_before(decided, taken, cutoff, seen), forecast._search(decided, taken))
 
 
+@pytest.mark.parametrize("values", [[0.3, 0.7, 0.3, 0.9, 0.7, 0.3], [], [0.5] * 4, [0.2, float("nan"), 0.8, float("nan")]])
+def test_the_forecasts_are_shown_largest_first_ties_in_their_order(values):
+    rng = np.random.default_rng(8)
+    values = np.r_[np.array(values, dtype=float), np.round(rng.random(3000), 2)]  # many ties
+    assert np.array_equal(forecast._descending(values), np.argsort(-values, kind="stable"))
+
+
+def test_each_querys_votes_of_each_stance_are_counted_once_for_all_stances():
+    evidence = make_world(4, 30, 600, open_rate=0.3).evidence()
+    model = forecast.fit(evidence)
+    feats = forecast._features(evidence, model.walk, _open_now(evidence, model), 0.9)
+    counts = feats.stance_counts
+    for k in range(len(forecast.STANCES)):
+        assert np.array_equal(counts[:, k], np.bincount(feats.vote_query[feats.vote_code == k], minlength=len(feats.queries)))
+    assert np.array_equal(forecast._credibility_levels(*counts.T), forecast._credibility(feats))
+
+
 # -- explanations ----------------------------------------------------------------------------
 def test_drivers_and_the_prior_are_explained_in_words(seeded):
     evidence = load_evidence(seeded.engine)

@@ -1022,6 +1022,13 @@ class _Features:
                        vote_split=one(self.vote_split), vote_days=one(self.vote_days))
 
     @cached_property
+    def stance_counts(self) -> np.ndarray:
+        """Per query, its votes of each stance (queries, 3): one count of (query, stance) pairs,
+        not a selection and a count per stance."""
+        n = len(self.queries)
+        return np.bincount(self.vote_query * len(STANCES) + self.vote_code, minlength=n * len(STANCES)).reshape(n, -1)
+
+    @cached_property
     def votes(self) -> pd.DataFrame:
         """The votes as a frame: claim_id, source_id, stance (categorical), query."""
         return pd.DataFrame({"claim_id": self.queries["claim_id"].to_numpy()[self.vote_query],
@@ -1855,8 +1862,8 @@ def _forecast_in_blocks(model: Model, queries: pd.DataFrame, params: Params | No
     for lo in range(0, n, block):
         hi = min(lo + block, n)
         p[lo:hi], parts = _forecast(model, queries.iloc[lo:hi], params)
-        cred[lo:hi] = _gather(parts, hi - lo, lambda f, _p: _credibility(f))
-        sources[lo:hi] = _gather(parts, hi - lo, lambda f, _p: np.bincount(f.vote_query, minlength=len(f.queries)))
+        cred[lo:hi] = _gather(parts, hi - lo, lambda f, _p: _credibility_levels(*f.stance_counts.T))
+        sources[lo:hi] = _gather(parts, hi - lo, lambda f, _p: f.stance_counts.sum(axis=1))
         if explain:
             drivers += [_drivers(model, f, fitted) for _, f, fitted in parts]
             priors += [_prior_notes(f, fitted) for _, f, fitted in parts]
@@ -1943,7 +1950,22 @@ def predict(evidence: Evidence, as_of=None, claim_ids=None, model: Model | None 
                      drivers=_concat(drivers, _DRIVER_COLUMNS).sort_values(
                          "llr", key=np.abs, ascending=False, kind="stable").reset_index(drop=True),
                      priors=_concat(priors, _PRIOR_COLUMNS))
-    return out.sort_values("p_true", ascending=False, kind="stable").reset_index(drop=True)
+    # `sort_values("p_true", ascending=False, kind="stable")`, by the order worked out from the numbers
+    return out.take(_descending(p)).reset_index(drop=True)
+
+
+def _descending(values: np.ndarray) -> np.ndarray:
+    """`np.argsort(-values, kind="stable")` (largest first, ties in their order, NaN last): one
+    quicksort, then each run of equal values put back in order, several times faster than a merge
+    sort of floats."""
+    if np.isnan(values).any():
+        return np.argsort(-values, kind="stable")
+    order = np.argsort(-values)
+    in_order = values[order]
+    run = np.zeros(len(order), dtype=np.int64)  # each place's run of equal values, counted from 0
+    np.cumsum(in_order[1:] != in_order[:-1], out=run[1:])
+    run *= len(order)
+    return np.sort(run + order) - run
 
 
 def predict_at_report_time(evidence: Evidence, model: Model | None = None, level: float = 0.9) -> pd.DataFrame:
