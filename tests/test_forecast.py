@@ -718,6 +718,21 @@ def test_a_stance_taken_at_its_queries_time_is_not_looked_up_again():
     assert np.array_equal(forecast._steps_before(decided, taken, cutoff, seen), forecast._search(decided, taken))
 
 
+def test_when_each_stance_was_taken_among_the_verdicts_is_worked_out_only_where_a_half_life_may_read_it():
+    evidence = make_world(4, 30, 600, open_rate=0.3).evidence()
+    model = forecast.fit(evidence)
+    assert model.params.half_life_days is None
+    queries = _open_now(evidence, model)
+    p, parts = forecast._forecast(model, queries, model.params)
+    assert parts[0][1].vote_split is None  # one fit, no half-life: not read, not worked out
+    whole = forecast._features(evidence, model.walk, queries, 0.9)
+    assert whole.vote_split is not None and np.array_equal(p, forecast._forecast(model, queries, model.params, feats=whole)[0])
+    decayed = replace(model.params, half_life_days=20.0)
+    got, parts = forecast._forecast(model, queries, decayed)
+    assert np.array_equal(parts[0][1].vote_split, whole.vote_split)
+    assert np.array_equal(got, forecast._forecast(model, queries, decayed, feats=whole)[0])
+
+
 @pytest.mark.parametrize("values", [[0.3, 0.7, 0.3, 0.9, 0.7, 0.3], [], [0.5] * 4, [0.2, float("nan"), 0.8, float("nan")]])
 def test_the_forecasts_are_shown_largest_first_ties_in_their_order(values):
     rng = np.random.default_rng(8)

@@ -994,7 +994,8 @@ class _Features:
     # confirmations and rumours together, (votes, 2); "store:every": every stance's, (votes, 2)
     confident_wrong: np.ndarray  # the direction rule's exception holds for this vote
     vote_seen: np.ndarray  # the verdict steps the vote's forecast may read
-    vote_split: np.ndarray  # the steps decided before the vote's stance was taken
+    vote_split: np.ndarray | None  # the steps decided before the vote's stance was taken (None: not
+    # worked out, as no half-life reads these features, see `_features`)
     vote_days: np.ndarray  # when the stance was taken, in days since the epoch
     topic_query: np.ndarray  # query index of each (query, topic) pair
     topic_code: np.ndarray  # each pair's topic, as its place in `topic_names` (-1: missing)
@@ -1019,7 +1020,8 @@ class _Features:
         return replace(self, vote_query=one(self.vote_query), vote_code=one(self.vote_code),
                        vote_source=one(self.vote_source), vote_has_group=one(self.vote_has_group),
                        counts=shared.records, confident_wrong=one(self.confident_wrong), vote_seen=one(self.vote_seen),
-                       vote_split=one(self.vote_split), vote_days=one(self.vote_days))
+                       vote_split=None if self.vote_split is None else one(self.vote_split),
+                       vote_days=one(self.vote_days))
 
     @cached_property
     def stance_counts(self) -> np.ndarray:
@@ -1096,8 +1098,10 @@ class _Features:
 
 
 def _features(evidence: Evidence, walk: _Walk, queries: pd.DataFrame,
-              level: float, half_life: float | None = None) -> _Features:
-    """The counts each query's forecast reads: as they stood strictly before its time."""
+              level: float, half_life: float | None = None, splits: bool = True) -> _Features:
+    """The counts each query's forecast reads: as they stood strictly before its time; without
+    `splits`, not the steps decided before each vote's stance (`vote_split`), which only a
+    half-life reads."""
     queries = queries.reset_index(drop=True)
     queries["at"] = pd.to_datetime(queries["at"], utc=True)
     q_claim = queries["claim_id"].to_numpy()
@@ -1118,13 +1122,13 @@ def _features(evidence: Evidence, walk: _Walk, queries: pd.DataFrame,
     v_code = rows["stance"][independent]
     v_seen = seen[v_query]
     taken = rows["when"][independent]
-    v_split = _steps_before(decided, taken, cutoff[v_query], v_seen)
+    v_split = _steps_before(decided, taken, cutoff[v_query], v_seen) if splits or half_life is not None else None
     v_days = taken / 86400e9
     if half_life is None and len(seen) and (seen == seen[0]).all():
         # every query reads the sums at one step (the open claims now): the votes of one source
         # and stance read one record, worked out once
         counts = _SharedCounts(walk, v_source, v_code, v_seen)
-        records = _vote_records(evidence, walk, *counts.one_vote_each(v_source, v_code, v_seen, v_split, v_days), level)
+        records = _vote_records(evidence, walk, *counts.one_vote_each(v_source, v_code, v_seen), None, None, level)
         counts.records = records[0]
         has_group, wrong = (np.take(r, counts.row) for r in records[1:])
     else:
@@ -1154,9 +1158,11 @@ def _steps_before(decided: np.ndarray, taken: np.ndarray, cutoff: np.ndarray, se
 
 
 def _vote_records(evidence: Evidence, walk: _Walk, source: np.ndarray, code: np.ndarray, seen: np.ndarray,
-                  split: np.ndarray, days: np.ndarray, level: float, half_life: float | None = None) -> tuple:
-    """Per vote: its records (`_level_counts`), whether its source has a parent, and whether the
-    direction rule's exception holds for it (`_confident_wrong`)."""
+                  split: np.ndarray | None, days: np.ndarray | None, level: float,
+                  half_life: float | None = None) -> tuple:
+    """Per vote: its records (`_level_counts`; `split` and `days` read with a half-life alone),
+    whether its source has a parent, and whether the direction rule's exception holds for it
+    (`_confident_wrong`)."""
     counts = _level_counts(walk, source, code, seen, split, days, half_life)
     parent = evidence.sources["parent_id"] if "parent_id" in evidence.sources else None
     has_group = (parent.reindex(source).fillna(-1).to_numpy() >= 0) if parent is not None else np.zeros(len(source), bool)
@@ -1196,8 +1202,8 @@ class _SharedCounts(Mapping):
         return len(self.records)
 
 
-def _level_counts(walk: _Walk, source: np.ndarray, code: np.ndarray, seen: np.ndarray, split: np.ndarray,
-                  days: np.ndarray, half_life: float | None) -> dict:
+def _level_counts(walk: _Walk, source: np.ndarray, code: np.ndarray, seen: np.ndarray, split: np.ndarray | None,
+                  days: np.ndarray | None, half_life: float | None) -> dict:
     """Each vote's record at every level (`_Features.counts`)."""
     def record(name: str, entity: np.ndarray, pick=slice(None)) -> np.ndarray:
         sums = walk.levels[name]
@@ -1806,11 +1812,14 @@ def _forecast(model: Model, queries: pd.DataFrame, params: Params | None = None,
               feats: _Features | None = None) -> tuple[np.ndarray, list]:
     """p_true of each query (claim_id, at), with the parameters of its time (or `params`), and the
     parts it was computed in: (positions, features under that fit's half-life, parameters)."""
+    fits = model.fits if params is None else [params]
     if feats is None:
-        feats = _features(model.evidence, model.walk, queries, model.level)
+        # under one fit without a half-life (the open claims now, usually) no part of these
+        # features is copied (`_subset`) nor weighed by time: the votes' splits are not needed
+        feats = _features(model.evidence, model.walk, queries, model.level,
+                          splits=len(fits) > 1 or fits[0].half_life_days is not None)
     out = np.empty(len(feats.queries))
     which = _params_index(model, feats.queries["at"]) if params is None else np.zeros(len(feats.queries), np.int64)
-    fits = model.fits if params is None else [params]
     # queries in time order (as `Model.at_first_report` puts them) use each fit for a run of them:
     # their features are read in place, not copied (`_queries_between`)
     runs = _ascending(which) and _ascending(feats.vote_query) and _ascending(feats.topic_query)
@@ -1839,7 +1848,8 @@ def _queries_between(f: _Features, lo: int, hi: int) -> _Features:
     return _Features(
         f.queries.iloc[lo:hi].reset_index(drop=True), f.seen[lo:hi], f.vote_query[votes] - lo, f.vote_code[votes],
         f.vote_source[votes], f.vote_has_group[votes], {k: c[votes] for k, c in f.counts.items()},
-        f.confident_wrong[votes], f.vote_seen[votes], f.vote_split[votes], f.vote_days[votes],
+        f.confident_wrong[votes], f.vote_seen[votes], None if f.vote_split is None else f.vote_split[votes],
+        f.vote_days[votes],
         f.topic_query[topics] - lo, f.topic_code[topics], f.topic_names, f.topic_true[topics], f.topic_resolved[topics],
         f.topic_mean[lo:hi], f.topic_count[lo:hi])
 
