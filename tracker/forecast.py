@@ -1873,7 +1873,7 @@ def _forecast_in_blocks(model: Model, queries: pd.DataFrame, params: Params | No
         hi = min(lo + block, n)
         p[lo:hi], parts = _forecast(model, queries.iloc[lo:hi], params)
         cred[lo:hi] = _gather(parts, hi - lo, lambda f, _p: _credibility_levels(*f.stance_counts.T))
-        sources[lo:hi] = _gather(parts, hi - lo, lambda f, _p: f.stance_counts.sum(axis=1))
+        sources[lo:hi] = _gather(parts, hi - lo, lambda f, _p: np.bincount(f.vote_query, minlength=len(f.queries)))
         if explain:
             drivers += [_drivers(model, f, fitted) for _, f, fitted in parts]
             priors += [_prior_notes(f, fitted) for _, f, fitted in parts]
