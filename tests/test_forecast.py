@@ -718,6 +718,19 @@ def test_a_stance_taken_at_its_queries_time_is_not_looked_up_again():
     assert np.array_equal(forecast._steps_before(decided, taken, cutoff, seen), forecast._search(decided, taken))
 
 
+def test_a_forecast_reads_the_reports_made_by_its_time_every_report_when_none_came_later():
+    evidence = make_world(4, 30, 600, open_rate=0.3).evidence()
+    model = forecast.fit(evidence)
+    assert model.walk.reports.last_when == forecast._ns(evidence.reports["reported_at"]).max()
+    last = pd.Timestamp(model.walk.reports.last_when, tz="UTC")
+    queries = pd.DataFrame({"claim_id": evidence.claims.index.to_numpy(), "at": forecast._FUTURE})
+    for at, same in ((last, True), (last - pd.Timedelta(1, "ns"), False)):  # the last report left out
+        got = forecast._features(evidence, model.walk, queries.assign(at=at), 0.9)
+        now = forecast._features(evidence, model.walk, queries, 0.9)
+        assert (np.array_equal(got.vote_days, now.vote_days) and np.array_equal(got.vote_source, now.vote_source)) == same
+        assert (got.vote_days <= at.value / 86400e9).all()
+
+
 def test_when_each_stance_was_taken_among_the_verdicts_is_worked_out_only_where_a_half_life_may_read_it():
     evidence = make_world(4, 30, 600, open_rate=0.3).evidence()
     model = forecast.fit(evidence)

@@ -661,6 +661,11 @@ class _ReportsByClaim(_ByClaim):
                 return False
         return True
 
+    @cached_property
+    def last_when(self) -> int:
+        """The time of the latest report (int64 nanoseconds; none: the int64 minimum)."""
+        return int(self.when.max()) if len(self.when) else _NAT
+
     def latest(self, rows: np.ndarray, key: np.ndarray) -> dict:
         """`latest_stances` of these reports' rows grouped by `key`, as arrays: key, source_id,
         stance (its code, -1: none of `STANCES`), when (int64 nanoseconds) and origin (neither
@@ -1114,8 +1119,10 @@ def _features(evidence: Evidence, walk: _Walk, queries: pd.DataFrame,
 
     # the votes: each independent origin's latest stance by the query's time
     rows, query = walk.reports.of(q_claim)
-    by_then = walk.reports.when[rows] <= at[query]
-    rows = walk.reports.latest(rows[by_then], query[by_then])
+    if not len(at) or at.min() < walk.reports.last_when:  # (else every report was made by then: open claims now)
+        by_then = walk.reports.when[rows] <= at[query]
+        rows, query = rows[by_then], query[by_then]
+    rows = walk.reports.latest(rows, query)
     independent = (rows["origin"] == rows["source_id"]) & (rows["stance"] >= 0)
     v_query = rows["key"][independent].astype(np.int64)
     v_source = rows["source_id"][independent]
