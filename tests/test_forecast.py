@@ -731,19 +731,23 @@ def test_a_forecast_reads_the_reports_made_by_its_time_every_report_when_none_ca
         assert (got.vote_days <= at.value / 86400e9).all()
 
 
-def test_when_each_stance_was_taken_among_the_verdicts_is_worked_out_only_where_a_half_life_may_read_it():
+def test_when_each_stance_was_taken_among_the_verdicts_is_worked_out_only_where_a_half_life_may_read_it(monkeypatch):
     evidence = make_world(4, 30, 600, open_rate=0.3).evidence()
     model = forecast.fit(evidence)
     assert model.params.half_life_days is None
     queries = _open_now(evidence, model)
-    p, parts = forecast._forecast(model, queries, model.params)
-    assert parts[0][1].vote_split is None  # one fit, no half-life: not read, not worked out
     whole = forecast._features(evidence, model.walk, queries, 0.9)
-    assert whole.vote_split is not None and np.array_equal(p, forecast._forecast(model, queries, model.params, feats=whole)[0])
-    decayed = replace(model.params, half_life_days=20.0)
-    got, parts = forecast._forecast(model, queries, decayed)
-    assert np.array_equal(parts[0][1].vote_split, whole.vote_split)
-    assert np.array_equal(got, forecast._forecast(model, queries, decayed, feats=whole)[0])
+    made, features = [], forecast._features
+    monkeypatch.setattr(forecast, "_features", lambda *args, **kwargs: made.append(features(*args, **kwargs)) or made[-1])
+    for params, read in ((model.params, False), (replace(model.params, half_life_days=20.0), True)):
+        got = forecast._forecast_in_blocks(model, queries, params)
+        # one fit, no half-life: not read, not worked out
+        assert (made[-1].vote_split is not None) == read and whole.vote_split is not None
+        if read:
+            assert np.array_equal(made[-1].vote_split, whole.vote_split)
+        assert np.array_equal(got[0], forecast._forecast(model, queries, params, feats=whole)[0])
+        assert np.array_equal(got[1], forecast._credibility(whole))
+        assert np.array_equal(got[2], np.bincount(whole.vote_query, minlength=len(queries)))
 
 
 @pytest.mark.parametrize("values", [[0.3, 0.7, 0.3, 0.9, 0.7, 0.3], [], [0.5] * 4, [0.2, float("nan"), 0.8, float("nan")]])

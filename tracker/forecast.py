@@ -1819,12 +1819,9 @@ def _forecast(model: Model, queries: pd.DataFrame, params: Params | None = None,
               feats: _Features | None = None) -> tuple[np.ndarray, list]:
     """p_true of each query (claim_id, at), with the parameters of its time (or `params`), and the
     parts it was computed in: (positions, features under that fit's half-life, parameters)."""
-    fits = model.fits if params is None else [params]
     if feats is None:
-        # under one fit without a half-life (the open claims now, usually) no part of these
-        # features is copied (`_subset`) nor weighed by time: the votes' splits are not needed
-        feats = _features(model.evidence, model.walk, queries, model.level,
-                          splits=len(fits) > 1 or fits[0].half_life_days is not None)
+        feats = _features(model.evidence, model.walk, queries, model.level)
+    fits = model.fits if params is None else [params]
     out = np.empty(len(feats.queries))
     which = _params_index(model, feats.queries["at"]) if params is None else np.zeros(len(feats.queries), np.int64)
     # queries in time order (as `Model.at_first_report` puts them) use each fit for a run of them:
@@ -1874,26 +1871,23 @@ def _forecast_in_blocks(model: Model, queries: pd.DataFrame, params: Params | No
     fits = model.fits if params is None else [params]
     exact = all(f.half_life_days is None for f in fits) and (len(fits) == 1 or not explain)
     block = FORECAST_BLOCK if exact else max(n, 1)
+    # under one fit without a half-life (the open claims now, usually) no part of the features is
+    # copied (`_subset`) nor weighed by time: the steps before each vote's stance are not needed
+    splits = len(fits) > 1 or fits[0].half_life_days is not None
     p, cred, sources = np.empty(n), np.empty(n, dtype=np.int64), np.empty(n, dtype=np.int64)
     drivers, priors = [], []
     for lo in range(0, n, block):
         hi = min(lo + block, n)
-        p[lo:hi], parts = _forecast(model, queries.iloc[lo:hi], params)
-        cred[lo:hi] = _gather(parts, hi - lo, lambda f, _p: _credibility_levels(*f.stance_counts.T))
-        sources[lo:hi] = _gather(parts, hi - lo, lambda f, _p: np.bincount(f.vote_query, minlength=len(f.queries)))
+        feats = _features(model.evidence, model.walk, queries.iloc[lo:hi], model.level, splits=splits)
+        p[lo:hi], parts = _forecast(model, feats.queries, params, feats)
+        # credibility and sources read the votes alone, which every part (fit) shares: once a block
+        cred[lo:hi] = _credibility_levels(*feats.stance_counts.T)
+        sources[lo:hi] = np.bincount(feats.vote_query, minlength=hi - lo)
         if explain:
             drivers += [_drivers(model, f, fitted) for _, f, fitted in parts]
             priors += [_prior_notes(f, fitted) for _, f, fitted in parts]
-        del parts
+        del parts, feats
     return p, cred, sources, drivers, priors
-
-
-def _gather(parts: list, n: int, per_part) -> np.ndarray:
-    """One value per query from a function of each part (its features and parameters)."""
-    out = np.zeros(n, dtype=np.int64)
-    for positions, part, params in parts:
-        out[positions] = per_part(part, params)
-    return out
 
 
 _FUTURE = pd.Timestamp("2200-01-01", tz="UTC")
