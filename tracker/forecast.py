@@ -1134,7 +1134,7 @@ def _features(evidence: Evidence, walk: _Walk, queries: pd.DataFrame,
     if half_life is None and len(seen) and (seen == seen[0]).all():
         # every query reads the sums at one step (the open claims now): the votes of one source
         # and stance read one record, worked out once
-        counts = _SharedCounts(walk, v_source, v_code, v_seen)
+        counts = _SharedCounts(walk, v_source, v_code)
         records = _vote_records(evidence, walk, *counts.one_vote_each(v_source, v_code, v_seen), None, None, level)
         counts.records = records[0]
         has_group, wrong = (np.take(r, counts.row) for r in records[1:])
@@ -1182,7 +1182,7 @@ class _SharedCounts(Mapping):
     its pair's place) only when read. The terms of the votes are worked out once per pair too
     (`_Features.by_record`)."""
 
-    def __init__(self, walk: _Walk, source: np.ndarray, code: np.ndarray, seen: np.ndarray) -> None:
+    def __init__(self, walk: _Walk, source: np.ndarray, code: np.ndarray) -> None:
         # the pairs found in a dense table of (source's code, stance), in that order
         key = (_codes_of(walk.entity_of["source"], source) + 1) * len(STANCES) + code
         present = np.zeros(int(key.max()) + 1 if len(key) else 0, bool)
@@ -1198,14 +1198,17 @@ class _SharedCounts(Mapping):
         return [np.take(values, self.first) for values in per_vote]
 
     def __getitem__(self, name: str) -> np.ndarray:
+        """The records `name` per vote (gathered once, on first read)."""
         if name not in self._gathered:
             self._gathered[name] = np.take(self.records[name], self.row, axis=0)
         return self._gathered[name]
 
     def __iter__(self):
+        """The names of the records, as `_level_counts` gives them."""
         return iter(self.records)
 
     def __len__(self) -> int:
+        """How many records each vote has."""
         return len(self.records)
 
 
@@ -1821,9 +1824,9 @@ def _forecast(model: Model, queries: pd.DataFrame, params: Params | None = None,
     parts it was computed in: (positions, features under that fit's half-life, parameters)."""
     if feats is None:
         feats = _features(model.evidence, model.walk, queries, model.level)
-    fits = model.fits if params is None else [params]
     out = np.empty(len(feats.queries))
     which = _params_index(model, feats.queries["at"]) if params is None else np.zeros(len(feats.queries), np.int64)
+    fits = model.fits if params is None else [params]
     # queries in time order (as `Model.at_first_report` puts them) use each fit for a run of them:
     # their features are read in place, not copied (`_queries_between`)
     runs = _ascending(which) and _ascending(feats.vote_query) and _ascending(feats.topic_query)
