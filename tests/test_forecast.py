@@ -3,6 +3,7 @@ look-ahead in the fit, explanations, timelines. Each test fails when its rule is
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import replace
 
 import numpy as np
@@ -173,7 +174,19 @@ def test_predicting_the_open_claims_computes_their_first_report_forecasts_not_th
     out = forecast.predict(evidence, model=model, explain=False)
     assert "history" not in model.__dict__ and "first_report" not in model.__dict__  # left for who reads them
     first = model.history.set_index("claim_id")["p_true"].reindex(out["claim_id"]).to_numpy()
-    assert np.allclose(out["p_true_at_first_report"], first, atol=1e-12, rtol=0)
+    assert np.array_equal(out["p_true_at_first_report"], first)
+
+
+def test_first_report_forecasts_read_each_fits_claims_in_place(monkeypatch):
+    # the open claims' first-report forecasts are worked out in order of first report, where each
+    # chronological fit serves a run of claims: no copy of the features per fit (`_subset`)
+    evidence = make_world(4, 30, 600).evidence()
+    model = forecast.fit(evidence)
+    assert len(model.fits) > 3
+    claims = evidence.claims.index.to_numpy()[::-1]  # (not in time order)
+    monkeypatch.setattr(forecast, "_subset", None)
+    got = replace(model).at_first_report(claims)
+    assert np.array_equal(got, model.history.set_index("claim_id")["p_true"].reindex(claims).to_numpy())
 
 
 
@@ -666,6 +679,7 @@ def test_the_latest_stances_read_as_numbers_are_those_the_rule_picks(claims):
         by_claim = forecast._ReportsByClaim(reports)
         rows, _ = by_claim.of(np.unique(reports["claim_id"].to_numpy()))
         fast = pd.DataFrame(by_claim.latest(rows, reports["claim_id"].to_numpy()[rows]))
+        fast["claim_id"] = fast["key"]  # (the claims are the keys here)
         rule = latest_stances(reports)
         columns = ["claim_id", "source_id", "origin", "stance", "reported_at"]
         fast = fast.assign(stance=np.array(forecast.STANCES + ("",), dtype=object)[fast["stance"].to_numpy()],
@@ -675,6 +689,123 @@ def test_the_latest_stances_read_as_numbers_are_those_the_rule_picks(claims):
         pd.testing.assert_frame_equal(fast[columns].sort_values(key).reset_index(drop=True),
                                       rule[columns].astype({"stance": object}).sort_values(key).reset_index(drop=True),
                                       check_dtype=False)
+
+
+def _open_now(evidence: Evidence, model: forecast.Model) -> pd.DataFrame:
+    """The queries of `predict`'s open claims now."""
+    claims = evidence.claims.index[~evidence.claims.index.isin(model.walk.verdicts.index)]
+    return pd.DataFrame({"claim_id": claims.to_numpy(), "at": forecast._FUTURE})
+
+
+def test_votes_of_one_source_and_stance_read_at_one_step_share_one_record_with_each_votes_numbers():
+    # the open claims now read the sums at one step: a record (and a term) per source and stance,
+    # worked out once, which must be what each vote reads on its own, bit for bit (parent groups,
+    # relays and the direction rule's exception included)
+    evidence = make_world(5, 40, 800, open_rate=0.3, reliability="hierarchical").evidence()
+    model = forecast.fit(evidence)
+    shared = forecast._features(evidence, model.walk, _open_now(evidence, model), 0.9)
+    assert isinstance(shared.counts, forecast._SharedCounts)
+    assert 0 < len(shared.counts.first) < len(shared.vote_code) / 2  # far fewer records than votes
+    counts, has_group, wrong = forecast._vote_records(evidence, model.walk, shared.vote_source, shared.vote_code,
+                                                      shared.vote_seen, shared.vote_split, shared.vote_days, 0.9)
+    assert has_group.any() and not has_group.all()
+    assert set(shared.counts) == set(counts)
+    for name, each in counts.items():
+        assert np.array_equal(shared.counts[name], each), name
+    assert np.array_equal(shared.vote_has_group, has_group) and np.array_equal(shared.confident_wrong, wrong)
+    one_by_one = replace(shared, counts=counts)
+    for params in (model.params, replace(model.params, skill_transfer=0.4, weight_denied=0.3)):
+        assert np.array_equal(forecast._p_true(shared, params), forecast._p_true(one_by_one, params))
+    # read at several steps (at first report), each vote reads its own
+    at_first_report = pd.DataFrame({"claim_id": model.claims.index.to_numpy(), "at": model.claims["first_reported_at"].array})
+    assert isinstance(forecast._features(evidence, model.walk, at_first_report, 0.9).counts, dict)
+
+
+def test_a_votes_records_are_its_stances_the_other_directions_and_every_stances_calls():
+    # per vote, (true, false) calls of confirmations, rumours and denials in a row of six
+    sums = np.tile(np.array([1.0, 2.0, 3.0, 4.0, 5.0, 6.0]), (3, 1))
+    code = np.array([0, 1, 2], dtype=np.int8)  # a confirmation, a rumour, a denial
+    store = forecast._records("store", sums, code, forecast.ASSERTING[code])
+    assert np.array_equal(store["store"][:, 0], [[1, 2], [3, 4], [5, 6]])  # its stance's
+    assert np.array_equal(store["store"][:, 1], [[5, 6], [5, 6], [4, 6]])  # the other direction's
+    assert np.array_equal(store["store:every"], [[9, 12]] * 3) and set(store) == {"store", "store:every"}
+    source = forecast._records("source", sums, code, forecast.ASSERTING[code])
+    assert np.array_equal(source["source:asserted"], [[4, 6]] * 3) and set(source) == {"source", "source:asserted"}
+
+
+def test_a_run_of_queries_reads_in_place_the_features_a_subset_copies():
+    evidence = make_world(4, 30, 600, open_rate=0.3).evidence()
+    model = forecast.fit(evidence)
+    queries = pd.DataFrame({"claim_id": model.claims.index.to_numpy(), "at": model.claims["first_reported_at"].array})
+    feats = forecast._features(evidence, model.walk, queries, 0.9)
+    lo, hi = len(queries) // 3, 2 * len(queries) // 3
+    run, copied = forecast._queries_between(feats, lo, hi), forecast._subset(feats, np.arange(len(queries)) // lo == 1)
+    for field in dataclasses.fields(forecast._Features):
+        got, want = getattr(run, field.name), getattr(copied, field.name)
+        if isinstance(want, pd.DataFrame):
+            pd.testing.assert_frame_equal(got, want, check_exact=True)
+        elif isinstance(want, dict):
+            assert set(got) == set(want) and all(np.array_equal(got[k], want[k]) for k in want)
+        else:
+            assert got is want or (np.array_equal(got, want) and got.dtype == want.dtype), field.name
+
+
+def test_a_stance_taken_at_its_queries_time_is_not_looked_up_again():
+    rng = np.random.default_rng(3)
+    decided = np.sort(rng.integers(0, 1000, 200))
+    taken = rng.integers(0, 1000, 500)
+    cutoff = np.where(rng.random(500) < 0.5, taken, rng.integers(0, 1000, 500))
+    seen = forecast._search(decided, cutoff)
+    assert np.array_equal(forecast._steps_before(decided, taken, cutoff, seen), forecast._search(decided, taken))
+
+
+def test_a_forecast_reads_the_reports_made_by_its_time_every_report_when_none_came_later():
+    evidence = make_world(4, 30, 600, open_rate=0.3).evidence()
+    model = forecast.fit(evidence)
+    assert model.walk.reports.last_when == forecast._ns(evidence.reports["reported_at"]).max()
+    last = pd.Timestamp(model.walk.reports.last_when, tz="UTC")
+    queries = pd.DataFrame({"claim_id": evidence.claims.index.to_numpy(), "at": forecast._FUTURE})
+    for at, same in ((last, True), (last - pd.Timedelta(1, "ns"), False)):  # the last report left out
+        got = forecast._features(evidence, model.walk, queries.assign(at=at), 0.9)
+        now = forecast._features(evidence, model.walk, queries, 0.9)
+        assert (np.array_equal(got.vote_days, now.vote_days) and np.array_equal(got.vote_source, now.vote_source)) == same
+        assert (got.vote_days <= at.value / 86400e9).all()
+
+
+def test_when_each_stance_was_taken_among_the_verdicts_is_worked_out_only_where_a_half_life_may_read_it(monkeypatch):
+    evidence = make_world(4, 30, 600, open_rate=0.3).evidence()
+    model = forecast.fit(evidence)
+    assert model.params.half_life_days is None
+    queries = _open_now(evidence, model)
+    whole = forecast._features(evidence, model.walk, queries, 0.9)
+    made, features = [], forecast._features
+    monkeypatch.setattr(forecast, "_features", lambda *args, **kwargs: made.append(features(*args, **kwargs)) or made[-1])
+    for params, read in ((model.params, False), (replace(model.params, half_life_days=20.0), True)):
+        got = forecast._forecast_in_blocks(model, queries, params)
+        # one fit, no half-life: not read, not worked out
+        assert (made[-1].vote_split is not None) == read and whole.vote_split is not None
+        if read:
+            assert np.array_equal(made[-1].vote_split, whole.vote_split)
+        assert np.array_equal(got[0], forecast._forecast(model, queries, params, feats=whole)[0])
+        assert np.array_equal(got[1], forecast._credibility(whole))
+        assert np.array_equal(got[2], np.bincount(whole.vote_query, minlength=len(queries)))
+
+
+@pytest.mark.parametrize("values", [[0.3, 0.7, 0.3, 0.9, 0.7, 0.3], [], [0.5] * 4, [0.2, float("nan"), 0.8, float("nan")]])
+def test_the_forecasts_are_shown_largest_first_ties_in_their_order(values):
+    rng = np.random.default_rng(8)
+    values = np.r_[np.array(values, dtype=float), np.round(rng.random(3000), 2)]  # many ties
+    assert np.array_equal(forecast._descending(values), np.argsort(-values, kind="stable"))
+
+
+def test_each_querys_votes_of_each_stance_are_counted_once_for_all_stances():
+    evidence = make_world(4, 30, 600, open_rate=0.3).evidence()
+    model = forecast.fit(evidence)
+    feats = forecast._features(evidence, model.walk, _open_now(evidence, model), 0.9)
+    counts = feats.stance_counts
+    for k in range(len(forecast.STANCES)):
+        assert np.array_equal(counts[:, k], np.bincount(feats.vote_query[feats.vote_code == k], minlength=len(feats.queries)))
+    assert np.array_equal(forecast._credibility_levels(*counts.T), forecast._credibility(feats))
 
 
 # -- explanations ----------------------------------------------------------------------------
