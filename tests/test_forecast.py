@@ -222,14 +222,12 @@ def test_every_claims_first_report_forecast_is_worked_out_a_block_at_a_time_with
     # `history` (what `calibration` and `predict --at-report-time` read) and the majority vote beside
     # it: a block of claims' features at a time (every claim's at once held 6.8 GB at ten million
     # reports), the same numbers bit for bit as one call over every claim
-    from tracker import selfscore
-
     evidence = make_world(4, 30, 600, open_rate=0.3).evidence()
     model = forecast.fit(evidence)
     assert all(f.half_life_days is None for f in model.fits)  # (with a half-life: one block, tested below)
     one = replace(model)
     monkeypatch.setattr(forecast, "FORECAST_BLOCK", 1 << 30)
-    whole, whole_majority = one.history, selfscore.majority_at_first_report(one)
+    whole, whole_majority = one.history, one.majority_at_first_report
     votes = one.first_report.votes
     asserting = votes["stance"].isin(("confirmed", "rumoured")).to_numpy(dtype=float)
     total, count = (np.bincount(one.first_report.vote_query, weights=w, minlength=len(whole)) for w in (asserting, None))
@@ -237,7 +235,7 @@ def test_every_claims_first_report_forecast_is_worked_out_a_block_at_a_time_with
     sizes = _blocks_of_seven(monkeypatch)
     blocks = replace(model)
     pd.testing.assert_frame_equal(blocks.history, whole, check_exact=True)
-    assert np.array_equal(selfscore.majority_at_first_report(blocks), whole_majority)
+    assert np.array_equal(blocks.majority_at_first_report, whole_majority)
     assert max(sizes) == 7 and sum(sizes) == len(whole)
     sizes.clear()
     decayed = replace(model, fits=[replace(f, half_life_days=30.0) for f in model.fits])
@@ -923,23 +921,6 @@ def test_key_order_and_last_rows_of_runs_without_the_keys():
     last = forecast._last_of_runs(new)
     assert last.tolist() == [0, 1, 3, 4] and last.dtype == np.int32
     assert forecast._last_of_runs(new[:0]).dtype == np.int32 and not len(forecast._last_of_runs(new[:0]))
-
-
-@pytest.mark.parametrize("tz", ["UTC", None])
-def test_claims_decided_by_each_checkpoint_are_those_pandas_compares(tz):
-    # the refits' checkpoints (`_decided_by`): compared as integers when the times are stamps of
-    # one unit (missing times never decided by a checkpoint), by pandas otherwise: the same masks
-    rng = np.random.default_rng(14)
-    stamps = pd.Series(pd.to_datetime(rng.integers(0, 10**6, 500), unit="s", utc=tz == "UTC").as_unit("us"))
-    stamps[rng.random(500) < 0.2] = pd.NaT
-    whens = list(stamps.dropna().sort_values().iloc[[0, 10, 200, -1]]) + [stamps.dropna().iloc[0] + pd.Timedelta(1, "us")]
-    want = [(stamps <= when).to_numpy(dtype=bool) for when in whens]
-    got = forecast._decided_by(stamps, whens)
-    assert all(g.dtype == bool and np.array_equal(g, w) for g, w in zip(got, want, strict=True))
-    finer = [when.as_unit("ns") + pd.Timedelta(1, "ns") for when in whens]  # not the stamps' unit: pandas compares
-    assert all(np.array_equal(g, (stamps <= when).to_numpy(dtype=bool))
-               for g, when in zip(forecast._decided_by(stamps, finer), finer, strict=True))
-    assert forecast._decided_by(stamps, []) == []
 
 
 def test_revisions_in_decision_order_are_sorted_only_when_out_of_it(monkeypatch):

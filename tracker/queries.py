@@ -204,8 +204,7 @@ def _page_details(connection, ids: list[int]) -> tuple[dict, dict, dict, dict]:
 def _chunk_details(connection, ids: list[int]) -> tuple[dict, dict, dict, dict]:
     if not ids:
         return {}, {}, {}, {}
-    counts = dict(connection.execute(
-        select(_R.c.claim_id, func.count()).where(_R.c.claim_id.in_(ids)).group_by(_R.c.claim_id)).all())
+    counts, statuses = _counts_and_statuses(connection, ids)
     sources: dict[int, list[str]] = {}
     rows = connection.execute(
         select(_R.c.claim_id, _S.c.name).join(_S, _S.c.id == _R.c.source_id).where(_R.c.claim_id.in_(ids))
@@ -218,9 +217,15 @@ def _chunk_details(connection, ids: list[int]) -> tuple[dict, dict, dict, dict]:
     for claim_id, topic in connection.execute(
             select(_T.c.claim_id, _T.c.topic).where(_T.c.claim_id.in_(ids)).order_by(_T.c.topic)):
         topics.setdefault(claim_id, []).append(topic)
-    status_q = _status_query(ids)
-    statuses = dict(connection.execute(select(status_q.c.claim_id, status_q.c.status)).all())
     return counts, sources, topics, statuses
+
+
+def _counts_and_statuses(connection, ids: list[int]) -> tuple[dict, dict]:
+    """The live report count and the reported status of each of these claims (those with reports)."""
+    counts = dict(connection.execute(
+        select(_R.c.claim_id, func.count()).where(_R.c.claim_id.in_(ids)).group_by(_R.c.claim_id)).all())
+    status_q = _status_query(ids)
+    return counts, dict(connection.execute(select(status_q.c.claim_id, status_q.c.status)).all())
 
 
 # -- the store at a glance -----------------------------------------------------------------
@@ -360,10 +365,9 @@ def claim_list(ledger: Ledger, *, status: str | None = None, outcome: str | None
         counts: dict[int, int] = {}
         statuses: dict[int, str] = {}
         for chunk in store.id_chunks([row.id for row in rows]):
-            counts.update(connection.execute(select(_R.c.claim_id, func.count()).where(_R.c.claim_id.in_(chunk))
-                                             .group_by(_R.c.claim_id)).all())
-            status_q = _status_query(chunk)
-            statuses.update(connection.execute(select(status_q.c.claim_id, status_q.c.status)).all())
+            chunk_counts, chunk_statuses = _counts_and_statuses(connection, chunk)
+            counts.update(chunk_counts)
+            statuses.update(chunk_statuses)
     return [(row.id, row.ref, row.statement, statuses.get(row.id, ClaimStatus.unreported.value), row.verdict,
              counts.get(row.id, 0), row.first_reported_at, bool(row.first_reported_date_only)) for row in rows]
 

@@ -46,19 +46,13 @@ class Assessment:
         return self.evaluation.log_loss.score
 
 
-def majority_at_first_report(model: forecast.Model) -> np.ndarray:
-    """Per claim of `model.history`: the share of independent origins asserting it at its first
-    report (0.5 with none) — majority vote with no look-ahead."""
-    return model.majority_at_first_report
-
-
 def assess(evidence: Evidence, model: forecast.Model | None = None, bins: int = 10) -> Assessment:
     """Score the tracker's at-report-time forecasts and its baselines on the resolved claims."""
     model = model or forecast.fit(evidence)
     predictions = model.history.copy()
     previous = scoring.predict_at_report_time(evidence).set_index("claim_id")["p_true"]
     predictions["previous"] = previous.reindex(predictions["claim_id"]).to_numpy()
-    predictions["majority_vote"] = majority_at_first_report(model)
+    predictions["majority_vote"] = model.majority_at_first_report  # (no look-ahead: see the property)
     legacy = scoring.calibration(evidence, predictions=predictions, bins=bins)
     return Assessment(
         calibration=legacy,
