@@ -136,10 +136,14 @@ def psql_copy_command(url: str, csv_path: Path, width: int) -> list[str]:
             "-c", f"\\copy report_csv FROM '{csv_path}' WITH (FORMAT csv, HEADER true)"]
 
 
-def cli_figures(csv_path: Path, scratch: Path, reports: int, runs: int, url: str | None = None) -> None:
+def cli_figures(csv_path: Path, scratch: Path, reports: int, runs: int, url: str | None = None,
+                leave_out: str = "") -> None:
     """`tracker import` in a fresh process beside its floor (sqlite3's `.import`, or `psql \\copy` with
-    `url`), alternating, each into a new store; medians."""
-    tracker = Path(sys.executable).with_name("tracker")
+    `url`), alternating, each into a new store; medians. `leave_out`: parts of the import left out
+    (`import_without.py`), to measure what they cost."""
+    tracker = [str(Path(sys.executable).with_name("tracker"))]
+    if leave_out:
+        tracker = [sys.executable, str(Path(__file__).with_name("import_without.py")), leave_out]
     if url is None:
         floor_name = "sqlite3 .import (floor)"
         script = scratch / "floor.sql"
@@ -163,7 +167,7 @@ def cli_figures(csv_path: Path, scratch: Path, reports: int, runs: int, url: str
         server["floor"].append(postgres_cpu() - before)
         times["floor"].append(seconds)
         cpu["floor"].append(used)
-        command = [str(tracker), "--db", target(), "import", str(csv_path)]
+        command = [*tracker, "--db", target(), "import", str(csv_path)]
         before = postgres_cpu()
         seconds, used, peak = run_child(command)
         server["tracker"].append(postgres_cpu() - before)
@@ -177,7 +181,8 @@ def cli_figures(csv_path: Path, scratch: Path, reports: int, runs: int, url: str
           f"(load average {load_before[0]:.2f} before, {load_after[0]:.2f} after)")
     print(f"{'command':<36}{'seconds':>9}{'reports/s':>12}{'x floor':>9}{'CPU s':>8}")
     print(f"{floor_name:<36}{floor_s:>9.2f}{reports / floor_s:>12,.0f}{1:>9.1f}{floor_cpu:>8.2f}")
-    print(f"{'tracker --db NEW import FILE':<36}{tracker_s:>9.2f}{reports / tracker_s:>12,.0f}"
+    name = f"tracker import without {leave_out}" if leave_out else "tracker --db NEW import FILE"
+    print(f"{name:<36}{tracker_s:>9.2f}{reports / tracker_s:>12,.0f}"
           f"{tracker_s / floor_s:>9.1f}{tracker_cpu:>8.2f}")
     print(f"  tracker runs: {', '.join(f'{t:.2f}' for t in times['tracker'])} s; peak memory {max(peaks):,.0f} MiB"
           f"{' (the client; the server is not counted)' if url else ''}; CPU s is the client process's own")
@@ -198,6 +203,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, default=3, help="with --cli: runs of each command (median)")
     parser.add_argument("--url", help="with --cli: a PostgreSQL server's URL (postgresql+psycopg://USER@HOST:PORT/"
                                       "postgres); the import and its psql \\copy floor each go into a new database")
+    parser.add_argument("--leave-out", default="", metavar="PARTS",
+                        help="with --cli: leave out parts of the import to measure what they cost "
+                             "(history, pairs, or history,pairs; see import_without.py)")
     args = parser.parse_args(argv)
 
     with tempfile.TemporaryDirectory(prefix="tracker-bench-") as tmp:
@@ -208,7 +216,7 @@ def main(argv: list[str] | None = None) -> int:
         reports = len(world.report_claim)
         del world
         if args.cli:
-            cli_figures(csv_path, scratch, reports, args.runs, args.url)
+            cli_figures(csv_path, scratch, reports, args.runs, args.url, args.leave_out)
             return 0
         ledger = Ledger.open(str(scratch / "store" / "tracker.db"))
 
