@@ -1,7 +1,7 @@
-"""The pairs kept on write (`stance_pair`, tracker.pairs) always equal the pairs computed from the
-reports, on SQLite and PostgreSQL: after every kind of write, after an import, after writes that
-bypassed the ledger (a changed row, a new row: a reader still sees them right), and after the
-migration that adds them."""
+"""The pairs kept on write (`stance_pair`, tracker.pairs) and the claims' statuses kept with them
+(`claim_status`, tracker.statuses) always equal those computed from the reports, on SQLite and
+PostgreSQL: after every kind of write, after an import, after writes that bypassed the ledger (a
+changed row, a new row: a reader still sees them right), and after the migrations that add them."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from sqlalchemy import select
 from tests.synthetic import make_world
 from tests.conftest import NOW, empty_store
 from tests.test_backends import GOOD
-from tracker import pairs, store
+from tracker import pairs, queries, statuses, store
 from tracker.evidence import load_evidence
 from tracker.errors import ImportRejected
 from tracker.interchange import import_text
@@ -42,13 +42,27 @@ def computed(engine) -> list[tuple]:
 def stale(engine) -> list[int]:
     """The claims whose kept pairs are out of date (marked, or with rows newer than the table took in)."""
     with engine.connect() as connection:
-        return sorted(connection.execute(pairs._out_of_date()).scalars())
+        return sorted(connection.execute(pairs.out_of_date()).scalars())
+
+
+def kept_statuses(engine) -> list[tuple]:
+    """The kept statuses, sorted."""
+    with engine.connect() as connection:
+        return sorted(tuple(row) for row in connection.execute(select(statuses._K)))
+
+
+def computed_statuses(engine) -> list[tuple]:
+    """The statuses grouped afresh from the reports, sorted."""
+    with engine.connect() as connection:
+        fresh = statuses.computed()
+        return sorted(tuple(row) for row in connection.execute(select(fresh.c.claim_id, fresh.c.status)))
 
 
 def assert_kept(ledger) -> None:
-    """The table holds exactly the computed pairs, and no claim is left marked."""
+    """The tables hold exactly the computed pairs and statuses, and no claim is left marked."""
     assert stale(ledger.engine) == []
     assert kept(ledger.engine) == computed(ledger.engine)
+    assert kept_statuses(ledger.engine) == computed_statuses(ledger.engine)
 
 
 def test_every_write_of_the_ledger_keeps_the_pairs(random_store):
@@ -158,11 +172,36 @@ def test_a_write_behind_the_ledgers_back_is_seen_and_mended(random_store, how):
                 f"reported_at, logged_at, 1, reported_date_only FROM report WHERE id = {report_id}")
     assert stale(ledger.engine) == [claim_id]
     assert kept(ledger.engine) != computed(ledger.engine)  # the table is behind ...
+    fresh = dict(computed_statuses(ledger.engine))
+    for status in sorted(set(fresh.values())):  # ... the Claims page's status filter is not
+        shown = set(queries.claim_ids(ledger, status=status))
+        assert shown == {claim for claim, said in fresh.items() if said == status}, status
     expected = score_sources(load_evidence(ledger.engine))
     got = score_sources_in_store(ledger.engine, on_database=True)
     pd.testing.assert_frame_equal(got, expected, check_exact=False, rtol=1e-9, atol=1e-7)  # ... the scores are not
     ledger.add_source("Anyone")  # the next write transaction mends it
     assert_kept(ledger)
+
+
+def test_the_status_filter_reads_the_kept_statuses_and_sees_a_write_behind_the_ledgers_back(any_ledger):
+    """The Claims page filtered by a status reads `claim_status` (a row changed there by hand shows
+    on the page: no report is grouped), except for a claim out of date, whose status it computes."""
+    import_text(any_ledger, GOOD, "csv")
+    (buses,) = queries.claim_ids(any_ledger, text="Buses")
+    shown = lambda status: set(queries.claim_ids(any_ledger, status=status))  # noqa: E731
+    assert shown("confirmed") == {1, buses}  # its one report confirms it (and the deal's sources)
+    with any_ledger.engine.begin() as connection:  # the kept row alone: nothing marks the claim
+        connection.exec_driver_sql(f"UPDATE claim_status SET status = 'denied' WHERE claim_id = {buses}")
+    assert shown("denied") == {buses} and shown("confirmed") == {1}
+    with any_ledger.engine.begin() as connection:  # a report turned: its trigger marks the claim
+        connection.exec_driver_sql(f"UPDATE report SET stance = 'rumoured' WHERE claim_id = {buses}")
+    assert shown("rumoured") == {buses} and shown("denied") == set()  # computed afresh
+    with any_ledger.engine.begin() as connection:  # its only report retracted: unreported
+        connection.exec_driver_sql(f"UPDATE report SET retracted_at = '2016-12-15 00:00:00' WHERE claim_id = {buses}")
+    assert shown("unreported") == {buses} and shown("rumoured") == set()
+    any_ledger.add_source("Anyone")  # the next write transaction mends the table
+    assert_kept(any_ledger)
+    assert shown("unreported") == {buses}
 
 
 def test_a_failed_import_leaves_the_pairs_as_they_were(any_ledger):
@@ -199,6 +238,7 @@ def test_the_migration_fills_the_pairs_of_an_existing_store(any_url):
         (1, 1, "confirmed", 0.0), (1, 2, "denied", 0.0), (2, 2, "rumoured", None)]
     assert rows[0][5] == pytest.approx(0.5)  # twelve hours' lead
     assert rows[0][4].replace(tzinfo=UTC) == datetime(2016, 12, 14, tzinfo=UTC)
+    assert kept_statuses(engine) == [(1, "contested"), (2, "rumoured")]  # schema 0010's, filled too
     engine.dispose()
     ledger = Ledger.open(any_url)
     try:
@@ -218,7 +258,7 @@ def test_downgrading_0009_removes_its_tables_and_triggers(any_url):
         with engine.connect() as connection:
             assert not {n for n in pairs.trigger_names(connection) if n.startswith("stance_pair_")}
             names = set(connection.dialect.get_table_names(connection))
-        assert not names & {"stance_pair", "stale_claim", "stance_pair_state"}
+        assert not names & {"stance_pair", "stale_claim", "stance_pair_state", "claim_status"}
     finally:
         engine.dispose()
 

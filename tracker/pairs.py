@@ -18,7 +18,8 @@ grouping alone is most of a minute; benchmarks/README.md, "Ten million reports")
   `stale_claim` because one of those rows changed, whatever changed it (the ledger, an
   administrator's SQL);
 - `refresh`, called by the ledger's write transactions (the import's too) before they commit,
-  rebuilds the out-of-date claims' pairs, clears the marks and takes in the newest ids;
+  rebuilds the out-of-date claims' pairs (and their kept statuses, `tracker.statuses`, which the
+  same marks cover), clears the marks and takes in the newest ids;
 - `current` reads the table, with the out-of-date claims' pairs (a write made without `refresh`)
   computed afresh, so a reader never sees a stale pair.
 
@@ -34,6 +35,7 @@ from sqlalchemy import (BigInteger, Column, Float, Integer, MetaData, Table, Tex
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Connection
 
+from tracker import statuses
 from tracker.models import Claim, ClaimTopic, Outcome, Report, StaleClaim, StancePair, StancePairState
 from tracker.vocabulary import Stance
 
@@ -145,7 +147,7 @@ def _latest_key(connection: Connection, stances):
     return key, lambda latest: latest[literal_column("4")]
 
 
-def _out_of_date(*, once: bool = True):
+def out_of_date(*, once: bool = True):
     """The claims whose kept pairs are out of date, as a selectable of ids: those marked stale, and
     those with a report or verdict newer than the table has taken in (`once=False`: a claim once per
     such row, which a LIMIT can stop early)."""
@@ -160,7 +162,8 @@ def _columns(pairs_query):
     return select(*(pairs_query.c[name] for name in COLUMNS))
 
 
-def _any(connection: Connection, claims) -> bool:
+def any_row(connection: Connection, claims) -> bool:
+    """Whether the selectable `claims` has a row (it is read no further)."""
     return connection.execute(select(literal(1)).select_from(claims.subquery()).limit(1)).first() is not None
 
 
@@ -170,8 +173,8 @@ def current(connection: Connection, *, topic: str | None = None):
     kept = select(*(_P.c[name] for name in COLUMNS))
     if topic:
         kept = kept.where(_P.c.claim_id.in_(select(_T.c.claim_id).where(_T.c.topic == topic.strip().lower())))
-    behind = _out_of_date()
-    if not _any(connection, behind):
+    behind = out_of_date()
+    if not any_row(connection, behind):
         return kept.subquery("pairs")  # a plain read of the table: SQLite groups it in its stored order
     fresh = said(connection, topic=topic, claims=behind)
     return union_all(kept.where(_P.c.claim_id.not_in(behind)),
@@ -179,8 +182,8 @@ def current(connection: Connection, *, topic: str | None = None):
 
 
 def refresh(connection: Connection) -> None:
-    """Rebuild the pairs of the claims out of date and take in the newest reports and verdicts, in
-    the caller's transaction (the ledger's write transactions call it before they commit)."""
+    """Rebuild the pairs and kept statuses of the claims out of date and take in the newest reports
+    and verdicts, in the caller's transaction (the ledger's write transactions call it before they commit)."""
     made = _statements(connection)
     newest = connection.execute(made["newest"]).one()
     # at most _LISTED + 1 rows: an import's claims are not all read (and grouped) twice just to count them
@@ -189,16 +192,17 @@ def refresh(connection: Connection) -> None:
         return
     if len(rows) <= _LISTED:  # an edit's claim or two, as bound values
         claim_ids = sorted(set(rows))
-        connection.execute(made["delete"], {"claim_ids": claim_ids})
-        connection.execute(made["insert"], {"claim_ids": claim_ids})
+        for name in ("delete", "insert", "status delete", "status insert"):
+            connection.execute(made[name], {"claim_ids": claim_ids})
     else:  # an import's thousands in a temporary table, read once by each statement
-        held = _temporary_ids(connection, _out_of_date())
+        held = _temporary_ids(connection, out_of_date())
         if connection.dialect.name == "postgresql":
             _analyze(connection, held)
         claims = select(held.c.claim_id)
         connection.execute(_P.delete().where(_P.c.claim_id.in_(claims)))
         fresh = said(connection, claims=claims)
         connection.execute(_P.insert().from_select(COLUMNS, _columns(fresh)))
+        statuses.rebuild(connection, claims)
         held.drop(connection)
     _taken_in(connection, newest)
 
@@ -215,9 +219,10 @@ def _statements(connection: Connection) -> dict:
         fresh = said(connection, claims=ids)
         _MADE[name] = {
             "newest": select(select(func.max(_R.c.id)).scalar_subquery(), select(func.max(_O.c.id)).scalar_subquery()),
-            "behind": _out_of_date(once=False).limit(bindparam("room")),
+            "behind": out_of_date(once=False).limit(bindparam("room")),
             "delete": _P.delete().where(_P.c.claim_id.in_(ids)),
             "insert": _P.insert().from_select(COLUMNS, _columns(fresh)),
+            **dict(zip(("status delete", "status insert"), statuses.statements(ids), strict=True)),
             "taken in": _STATE.update().where(_STATE.c.id == 1).values(report_id=bindparam("report_id"),
                                                                        outcome_id=bindparam("outcome_id")),
         }

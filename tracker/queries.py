@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import and_, case, exists, func, literal_column, or_, select
 from sqlalchemy.sql import Select
 
-from tracker import store
+from tracker import statuses, store
 from tracker.dates import end_of_day
 from tracker.errors import NotFoundError, ValidationError
 from tracker.ledger import Ledger, name_key
@@ -43,15 +43,14 @@ if TYPE_CHECKING:
 # lists, which read ids and rows only
 
 _CLAIM, _REPORT, _OUTCOME, _TOPIC, _S, _A = (m.__table__ for m in (Claim, Report, Outcome, ClaimTopic, Source, SourceAlias))
-# what pages show: the live ledger. Retracted claims (with their reports, verdicts and topics) and
-# retracted reports stay in the store and its history but not here; merged sources are left out of
-# lists (`_S` itself keeps them, so an old report still has its source's name).
-# (`id NOT IN` the few retracted ids: see models._RETRACTED_ONLY for why not `retracted_at IS NULL`)
-_RETRACTED = select(_CLAIM.c.id).where(_CLAIM.c.retracted_at.is_not(None))
-_RETRACTED_REPORTS = select(_REPORT.c.id).where(_REPORT.c.retracted_at.is_not(None))
+# what pages show: the live ledger (`tracker.statuses` defines it for the reports). Retracted claims
+# (with their reports, verdicts and topics) and retracted reports stay in the store and its history
+# but not here; merged sources are left out of lists (`_S` itself keeps them, so an old report
+# still has its source's name).
+_RETRACTED = statuses.RETRACTED_CLAIMS
 _C = select(_CLAIM).where(_CLAIM.c.id.not_in(_RETRACTED)).subquery("live_claim")
-_R = select(_REPORT).where(_REPORT.c.id.not_in(_RETRACTED_REPORTS),
-                           _REPORT.c.claim_id.not_in(_RETRACTED)).subquery("live_report")
+_RETRACTED_REPORTS = statuses.RETRACTED_REPORTS
+_R = statuses.LIVE_REPORTS
 _O = select(_OUTCOME).where(_OUTCOME.c.claim_id.not_in(_RETRACTED)).subquery("live_outcome")
 _T = select(_TOPIC).where(_TOPIC.c.claim_id.not_in(_RETRACTED)).subquery("live_topic")
 _LIVE_S = select(_S).where(_S.c.merged_into_id.is_(None)).subquery("live_source")
@@ -137,33 +136,6 @@ def _verdict_of(claim_id):
             .order_by(newest.c.id.desc()).limit(1).scalar_subquery())
 
 
-def _status_query(claim_ids: list[int] | None = None):
-    """(claim_id, status) for claims with reports: each source's latest report counts."""
-    ranked = select(
-        _R.c.claim_id, _R.c.stance,
-        func.row_number().over(partition_by=(_R.c.claim_id, _R.c.source_id),
-                               order_by=(_R.c.reported_at.desc(), _R.c.id.desc())).label("rn"),
-    )
-    if claim_ids is not None:
-        ranked = ranked.where(_R.c.claim_id.in_(claim_ids))
-    ranked = ranked.subquery("ranked")
-
-    def flag(stance: str):
-        return func.max(case((ranked.c.stance == stance, 1), else_=0))
-
-    agg = (select(ranked.c.claim_id, flag("denied").label("d"), flag("confirmed").label("c"),
-                  flag("rumoured").label("r"))
-           .where(ranked.c.rn == 1).group_by(ranked.c.claim_id).subquery("stances"))
-    status = case(
-        (and_(agg.c.d == 1, or_(agg.c.c == 1, agg.c.r == 1)), ClaimStatus.contested.value),
-        (agg.c.d == 1, ClaimStatus.denied.value),
-        (agg.c.c == 1, ClaimStatus.confirmed.value),
-        (agg.c.r == 1, ClaimStatus.rumoured.value),
-        else_=ClaimStatus.unreported.value,
-    )
-    return select(agg.c.claim_id, status.label("status")).subquery("claim_status")
-
-
 def _text_filter(query: Select, text: str | None) -> Select:
     """Claims whose statement holds every word of `text` (any case), or claim `#id` / `id`."""
     text = (text or "").strip()
@@ -204,7 +176,7 @@ def _page_details(connection, ids: list[int]) -> tuple[dict, dict, dict, dict]:
 def _chunk_details(connection, ids: list[int]) -> tuple[dict, dict, dict, dict]:
     if not ids:
         return {}, {}, {}, {}
-    counts, statuses = _counts_and_statuses(connection, ids)
+    counts, reported = _counts_and_statuses(connection, ids)
     sources: dict[int, list[str]] = {}
     rows = connection.execute(
         select(_R.c.claim_id, _S.c.name).join(_S, _S.c.id == _R.c.source_id).where(_R.c.claim_id.in_(ids))
@@ -217,15 +189,15 @@ def _chunk_details(connection, ids: list[int]) -> tuple[dict, dict, dict, dict]:
     for claim_id, topic in connection.execute(
             select(_T.c.claim_id, _T.c.topic).where(_T.c.claim_id.in_(ids)).order_by(_T.c.topic)):
         topics.setdefault(claim_id, []).append(topic)
-    return counts, sources, topics, statuses
+    return counts, sources, topics, reported
 
 
 def _counts_and_statuses(connection, ids: list[int]) -> tuple[dict, dict]:
     """The live report count and the reported status of each of these claims (those with reports)."""
     counts = dict(connection.execute(
         select(_R.c.claim_id, func.count()).where(_R.c.claim_id.in_(ids)).group_by(_R.c.claim_id)).all())
-    status_q = _status_query(ids)
-    return counts, dict(connection.execute(select(status_q.c.claim_id, status_q.c.status)).all())
+    kept = statuses.current(connection)
+    return counts, dict(connection.execute(select(kept.c.claim_id, kept.c.status).where(kept.c.claim_id.in_(ids))).all())
 
 
 # -- the store at a glance -----------------------------------------------------------------
@@ -345,9 +317,9 @@ def find_source(ledger: Ledger, name: str | None) -> dict | None:
 def claim_ids(ledger: Ledger, *, text: str | None = None, status: str | None = None, outcome: str | None = None,
               topic: str | None = None, source: str | None = None, order: str = "newest") -> list[int]:
     """The ids of every claim matching `claim_rows`'s filters, in its order (no frame: the command line's list)."""
-    query = _claims_query(ledger, text=text, status=status, outcome=outcome, topic=topic, source=source,
-                          order=order, now=_now(ledger, None))
     with ledger.engine.connect() as connection:
+        query = _claims_query(ledger, connection, text=text, status=status, outcome=outcome, topic=topic,
+                              source=source, order=order, now=_now(ledger, None))
         return [row.id for row in connection.execute(query)]
 
 
@@ -358,22 +330,23 @@ def claim_list(ledger: Ledger, *, status: str | None = None, outcome: str | None
 
     Set-based: the claims in one statement, then their report counts and statuses a slice of ids
     at a time (one ORM object per claim and per report took minutes at ten million reports)."""
-    query = _claims_query(ledger, text=None, status=status, outcome=outcome, topic=topic, source=source,
-                          order="oldest", now=_now(ledger, None)).order_by(None).order_by(_C.c.id)
     with ledger.engine.connect() as connection:
+        query = _claims_query(ledger, connection, text=None, status=status, outcome=outcome, topic=topic,
+                              source=source, order="oldest", now=_now(ledger, None)).order_by(None).order_by(_C.c.id)
         rows = connection.execute(query).all()
         counts: dict[int, int] = {}
-        statuses: dict[int, str] = {}
+        reported: dict[int, str] = {}
         for chunk in store.id_chunks([row.id for row in rows]):
             chunk_counts, chunk_statuses = _counts_and_statuses(connection, chunk)
             counts.update(chunk_counts)
-            statuses.update(chunk_statuses)
-    return [(row.id, row.ref, row.statement, statuses.get(row.id, ClaimStatus.unreported.value), row.verdict,
+            reported.update(chunk_statuses)
+    return [(row.id, row.ref, row.statement, reported.get(row.id, ClaimStatus.unreported.value), row.verdict,
              counts.get(row.id, 0), row.first_reported_at, bool(row.first_reported_date_only)) for row in rows]
 
 
-def _claims_query(ledger: Ledger, *, text, status, outcome, topic, source, order, now) -> Select:
-    """The claims matching `claim_rows`'s filters, in its order: id, ref, statement, times and verdict."""
+def _claims_query(ledger: Ledger, connection, *, text, status, outcome, topic, source, order, now) -> Select:
+    """The claims matching `claim_rows`'s filters, in its order: id, ref, statement, times and verdict
+    (`connection`: where the kept statuses are read, for a status filter)."""
     verdict = _verdict_of(_C.c.id)
     resolved = exists().where(_OUTCOME.c.claim_id == _C.c.id)
     query = select(_C.c.id, _C.c.ref, _C.c.statement, _C.c.first_reported_at, _C.c.expected_by,
@@ -393,9 +366,11 @@ def _claims_query(ledger: Ledger, *, text, status, outcome, topic, source, order
     if status and status != "any":
         if status not in STATUS_FILTERS:
             raise ValidationError(f"unknown status {status!r}; use one of: {', '.join(STATUS_FILTERS[1:])}")
-        statuses = _status_query()
-        query = query.outerjoin(statuses, statuses.c.claim_id == _C.c.id).where(
-            func.coalesce(statuses.c.status, ClaimStatus.unreported.value) == status)
+        kept = statuses.current(connection)  # an index read, where grouping every report took seconds
+        if status == ClaimStatus.unreported.value:  # no live report: no row (NOT EXISTS: an anti-join on both backends)
+            query = query.where(~exists().where(kept.c.claim_id == _C.c.id))
+        else:
+            query = query.where(_C.c.id.in_(select(kept.c.claim_id).where(kept.c.status == status)))
     if topic:
         query = query.where(_C.c.id.in_(select(_T.c.claim_id).where(_T.c.topic == topic.strip().lower())))
     if source:
@@ -428,16 +403,16 @@ def claim_rows(ledger: Ledger, *, text: str | None = None, status: str | None = 
     import pandas as pd
 
     now = _now(ledger, now)
-    query = _claims_query(ledger, text=text, status=status, outcome=outcome, topic=topic, source=source,
-                          order=order, now=now)
     with ledger.engine.connect() as connection:
+        query = _claims_query(ledger, connection, text=text, status=status, outcome=outcome, topic=topic,
+                              source=source, order=order, now=now)
         total = connection.execute(select(func.count()).select_from(query.order_by(None).subquery())).scalar_one()
         rows = connection.execute(query.offset(max(offset, 0)).limit(limit)).all()
         ids = [r.id for r in rows]
-        counts, sources, tags, statuses = _page_details(connection, ids)
+        counts, sources, tags, reported = _page_details(connection, ids)
     frame = pd.DataFrame([{
         "id": r.id, "ref": r.ref or "", "statement": r.statement,
-        "status": statuses.get(r.id, ClaimStatus.unreported.value),
+        "status": reported.get(r.id, ClaimStatus.unreported.value),
         "outcome": r.verdict or "open", "reports": counts.get(r.id, 0),
         "sources": ", ".join(sources.get(r.id, [])), "topics": ", ".join(tags.get(r.id, [])),
         "first_reported_at": _utc(r.first_reported_at), "expected_by": _utc(r.expected_by),
@@ -466,10 +441,10 @@ def review_queue(ledger: Ledger, *, offset: int = 0, limit: int = 25, now: datet
                                    .where(~exists().where(_OUTCOME.c.claim_id == _C.c.id))).scalar_one()
         rows = connection.execute(query.offset(max(offset, 0)).limit(limit)).all()
         ids = [r.id for r in rows]
-        _counts, sources, tags, statuses = _page_details(connection, ids)
+        _counts, sources, tags, reported = _page_details(connection, ids)
     frame = pd.DataFrame([{
         "id": r.id, "ref": r.ref or "", "statement": r.statement,
-        "status": statuses.get(r.id, ClaimStatus.unreported.value), "outcome": "open",
+        "status": reported.get(r.id, ClaimStatus.unreported.value), "outcome": "open",
         "reports": r.reports, "sources": ", ".join(sources.get(r.id, [])), "topics": ", ".join(tags.get(r.id, [])),
         "first_reported_at": _utc(r.first_reported_at), "expected_by": _utc(r.expected_by),
         "overdue": bool(r.overdue),
