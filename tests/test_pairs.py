@@ -1,5 +1,5 @@
-"""The pairs kept on write (`stance_pair`, tracker.pairs) and the claims' statuses kept with them
-(`claim_status`, tracker.statuses) always equal those computed from the reports, on SQLite and
+"""The pairs kept on write (`stance_pair`, tracker.pairs) and the claims' summaries kept with them
+(`claim_summary`, tracker.summaries: status and report count) always equal those computed from the reports, on SQLite and
 PostgreSQL: after every kind of write, after an import, after writes that bypassed the ledger (a
 changed row, a new row: a reader still sees them right), and after the migrations that add them."""
 
@@ -14,7 +14,7 @@ from sqlalchemy import select
 from tests.synthetic import make_world
 from tests.conftest import NOW, empty_store
 from tests.test_backends import GOOD
-from tracker import pairs, queries, statuses, store
+from tracker import pairs, queries, store, summaries
 from tracker.evidence import load_evidence
 from tracker.errors import ImportRejected
 from tracker.interchange import import_text
@@ -45,24 +45,24 @@ def stale(engine) -> list[int]:
         return sorted(connection.execute(pairs.out_of_date()).scalars())
 
 
-def kept_statuses(engine) -> list[tuple]:
-    """The kept statuses, sorted."""
+def kept_summaries(engine) -> list[tuple]:
+    """The kept (claim, status, reports) rows, sorted."""
     with engine.connect() as connection:
-        return sorted(tuple(row) for row in connection.execute(select(statuses._K)))
+        return sorted(tuple(row) for row in connection.execute(select(summaries._K)))
 
 
-def computed_statuses(engine) -> list[tuple]:
-    """The statuses grouped afresh from the reports, sorted."""
+def computed_summaries(engine) -> list[tuple]:
+    """The (claim, status, reports) rows grouped afresh from the reports, sorted."""
     with engine.connect() as connection:
-        fresh = statuses.computed()
-        return sorted(tuple(row) for row in connection.execute(select(fresh.c.claim_id, fresh.c.status)))
+        fresh = summaries.computed()
+        return sorted(tuple(row) for row in connection.execute(select(*(fresh.c[n] for n in summaries.COLUMNS))))
 
 
 def assert_kept(ledger) -> None:
-    """The tables hold exactly the computed pairs and statuses, and no claim is left marked."""
+    """The tables hold exactly the computed pairs and claim summaries, and no claim is left marked."""
     assert stale(ledger.engine) == []
     assert kept(ledger.engine) == computed(ledger.engine)
-    assert kept_statuses(ledger.engine) == computed_statuses(ledger.engine)
+    assert kept_summaries(ledger.engine) == computed_summaries(ledger.engine)
 
 
 def test_every_write_of_the_ledger_keeps_the_pairs(random_store):
@@ -172,7 +172,7 @@ def test_a_write_behind_the_ledgers_back_is_seen_and_mended(random_store, how):
                 f"reported_at, logged_at, 1, reported_date_only FROM report WHERE id = {report_id}")
     assert stale(ledger.engine) == [claim_id]
     assert kept(ledger.engine) != computed(ledger.engine)  # the table is behind ...
-    fresh = dict(computed_statuses(ledger.engine))
+    fresh = {claim: status for claim, status, _ in computed_summaries(ledger.engine)}
     for status in sorted(set(fresh.values())):  # ... the Claims page's status filter is not
         shown = set(queries.claim_ids(ledger, status=status))
         assert shown == {claim for claim, said in fresh.items() if said == status}, status
@@ -183,19 +183,25 @@ def test_a_write_behind_the_ledgers_back_is_seen_and_mended(random_store, how):
     assert_kept(ledger)
 
 
-def test_the_status_filter_reads_the_kept_statuses_and_sees_a_write_behind_the_ledgers_back(any_ledger):
-    """The Claims page filtered by a status reads `claim_status` (a row changed there by hand shows
-    on the page: no report is grouped), except for a claim out of date, whose status it computes."""
+def test_the_claims_page_reads_the_kept_summaries_and_sees_a_write_behind_the_ledgers_back(any_ledger):
+    """The Claims page filtered by a status, sorted by reports, and its rows' statuses and counts
+    read `claim_summary` (a row changed there by hand shows on the page: no report is grouped),
+    except for a claim out of date, whose summary is computed afresh."""
     import_text(any_ledger, GOOD, "csv")
     (buses,) = queries.claim_ids(any_ledger, text="Buses")
     shown = lambda status: set(queries.claim_ids(any_ledger, status=status))  # noqa: E731
     assert shown("confirmed") == {1, buses}  # its one report confirms it (and the deal's sources)
+    assert queries.claim_ids(any_ledger, order="reports") == [1, buses]  # two reports, then one
     with any_ledger.engine.begin() as connection:  # the kept row alone: nothing marks the claim
-        connection.exec_driver_sql(f"UPDATE claim_status SET status = 'denied' WHERE claim_id = {buses}")
+        connection.exec_driver_sql(f"UPDATE claim_summary SET status = 'denied', reports = 9 WHERE claim_id = {buses}")
     assert shown("denied") == {buses} and shown("confirmed") == {1}
+    assert queries.claim_ids(any_ledger, order="reports") == [buses, 1]
+    page = queries.claim_rows(any_ledger, text="Buses").rows
+    assert (page["status"].tolist(), page["reports"].tolist()) == (["denied"], [9])
     with any_ledger.engine.begin() as connection:  # a report turned: its trigger marks the claim
         connection.exec_driver_sql(f"UPDATE report SET stance = 'rumoured' WHERE claim_id = {buses}")
     assert shown("rumoured") == {buses} and shown("denied") == set()  # computed afresh
+    assert queries.claim_ids(any_ledger, order="reports") == [1, buses]
     with any_ledger.engine.begin() as connection:  # its only report retracted: unreported
         connection.exec_driver_sql(f"UPDATE report SET retracted_at = '2016-12-15 00:00:00' WHERE claim_id = {buses}")
     assert shown("unreported") == {buses} and shown("rumoured") == set()
@@ -238,7 +244,7 @@ def test_the_migration_fills_the_pairs_of_an_existing_store(any_url):
         (1, 1, "confirmed", 0.0), (1, 2, "denied", 0.0), (2, 2, "rumoured", None)]
     assert rows[0][5] == pytest.approx(0.5)  # twelve hours' lead
     assert rows[0][4].replace(tzinfo=UTC) == datetime(2016, 12, 14, tzinfo=UTC)
-    assert kept_statuses(engine) == [(1, "contested"), (2, "rumoured")]  # schema 0010's, filled too
+    assert kept_summaries(engine) == [(1, "contested", 2), (2, "rumoured", 1)]  # schema 0010's, filled too
     engine.dispose()
     ledger = Ledger.open(any_url)
     try:
@@ -258,7 +264,7 @@ def test_downgrading_0009_removes_its_tables_and_triggers(any_url):
         with engine.connect() as connection:
             assert not {n for n in pairs.trigger_names(connection) if n.startswith("stance_pair_")}
             names = set(connection.dialect.get_table_names(connection))
-        assert not names & {"stance_pair", "stale_claim", "stance_pair_state", "claim_status"}
+        assert not names & {"stance_pair", "stale_claim", "stance_pair_state", "claim_summary"}
     finally:
         engine.dispose()
 

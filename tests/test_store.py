@@ -162,7 +162,7 @@ def test_empty_database_has_no_revision(engine):
 def test_upgrade_empty_database_to_head_creates_every_table(engine):
     store.upgrade(engine)
     assert LEDGER_TABLES <= set(inspect(engine).get_table_names())
-    assert store.current_revision(engine) == store.head_revision() == "0010_claim_status"
+    assert store.current_revision(engine) == store.head_revision() == "0010_claim_summary"
     assert "note" in columns(engine, "report")
 
 
@@ -181,7 +181,7 @@ def test_ensure_schema_twice_is_a_no_op(engine):
         )
     store.ensure_schema(engine)
     assert schema_of(engine) == schema
-    assert store.current_revision(engine) == "0010_claim_status"
+    assert store.current_revision(engine) == "0010_claim_summary"
     assert [row[1] for row in table_rows(engine, "source")] == ["Kremlin"]
 
 
@@ -237,7 +237,7 @@ def upgraded(db_path) -> Ledger:
 
 
 def test_opening_a_0001_store_upgrades_it_to_head(upgraded):
-    assert store.current_revision(upgraded.engine) == store.head_revision() == "0010_claim_status"
+    assert store.current_revision(upgraded.engine) == store.head_revision() == "0010_claim_summary"
     with upgraded.engine.connect() as connection:
         assert compare_metadata(MigrationContext.configure(connection), SQLModel.metadata) == []
         assert connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall() == []
@@ -302,7 +302,7 @@ def test_downgrade_and_upgrade_again_keeps_data(upgraded):
     assert store.current_revision(engine) == "0001"
     assert "note" not in columns(engine, "report")
     store.upgrade(engine)
-    assert store.current_revision(engine) == "0010_claim_status"
+    assert store.current_revision(engine) == "0010_claim_summary"
     after = {table: table_rows(engine, table) for table in LEDGER_TABLES}
     # report refs (from 0006) went with the downgrade: the upgrade gives new ones
     ref = columns(engine, "report").index("ref")

@@ -190,19 +190,21 @@ class StancePairState(SQLModel, table=True):
     outcome_id: int = 0
 
 
-class ClaimStatusKept(SQLModel, table=True):
-    """Kept on write (schema 0010, `tracker.statuses`): each claim's reported status, so that the
-    Claims page filtered by a status reads an index instead of grouping every report.
+class ClaimSummary(SQLModel, table=True):
+    """Kept on write (schema 0010, `tracker.summaries`): each claim's reported status and number of
+    live reports, so that the Claims page filtered by a status or sorted by reports reads one row
+    per claim instead of grouping every report.
 
     Derived from the live reports alone and rebuilt with the kept pairs (`tracker.pairs.refresh`) for
     the claims out of date; a claim without live reports (unreported) or retracted has no row.
     """
 
-    __tablename__ = "claim_status"
-    __table_args__ = (Index("ix_claim_status_status", "status", "claim_id"),)
+    __tablename__ = "claim_summary"
+    __table_args__ = (Index("ix_claim_summary_status", "status", "claim_id"),)
 
     claim_id: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
     status: str = Field(max_length=20)
+    reports: int  # live reports
 
 
 class StoreRevision(SQLModel, table=True):

@@ -18,8 +18,8 @@ grouping alone is most of a minute; benchmarks/README.md, "Ten million reports")
   `stale_claim` because one of those rows changed, whatever changed it (the ledger, an
   administrator's SQL);
 - `refresh`, called by the ledger's write transactions (the import's too) before they commit,
-  rebuilds the out-of-date claims' pairs (and their kept statuses, `tracker.statuses`, which the
-  same marks cover), clears the marks and takes in the newest ids;
+  rebuilds the out-of-date claims' pairs (and the claims' kept summaries, `tracker.summaries`, which
+  the same marks cover), clears the marks and takes in the newest ids;
 - `current` reads the table, with the out-of-date claims' pairs (a write made without `refresh`)
   computed afresh, so a reader never sees a stale pair.
 
@@ -35,7 +35,7 @@ from sqlalchemy import (BigInteger, Column, Float, Integer, MetaData, Table, Tex
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Connection
 
-from tracker import statuses
+from tracker import summaries
 from tracker.models import Claim, ClaimTopic, Outcome, Report, StaleClaim, StancePair, StancePairState
 from tracker.vocabulary import Stance
 
@@ -182,7 +182,7 @@ def current(connection: Connection, *, topic: str | None = None):
 
 
 def refresh(connection: Connection) -> None:
-    """Rebuild the pairs and kept statuses of the claims out of date and take in the newest reports
+    """Rebuild the pairs and kept summaries of the claims out of date and take in the newest reports
     and verdicts, in the caller's transaction (the ledger's write transactions call it before they commit)."""
     made = _statements(connection)
     newest = connection.execute(made["newest"]).one()
@@ -192,7 +192,7 @@ def refresh(connection: Connection) -> None:
         return
     if len(rows) <= _LISTED:  # an edit's claim or two, as bound values
         claim_ids = sorted(set(rows))
-        for name in ("delete", "insert", "status delete", "status insert"):
+        for name in ("delete", "insert", "summary delete", "summary insert"):
             connection.execute(made[name], {"claim_ids": claim_ids})
     else:  # an import's thousands in a temporary table, read once by each statement
         held = _temporary_ids(connection, out_of_date())
@@ -202,7 +202,7 @@ def refresh(connection: Connection) -> None:
         connection.execute(_P.delete().where(_P.c.claim_id.in_(claims)))
         fresh = said(connection, claims=claims)
         connection.execute(_P.insert().from_select(COLUMNS, _columns(fresh)))
-        statuses.rebuild(connection, claims)
+        summaries.rebuild(connection, claims)
         held.drop(connection)
     _taken_in(connection, newest)
 
@@ -222,7 +222,7 @@ def _statements(connection: Connection) -> dict:
             "behind": out_of_date(once=False).limit(bindparam("room")),
             "delete": _P.delete().where(_P.c.claim_id.in_(ids)),
             "insert": _P.insert().from_select(COLUMNS, _columns(fresh)),
-            **dict(zip(("status delete", "status insert"), statuses.statements(ids), strict=True)),
+            **dict(zip(("summary delete", "summary insert"), summaries.statements(ids), strict=True)),
             "taken in": _STATE.update().where(_STATE.c.id == 1).values(report_id=bindparam("report_id"),
                                                                        outcome_id=bindparam("outcome_id")),
         }

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import and_, case, exists, func, literal_column, or_, select
 from sqlalchemy.sql import Select
 
-from tracker import statuses, store
+from tracker import store, summaries
 from tracker.dates import end_of_day
 from tracker.errors import NotFoundError, ValidationError
 from tracker.ledger import Ledger, name_key
@@ -43,14 +43,14 @@ if TYPE_CHECKING:
 # lists, which read ids and rows only
 
 _CLAIM, _REPORT, _OUTCOME, _TOPIC, _S, _A = (m.__table__ for m in (Claim, Report, Outcome, ClaimTopic, Source, SourceAlias))
-# what pages show: the live ledger (`tracker.statuses` defines it for the reports). Retracted claims
+# what pages show: the live ledger (`tracker.summaries` defines it for the reports). Retracted claims
 # (with their reports, verdicts and topics) and retracted reports stay in the store and its history
 # but not here; merged sources are left out of lists (`_S` itself keeps them, so an old report
 # still has its source's name).
-_RETRACTED = statuses.RETRACTED_CLAIMS
+_RETRACTED = summaries.RETRACTED_CLAIMS
 _C = select(_CLAIM).where(_CLAIM.c.id.not_in(_RETRACTED)).subquery("live_claim")
-_RETRACTED_REPORTS = statuses.RETRACTED_REPORTS
-_R = statuses.LIVE_REPORTS
+_RETRACTED_REPORTS = summaries.RETRACTED_REPORTS
+_R = summaries.LIVE_REPORTS
 _O = select(_OUTCOME).where(_OUTCOME.c.claim_id.not_in(_RETRACTED)).subquery("live_outcome")
 _T = select(_TOPIC).where(_TOPIC.c.claim_id.not_in(_RETRACTED)).subquery("live_topic")
 _LIVE_S = select(_S).where(_S.c.merged_into_id.is_(None)).subquery("live_source")
@@ -194,10 +194,12 @@ def _chunk_details(connection, ids: list[int]) -> tuple[dict, dict, dict, dict]:
 
 def _counts_and_statuses(connection, ids: list[int]) -> tuple[dict, dict]:
     """The live report count and the reported status of each of these claims (those with reports)."""
-    counts = dict(connection.execute(
-        select(_R.c.claim_id, func.count()).where(_R.c.claim_id.in_(ids)).group_by(_R.c.claim_id)).all())
-    kept = statuses.current(connection)
-    return counts, dict(connection.execute(select(kept.c.claim_id, kept.c.status).where(kept.c.claim_id.in_(ids))).all())
+    kept = summaries.current(connection)
+    rows = connection.execute(select(kept.c.claim_id, kept.c.reports, kept.c.status).where(kept.c.claim_id.in_(ids)))
+    counts, reported = {}, {}
+    for claim_id, reports, status in rows:
+        counts[claim_id], reported[claim_id] = reports, status
+    return counts, reported
 
 
 # -- the store at a glance -----------------------------------------------------------------
@@ -346,7 +348,7 @@ def claim_list(ledger: Ledger, *, status: str | None = None, outcome: str | None
 
 def _claims_query(ledger: Ledger, connection, *, text, status, outcome, topic, source, order, now) -> Select:
     """The claims matching `claim_rows`'s filters, in its order: id, ref, statement, times and verdict
-    (`connection`: where the kept statuses are read, for a status filter)."""
+    (`connection`: where the kept summaries are read, for a status filter or the order by reports)."""
     verdict = _verdict_of(_C.c.id)
     resolved = exists().where(_OUTCOME.c.claim_id == _C.c.id)
     query = select(_C.c.id, _C.c.ref, _C.c.statement, _C.c.first_reported_at, _C.c.expected_by,
@@ -366,7 +368,7 @@ def _claims_query(ledger: Ledger, connection, *, text, status, outcome, topic, s
     if status and status != "any":
         if status not in STATUS_FILTERS:
             raise ValidationError(f"unknown status {status!r}; use one of: {', '.join(STATUS_FILTERS[1:])}")
-        kept = statuses.current(connection)  # an index read, where grouping every report took seconds
+        kept = summaries.current(connection)  # an index read, where grouping every report took seconds
         if status == ClaimStatus.unreported.value:  # no live report: no row (NOT EXISTS: an anti-join on both backends)
             query = query.where(~exists().where(kept.c.claim_id == _C.c.id))
         else:
@@ -379,10 +381,10 @@ def _claims_query(ledger: Ledger, connection, *, text, status, outcome, topic, s
             raise NotFoundError(f"no source is called {source!r}; check the spelling, or list the sources (`tracker sources`, or the Sources page)")
         query = query.where(_C.c.id.in_(select(_R.c.claim_id).where(
             or_(_R.c.source_id == found["id"], _R.c.via_source_id == found["id"]))))
-    if order == "reports":
-        counts = select(_R.c.claim_id, func.count().label("n")).group_by(_R.c.claim_id).subquery("report_counts")
+    if order == "reports":  # the kept counts: one row per claim, where counting every report took seconds
+        counts = summaries.current(connection)
         query = query.outerjoin(counts, counts.c.claim_id == _C.c.id).order_by(
-            func.coalesce(counts.c.n, 0).desc(), _C.c.id.desc())
+            func.coalesce(counts.c.reports, 0).desc(), _C.c.id.desc())
     elif order == "oldest":
         query = query.order_by(_C.c.first_reported_at, _C.c.id)
     elif order == "expected":
