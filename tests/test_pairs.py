@@ -185,7 +185,7 @@ def test_a_write_behind_the_ledgers_back_is_seen_and_mended(random_store, how):
 
 def test_the_claims_page_reads_the_kept_summaries_and_sees_a_write_behind_the_ledgers_back(any_ledger):
     """The Claims page filtered by a status, sorted by reports, its rows' statuses and counts, and
-    the review queue's counts read `claim_summary` (a row changed there by hand shows on the page: no report is grouped),
+    the review queue's and the overview's counts read `claim_summary` (a row changed there by hand shows on the page: no report is grouped),
     except for a claim out of date, whose summary is computed afresh."""
     import_text(any_ledger, GOOD, "csv")
     (buses,) = queries.claim_ids(any_ledger, text="Buses")
@@ -199,6 +199,7 @@ def test_the_claims_page_reads_the_kept_summaries_and_sees_a_write_behind_the_le
     page = queries.claim_rows(any_ledger, text="Buses").rows
     assert (page["status"].tolist(), page["reports"].tolist()) == (["denied"], [9])
     assert queries.review_queue(any_ledger).rows["reports"].tolist() == [9]  # the one open claim
+    assert queries.overview_counts(any_ledger)["reports"] == 2 + 9
     with any_ledger.engine.begin() as connection:  # a report turned: its trigger marks the claim
         connection.exec_driver_sql(f"UPDATE report SET stance = 'rumoured' WHERE claim_id = {buses}")
     assert shown("rumoured") == {buses} and shown("denied") == set()  # computed afresh

@@ -52,6 +52,25 @@ def test_claims_are_paged_in_sql(seeded):
     assert by_reports == sorted(by_reports, reverse=True)
 
 
+def test_overview_counts_agree_with_the_service_layer(seeded):
+    """The Overview's counts (three counts of claims, the reports summed from the kept counts) are
+    what the claims' own views add up to, with a claim and a report retracted and one overdue."""
+    late = seeded.log_claim("A deal will be signed by Friday", expected_by="15 December 2016",
+                            reports=[{"source": "Kremlin", "stance": "rumoured", "reported_at": "13 December 2016"}])
+    seeded.retract_claim(13, "a duplicate")
+    seeded.retract_report(seeded.get_claim(11).reports[0][0].id, "wrong claim")
+    views = [v for v in seeded.claim_views() if not v.retracted]
+    resolved = sum(v.outcome is not None for v in views)
+    late_ones = [v.claim.id for v in views if v.outcome is None and queries.is_overdue(
+        v.claim.expected_by, v.claim.expected_by_date_only, NOW)]
+    assert late_ones == [late.id]
+    counts = queries.overview_counts(seeded, now=NOW)
+    del counts["sources"]
+    assert counts == {
+        "claims": len(views), "open": len(views) - resolved, "overdue": 1, "resolved": resolved,
+        "reports": sum(len(v.live_reports) for v in views), "outcomes": sum(len(v.outcomes) for v in views)}
+
+
 def test_review_queue_puts_overdue_first_then_most_reports(seeded):
     late = seeded.log_claim("A deal will be signed by Friday", expected_by="15 December 2016",
                             reports=[{"source": "Kremlin", "stance": "rumoured", "reported_at": "13 December 2016"}])
