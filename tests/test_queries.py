@@ -191,3 +191,30 @@ def test_the_command_lines_claim_list_is_what_the_claim_views_show(random_store,
                      v.outcome.verdict if v.outcome else None, len(v.reports), v.claim.first_reported_at,
                      v.claim.first_reported_date_only) for v in views]
         assert expected and queries.claim_list(random_store, **filters) == expected, filters
+
+
+# statements whose words differ only in case (SQLite folds ASCII letters only, PostgreSQL all), or
+# sit beside LIKE's own characters (a word never holds one: words are runs of letters and digits)
+_ALIKE = ["ALEPPO evacuation DEAL reached", "Алеппо: ЭВАКУАЦИЯ началась в Алеппо", "Évacuation d'Alep: accord conclu",
+          "100% of_the buses left Aleppo", "deal_breaker in aleppo", "Idealists dealt a blow", "Straße nach ALEPPO gesperrt",
+          "ÉVACUATION D'ALEP", "алеппо эвакуация", r"a back\\slash claim"]
+
+
+@pytest.mark.parametrize("text", ["aleppo deal", "Алеппо эвакуация", "évacuation alep", "buses_left 100%",
+                                  "deal_breaker idealists", "straße", "back slash", "ÉVACUATION"])
+def test_claims_sharing_words_are_those_ilike_finds(any_ledger, text):
+    """The candidates for likely duplicates (each statement lowered once, counted once) are exactly
+    what `ILIKE` per word finds, in the same order, on both backends."""
+    from sqlalchemy import case, select
+
+    for statement in _ALIKE:
+        any_ledger.log_claim(statement, reports=[{"source": "Kremlin", "stance": "rumoured", "reported_at": "13 December 2016"}])
+    words = sorted(set(queries._words(text)), key=len, reverse=True)[:8]
+    assert words
+    live = queries._C
+    hits = [case((live.c.statement.ilike(f"%{queries._escape_like(w)}%", escape="\\"), 1), else_=0) for w in words]
+    shared = sum(hits[1:], hits[0])
+    reference = select(live.c.id, live.c.statement).where(shared > 0).order_by(shared.desc(), live.c.id.desc()).limit(200)
+    with any_ledger.engine.connect() as connection:
+        expected = [tuple(row) for row in connection.execute(reference)]
+    assert [tuple(row) for row in queries._sharing_words(any_ledger, words, 200)] == expected
