@@ -5,7 +5,8 @@ an export; a page that lists claims must not load the store to show twenty-five 
 function here runs a few SQLAlchemy Core queries (the same on SQLite and PostgreSQL) and returns
 plain rows or a small DataFrame. A claim's reported status is derived in SQL exactly as
 `tracker.status` derives it (each source's latest report counts; a denial beside an assertion is
-contested). `fingerprint` is a cheap summary of the store that changes with every write, used as
+contested), and read with its live report count from what the store keeps (`tracker.summaries`).
+`fingerprint` is a cheap summary of the store that changes with every write, used as
 the key of cached scores. Nothing here writes.
 """
 
@@ -364,10 +365,11 @@ def _claims_query(ledger: Ledger, connection, *, text, status, outcome, topic, s
             query = query.where(resolved)
         else:
             query = query.where(verdict == outcome)
+    # the kept summaries (status, report count): an index read, where grouping every report took seconds
+    kept = summaries.current(connection) if (status and status != "any") or order == "reports" else None
     if status and status != "any":
         if status not in STATUS_FILTERS:
             raise ValidationError(f"unknown status {status!r}; use one of: {', '.join(STATUS_FILTERS[1:])}")
-        kept = summaries.current(connection)  # an index read, where grouping every report took seconds
         if status == ClaimStatus.unreported.value:  # no live report: no row (NOT EXISTS: an anti-join on both backends)
             query = query.where(~exists().where(kept.c.claim_id == _C.c.id))
         else:
@@ -380,10 +382,9 @@ def _claims_query(ledger: Ledger, connection, *, text, status, outcome, topic, s
             raise NotFoundError(f"no source is called {source!r}; check the spelling, or list the sources (`tracker sources`, or the Sources page)")
         query = query.where(_C.c.id.in_(select(_R.c.claim_id).where(
             or_(_R.c.source_id == found["id"], _R.c.via_source_id == found["id"]))))
-    if order == "reports":  # the kept counts: one row per claim, where counting every report took seconds
-        counts = summaries.current(connection)
-        query = query.outerjoin(counts, counts.c.claim_id == _C.c.id).order_by(
-            func.coalesce(counts.c.reports, 0).desc(), _C.c.id.desc())
+    if order == "reports":
+        query = query.outerjoin(kept, kept.c.claim_id == _C.c.id).order_by(
+            func.coalesce(kept.c.reports, 0).desc(), _C.c.id.desc())
     elif order == "oldest":
         query = query.order_by(_C.c.first_reported_at, _C.c.id)
     elif order == "expected":
