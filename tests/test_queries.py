@@ -218,3 +218,20 @@ def test_claims_sharing_words_are_those_ilike_finds(any_ledger, text):
     with any_ledger.engine.connect() as connection:
         expected = [tuple(row) for row in connection.execute(reference)]
     assert [tuple(row) for row in queries._sharing_words(any_ledger, words, 200)] == expected
+
+
+@pytest.mark.parametrize("text", ["aleppo", "ALEPPO deal", "Алеппо", "évacuation", "100%", "of_the", "deal_", "Straße"])
+def test_the_claims_search_finds_what_ilike_finds(any_ledger, text):
+    """The Claims page's search (on SQLite by LIKE, which folds case as SQLite's lower() does) finds
+    exactly the claims `ILIKE` per word finds, on both backends, `%` and `_` taken as themselves."""
+    from sqlalchemy import select
+
+    for statement in _ALIKE:
+        any_ledger.log_claim(statement, reports=[{"source": "Kremlin", "stance": "rumoured", "reported_at": "13 December 2016"}])
+    reference = select(queries._C.c.id)
+    for word in text.split():
+        reference = reference.where(queries._C.c.statement.ilike(f"%{queries._escape_like(word)}%", escape="\\"))
+    with any_ledger.engine.connect() as connection:
+        expected = sorted(connection.execute(reference).scalars())
+    assert sorted(queries.claim_ids(any_ledger, text=text)) == expected
+    assert sorted(claim_id for claim_id, _ in queries.find_claims(any_ledger, text)) == expected

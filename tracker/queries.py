@@ -136,7 +136,7 @@ def _verdict_of(claim_id):
             .order_by(newest.c.id.desc()).limit(1).scalar_subquery())
 
 
-def _text_filter(query: Select, text: str | None) -> Select:
+def _text_filter(query: Select, text: str | None, dialect: str) -> Select:
     """Claims whose statement holds every word of `text` (any case), or claim `#id` / `id`."""
     text = (text or "").strip()
     if not text:
@@ -145,7 +145,12 @@ def _text_filter(query: Select, text: str | None) -> Select:
     if as_id.isdigit():
         return query.where(_C.c.id == int(as_id))
     for word in text.split():
-        query = query.where(_C.c.statement.ilike(f"%{_escape_like(word)}%", escape="\\"))
+        pattern = f"%{_escape_like(word)}%"
+        # SQLite: its LIKE folds case as its lower() does (ASCII letters only), so it is what ILIKE
+        # (lower() LIKE lower()) finds, without lowering every statement once per word
+        held = (_C.c.statement.like(pattern, escape="\\") if dialect == "sqlite"
+                else _C.c.statement.ilike(pattern, escape="\\"))
+        query = query.where(held)
     return query
 
 
@@ -353,7 +358,7 @@ def _claims_query(ledger: Ledger, connection, *, text, status, outcome, topic, s
     resolved = exists().where(_OUTCOME.c.claim_id == _C.c.id)
     query = select(_C.c.id, _C.c.ref, _C.c.statement, _C.c.first_reported_at, _C.c.expected_by,
                    verdict.label("verdict"), _C.c.first_reported_date_only, _C.c.expected_by_date_only)
-    query = _text_filter(query, text)
+    query = _text_filter(query, text, connection.dialect.name)
     if outcome and outcome != "any":
         if outcome not in OUTCOME_FILTERS:
             raise ValidationError(f"unknown outcome filter {outcome!r}; use one of: {', '.join(OUTCOME_FILTERS)}")
@@ -528,7 +533,7 @@ def find_claims(ledger: Ledger, text: str | None, *, limit: int = 20) -> list[tu
     """(id, statement) of claims matching `text` (`#id`, or words), newest first; none for no text."""
     if not (text or "").strip():
         return []
-    query = _text_filter(select(_C.c.id, _C.c.statement), text).order_by(_C.c.first_reported_at.desc(),
+    query = _text_filter(select(_C.c.id, _C.c.statement), text, ledger.engine.dialect.name).order_by(_C.c.first_reported_at.desc(),
                                                                        _C.c.id.desc()).limit(limit)
     with ledger.engine.connect() as connection:
         return [(r.id, r.statement) for r in connection.execute(query)]
