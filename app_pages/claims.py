@@ -15,7 +15,7 @@ counts = cache.counts(cache.fingerprint(), cache.minute())
 if counts["claims"] == 0:
     forms.offer_example("claims_load_example")
 
-topic_counts = dict(queries.topics(ledger))
+topic_counts = dict(cache.topics(cache.fingerprint()))
 search, status, outcome, topic, source = st.columns([3, 2, 2, 2, 2])
 search.text_input("Search", placeholder="words in the claim, or #id", key="claims_search",
                   on_change=widgets.reset_page, args=("claims",))

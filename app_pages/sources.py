@@ -15,7 +15,7 @@ if counts["sources"] == 0:
     st.info("No source yet: log a claim, import a file, or load the Aleppo example from the Overview page.")
     st.stop()
 
-topic_counts = dict(queries.topics(ledger))
+topic_counts = dict(cache.topics(cache.fingerprint()))
 kinds = queries.source_kinds(ledger)
 min_record = ScoringConfig().min_record
 left, mid, right = st.columns([2, 2, 3], vertical_alignment="bottom")
