@@ -647,6 +647,9 @@ def predict_at_report_time(evidence: Evidence, config: ScoringConfig = ScoringCo
     row_e = (w * np.where(asserted, value, 1.0 - value))[by_step]
     row_count = np.bincount(step, minlength=n_rev)
     row_start = np.cumsum(row_count) - row_count
+    # the credit rows now live in row_*: the frames and per-row arrays go before the events are made
+    # (what is kept at once is what limits this walk at ten million reports: benchmarks/README.md)
+    del r, rows, asserted, rumoured, step, pos, value, w, by_step
 
     # which revisions take effect (an older revision decided later does not replace a newer one),
     # and which earlier one each of them replaces
@@ -688,13 +691,17 @@ def predict_at_report_time(evidence: Evidence, config: ScoringConfig = ScoringCo
     totals_e = [np.cumsum(d_earned[col == c]) for c in (0, 1)]
     totals_step = [t_step[col == c] for c in (0, 1)]
     by_cell = np.argsort(cell, kind="stable")  # the walk's order within each cell
-    cell, t_step, d_trials, d_earned = cell[by_cell], t_step[by_cell], d_trials[by_cell], d_earned[by_cell]
+    cell = cell[by_cell]  # one at a time: an old array goes as its sorted copy is made
+    t_step = t_step[by_cell]
+    d_trials = d_trials[by_cell]
+    d_earned = d_earned[by_cell]
     bounds = np.flatnonzero(np.r_[True, cell[1:] != cell[:-1], True]) if len(cell) else np.array([0])
     cum_t, cum_e = np.empty_like(d_trials), np.empty_like(d_earned)
     for a, b in itertools.pairwise(bounds.tolist()):  # one tally at a time, added in order like the walk
         cum_t[a:b] = np.cumsum(d_trials[a:b])
         cum_e[a:b] = np.cumsum(d_earned[a:b])
     cell_key = cell * (n_rev + 1) + t_step
+    del lengths, take, t_step, d_trials, d_earned, col, by_cell, bounds, row_cell, row_w, row_e, event_rev, event_step, event_sign
 
     # each claim sees the revisions decided strictly before it was first reported
     seen = revisions["decided_at"].array.searchsorted(claims["first_reported_at"].array, side="left")
@@ -709,6 +716,7 @@ def predict_at_report_time(evidence: Evidence, config: ScoringConfig = ScoringCo
     first = evidence.claims["first_reported_at"]
     at_start = evidence.reports[evidence.reports["reported_at"] <= evidence.reports["claim_id"].map(first)]
     votes = _votes(at_start)
+    del at_start
     cred = credibility(votes, claims.index)
     if len(votes):
         which = claims.index.get_indexer(votes["claim_id"])
