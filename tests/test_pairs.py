@@ -42,7 +42,7 @@ def computed(engine) -> list[tuple]:
 def stale(engine) -> list[int]:
     """The claims whose kept pairs are out of date (marked, or with rows newer than the table took in)."""
     with engine.connect() as connection:
-        return sorted(connection.execute(pairs.out_of_date()).scalars())
+        return sorted(connection.execute(pairs._out_of_date()).scalars())
 
 
 def kept_summaries(engine) -> list[tuple]:

@@ -200,38 +200,42 @@ _ALIKE = ["ALEPPO evacuation DEAL reached", "Алеппо: ЭВАКУАЦИЯ н
           "ÉVACUATION D'ALEP", "алеппо эвакуация", r"a back\\slash claim"]
 
 
+@pytest.fixture
+def alike(any_ledger):
+    """A store holding the `_ALIKE` statements, each with one report (SQLite, then PostgreSQL)."""
+    for statement in _ALIKE:
+        any_ledger.log_claim(statement, reports=[{"source": "Kremlin", "stance": "rumoured", "reported_at": "13 December 2016"}])
+    return any_ledger
+
+
 @pytest.mark.parametrize("text", ["aleppo deal", "Алеппо эвакуация", "évacuation alep", "buses_left 100%",
                                   "deal_breaker idealists", "straße", "back slash", "ÉVACUATION"])
-def test_claims_sharing_words_are_those_ilike_finds(any_ledger, text):
+def test_claims_sharing_words_are_those_ilike_finds(alike, text):
     """The candidates for likely duplicates (each statement lowered once, counted once) are exactly
     what `ILIKE` per word finds, in the same order, on both backends."""
     from sqlalchemy import case, select
 
-    for statement in _ALIKE:
-        any_ledger.log_claim(statement, reports=[{"source": "Kremlin", "stance": "rumoured", "reported_at": "13 December 2016"}])
     words = sorted(set(queries._words(text)), key=len, reverse=True)[:8]
     assert words
     live = queries._C
     hits = [case((live.c.statement.ilike(f"%{queries._escape_like(w)}%", escape="\\"), 1), else_=0) for w in words]
     shared = sum(hits[1:], hits[0])
     reference = select(live.c.id, live.c.statement).where(shared > 0).order_by(shared.desc(), live.c.id.desc()).limit(200)
-    with any_ledger.engine.connect() as connection:
+    with alike.engine.connect() as connection:
         expected = [tuple(row) for row in connection.execute(reference)]
-    assert [tuple(row) for row in queries._sharing_words(any_ledger, words, 200)] == expected
+    assert [tuple(row) for row in queries._sharing_words(alike, words, 200)] == expected
 
 
 @pytest.mark.parametrize("text", ["aleppo", "ALEPPO deal", "Алеппо", "évacuation", "100%", "of_the", "deal_", "Straße"])
-def test_the_claims_search_finds_what_ilike_finds(any_ledger, text):
-    """The Claims page's search (on SQLite by LIKE, which folds case as SQLite's lower() does) finds
+def test_the_claims_search_finds_what_ilike_finds(alike, text):
+    """The Claims page's search (`queries._folded`: on SQLite by LIKE, which folds case as its lower() does) finds
     exactly the claims `ILIKE` per word finds, on both backends, `%` and `_` taken as themselves."""
     from sqlalchemy import select
 
-    for statement in _ALIKE:
-        any_ledger.log_claim(statement, reports=[{"source": "Kremlin", "stance": "rumoured", "reported_at": "13 December 2016"}])
     reference = select(queries._C.c.id)
     for word in text.split():
         reference = reference.where(queries._C.c.statement.ilike(f"%{queries._escape_like(word)}%", escape="\\"))
-    with any_ledger.engine.connect() as connection:
+    with alike.engine.connect() as connection:
         expected = sorted(connection.execute(reference).scalars())
-    assert sorted(queries.claim_ids(any_ledger, text=text)) == expected
-    assert sorted(claim_id for claim_id, _ in queries.find_claims(any_ledger, text)) == expected
+    assert sorted(queries.claim_ids(alike, text=text)) == expected
+    assert sorted(claim_id for claim_id, _ in queries.find_claims(alike, text)) == expected

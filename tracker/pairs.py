@@ -147,7 +147,7 @@ def _latest_key(connection: Connection, stances):
     return key, lambda latest: latest[literal_column("4")]
 
 
-def out_of_date(*, once: bool = True):
+def _out_of_date(*, once: bool = True):
     """The claims whose kept pairs are out of date, as a selectable of ids: those marked stale, and
     those with a report or verdict newer than the table has taken in (`once=False`: a claim once per
     such row, which a LIMIT can stop early)."""
@@ -162,8 +162,7 @@ def _columns(pairs_query):
     return select(*(pairs_query.c[name] for name in COLUMNS))
 
 
-def any_row(connection: Connection, claims) -> bool:
-    """Whether the selectable `claims` has a row (it is read no further)."""
+def _any(connection: Connection, claims) -> bool:
     return connection.execute(select(literal(1)).select_from(claims.subquery()).limit(1)).first() is not None
 
 
@@ -173,12 +172,19 @@ def current(connection: Connection, *, topic: str | None = None):
     kept = select(*(_P.c[name] for name in COLUMNS))
     if topic:
         kept = kept.where(_P.c.claim_id.in_(select(_T.c.claim_id).where(_T.c.topic == topic.strip().lower())))
-    behind = out_of_date()
-    if not any_row(connection, behind):
-        return kept.subquery("pairs")  # a plain read of the table: SQLite groups it in its stored order
-    fresh = said(connection, topic=topic, claims=behind)
-    return union_all(kept.where(_P.c.claim_id.not_in(behind)),
-                     _columns(fresh)).subquery("pairs")
+    # with nothing out of date, a plain read of the table: SQLite groups it in its stored order
+    return as_now(connection, kept, _P.c.claim_id, lambda behind: _columns(said(connection, topic=topic, claims=behind)),
+                  "pairs")
+
+
+def as_now(connection: Connection, kept, claim_id, fresh, name: str):
+    """A kept table's rows as of now, as a subquery named `name`: `kept` (a select, `claim_id` its
+    claim column) as it is, or with the rows of the claims out of date replaced by `fresh(behind)`
+    (a select of the same columns for the claims `behind` selects), computed afresh."""
+    behind = _out_of_date()
+    if not _any(connection, behind):
+        return kept.subquery(name)
+    return union_all(kept.where(claim_id.not_in(behind)), fresh(behind)).subquery(name)
 
 
 def refresh(connection: Connection) -> None:
@@ -195,7 +201,7 @@ def refresh(connection: Connection) -> None:
         for name in ("delete", "insert", "summary delete", "summary insert"):
             connection.execute(made[name], {"claim_ids": claim_ids})
     else:  # an import's thousands in a temporary table, read once by each statement
-        held = _temporary_ids(connection, out_of_date())
+        held = _temporary_ids(connection, _out_of_date())
         if connection.dialect.name == "postgresql":
             _analyze(connection, held)
         claims = select(held.c.claim_id)
@@ -219,7 +225,7 @@ def _statements(connection: Connection) -> dict:
         fresh = said(connection, claims=ids)
         _MADE[name] = {
             "newest": select(select(func.max(_R.c.id)).scalar_subquery(), select(func.max(_O.c.id)).scalar_subquery()),
-            "behind": out_of_date(once=False).limit(bindparam("room")),
+            "behind": _out_of_date(once=False).limit(bindparam("room")),
             "delete": _P.delete().where(_P.c.claim_id.in_(ids)),
             "insert": _P.insert().from_select(COLUMNS, _columns(fresh)),
             **dict(zip(("summary delete", "summary insert"), summaries.statements(ids), strict=True)),

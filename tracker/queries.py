@@ -136,6 +136,13 @@ def _verdict_of(claim_id):
             .order_by(newest.c.id.desc()).limit(1).scalar_subquery())
 
 
+def _folded(column, dialect: str):
+    """`column` as `ILIKE` compares it, for `.like(func.lower(pattern))`: lowered on PostgreSQL (its
+    ILIKE lowers both sides in UTF-8), as it is on SQLite, whose LIKE folds case as its lower() does
+    (ASCII letters only), so no statement is lowered at all (SQLAlchemy's ILIKE there lowers it)."""
+    return column if dialect == "sqlite" else func.lower(column)
+
+
 def _text_filter(query: Select, text: str | None, dialect: str) -> Select:
     """Claims whose statement holds every word of `text` (any case), or claim `#id` / `id`."""
     text = (text or "").strip()
@@ -145,12 +152,7 @@ def _text_filter(query: Select, text: str | None, dialect: str) -> Select:
     if as_id.isdigit():
         return query.where(_C.c.id == int(as_id))
     for word in text.split():
-        pattern = f"%{_escape_like(word)}%"
-        # SQLite: its LIKE folds case as its lower() does (ASCII letters only), so it is what ILIKE
-        # (lower() LIKE lower()) finds, without lowering every statement once per word
-        held = (_C.c.statement.like(pattern, escape="\\") if dialect == "sqlite"
-                else _C.c.statement.ilike(pattern, escape="\\"))
-        query = query.where(held)
+        query = query.where(_folded(_C.c.statement, dialect).like(func.lower(f"%{_escape_like(word)}%"), escape="\\"))
     return query
 
 
@@ -169,19 +171,19 @@ def source_names(ledger: Ledger, ids) -> dict[int, str]:
         return _names(connection, ids)
 
 
-def _page_details(connection, ids: list[int]) -> tuple[dict, dict, dict, dict]:
+def _page_details(connection, kept, ids: list[int]) -> tuple[dict, dict, dict, dict]:
     """Report counts, source names, topics and status of the claims on one page (any number of them)."""
     details: tuple[dict, dict, dict, dict] = ({}, {}, {}, {})
     for chunk in store.id_chunks(list(ids)):  # a page may be every claim (the CLI's list)
-        for whole, part in zip(details, _chunk_details(connection, chunk), strict=True):
+        for whole, part in zip(details, _chunk_details(connection, kept, chunk), strict=True):
             whole.update(part)
     return details
 
 
-def _chunk_details(connection, ids: list[int]) -> tuple[dict, dict, dict, dict]:
+def _chunk_details(connection, kept, ids: list[int]) -> tuple[dict, dict, dict, dict]:
     if not ids:
         return {}, {}, {}, {}
-    counts, reported = _counts_and_statuses(connection, ids)
+    counts, reported = _counts_and_statuses(connection, kept, ids)
     sources: dict[int, list[str]] = {}
     rows = connection.execute(
         select(_R.c.claim_id, _S.c.name).join(_S, _S.c.id == _R.c.source_id).where(_R.c.claim_id.in_(ids))
@@ -197,9 +199,9 @@ def _chunk_details(connection, ids: list[int]) -> tuple[dict, dict, dict, dict]:
     return counts, sources, topics, reported
 
 
-def _counts_and_statuses(connection, ids: list[int]) -> tuple[dict, dict]:
-    """The live report count and the reported status of each of these claims (those with reports)."""
-    kept = summaries.current(connection)
+def _counts_and_statuses(connection, kept, ids: list[int]) -> tuple[dict, dict]:
+    """The live report count and the reported status of each of these claims (those with reports),
+    from `kept` (`summaries.current`, read once by the caller for all its slices of ids)."""
     rows = connection.execute(select(kept.c.claim_id, kept.c.reports, kept.c.status).where(kept.c.claim_id.in_(ids)))
     counts, reported = {}, {}
     for claim_id, reports, status in rows:
@@ -325,8 +327,8 @@ def claim_ids(ledger: Ledger, *, text: str | None = None, status: str | None = N
               topic: str | None = None, source: str | None = None, order: str = "newest") -> list[int]:
     """The ids of every claim matching `claim_rows`'s filters, in its order (no frame: the command line's list)."""
     with ledger.engine.connect() as connection:
-        query = _claims_query(ledger, connection, text=text, status=status, outcome=outcome, topic=topic,
-                              source=source, order=order, now=_now(ledger, None))
+        query = _claims_query(ledger, summaries.current(connection), text=text, status=status, outcome=outcome,
+                              topic=topic, source=source, order=order, now=_now(ledger, None))
         return [row.id for row in connection.execute(query)]
 
 
@@ -338,27 +340,29 @@ def claim_list(ledger: Ledger, *, status: str | None = None, outcome: str | None
     Set-based: the claims in one statement, then their report counts and statuses a slice of ids
     at a time (one ORM object per claim and per report took minutes at ten million reports)."""
     with ledger.engine.connect() as connection:
-        query = _claims_query(ledger, connection, text=None, status=status, outcome=outcome, topic=topic,
+        kept = summaries.current(connection)
+        query = _claims_query(ledger, kept, text=None, status=status, outcome=outcome, topic=topic,
                               source=source, order="oldest", now=_now(ledger, None)).order_by(None).order_by(_C.c.id)
         rows = connection.execute(query).all()
         counts: dict[int, int] = {}
         reported: dict[int, str] = {}
         for chunk in store.id_chunks([row.id for row in rows]):
-            chunk_counts, chunk_statuses = _counts_and_statuses(connection, chunk)
+            chunk_counts, chunk_statuses = _counts_and_statuses(connection, kept, chunk)
             counts.update(chunk_counts)
             reported.update(chunk_statuses)
     return [(row.id, row.ref, row.statement, reported.get(row.id, ClaimStatus.unreported.value), row.verdict,
              counts.get(row.id, 0), row.first_reported_at, bool(row.first_reported_date_only)) for row in rows]
 
 
-def _claims_query(ledger: Ledger, connection, *, text, status, outcome, topic, source, order, now) -> Select:
-    """The claims matching `claim_rows`'s filters, in its order: id, ref, statement, times and verdict
-    (`connection`: where the kept summaries are read, for a status filter or the order by reports)."""
+def _claims_query(ledger: Ledger, kept, *, text, status, outcome, topic, source, order, now) -> Select:
+    """The claims matching `claim_rows`'s filters, in its order: id, ref, statement, times and verdict.
+    `kept` (`summaries.current`) gives the status filter and the order by reports: an index read,
+    where grouping every report took seconds."""
     verdict = _verdict_of(_C.c.id)
     resolved = exists().where(_OUTCOME.c.claim_id == _C.c.id)
     query = select(_C.c.id, _C.c.ref, _C.c.statement, _C.c.first_reported_at, _C.c.expected_by,
                    verdict.label("verdict"), _C.c.first_reported_date_only, _C.c.expected_by_date_only)
-    query = _text_filter(query, text, connection.dialect.name)
+    query = _text_filter(query, text, ledger.engine.dialect.name)
     if outcome and outcome != "any":
         if outcome not in OUTCOME_FILTERS:
             raise ValidationError(f"unknown outcome filter {outcome!r}; use one of: {', '.join(OUTCOME_FILTERS)}")
@@ -370,8 +374,6 @@ def _claims_query(ledger: Ledger, connection, *, text, status, outcome, topic, s
             query = query.where(resolved)
         else:
             query = query.where(verdict == outcome)
-    # the kept summaries (status, report count): an index read, where grouping every report took seconds
-    kept = summaries.current(connection) if (status and status != "any") or order == "reports" else None
     if status and status != "any":
         if status not in STATUS_FILTERS:
             raise ValidationError(f"unknown status {status!r}; use one of: {', '.join(STATUS_FILTERS[1:])}")
@@ -411,12 +413,13 @@ def claim_rows(ledger: Ledger, *, text: str | None = None, status: str | None = 
 
     now = _now(ledger, now)
     with ledger.engine.connect() as connection:
-        query = _claims_query(ledger, connection, text=text, status=status, outcome=outcome, topic=topic,
+        kept = summaries.current(connection)
+        query = _claims_query(ledger, kept, text=text, status=status, outcome=outcome, topic=topic,
                               source=source, order=order, now=now)
         total = connection.execute(select(func.count()).select_from(query.order_by(None).subquery())).scalar_one()
         rows = connection.execute(query.offset(max(offset, 0)).limit(limit)).all()
         ids = [r.id for r in rows]
-        counts, sources, tags, reported = _page_details(connection, ids)
+        counts, sources, tags, reported = _page_details(connection, kept, ids)
     frame = pd.DataFrame([{
         "id": r.id, "ref": r.ref or "", "statement": r.statement,
         "status": reported.get(r.id, ClaimStatus.unreported.value),
@@ -438,11 +441,11 @@ def review_queue(ledger: Ledger, *, offset: int = 0, limit: int = 25, now: datet
     with ledger.engine.connect() as connection:
         # each open claim's kept report count (one row per claim), where counting its reports
         # through the report index took 3.8 s at ten million reports on PostgreSQL (benchmarks/README.md)
-        counts = summaries.current(connection)
-        n = func.coalesce(counts.c.reports, 0).label("reports")
+        kept = summaries.current(connection)
+        n = func.coalesce(kept.c.reports, 0).label("reports")
         query = (select(_C.c.id, _C.c.ref, _C.c.statement, _C.c.first_reported_at, _C.c.expected_by,
                         n, overdue, _C.c.first_reported_date_only, _C.c.expected_by_date_only)
-                 .select_from(_C.outerjoin(counts, counts.c.claim_id == _C.c.id))
+                 .select_from(_C.outerjoin(kept, kept.c.claim_id == _C.c.id))
                  .where(~exists().where(_OUTCOME.c.claim_id == _C.c.id))
                  .order_by(overdue.desc(), n.desc(), _C.c.expected_by.is_(None), _C.c.expected_by,
                            _C.c.first_reported_at, _C.c.id))
@@ -450,7 +453,7 @@ def review_queue(ledger: Ledger, *, offset: int = 0, limit: int = 25, now: datet
                                    .where(~exists().where(_OUTCOME.c.claim_id == _C.c.id))).scalar_one()
         rows = connection.execute(query.offset(max(offset, 0)).limit(limit)).all()
         ids = [r.id for r in rows]
-        _counts, sources, tags, reported = _page_details(connection, ids)
+        _counts, sources, tags, reported = _page_details(connection, kept, ids)
     frame = pd.DataFrame([{
         "id": r.id, "ref": r.ref or "", "statement": r.statement,
         "status": reported.get(r.id, ClaimStatus.unreported.value), "outcome": "open",
@@ -483,16 +486,12 @@ def likely_duplicate_pairs(ledger: Ledger, claims: dict[int, str], min_score: fl
 def _sharing_words(ledger: Ledger, words: list[str], candidates: int) -> list:
     """(id, statement) of up to `candidates` claims holding any of `words` (any case, anywhere in
     the statement), those holding the most first, then the newest: `ILIKE` per word, for less."""
-    # `ILIKE` lowers the statement again for every word (SQLAlchemy compiles it to lower() LIKE
-    # lower() on SQLite; PostgreSQL's ILIKE does the same in UTF-8), and a flattened subquery repeats
-    # the count of shared words in the WHERE and the ORDER BY. Here each statement is lowered once (on
-    # SQLite not at all: its LIKE folds case as its lower() does, ASCII letters only) and counted
-    # once; OFFSET 0 keeps a subquery from being flattened into the next. At two million claims:
-    # 4.9 s on SQLite and 6.7 s on PostgreSQL before, 1.1-1.3 and 1.7 s this way.
-    if ledger.engine.dialect.name == "sqlite":
-        folded = select(_C.c.id, _C.c.statement, _C.c.statement.label("folded")).subquery("folded")
-    else:
-        folded = select(_C.c.id, _C.c.statement, func.lower(_C.c.statement).label("folded")).offset(0).subquery("folded")
+    # `ILIKE` lowers the statement again for every word, and a flattened subquery repeats the count
+    # of shared words in the WHERE and the ORDER BY. Here each statement is folded once (`_folded`)
+    # and counted once; OFFSET 0 keeps a subquery from being flattened into the next. At two million
+    # claims: 4.9 s on SQLite and 6.7 s on PostgreSQL before, 1.1-1.3 and 1.7 s this way.
+    folded = (select(_C.c.id, _C.c.statement, _folded(_C.c.statement, ledger.engine.dialect.name).label("folded"))
+              .offset(0).subquery("folded"))
     hits = [case((folded.c.folded.like(func.lower(f"%{_escape_like(w)}%"), escape="\\"), 1), else_=0) for w in words]
     scored = select(folded.c.id, folded.c.statement, sum(hits[1:], hits[0]).label("shared")).offset(0).subquery("scored")
     query = (select(scored.c.id, scored.c.statement).where(scored.c.shared > 0)

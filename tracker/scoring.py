@@ -701,7 +701,8 @@ def predict_at_report_time(evidence: Evidence, config: ScoringConfig = ScoringCo
         cum_t[a:b] = np.cumsum(d_trials[a:b])
         cum_e[a:b] = np.cumsum(d_earned[a:b])
     cell_key = cell * (n_rev + 1) + t_step
-    del lengths, take, t_step, d_trials, d_earned, col, by_cell, bounds, row_cell, row_w, row_e, event_rev, event_step, event_sign
+    del lengths, take, t_step, d_trials, d_earned, col, by_cell, bounds
+    del row_cell, row_w, row_e, event_rev, event_step, event_sign
 
     # each claim sees the revisions decided strictly before it was first reported
     seen = revisions["decided_at"].array.searchsorted(claims["first_reported_at"].array, side="left")

@@ -15,7 +15,7 @@ claims' summaries computed afresh, so a reader never sees a stale one.
 
 from __future__ import annotations
 
-from sqlalchemy import and_, case, func, or_, select, union_all
+from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.engine import Connection
 
 from tracker.models import Claim, ClaimStatus, ClaimSummary, Report
@@ -79,10 +79,8 @@ def current(connection: Connection):
     of the claims out of date (a write made without `tracker.pairs.refresh`) computed afresh instead."""
     from tracker import pairs  # pairs.refresh rebuilds these: imported here, not at the top
 
-    kept = select(*(_K.c[name] for name in COLUMNS))
-    behind = pairs.out_of_date()
-    if not pairs.any_row(connection, behind):
-        return kept.subquery("claim_summary")
-    fresh = computed(behind)
-    return union_all(kept.where(_K.c.claim_id.not_in(behind)),
-                     select(*(fresh.c[name] for name in COLUMNS))).subquery("claim_summary")
+    def fresh(behind):
+        made = computed(behind)
+        return select(*(made.c[name] for name in COLUMNS))
+
+    return pairs.as_now(connection, select(*(_K.c[name] for name in COLUMNS)), _K.c.claim_id, fresh, "claim_summary")
